@@ -1,0 +1,12 @@
+// One function per subcommand. Each parses its own options (arguments exclude the program name
+// and the subcommand), returns the exit code and lets fastgda::Error propagate to main().
+#pragma once
+
+#include <QStringList>
+
+namespace fastgda::cli {
+
+int runInfo(const QStringList& arguments);
+int runDataset(const QStringList& arguments);
+
+}  // namespace fastgda::cli

@@ -1,0 +1,62 @@
+#include "cli/console.h"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+namespace fastgda::cli {
+namespace {
+
+std::atomic<bool> gCancel{false};
+
+void onInterrupt(int) {
+  if (gCancel.exchange(true)) std::_Exit(130);
+}
+
+double nowSeconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string formatDuration(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char buffer[32];
+  if (s >= 3600)
+    std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  else
+    std::snprintf(buffer, sizeof buffer, "%ld:%02ld", s / 60, s % 60);
+  return buffer;
+}
+
+}  // namespace
+
+ConsoleJob::ConsoleJob(bool quiet) : startSeconds_(nowSeconds()) {
+  gCancel = false;
+  std::signal(SIGINT, onInterrupt);
+  context_.cancelFlag = &gCancel;
+  context_.onLog = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  if (quiet) return;
+  context_.onProgress = [this](double fraction, const std::string& stage) {
+    const double elapsed = nowSeconds() - startSeconds_;
+    const int width = 30, filled = static_cast<int>(fraction * width + 0.5);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(width, '.');
+    const std::string eta =
+        fraction > 0.001 ? formatDuration(elapsed * (1.0 - fraction) / fraction) : "?";
+    std::fprintf(stderr, "\r[%s] %5.1f%%  %s elapsed, ETA %s  %s   ", bar.c_str(), 100.0 * fraction,
+                 formatDuration(elapsed).c_str(), eta.c_str(), stage.c_str());
+    if (fraction >= 1.0) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  };
+}
+
+ConsoleJob::~ConsoleJob() {
+  std::signal(SIGINT, SIG_DFL);
+}
+
+void out(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace fastgda::cli

@@ -1,0 +1,28 @@
+// Console helpers shared by the subcommands: progress bar with ETA, Ctrl-C as cancellation.
+#pragma once
+
+#include <QStringList>
+#include <atomic>
+#include <string>
+
+#include "util/job.h"
+
+namespace fastgda::cli {
+
+// A JobContext that draws a progress bar with ETA on stderr and prints log lines. Ctrl-C sets
+// the cancellation flag (a second Ctrl-C kills the process).
+class ConsoleJob {
+ public:
+  explicit ConsoleJob(bool quiet = false);
+  ~ConsoleJob();
+  const JobContext& context() const { return context_; }
+
+ private:
+  JobContext context_;
+  double startSeconds_ = 0;
+};
+
+// Writes text to stdout.
+void out(const std::string& text);
+
+}  // namespace fastgda::cli

@@ -1,0 +1,74 @@
+// fastgda: the command-line face of the library. `fastgda help` lists the subcommands.
+#include <QCoreApplication>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "cli/commands.h"
+#include "util/error.h"
+
+namespace {
+
+struct Command {
+  std::function<int(const QStringList&)> run;
+  const char* summary;
+};
+
+const std::map<QString, Command>& commands() {
+  static const std::map<QString, Command> table = {
+      {QStringLiteral("info"), {fastgda::cli::runInfo, "describe a bundle (dataset, model, ...)"}},
+      {QStringLiteral("dataset"),
+       {fastgda::cli::runDataset, "build or inspect datasets (import-emoji, summary)"}},
+  };
+  return table;
+}
+
+void printUsage() {
+  std::printf("usage: fastgda <command> [options]   (fastgda <command> --help for details)\n\n");
+  for (const auto& [name, command] : commands())
+    std::printf("  %-12s %s\n", qPrintable(name), command.summary);
+}
+
+// Library messages may quote text with line breaks (LibTorch's do); the CLI prints one line.
+std::string oneLine(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  QCoreApplication::setApplicationName(QStringLiteral("fastgda"));
+  QStringList arguments = QCoreApplication::arguments();
+  arguments.removeFirst();
+  if (arguments.isEmpty() || arguments.front() == QLatin1String("help") ||
+      arguments.front() == QLatin1String("--help") || arguments.front() == QLatin1String("-h")) {
+    printUsage();
+    return arguments.isEmpty() ? 2 : 0;
+  }
+  const QString name = arguments.takeFirst();
+  const auto command = commands().find(name);
+  if (command == commands().end()) {
+    std::fprintf(stderr, "fastgda: unknown command '%s'\n", qPrintable(name));
+    printUsage();
+    return 2;
+  }
+  try {
+    return command->second.run(arguments);
+  } catch (const fastgda::Cancelled&) {
+    std::fprintf(stderr, "\nfastgda %s: cancelled\n", qPrintable(name));
+    return 130;
+  } catch (const fastgda::Error& e) {
+    std::fprintf(stderr, "fastgda %s: error: %s\n", qPrintable(name), oneLine(e.what()).c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    // Anything else is a bug in fastgda, but still one line and a non-zero exit.
+    std::fprintf(stderr, "fastgda %s: internal error: %s\n", qPrintable(name),
+                 oneLine(e.what()).c_str());
+    return 3;
+  }
+}

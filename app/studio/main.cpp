@@ -1,0 +1,24 @@
+// fastgda-studio: the desktop application. Opens the built-in bundle, or the folder given.
+#include <QApplication>
+#include <QCommandLineParser>
+
+#include "bundle/bundle.h"
+#include "main_window.h"
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setApplicationName(QStringLiteral("FastGDA Studio"));
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Data attribution for text-to-image models."));
+  parser.addHelpOption();
+  parser.addPositionalArgument(QStringLiteral("bundle"),
+                               QStringLiteral("Bundle folder (default: the built-in bundle)."));
+  parser.process(app);
+  const QString bundle = parser.positionalArguments().isEmpty()
+                             ? QString::fromStdString(fastgda::defaultBundleDir())
+                             : parser.positionalArguments().front();
+  fastgda::ui::MainWindow window;
+  window.openBundle(bundle);
+  window.show();
+  return app.exec();
+}

@@ -1,0 +1,78 @@
+#include "bundle/bundle.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "data/dataset.h"
+#include "util/error.h"
+#include "util/files.h"
+
+#ifndef FASTGDA_SOURCE_MODELS_DIR
+#define FASTGDA_SOURCE_MODELS_DIR ""
+#endif
+
+namespace fastgda {
+
+std::unique_ptr<Dataset> Bundle::openDataset() const {
+  return fastgda::openDataset(datasetFile);
+}
+
+std::string defaultBundleDir() {
+  const QByteArray env = qgetenv("FASTGDA_BUNDLE");
+  if (!env.isEmpty()) return QString::fromLocal8Bit(env).toStdString();
+  if (QCoreApplication::instance()) {
+    const QString installed =
+        QCoreApplication::applicationDirPath() + QStringLiteral("/../share/fastgda/models/builtin");
+    if (QFileInfo::exists(installed + QStringLiteral("/bundle.json")))
+      return QDir::cleanPath(installed).toStdString();
+  }
+  return std::string(FASTGDA_SOURCE_MODELS_DIR) + "/builtin";
+}
+
+Bundle openBundle(const std::string& dir) {
+  const QDir folder(QString::fromStdString(dir));
+  const std::string path = folder.filePath(QStringLiteral("bundle.json")).toStdString();
+  if (!folder.exists()) fail(dir, ": bundle folder not found");
+  const std::vector<char> bytes = readFileBytes(path);
+  QJsonParseError error;
+  const QJsonDocument doc = QJsonDocument::fromJson(
+      QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())), &error);
+  if (!doc.isObject()) fail(path, ": not a JSON object (", error.errorString().toStdString(), ")");
+  const QJsonObject o = doc.object();
+  if (o["format"].toString() != QLatin1String("fastgda-bundle"))
+    fail(path, ": field 'format' is '", o["format"].toString().toStdString(),
+         "', expected 'fastgda-bundle'");
+  const int version = o["version"].toInt(-1);
+  if (version != kBundleVersion)
+    fail(path, ": bundle version ", version, " is not supported (this build reads ", kBundleVersion,
+         ")");
+  if (!o["dataset"].isString()) fail(path, ": field 'dataset' is missing or not a string");
+  Bundle b;
+  b.dir = folder.absolutePath().toStdString();
+  b.name = o["name"].toString().toStdString();
+  b.datasetFile = QDir::cleanPath(folder.absoluteFilePath(o["dataset"].toString())).toStdString();
+  return b;
+}
+
+std::string bundleInfoJson(const Bundle& bundle) {
+  const std::unique_ptr<Dataset> data = bundle.openDataset();
+  const DatasetSummary s = summarize(*data);
+  QJsonObject dataset;
+  dataset["path"] = QString::fromStdString(bundle.datasetFile);
+  dataset["images"] = static_cast<qint64>(s.images);
+  dataset["families"] = static_cast<qint64>(s.families);
+  dataset["styles"] = static_cast<qint64>(s.styles);
+  dataset["categories"] = static_cast<qint64>(s.categories);
+  dataset["subcategories"] = static_cast<qint64>(s.subcategories);
+  dataset["image_size"] = data->imageSize();
+  QJsonObject info;
+  info["bundle"] = QString::fromStdString(bundle.dir);
+  info["name"] = QString::fromStdString(bundle.name);
+  info["dataset"] = dataset;
+  return QJsonDocument(info).toJson(QJsonDocument::Indented).toStdString();
+}
+
+}  // namespace fastgda

@@ -1,0 +1,71 @@
+#include "data/dataset.h"
+
+#include <QFileInfo>
+#include <cstring>
+#include <set>
+
+#include "data/image_files.h"
+#include "data/image_pack.h"
+#include "util/error.h"
+
+namespace fastgda {
+
+Dataset::Dataset(int imageSize, std::vector<uint8_t> pixels, std::vector<ImageRecord> records)
+    : imageSize_(imageSize), pixels_(std::move(pixels)), records_(std::move(records)) {
+  const size_t expected = records_.size() * static_cast<size_t>(imageSize_ * imageSize_ * 3);
+  if (pixels_.size() != expected)
+    fail("dataset: pixel array has ", pixels_.size(), " bytes, expected ", expected, " (",
+         records_.size(), " images of ", imageSize_, "x", imageSize_, "x3)");
+}
+
+void Dataset::checkIndex(int64_t index) const {
+  if (index < 0 || index >= size())
+    fail(describe(), ": image index ", index, " is out of range [0, ", size(), ")");
+}
+
+const ImageRecord& Dataset::record(int64_t index) const {
+  checkIndex(index);
+  return records_[static_cast<size_t>(index)];
+}
+
+cv::Mat Dataset::image(int64_t index) const {
+  checkIndex(index);
+  cv::Mat out(imageSize_, imageSize_, CV_8UC3);
+  const size_t bytes = static_cast<size_t>(imageSize_ * imageSize_ * 3);
+  std::memcpy(out.data, pixels_.data() + static_cast<size_t>(index) * bytes, bytes);
+  return out;
+}
+
+std::unique_ptr<Dataset> openDataset(const std::string& path, const LoadOptions& options,
+                                     LoadReport* report, const std::string& imagesDir) {
+  const QFileInfo info(QString::fromStdString(path));
+  if (!info.exists()) fail(path, ": no such file or folder");
+  if (info.isDir()) return openImageFolder(path, options, report);
+  if (info.suffix() == QLatin1String("fgpack")) return openImagePack(path);
+  if (info.suffix() == QLatin1String("json")) {
+    const std::string dir = imagesDir.empty() ? info.absolutePath().toStdString() : imagesDir;
+    return openCocoCaptions(path, dir, options, report);
+  }
+  fail(path, ": not a dataset (expected a .fgpack file, a folder with manifest.jsonl, or a COCO ",
+       "captions .json)");
+}
+
+DatasetSummary summarize(const Dataset& dataset) {
+  std::set<int> families;
+  std::set<std::string> styles, categories, subcategories;
+  for (const ImageRecord& r : dataset.records()) {
+    if (r.family >= 0) families.insert(r.family);
+    if (!r.style.empty()) styles.insert(r.style);
+    if (!r.category.empty()) categories.insert(r.category);
+    if (!r.subcategory.empty()) subcategories.insert(r.subcategory);
+  }
+  DatasetSummary s;
+  s.images = dataset.size();
+  s.families = static_cast<int64_t>(families.size());
+  s.styles = static_cast<int64_t>(styles.size());
+  s.categories = static_cast<int64_t>(categories.size());
+  s.subcategories = static_cast<int64_t>(subcategories.size());
+  return s;
+}
+
+}  // namespace fastgda

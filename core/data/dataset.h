@@ -1,0 +1,90 @@
+// A training set: images with captions and metadata, the same for every source.
+//
+//   auto data = fastgda::openDataset("models/builtin/emoji.fgpack");
+//   cv::Mat rgb = data->image(0);          // CV_8UC3, RGB (not OpenCV's BGR), imageSize() square
+//   std::string text = data->caption(0);   // "thumbs up, medium skin tone, twemoji style"
+//
+// Conventions, stated once: images are RGB uint8, row-major H×W×3. Every dataset keeps its
+// model-resolution images in memory as one contiguous N×S×S×3 array (14k emoji at 32 px: 42 MB),
+// so training and attribution read them without decoding; display images may be decoded on demand.
+//
+// Sources (see openDataset): an image pack (.fgpack, the built-in emoji set), a folder with a
+// JSON-lines manifest, or a COCO captions JSON with its images folder.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+namespace fastgda {
+
+struct ImageRecord {
+  std::string id;           // stable identifier, unique in the dataset ("twemoji/1f44d-1f3fd")
+  std::string caption;      // the caption used for training
+  std::string style;        // vendor style ("google", "twemoji", "fluent flat", ...); "" if unknown
+  int family = -1;          // same emoji across styles and skin tones; -1 if unknown
+  std::string category;     // e.g. "People & Body"; "" if unknown
+  std::string subcategory;  // e.g. "hand-fingers-closed"; "" if unknown
+  std::string source;       // file the image came from (folder/COCO datasets); "" for packs
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+
+  int64_t size() const { return static_cast<int64_t>(records_.size()); }
+  int imageSize() const { return imageSize_; }
+  const ImageRecord& record(int64_t index) const;
+  const std::string& caption(int64_t index) const { return record(index).caption; }
+  const std::vector<ImageRecord>& records() const { return records_; }
+
+  // Model-resolution image, a copy (CV_8UC3, RGB).
+  cv::Mat image(int64_t index) const;
+  // All model-resolution images: size() × imageSize() × imageSize() × 3 bytes, RGB.
+  const std::vector<uint8_t>& imageData() const { return pixels_; }
+
+  // A larger RGB copy for display (the pack's 64 px copy, or the source file re-decoded).
+  virtual cv::Mat displayImage(int64_t index) const = 0;
+  // Where the data came from, for messages and `fastgda info`.
+  virtual std::string describe() const = 0;
+
+ protected:
+  Dataset(int imageSize, std::vector<uint8_t> pixels, std::vector<ImageRecord> records);
+  void checkIndex(int64_t index) const;
+
+ private:
+  int imageSize_;
+  std::vector<uint8_t> pixels_;
+  std::vector<ImageRecord> records_;
+};
+
+// How image files are read. A bad entry (unreadable image, manifest line that is not JSON or
+// lacks a field) fails the whole load with a message naming the file and line, unless
+// skipBadEntries is set: then it is skipped and counted in LoadReport.
+struct LoadOptions {
+  int imageSize = 32;           // pixels, square; images are centre-cropped, then INTER_AREA
+  int displaySize = 64;         // pixels, for displayImage()
+  bool skipBadEntries = false;  // default: strict
+};
+
+struct LoadReport {
+  int64_t skipped = 0;                // entries skipped (only with skipBadEntries)
+  std::vector<std::string> problems;  // one line per skipped entry, naming file and line
+};
+
+// Opens a dataset by path: a `.fgpack` file, a folder holding `manifest.jsonl`, or a COCO
+// captions `.json` (images are looked for in `imagesDir`, default: the JSON's folder).
+std::unique_ptr<Dataset> openDataset(const std::string& path, const LoadOptions& options = {},
+                                     LoadReport* report = nullptr,
+                                     const std::string& imagesDir = {});
+
+// Counts used by `fastgda info`.
+struct DatasetSummary {
+  int64_t images = 0, families = 0, styles = 0, categories = 0, subcategories = 0;
+};
+DatasetSummary summarize(const Dataset& dataset);
+
+}  // namespace fastgda

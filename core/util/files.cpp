@@ -1,0 +1,36 @@
+#include "util/files.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
+
+#include "util/error.h"
+
+namespace fastgda {
+
+std::vector<char> readFileBytes(const std::string& path) {
+  QFile file(QString::fromStdString(path));
+  if (!file.exists()) fail(path, ": file not found");
+  if (!file.open(QIODevice::ReadOnly))
+    fail(path, ": cannot open: ", file.errorString().toStdString());
+  const QByteArray bytes = file.readAll();
+  if (file.error() != QFileDevice::NoError)
+    fail(path, ": read error: ", file.errorString().toStdString());
+  return std::vector<char>(bytes.begin(), bytes.end());
+}
+
+void writeFileAtomically(const std::string& path, const char* data, size_t size) {
+  const QString qpath = QString::fromStdString(path);
+  QDir().mkpath(QFileInfo(qpath).absolutePath());
+  QSaveFile file(qpath);
+  if (!file.open(QIODevice::WriteOnly))
+    fail(path, ": cannot open for writing: ", file.errorString().toStdString());
+  const qint64 written = file.write(data, static_cast<qint64>(size));
+  if (written != static_cast<qint64>(size))
+    fail(path, ": write failed after ", written, " of ", size,
+         " bytes: ", file.errorString().toStdString());
+  if (!file.commit()) fail(path, ": cannot commit: ", file.errorString().toStdString());
+}
+
+}  // namespace fastgda
