@@ -8,5 +8,8 @@ namespace fastgda::cli {
 
 int runInfo(const QStringList& arguments);
 int runDataset(const QStringList& arguments);
+int runTrainModel(const QStringList& arguments);
+int runGenerate(const QStringList& arguments);
+int runBench(const QStringList& arguments);
 
 }  // namespace fastgda::cli

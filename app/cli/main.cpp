@@ -20,6 +20,10 @@ const std::map<QString, Command>& commands() {
       {QStringLiteral("info"), {fastgda::cli::runInfo, "describe a bundle (dataset, model, ...)"}},
       {QStringLiteral("dataset"),
        {fastgda::cli::runDataset, "build or inspect datasets (import-emoji, summary)"}},
+      {QStringLiteral("train-model"),
+       {fastgda::cli::runTrainModel, "train the built-in model (resumable)"}},
+      {QStringLiteral("generate"), {fastgda::cli::runGenerate, "generate an image from a prompt"}},
+      {QStringLiteral("bench"), {fastgda::cli::runBench, "benchmarks (generate)"}},
   };
   return table;
 }

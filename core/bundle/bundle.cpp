@@ -20,6 +20,12 @@ std::unique_ptr<Dataset> Bundle::openDataset() const {
   return fastgda::openDataset(datasetFile);
 }
 
+std::string Bundle::path(const std::string& relative) const {
+  return QDir(QString::fromStdString(dir))
+      .absoluteFilePath(QString::fromStdString(relative))
+      .toStdString();
+}
+
 std::string defaultBundleDir() {
   const QByteArray env = qgetenv("FASTGDA_BUNDLE");
   if (!env.isEmpty()) return QString::fromLocal8Bit(env).toStdString();
@@ -54,6 +60,8 @@ Bundle openBundle(const std::string& dir) {
   b.dir = folder.absolutePath().toStdString();
   b.name = o["name"].toString().toStdString();
   b.datasetFile = QDir::cleanPath(folder.absoluteFilePath(o["dataset"].toString())).toStdString();
+  b.manifestPath = path;
+  b.manifestJson.assign(bytes.begin(), bytes.end());
   return b;
 }
 
@@ -72,7 +80,29 @@ std::string bundleInfoJson(const Bundle& bundle) {
   info["bundle"] = QString::fromStdString(bundle.dir);
   info["name"] = QString::fromStdString(bundle.name);
   info["dataset"] = dataset;
+  // The model member summarises what training recorded in bundle.json (no weights are loaded).
+  const QJsonObject manifest =
+      QJsonDocument::fromJson(QByteArray::fromStdString(bundle.manifestJson)).object();
+  if (manifest["model"].isObject()) {
+    const QJsonObject m = manifest["model"].toObject();
+    QJsonObject model = m["summary"].toObject();
+    model["kind"] = m["kind"];
+    if (m.contains("latent_shape")) model["latent_shape"] = m["latent_shape"];
+    info["model"] = model;
+  }
   return QJsonDocument(info).toJson(QJsonDocument::Indented).toStdString();
+}
+
+void updateBundleMember(const std::string& dir, const std::string& member,
+                        const std::string& valueJson) {
+  const Bundle bundle = openBundle(dir);
+  QJsonObject manifest =
+      QJsonDocument::fromJson(QByteArray::fromStdString(bundle.manifestJson)).object();
+  const QJsonDocument value = QJsonDocument::fromJson(QByteArray::fromStdString(valueJson));
+  if (!value.isObject()) fail("bundle member '", member, "': value is not a JSON object");
+  manifest[QString::fromStdString(member)] = value.object();
+  writeFileAtomically(bundle.manifestPath,
+                      QJsonDocument(manifest).toJson(QJsonDocument::Indented).toStdString());
 }
 
 }  // namespace fastgda

@@ -6,7 +6,8 @@
 //   std::string json = fastgda::bundleInfoJson(bundle);   // what `fastgda info --json` prints
 //
 // bundle.json, version 1: {"format": "fastgda-bundle", "version": 1, "name": "...",
-//                          "dataset": "emoji.fgpack"}   (paths relative to the bundle folder)
+//                          "dataset": "emoji.fgpack", "model": {...}}  (paths relative to the
+// bundle folder; "model" is described in core/model/model.h and is optional)
 #pragma once
 
 #include <memory>
@@ -19,9 +20,13 @@ class Dataset;
 constexpr int kBundleVersion = 1;
 
 struct Bundle {
-  std::string dir;          // absolute folder
-  std::string name;         // from bundle.json
-  std::string datasetFile;  // absolute path of the dataset (pack, folder or COCO JSON)
+  std::string dir;           // absolute folder
+  std::string name;          // from bundle.json
+  std::string datasetFile;   // absolute path of the dataset (pack, folder or COCO JSON)
+  std::string manifestPath;  // DIR/bundle.json
+  std::string manifestJson;  // its text, for the parts (model, teacher, ...) that read their member
+
+  std::string path(const std::string& relative) const;  // DIR/relative
 
   std::unique_ptr<Dataset> openDataset() const;
 };
@@ -33,7 +38,11 @@ std::string defaultBundleDir();
 // Reads and validates DIR/bundle.json; errors name the file and field.
 Bundle openBundle(const std::string& dir);
 
-// A JSON object describing the bundle; one member per part ("dataset" now; later "model", ...).
+// A JSON object describing the bundle; one member per part ("dataset", "model", ...).
 std::string bundleInfoJson(const Bundle& bundle);
+
+// Replaces (or adds) one top-level member of DIR/bundle.json, atomically.
+void updateBundleMember(const std::string& dir, const std::string& member,
+                        const std::string& valueJson);
 
 }  // namespace fastgda

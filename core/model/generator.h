@@ -1,0 +1,41 @@
+// Text-to-image generation: DDIM sampling with classifier-free guidance.
+//
+//   fastgda::GenerateOptions options;            // 50 steps, guidance 4
+//   auto images = fastgda::generate(*model, {"red apple, google style"}, {42}, options);
+//   cv::Mat rgb = fastgda::tensorToRgb(images.images[0]);
+//
+// Each image's starting noise comes from its own seed, so an image does not depend on the batch it
+// was generated in: the same prompt and seed always give the same image.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "util/job.h"
+
+namespace fastgda {
+
+struct TextToImageModel;
+
+struct GenerateOptions {
+  int steps = 50;         // DDIM steps, 1..schedule steps
+  double guidance = 4.0;  // classifier-free guidance scale, >= 0 (1 = conditional only)
+  int batchSize = 64;     // images per denoiser batch
+};
+
+struct Generated {
+  torch::Tensor latents;  // [B, C, h, w], the final (scaled) latents: what the teacher unlearns
+  torch::Tensor images;   // [B, 3, S, S] in [-1, 1]
+};
+
+Generated generate(TextToImageModel& model, const std::vector<std::string>& prompts,
+                   const std::vector<uint64_t>& seeds, const GenerateOptions& options,
+                   const JobContext& job = {});
+
+// The starting noise of one image, from its seed.
+torch::Tensor initialNoise(const TextToImageModel& model, uint64_t seed);
+
+}  // namespace fastgda

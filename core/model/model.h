@@ -1,0 +1,57 @@
+// A text-to-image model opened from a bundle: tokenizer, text encoder, image codec, denoiser and
+// noise schedule, natively (the built-in model) or from TorchScript modules (a user's export).
+//
+//   auto model = fastgda::loadModel(fastgda::openBundle(dir));
+//   auto [context, padding] = model->text->encode(model->tokenize({"red apple, google style"}));
+//
+// bundle.json's "model" member, kind "native":
+//   {"kind": "native", "weights": "model.pt", "tokenizer": "tokenizer.json",
+//    "architecture": {...NativeArchitecture...}, "latent_scale": 1.0,
+//    "schedule": {"kind": "scaled_linear", "steps": 1000, "beta_start": 0.00085, "beta_end":
+//    0.012}, "training": {...}}
+// kind "torchscript": the same "tokenizer" and "schedule", plus
+//   "text_encoder": FILE  forward(tokens [B,L] int64) -> context [B,L,D]
+//   "image_encoder": FILE forward(images [B,3,S,S] in [-1,1]) -> latents [B,C,h,w] (scaled)
+//   "image_decoder": FILE forward(latents) -> images
+//   "denoiser": FILE      forward(x_t [B,C,h,w], t [B] int64, context [B,L,D], padding [B,L] bool)
+//                         -> predicted noise [B,C,h,w]
+//   "image_size": S, "latent_shape": [C,h,w],
+//   "cross_attention_kv": ["substring", ...]  names of the key/value projections in the denoiser
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/interfaces.h"
+#include "model/schedule.h"
+#include "model/tokenizer.h"
+
+namespace fastgda {
+
+struct Bundle;
+
+struct TextToImageModel {
+  std::string kind;  // "native" or "torchscript"
+  Tokenizer tokenizer;
+  NoiseSchedule schedule;
+  int64_t imageSize = 32;
+  std::vector<int64_t> latentShape;           // C, h, w
+  std::vector<std::string> crossAttentionKV;  // name substrings selecting key/value weights
+  std::shared_ptr<TextEncoder> text;
+  std::shared_ptr<ImageCodec> codec;
+  std::shared_ptr<Denoiser> denoiser;
+  std::string infoJson = "{}";  // parameter counts, training steps, ...
+
+  torch::Tensor tokenize(const std::vector<std::string>& prompts) const;  // [B, L] int64
+};
+
+bool bundleHasModel(const Bundle& bundle);
+std::shared_ptr<TextToImageModel> loadModel(const Bundle& bundle);
+
+// Checks that `loaded` (read from `file`) can replace `expected`: same shape, else an Error
+// "FILE: tensor 'NAME' has shape [a, b], expected [c, d]".
+void checkTensorShape(const std::string& file, const std::string& name, const torch::Tensor& loaded,
+                      const torch::Tensor& expected);
+
+}  // namespace fastgda

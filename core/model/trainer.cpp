@@ -1,0 +1,406 @@
+#include "model/trainer.h"
+
+#include <torch/torch.h>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "bundle/bundle.h"
+#include "data/dataset.h"
+#include "model/detail/networks.h"
+#include "model/image_tensor.h"
+#include "model/schedule.h"
+#include "model/tokenizer.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace fastgda {
+namespace {
+
+using Parts = std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>>;
+
+double nowSeconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+// One generator per (phase, step): a resumed run draws exactly what an uninterrupted one would.
+at::Generator stepGenerator(uint64_t seed, int phase, int64_t step) {
+  return at::make_generator<at::CPUGeneratorImpl>(seed * 1000003ULL +
+                                                  static_cast<uint64_t>(phase) * 7919ULL +
+                                                  static_cast<uint64_t>(step) * 2654435761ULL);
+}
+
+int64_t countParameters(const torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+std::string readText(const std::string& path) {
+  const std::vector<char> bytes = readFileBytes(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// The checkpoint is a folder replaced as a whole: files go into "<dir>.tmp", which then takes the
+// place of "<dir>", so a kill at any moment leaves either the old or the new checkpoint intact.
+struct CheckpointFolder {
+  QString dir;
+  QString staging() const { return dir + QStringLiteral(".tmp"); }
+  QString previous() const { return dir + QStringLiteral(".old"); }
+  bool exists() const {
+    if (QFile::exists(dir + QStringLiteral("/state.json"))) return true;
+    // Killed between the two renames: the previous checkpoint is complete.
+    if (QFile::exists(previous() + QStringLiteral("/state.json"))) {
+      QDir().rename(previous(), dir);
+      return true;
+    }
+    return false;
+  }
+  std::string file(const char* name) const {
+    return (dir + QLatin1Char('/') + QLatin1String(name)).toStdString();
+  }
+  std::string stagingFile(const char* name) const {
+    return (staging() + QLatin1Char('/') + QLatin1String(name)).toStdString();
+  }
+  void beginWrite() const {
+    QDir(staging()).removeRecursively();
+    if (!QDir().mkpath(staging()))
+      fail(staging().toStdString(), ": cannot create checkpoint folder");
+  }
+  void commit() const {
+    QDir(previous()).removeRecursively();
+    if (QFile::exists(dir) && !QDir().rename(dir, previous()))
+      fail(dir.toStdString(), ": cannot move the old checkpoint aside");
+    if (!QDir().rename(staging(), dir))
+      fail(dir.toStdString(), ": cannot move the new checkpoint into place");
+    QDir(previous()).removeRecursively();
+  }
+};
+
+template <typename Optimizer>
+void saveOptimizer(const Optimizer& optimizer, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  archive.save_to(path);
+}
+template <typename Optimizer>
+void loadOptimizer(Optimizer& optimizer, const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+    optimizer.load(archive);
+  } catch (const c10::Error& e) {
+    fail(path, ": cannot read optimiser state (truncated or from another architecture)");
+  }
+}
+
+void saveTensor(const torch::Tensor& t, const std::string& path) {
+  torch::save(t, path);
+}
+torch::Tensor loadTensor(const std::string& path) {
+  torch::Tensor t;
+  try {
+    torch::load(t, path);
+  } catch (const c10::Error& e) {
+    fail(path, ": cannot read tensor file (truncated?)");
+  }
+  return t;
+}
+
+void copyParameters(torch::nn::Module& from, torch::nn::Module& to) {
+  torch::NoGradGuard noGrad;
+  auto source = from.parameters(), target = to.parameters();
+  for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+}
+
+void updateEma(torch::nn::Module& model, torch::nn::Module& ema, double decay) {
+  torch::NoGradGuard noGrad;
+  auto source = model.parameters(), target = ema.parameters();
+  for (size_t i = 0; i < source.size(); ++i) target[i].mul_(decay).add_(source[i], 1.0 - decay);
+}
+
+struct LossLog {
+  std::string csv = "phase,step,loss,elapsed_seconds\n";
+  double sum = 0;
+  int count = 0;
+  void add(const char* phase, int64_t step, double loss, double seconds, int every) {
+    sum += loss;
+    if (++count < every) return;
+    std::ostringstream row;
+    row << phase << "," << step << "," << sum / count << "," << static_cast<int64_t>(seconds)
+        << "\n";
+    csv += row.str();
+    sum = 0;
+    count = 0;
+  }
+};
+
+}  // namespace
+
+TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
+  const Bundle bundle = openBundle(o.bundleDir);
+  const std::unique_ptr<Dataset> data = bundle.openDataset();
+  const int64_t n = data->size();
+  const CheckpointFolder checkpoint{QString::fromStdString(
+      o.checkpointDir.empty() ? bundle.path("checkpoint") : o.checkpointDir)};
+
+  // Fresh start or resume.
+  NativeArchitecture arch = o.architecture;
+  Tokenizer tokenizer;
+  QJsonObject state;
+  std::vector<std::string> captions;
+  for (const ImageRecord& r : data->records()) captions.push_back(r.caption);
+  if (checkpoint.exists()) {
+    state =
+        QJsonDocument::fromJson(QByteArray::fromStdString(readText(checkpoint.file("state.json"))))
+            .object();
+    arch = NativeArchitecture::fromJson(
+        QJsonDocument(state["architecture"].toObject()).toJson().toStdString(),
+        checkpoint.file("state.json"));
+    tokenizer = Tokenizer::fromJson(readText(checkpoint.file("tokenizer.json")),
+                                    checkpoint.file("tokenizer.json"));
+    if (state["images"].toInteger() != n)
+      fail(checkpoint.file("state.json"), ": checkpoint was made on ", state["images"].toInteger(),
+           " images, the dataset has ", n, " (delete the checkpoint folder to start over)");
+    job.log("resuming from " + checkpoint.dir.toStdString() + ": " +
+            state["phase"].toString().toStdString() + " step " +
+            std::to_string(state["step"].toInteger()));
+  } else {
+    tokenizer = Tokenizer::build(captions, o.maxTokens);
+    state["phase"] = "autoencoder";
+    state["step"] = 0;
+    state["seconds"] = 0.0;
+    state["images"] = static_cast<qint64>(n);
+    state["architecture"] =
+        QJsonDocument::fromJson(QByteArray::fromStdString(arch.toJson())).object();
+    job.log("starting from scratch: " + std::to_string(n) + " images, vocabulary of " +
+            std::to_string(tokenizer.vocabularySize()) + " tokens");
+  }
+  std::string phase = state["phase"].toString().toStdString();
+  if (phase == "done") phase = "diffusion";  // a rerun with more steps continues
+  int64_t step = state["step"].toInteger();
+  double trainedSeconds = state["seconds"].toDouble();
+  LossLog log;
+  if (checkpoint.exists() && QFile::exists(QString::fromStdString(checkpoint.file("loss.csv"))))
+    log.csv = readText(checkpoint.file("loss.csv"));
+
+  torch::manual_seed(o.seed);  // initial weights; a resumed run overwrites them from the checkpoint
+  detail::NativeNetworks nets(arch, tokenizer.vocabularySize(), tokenizer.maxTokens());
+  detail::NativeNetworks ema(arch, tokenizer.vocabularySize(), tokenizer.maxTokens());
+  torch::optim::Adam aeOptimizer(nets.codec->parameters(),
+                                 torch::optim::AdamOptions(o.autoencoderLearningRate));
+  std::vector<torch::Tensor> diffusionParameters = nets.unet->parameters();
+  for (const auto& p : nets.text->parameters()) diffusionParameters.push_back(p);
+  torch::optim::AdamW optimizer(
+      diffusionParameters, torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
+  const Parts trainParts = {
+      {"text", nets.text.ptr()}, {"codec", nets.codec.ptr()}, {"unet", nets.unet.ptr()}};
+  const Parts emaParts = {
+      {"text", ema.text.ptr()}, {"codec", nets.codec.ptr()}, {"unet", ema.unet.ptr()}};
+  torch::Tensor latents;  // [N, C, h, w], unscaled
+  double latentScale = state["latent_scale"].toDouble(0);
+  if (checkpoint.exists()) {
+    detail::loadWeights(checkpoint.file("train.pt"), trainParts);
+    if (phase == "autoencoder") {
+      loadOptimizer(aeOptimizer, checkpoint.file("optimizer.pt"));
+    } else {
+      detail::loadWeights(checkpoint.file("ema.pt"), emaParts);
+      loadOptimizer(optimizer, checkpoint.file("optimizer.pt"));
+      latents = loadTensor(checkpoint.file("latents.pt"));
+    }
+  }
+
+  const double runStart = nowSeconds();
+  const double baseSeconds = trainedSeconds;
+  auto elapsed = [&] { return baseSeconds + (nowSeconds() - runStart); };
+  auto timeUp = [&] { return o.maxMinutes > 0 && nowSeconds() - runStart > o.maxMinutes * 60.0; };
+
+  auto exportModel = [&] {
+    detail::saveWeights(bundle.path("model.pt"), emaParts);
+    writeFileAtomically(bundle.path("tokenizer.json"), tokenizer.toJson());
+    writeFileAtomically(bundle.path("training_loss.csv"), log.csv);
+    QJsonObject summary;
+    QJsonObject parameters;
+    parameters["text_encoder"] = static_cast<qint64>(countParameters(*nets.text));
+    parameters["autoencoder"] = static_cast<qint64>(countParameters(*nets.codec));
+    parameters["unet"] = static_cast<qint64>(countParameters(*nets.unet));
+    parameters["total"] = static_cast<qint64>(
+        countParameters(*nets.text) + countParameters(*nets.codec) + countParameters(*nets.unet));
+    summary["parameters"] = parameters;
+    summary["autoencoder_steps"] = static_cast<qint64>(o.autoencoderSteps);
+    summary["diffusion_steps"] = static_cast<qint64>(step);
+    summary["diffusion_batch"] = static_cast<qint64>(o.diffusionBatch);
+    summary["training_hours"] = std::round(elapsed() / 36.0) / 100.0;
+    summary["vocabulary"] = static_cast<qint64>(tokenizer.vocabularySize());
+    QJsonObject schedule;
+    schedule["kind"] = "scaled_linear";
+    schedule["steps"] = 1000;
+    schedule["beta_start"] = 0.00085;
+    schedule["beta_end"] = 0.012;
+    QJsonObject model;
+    model["kind"] = "native";
+    model["weights"] = "model.pt";
+    model["tokenizer"] = "tokenizer.json";
+    model["architecture"] = state["architecture"];
+    model["latent_scale"] = latentScale;
+    model["latent_shape"] = QJsonArray{static_cast<qint64>(arch.latentChannels),
+                                       static_cast<qint64>(arch.imageSize / 4),
+                                       static_cast<qint64>(arch.imageSize / 4)};
+    model["schedule"] = schedule;
+    model["summary"] = summary;
+    updateBundleMember(bundle.dir, "model",
+                       QJsonDocument(model).toJson(QJsonDocument::Compact).toStdString());
+  };
+
+  auto saveCheckpoint = [&] {
+    checkpoint.beginWrite();
+    detail::saveWeights(checkpoint.stagingFile("train.pt"), trainParts);
+    if (phase == "autoencoder") {
+      saveOptimizer(aeOptimizer, checkpoint.stagingFile("optimizer.pt"));
+    } else {
+      detail::saveWeights(checkpoint.stagingFile("ema.pt"), emaParts);
+      saveOptimizer(optimizer, checkpoint.stagingFile("optimizer.pt"));
+      saveTensor(latents, checkpoint.stagingFile("latents.pt"));
+    }
+    writeFileAtomically(checkpoint.stagingFile("tokenizer.json"), tokenizer.toJson());
+    writeFileAtomically(checkpoint.stagingFile("loss.csv"), log.csv);
+    state["phase"] = QString::fromStdString(phase);
+    state["step"] = static_cast<qint64>(step);
+    state["seconds"] = elapsed();
+    state["latent_scale"] = latentScale;
+    writeFileAtomically(checkpoint.stagingFile("state.json"),
+                        QJsonDocument(state).toJson().toStdString());
+    checkpoint.commit();
+    if (phase != "autoencoder") exportModel();
+  };
+
+  // Cancelling keeps the work done so far: checkpoint, then stop.
+  auto stopIfCancelled = [&] {
+    if (!job.cancelled()) return;
+    saveCheckpoint();
+    throw Cancelled();
+  };
+
+  TrainReport report;
+  // Phase 1: the autoencoder, with noise on the latents so the decoder tolerates imperfect ones.
+  if (phase == "autoencoder") {
+    nets.codec->train();
+    const double start = nowSeconds();
+    const int64_t first = step;
+    while (step < o.autoencoderSteps) {
+      stopIfCancelled();
+      at::Generator gen = stepGenerator(o.seed, 1, step);
+      const torch::Tensor idx = torch::randint(0, n, {o.autoencoderBatch}, gen, torch::kLong);
+      const torch::Tensor x = imagesToTensor(
+          *data,
+          std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel()));
+      const torch::Tensor z = nets.codec->encode(x);
+      const torch::Tensor noisy = z + o.latentNoise * torch::randn(z.sizes(), gen, z.options());
+      const torch::Tensor loss =
+          torch::mse_loss(nets.codec->decode(noisy), x) + 1e-4 * z.pow(2).mean();
+      aeOptimizer.zero_grad();
+      loss.backward();
+      aeOptimizer.step();
+      ++step;
+      report.lastLoss = loss.item<double>();
+      log.add("autoencoder", step, report.lastLoss, elapsed(), 10);
+      const double rate = (nowSeconds() - start) / static_cast<double>(step - first);
+      std::ostringstream stage;
+      stage << "autoencoder step " << step << "/" << o.autoencoderSteps << " loss "
+            << report.lastLoss << " (" << static_cast<int>(rate * 1000) << " ms/step)";
+      job.progress(static_cast<double>(step) / o.autoencoderSteps, stage.str());
+      if (step % o.checkpointEvery == 0 || step == o.autoencoderSteps || timeUp()) saveCheckpoint();
+      if (timeUp()) return {phase, step, report.lastLoss};
+    }
+    // Encode the whole training set once; the diffusion phase trains on these latents.
+    nets.codec->eval();
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> chunks;
+    for (int64_t begin = 0; begin < n; begin += 256) {
+      std::vector<int64_t> idx;
+      for (int64_t i = begin; i < std::min(n, begin + 256); ++i) idx.push_back(i);
+      chunks.push_back(nets.codec->encode(imagesToTensor(*data, idx)));
+    }
+    latents = torch::cat(chunks, 0);
+    latentScale = 1.0 / latents.std().item<double>();
+    job.log("autoencoder done; latent std " + std::to_string(1.0 / latentScale));
+    phase = "diffusion";
+    step = 0;
+    copyParameters(*nets.text, *ema.text);
+    copyParameters(*nets.unet, *ema.unet);
+    saveCheckpoint();
+  }
+
+  // Phase 2: text encoder and UNet, ε-prediction with min-SNR weighting and caption dropout.
+  if (phase == "diffusion") {
+    nets.codec->eval();
+    nets.text->train();
+    nets.unet->train();
+    std::vector<int64_t> allTokens;
+    for (const std::string& c : captions) {
+      const std::vector<int64_t> ids = tokenizer.encode(c);
+      allTokens.insert(allTokens.end(), ids.begin(), ids.end());
+    }
+    const torch::Tensor tokens =
+        torch::tensor(allTokens, torch::kLong).view({n, tokenizer.maxTokens()});
+    const torch::Tensor emptyTokens = torch::tensor(tokenizer.encode(""), torch::kLong);
+    const torch::Tensor alphas = NoiseSchedule().alphasCumprod().to(torch::kFloat32);
+    const torch::Tensor scaled = latents * latentScale;
+    const double start = nowSeconds();
+    const int64_t first = step;
+    while (step < o.diffusionSteps) {
+      stopIfCancelled();
+      at::Generator gen = stepGenerator(o.seed, 2, step);
+      const torch::Tensor idx = torch::randint(0, n, {o.diffusionBatch}, gen, torch::kLong);
+      const torch::Tensor z0 = scaled.index_select(0, idx);
+      torch::Tensor batchTokens = tokens.index_select(0, idx);
+      const torch::Tensor drop = torch::rand({o.diffusionBatch}, gen) < o.captionDropout;
+      batchTokens = torch::where(drop.unsqueeze(1), emptyTokens.unsqueeze(0).expand_as(batchTokens),
+                                 batchTokens);
+      const torch::Tensor t =
+          torch::randint(0, alphas.size(0), {o.diffusionBatch}, gen, torch::kLong);
+      const torch::Tensor eps = torch::randn(z0.sizes(), gen, z0.options());
+      const torch::Tensor ab = alphas.index_select(0, t).view({-1, 1, 1, 1});
+      const torch::Tensor xt = ab.sqrt() * z0 + (1 - ab).sqrt() * eps;
+      const torch::Tensor context = nets.text(batchTokens);
+      const torch::Tensor pred = nets.unet(xt, t, context, batchTokens.eq(Tokenizer::kPad));
+      const torch::Tensor snr = ab.view({-1}) / (1 - ab.view({-1}));
+      const torch::Tensor weight = torch::clamp_max(snr, o.minSnrGamma) / snr;
+      const torch::Tensor loss = (weight * (pred - eps).pow(2).mean({1, 2, 3})).mean();
+      const double lr =
+          o.learningRate * std::min(1.0, static_cast<double>(step + 1) / o.warmupSteps);
+      for (auto& group : optimizer.param_groups())
+        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+      optimizer.zero_grad();
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(diffusionParameters, 1.0);
+      optimizer.step();
+      const double decay = std::min(o.emaDecay, (1.0 + step) / (10.0 + step));
+      updateEma(*nets.text, *ema.text, decay);
+      updateEma(*nets.unet, *ema.unet, decay);
+      ++step;
+      report.lastLoss = loss.item<double>();
+      log.add("diffusion", step, report.lastLoss, elapsed(), 10);
+      const double rate = (nowSeconds() - start) / static_cast<double>(step - first);
+      std::ostringstream stage;
+      stage << "diffusion step " << step << "/" << o.diffusionSteps << " loss " << report.lastLoss
+            << " (" << static_cast<int>(rate * 1000) << " ms/step)";
+      job.progress(static_cast<double>(step) / o.diffusionSteps, stage.str());
+      if (step % o.checkpointEvery == 0 || step == o.diffusionSteps || timeUp()) saveCheckpoint();
+      if (timeUp()) return {phase, step, report.lastLoss};
+    }
+    phase = "done";
+    saveCheckpoint();
+  }
+  report.phase = phase;
+  report.step = step;
+  return report;
+}
+
+}  // namespace fastgda

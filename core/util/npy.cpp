@@ -1,0 +1,150 @@
+#include "util/npy.h"
+
+#include <cstring>
+#include <regex>
+#include <sstream>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace fastgda {
+namespace {
+
+size_t itemSize(const std::string& dtype) {
+  if (dtype == "<f4" || dtype == "<i4") return 4;
+  if (dtype == "<f8" || dtype == "<i8") return 8;
+  return 0;
+}
+
+std::string header(const std::string& dtype, const std::vector<int64_t>& shape) {
+  std::ostringstream dict;
+  dict << "{'descr': '" << dtype << "', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < shape.size(); ++i)
+    dict << shape[i] << (shape.size() == 1 || i + 1 < shape.size() ? "," : "");
+  dict << "), }";
+  std::string text = dict.str();
+  // Pad so that the data starts on a 64-byte boundary, as NumPy does.
+  const size_t total = 10 + text.size() + 1;
+  text.append((64 - total % 64) % 64, ' ');
+  text.push_back('\n');
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out.push_back(static_cast<char>(text.size() & 0xff));
+  out.push_back(static_cast<char>(text.size() >> 8));
+  return out + text;
+}
+
+template <typename T>
+void write(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
+           const std::vector<T>& values) {
+  int64_t count = 1;
+  for (int64_t s : shape) count *= s;
+  if (count != static_cast<int64_t>(values.size()))
+    fail(path, ": shape holds ", count, " values but ", values.size(), " were given");
+  std::string bytes = header(dtype, shape);
+  bytes.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  writeFileAtomically(path, bytes);
+}
+
+}  // namespace
+
+int64_t NpyArray::count() const {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return n;
+}
+
+std::vector<float> NpyArray::asFloat32() const {
+  std::vector<float> out(static_cast<size_t>(count()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    const char* p = data.data() + i * itemSize(dtype);
+    if (dtype == "<f4") {
+      float v;
+      std::memcpy(&v, p, 4);
+      out[i] = v;
+    } else if (dtype == "<f8") {
+      double v;
+      std::memcpy(&v, p, 8);
+      out[i] = static_cast<float>(v);
+    } else if (dtype == "<i8") {
+      int64_t v;
+      std::memcpy(&v, p, 8);
+      out[i] = static_cast<float>(v);
+    } else {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      out[i] = static_cast<float>(v);
+    }
+  }
+  return out;
+}
+
+std::vector<int64_t> NpyArray::asInt64() const {
+  if (dtype != "<i8" && dtype != "<i4") fail("npy: dtype '", dtype, "' is not an integer type");
+  std::vector<int64_t> out(static_cast<size_t>(count()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (dtype == "<i8")
+      std::memcpy(&out[i], data.data() + i * 8, 8);
+    else {
+      int32_t v;
+      std::memcpy(&v, data.data() + i * 4, 4);
+      out[i] = v;
+    }
+  }
+  return out;
+}
+
+NpyArray readNpy(const std::string& path) {
+  const std::vector<char> bytes = readFileBytes(path);
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0)
+    fail(path, ": not a .npy file (magic bytes missing)");
+  const int major = static_cast<uint8_t>(bytes[6]);
+  size_t headerLength = 0, offset = 0;
+  if (major == 1) {
+    headerLength =
+        static_cast<uint8_t>(bytes[8]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
+    offset = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) fail(path, ": truncated .npy header");
+    for (int i = 0; i < 4; ++i)
+      headerLength |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
+    offset = 12;
+  } else {
+    fail(path, ": .npy format version ", major, " is not supported");
+  }
+  if (offset + headerLength > bytes.size()) fail(path, ": truncated .npy header");
+  const std::string text(bytes.data() + offset, headerLength);
+  std::smatch m;
+  NpyArray a;
+  if (!std::regex_search(text, m, std::regex("'descr':\\s*'([^']*)'")))
+    fail(path, ": .npy header has no 'descr'");
+  a.dtype = m[1];
+  if (a.dtype == "|i1" || a.dtype == "|u1" || !itemSize(a.dtype))
+    fail(path, ": dtype '", a.dtype, "' is not supported (expected <f4, <f8, <i4 or <i8)");
+  if (std::regex_search(text, m, std::regex("'fortran_order':\\s*True")))
+    fail(path, ": Fortran-ordered arrays are not supported (save with C order)");
+  if (!std::regex_search(text, m, std::regex("'shape':\\s*\\(([^)]*)\\)")))
+    fail(path, ": .npy header has no 'shape'");
+  const std::string dims = m[1];
+  std::regex number("\\d+");
+  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number);
+       it != std::sregex_iterator(); ++it)
+    a.shape.push_back(std::stoll(it->str()));
+  const size_t expected = static_cast<size_t>(a.count()) * itemSize(a.dtype);
+  const size_t available = bytes.size() - offset - headerLength;
+  if (available != expected)
+    fail(path, ": data holds ", available, " bytes, expected ", expected, " for shape and dtype ",
+         a.dtype, available < expected ? " (truncated?)" : "");
+  a.data.assign(bytes.begin() + static_cast<long>(offset + headerLength), bytes.end());
+  return a;
+}
+
+void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
+              const std::vector<float>& values) {
+  write(path, "<f4", shape, values);
+}
+void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
+              const std::vector<int64_t>& values) {
+  write(path, "<i8", shape, values);
+}
+
+}  // namespace fastgda

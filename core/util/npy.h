@@ -1,0 +1,31 @@
+// NumPy .npy files (format 1.0): the exchange format for latents, features and rankings.
+//
+//   fastgda::NpyArray a = fastgda::readNpy("features.npy");   // a.shape, a.dtype, a.data
+//   fastgda::writeNpy("latent.npy", {1, 4, 8, 8}, floats);    // float32, C order, atomic
+//
+// Supported dtypes: '<f4' (float32), '<f8' (float64), '<i8' (int64), '<i4' (int32); C order only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fastgda {
+
+struct NpyArray {
+  std::string dtype;           // "<f4", "<f8", "<i8" or "<i4"
+  std::vector<int64_t> shape;  // row-major
+  std::vector<char> data;      // raw little-endian values, product(shape) × item size bytes
+
+  int64_t count() const;
+  std::vector<float> asFloat32() const;  // converts from any supported dtype
+  std::vector<int64_t> asInt64() const;  // from the integer dtypes only
+};
+
+NpyArray readNpy(const std::string& path);
+void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
+              const std::vector<float>& values);
+void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
+              const std::vector<int64_t>& values);
+
+}  // namespace fastgda

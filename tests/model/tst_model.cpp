@@ -1,0 +1,267 @@
+// The text-to-image model: tokenizer, weights files, training (resumable, deterministic),
+// generation (deterministic, batch-independent), a TorchScript bundle built here, and bad input.
+#include <torch/script.h>
+#include <torch/torch.h>
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "bundle/bundle.h"
+#include "data/image_pack.h"
+#include "model/detail/networks.h"
+#include "model/generator.h"
+#include "model/model.h"
+#include "model/tokenizer.h"
+#include "model/trainer.h"
+#include "util/error.h"
+
+using namespace fastgda;
+
+namespace {
+
+const std::vector<std::string> kCaptions = {
+    "red apple, google style",   "red apple, twemoji style",  "thumbs up, google style",
+    "thumbs up, twemoji style",  "green apple, google style", "green apple, twemoji style",
+    "thumbs down, google style", "thumbs down, twemoji style"};
+
+// A bundle with 8 coloured 32×32 images and their captions.
+void makeTinyBundle(const QString& dir) {
+  ImagePackContents pack;
+  pack.name = "tiny";
+  pack.imageSize = 32;
+  pack.displaySize = 32;
+  for (size_t i = 0; i < kCaptions.size(); ++i) {
+    for (int p = 0; p < 32 * 32; ++p) {
+      const uint8_t rgb[3] = {static_cast<uint8_t>(i * 30), static_cast<uint8_t>(p % 32 * 8),
+                              static_cast<uint8_t>(255 - i * 30)};
+      pack.images.insert(pack.images.end(), rgb, rgb + 3);
+    }
+    ImageRecord r;
+    r.id = std::to_string(i);
+    r.caption = kCaptions[i];
+    pack.records.push_back(r);
+  }
+  pack.displayImages = pack.images;
+  writeImagePack((dir + "/tiny.fgpack").toStdString(), pack);
+  QFile f(dir + "/bundle.json");
+  QVERIFY(f.open(QIODevice::WriteOnly));
+  f.write(
+      R"({"format": "fastgda-bundle", "version": 1, "name": "tiny", "dataset": "tiny.fgpack"})");
+}
+
+NativeArchitecture tinyArchitecture() {
+  NativeArchitecture a;
+  a.textDim = 16;
+  a.textHeads = 2;
+  a.textLayers = 1;
+  a.codecChannels = 16;
+  a.unetChannels = 16;
+  a.unetHeads = 2;
+  a.timeDim = 32;
+  return a;
+}
+
+TrainOptions tinyTraining(const QString& dir, int64_t diffusionSteps) {
+  TrainOptions o;
+  o.bundleDir = dir.toStdString();
+  o.architecture = tinyArchitecture();
+  o.autoencoderSteps = 4;
+  o.diffusionSteps = diffusionSteps;
+  o.autoencoderBatch = 4;
+  o.diffusionBatch = 8;
+  o.checkpointEvery = 2;
+  o.warmupSteps = 2;
+  return o;
+}
+
+QString errorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return QString::fromStdString(e.what());
+  }
+  return {};
+}
+
+bool sameTensors(const std::string& a, const std::string& b) {
+  torch::serialize::InputArchive x, y;
+  x.load_from(a);
+  y.load_from(b);
+  const std::vector<std::string> keys = x.keys();
+  if (keys != y.keys()) return false;
+  for (const std::string& k : keys) {
+    torch::Tensor s, t;
+    x.read(k, s);
+    y.read(k, t);
+    if (!torch::equal(s, t)) return false;
+  }
+  return !keys.empty();
+}
+
+}  // namespace
+
+class TestModel : public QObject {
+  Q_OBJECT
+ private slots:
+  void tokenizerEncodesAndRejects() {
+    const Tokenizer t = Tokenizer::build(kCaptions, 8);
+    const std::vector<int64_t> ids = t.encode("Red apple, GOOGLE style");
+    QCOMPARE(int(ids.size()), 8);
+    QCOMPARE(ids[5], Tokenizer::kPad);
+    QCOMPARE(t.words()[ids[2]], std::string(","));
+    QCOMPARE(t.encode("")[0], Tokenizer::kEmpty);
+    QVERIFY(errorOf([&] {
+              t.encode("red banana");
+            }).contains("'banana' is not in the model's vocabulary"));
+    QVERIFY(errorOf([&] { t.encode("red red red red red red red red red"); }).contains("9 tokens"));
+    const Tokenizer back = Tokenizer::fromJson(t.toJson(), "tok.json");
+    QVERIFY(back.encode("thumbs down, twemoji style") == t.encode("thumbs down, twemoji style"));
+    QVERIFY(errorOf([] {
+              Tokenizer::fromJson("{\"max_tokens\": 4, \"words\": [\"a\"]}", "tok.json");
+            }).contains("tok.json"));
+  }
+
+  void weightsRoundTripAndBadFilesAreNamed() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("w.pt").toStdString();
+    torch::manual_seed(1);
+    fastgda::detail::NativeNetworks a(tinyArchitecture(), 20, 8);
+    fastgda::detail::saveWeights(path, a.parts());
+    fastgda::detail::NativeNetworks b(tinyArchitecture(), 20, 8);
+    fastgda::detail::loadWeights(path, b.parts());
+    QVERIFY(torch::equal(a.unet->named_parameters()["down0_attn.cross_attn.to_k.weight"],
+                         b.unet->named_parameters()["down0_attn.cross_attn.to_k.weight"]));
+    // Wrong shape: a vocabulary of 21 instead of 20.
+    fastgda::detail::NativeNetworks wider(tinyArchitecture(), 21, 8);
+    const QString shape = errorOf([&] { fastgda::detail::loadWeights(path, wider.parts()); });
+    QVERIFY2(
+        shape.contains(
+            "w.pt: tensor 'text.token_embedding.weight' has shape [20, 16], expected [21, 16]"),
+        qPrintable(shape));
+    // Truncated and missing files.
+    QFile f(dir.filePath("w.pt"));
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    f.resize(f.size() / 2);
+    f.close();
+    QVERIFY(errorOf([&] {
+              fastgda::detail::loadWeights(path, b.parts());
+            }).contains("w.pt: cannot read weights"));
+    QVERIFY(errorOf([&] {
+              fastgda::detail::loadWeights(path + "x", b.parts());
+            }).contains("w.ptx: weights file not found"));
+  }
+
+  void trainingResumesExactlyAndGenerationIsDeterministic() {
+    QTemporaryDir straight, resumed;
+    makeTinyBundle(straight.path());
+    makeTinyBundle(resumed.path());
+    trainModel(tinyTraining(straight.path(), 6));
+    // The same training in two runs, as if the first had been stopped after 3 steps.
+    const TrainReport first = trainModel(tinyTraining(resumed.path(), 3));
+    QCOMPARE(first.step, 3);
+    const TrainReport second = trainModel(tinyTraining(resumed.path(), 6));
+    QCOMPARE(second.step, 6);
+    QVERIFY(sameTensors(straight.filePath("model.pt").toStdString(),
+                        resumed.filePath("model.pt").toStdString()));
+    QVERIFY(QFile(resumed.filePath("training_loss.csv")).size() > 20);
+
+    const auto model = loadModel(openBundle(resumed.path().toStdString()));
+    GenerateOptions o;
+    o.steps = 5;
+    const Generated one = generate(*model, {"red apple, google style"}, {42}, o);
+    const Generated again = generate(*model, {"red apple, google style"}, {42}, o);
+    QCOMPARE(one.images.sizes().vec(), (std::vector<int64_t>{1, 3, 32, 32}));
+    QCOMPARE(one.latents.sizes().vec(), (std::vector<int64_t>{1, 4, 8, 8}));
+    QVERIFY(torch::equal(one.images, again.images));
+    const Generated batch =
+        generate(*model, {"thumbs up, google style", "red apple, google style"}, {7, 42}, o);
+    QVERIFY(torch::allclose(batch.images[1], one.images[0], 1e-4, 1e-5));  // batch-independent
+    QVERIFY(!torch::allclose(batch.images[0], one.images[0]));
+    // Bad requests.
+    o.steps = 0;
+    QVERIFY(errorOf([&] { generate(*model, {"red apple"}, {1}, o); }).contains("DDIM steps is 0"));
+    o.steps = 5;
+    o.guidance = -1;
+    QVERIFY(
+        errorOf([&] { generate(*model, {"red apple"}, {1}, o); }).contains("guidance scale is -1"));
+    o.guidance = 4;
+    QVERIFY(errorOf([&] { generate(*model, {"purple apple"}, {1}, o); }).contains("'purple'"));
+  }
+
+  void torchScriptBundleOpensAndGenerates() {
+    QTemporaryDir dir;
+    makeTinyBundle(dir.path());
+    const Tokenizer tokenizer = Tokenizer::build(kCaptions, 8);
+    QFile tf(dir.filePath("tokenizer.json"));
+    QVERIFY(tf.open(QIODevice::WriteOnly));
+    tf.write(QByteArray::fromStdString(tokenizer.toJson()));
+    tf.close();
+    torch::manual_seed(3);
+    torch::jit::Module text("TextEncoder");
+    text.register_parameter("embedding", torch::randn({tokenizer.vocabularySize(), 6}), false);
+    text.define("def forward(self, tokens):\n  return torch.embedding(self.embedding, tokens)\n");
+    text.save(dir.filePath("text.pt").toStdString());
+    torch::jit::Module encoder("Encoder");
+    encoder.define(
+        "def forward(self, images):\n"
+        "  x = torch.avg_pool2d(images, [4, 4])\n"
+        "  return torch.cat([x, x[:, 0:1]], 1)\n");
+    encoder.save(dir.filePath("encoder.pt").toStdString());
+    torch::jit::Module decoder("Decoder");
+    decoder.define(
+        "def forward(self, latents):\n"
+        "  return latents[:, 0:3].repeat_interleave(4, dim=2).repeat_interleave(4, dim=3)\n");
+    decoder.save(dir.filePath("decoder.pt").toStdString());
+    torch::jit::Module denoiser("Denoiser");
+    denoiser.register_parameter("cross_attn_to_k", torch::randn({6, 4}), false);
+    denoiser.register_parameter("cross_attn_to_v", torch::randn({6, 4}), false);
+    denoiser.register_parameter("scale", torch::ones({1}), false);
+    denoiser.define(
+        "def forward(self, x, t, context, padding):\n"
+        "  k = torch.matmul(context, self.cross_attn_to_k)\n"
+        "  v = torch.matmul(context, self.cross_attn_to_v)\n"
+        "  w = torch.softmax(k.sum(2) - 1e9 * padding.float(), 1).unsqueeze(2)\n"
+        "  return x * self.scale * 0.1 + (w * v).sum(1).unsqueeze(2).unsqueeze(3)\n");
+    denoiser.save(dir.filePath("denoiser.pt").toStdString());
+    const std::string model = R"({"kind": "torchscript", "tokenizer": "tokenizer.json",
+        "text_encoder": "text.pt", "image_encoder": "encoder.pt", "image_decoder": "decoder.pt",
+        "denoiser": "denoiser.pt", "image_size": 32, "latent_shape": [4, 8, 8],
+        "cross_attention_kv": ["cross_attn_to_k", "cross_attn_to_v"],
+        "schedule": {"kind": "scaled_linear", "steps": 1000, "beta_start": 0.00085, "beta_end": 0.012}})";
+    updateBundleMember(dir.path().toStdString(), "model", model);
+    const auto m = loadModel(openBundle(dir.path().toStdString()));
+    QCOMPARE(m->kind, std::string("torchscript"));
+    std::vector<std::string> names;
+    for (const auto& p : m->denoiser->namedParameters()) names.push_back(p.first);
+    QVERIFY(std::find(names.begin(), names.end(), "cross_attn_to_k") != names.end());
+    GenerateOptions o;
+    o.steps = 4;
+    const Generated a = generate(*m, {"red apple, google style"}, {5}, o);
+    const Generated b = generate(*m, {"red apple, google style"}, {5}, o);
+    QVERIFY(torch::equal(a.images, b.images));
+    QCOMPARE(a.images.size(3), 32);
+
+    // A decoder with the wrong output size is reported when the bundle opens.
+    torch::jit::Module bad("Decoder");
+    bad.define("def forward(self, latents):\n  return latents[:, 0:3]\n");
+    bad.save(dir.filePath("decoder.pt").toStdString());
+    const QString message = errorOf([&] { loadModel(openBundle(dir.path().toStdString())); });
+    QVERIFY2(message.contains(
+                 "decoder.pt: tensor 'output' has shape [1, 3, 8, 8], expected [1, 3, 32, 32]"),
+             qPrintable(message));
+    QFile::remove(dir.filePath("denoiser.pt"));
+    QVERIFY(
+        errorOf([&] { loadModel(openBundle(dir.path().toStdString())); }).contains("denoiser.pt"));
+  }
+
+  void bundleWithoutModelSaysSo() {
+    QTemporaryDir dir;
+    makeTinyBundle(dir.path());
+    const QString message = errorOf([&] { loadModel(openBundle(dir.path().toStdString())); });
+    QVERIFY2(message.contains("has no 'model' member"), qPrintable(message));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestModel)
+#include "tst_model.moc"
