@@ -7,6 +7,8 @@ packages=(
   libtorch-dev libfaiss-dev libopencv-dev libzstd-dev
   libopenblas0-pthread  # LibTorch and FAISS use libblas.so.3: OpenBLAS is ~24x the reference BLAS
   librsvg2-bin          # rsvg-convert, to rasterise Fluent SVGs when rebuilding the emoji pack
+  # The packaging test: dpkg-shlibdeps (dpkg-dev, file) for the .deb's Depends, then checks.
+  dpkg-dev file jq desktop-file-utils appstream
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QFileDialog>
+#include <QIcon>
 #include <QLineEdit>
 #include <QListView>
 #include <QMenuBar>
@@ -15,6 +16,11 @@
 #include "dataset_model.h"
 #include "util/error.h"
 
+// The icons are compiled into this static library: without a reference the linker drops them.
+static void initResources() {
+  Q_INIT_RESOURCE(fastgda);
+}
+
 namespace fastgda::ui {
 
 MainWindow::MainWindow(QWidget* parent)
@@ -24,6 +30,11 @@ MainWindow::MainWindow(QWidget* parent)
       grid_(new QListView(this)),
       search_(new QLineEdit(this)) {
   setWindowTitle(tr("FastGDA Studio"));
+  initResources();
+  QIcon icon;
+  for (const int size : {16, 32, 48, 64, 128, 256})
+    icon.addFile(QStringLiteral(":/icons/%1.png").arg(size), QSize(size, size));
+  setWindowIcon(icon);
   filter_->setSourceModel(model_);
   filter_->setFilterCaseSensitivity(Qt::CaseInsensitive);
   grid_->setModel(filter_);

@@ -8,6 +8,8 @@
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("FastGDA Studio"));
+  // Lets Wayland compositors match the window to the installed .desktop file and its icon.
+  QGuiApplication::setDesktopFileName(QStringLiteral(FASTGDA_APP_ID));
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Data attribution for text-to-image models."));
   parser.addHelpOption();

@@ -23,6 +23,13 @@ class TestMainWindow : public QObject {
     QVERIFY2(thumbs >= 20 && thumbs < 40, qPrintable(QString::number(thumbs)));
   }
 
+  void usesTheApplicationIcon() {
+    fastgda::ui::MainWindow window;
+    // A null pixmap would mean the compiled-in resource is missing.
+    for (const int size : {16, 256})
+      QVERIFY2(!window.windowIcon().pixmap(size).isNull(), qPrintable(QString::number(size)));
+  }
+
   void badBundleShowsAnErrorAndKeepsTheOldOne() {
     fastgda::ui::MainWindow window;
     QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
