@@ -143,6 +143,10 @@ struct LossLog {
 
 }  // namespace
 
+bool isAutoencoderHoldout(const ImageRecord& record, int64_t index) {
+  return (record.family >= 0 ? record.family : index) % 20 == 0;
+}
+
 TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
   const Bundle bundle = openBundle(o.bundleDir);
   const std::unique_ptr<Dataset> data = bundle.openDataset();
@@ -234,6 +238,7 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
         countParameters(*nets.text) + countParameters(*nets.codec) + countParameters(*nets.unet));
     summary["parameters"] = parameters;
     summary["autoencoder_steps"] = static_cast<qint64>(o.autoencoderSteps);
+    summary["autoencoder_holdout"] = "family % 20 == 0";
     summary["diffusion_steps"] = static_cast<qint64>(step);
     summary["diffusion_batch"] = static_cast<qint64>(o.diffusionBatch);
     summary["training_hours"] = std::round(elapsed() / 36.0) / 100.0;
@@ -291,15 +296,20 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
   // Phase 1: the autoencoder, with noise on the latents so the decoder tolerates imperfect ones.
   if (phase == "autoencoder") {
     nets.codec->train();
+    std::vector<int64_t> trainable;
+    for (int64_t i = 0; i < n; ++i)
+      if (!isAutoencoderHoldout(data->record(i), i)) trainable.push_back(i);
+    if (trainable.empty()) fail(bundle.datasetFile, ": no images left to train the autoencoder on");
     const double start = nowSeconds();
     const int64_t first = step;
     while (step < o.autoencoderSteps) {
       stopIfCancelled();
       at::Generator gen = stepGenerator(o.seed, 1, step);
-      const torch::Tensor idx = torch::randint(0, n, {o.autoencoderBatch}, gen, torch::kLong);
-      const torch::Tensor x = imagesToTensor(
-          *data,
-          std::vector<int64_t>(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel()));
+      const torch::Tensor pick = torch::randint(0, static_cast<int64_t>(trainable.size()),
+                                                {o.autoencoderBatch}, gen, torch::kLong);
+      std::vector<int64_t> idx;
+      for (int64_t i = 0; i < pick.numel(); ++i) idx.push_back(trainable[pick[i].item<int64_t>()]);
+      const torch::Tensor x = imagesToTensor(*data, idx);
       const torch::Tensor z = nets.codec->encode(x);
       const torch::Tensor noisy = z + o.latentNoise * torch::randn(z.sizes(), gen, z.options());
       const torch::Tensor loss =

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "data/dataset.h"
 #include "model/native.h"
 #include "util/job.h"
 
@@ -47,5 +48,9 @@ struct TrainReport {
 };
 
 TrainReport trainModel(const TrainOptions& options, const JobContext& job = {});
+
+// The autoencoder never sees one family in 20 (by family id; by index where families are
+// unknown), so its reconstruction quality can be measured on images it was not trained on.
+bool isAutoencoderHoldout(const ImageRecord& record, int64_t index);
 
 }  // namespace fastgda
