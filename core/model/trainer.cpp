@@ -141,6 +141,16 @@ struct LossLog {
   }
 };
 
+// The bundle holds a native model exported by this trainer that a new run can continue.
+bool warmStartable(const Bundle& bundle) {
+  const QJsonObject model = QJsonDocument::fromJson(QByteArray::fromStdString(bundle.manifestJson))
+                                .object()["model"]
+                                .toObject();
+  return model["kind"].toString() == QLatin1String("native") &&
+         model["summary"].toObject()["diffusion_steps"].toInteger() > 0 &&
+         QFile::exists(QString::fromStdString(bundle.path("model.pt")));
+}
+
 }  // namespace
 
 bool isAutoencoderHoldout(const ImageRecord& record, int64_t index) {
@@ -158,6 +168,8 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
   NativeArchitecture arch = o.architecture;
   Tokenizer tokenizer;
   QJsonObject state;
+  bool warmStart = false;
+  LossLog log;
   std::vector<std::string> captions;
   for (const ImageRecord& r : data->records()) captions.push_back(r.caption);
   if (checkpoint.exists()) {
@@ -175,6 +187,31 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
     job.log("resuming from " + checkpoint.dir.toStdString() + ": " +
             state["phase"].toString().toStdString() + " step " +
             std::to_string(state["step"].toInteger()));
+  } else if (warmStartable(bundle)) {
+    // A later session without the (uncommitted) checkpoint: continue from the exported model.
+    const QJsonObject model =
+        QJsonDocument::fromJson(QByteArray::fromStdString(bundle.manifestJson))
+            .object()["model"]
+            .toObject();
+    arch = NativeArchitecture::fromJson(
+        QJsonDocument(model["architecture"].toObject()).toJson().toStdString(),
+        bundle.manifestPath);
+    tokenizer =
+        Tokenizer::fromJson(readText(bundle.path("tokenizer.json")), bundle.path("tokenizer.json"));
+    const QJsonObject summary = model["summary"].toObject();
+    state["phase"] = "diffusion";
+    state["step"] = summary["diffusion_steps"].toInteger();
+    state["warmup_from"] = summary["diffusion_steps"].toInteger();
+    state["seconds"] = summary["training_hours"].toDouble() * 3600.0;
+    state["images"] = static_cast<qint64>(n);
+    state["architecture"] = model["architecture"];
+    state["latent_scale"] = model["latent_scale"];
+    warmStart = true;
+    if (QFile::exists(QString::fromStdString(bundle.path("training_loss.csv"))))
+      log.csv = readText(bundle.path("training_loss.csv"));
+    job.log("no checkpoint: continuing from the bundle's model at diffusion step " +
+            std::to_string(state["step"].toInteger()) +
+            " (EMA weights; the optimiser state starts afresh with a warm-up)");
   } else {
     tokenizer = Tokenizer::build(captions, o.maxTokens);
     state["phase"] = "autoencoder";
@@ -190,7 +227,6 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
   if (phase == "done") phase = "diffusion";  // a rerun with more steps continues
   int64_t step = state["step"].toInteger();
   double trainedSeconds = state["seconds"].toDouble();
-  LossLog log;
   if (checkpoint.exists() && QFile::exists(QString::fromStdString(checkpoint.file("loss.csv"))))
     log.csv = readText(checkpoint.file("loss.csv"));
 
@@ -209,7 +245,22 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
       {"text", ema.text.ptr()}, {"codec", nets.codec.ptr()}, {"unet", ema.unet.ptr()}};
   torch::Tensor latents;  // [N, C, h, w], unscaled
   double latentScale = state["latent_scale"].toDouble(0);
-  if (checkpoint.exists()) {
+  auto encodeAll = [&] {
+    nets.codec->eval();
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> chunks;
+    for (int64_t begin = 0; begin < n; begin += 256) {
+      std::vector<int64_t> idx;
+      for (int64_t i = begin; i < std::min(n, begin + 256); ++i) idx.push_back(i);
+      chunks.push_back(nets.codec->encode(imagesToTensor(*data, idx)));
+    }
+    return torch::cat(chunks, 0);
+  };
+  if (warmStart) {
+    detail::loadWeights(bundle.path("model.pt"), trainParts);
+    detail::loadWeights(bundle.path("model.pt"), emaParts);
+    latents = encodeAll();
+  } else if (checkpoint.exists()) {
     detail::loadWeights(checkpoint.file("train.pt"), trainParts);
     if (phase == "autoencoder") {
       loadOptimizer(aeOptimizer, checkpoint.file("optimizer.pt"));
@@ -220,6 +271,7 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
     }
   }
 
+  const int64_t warmupFrom = state["warmup_from"].toInteger(0);  // learning-rate warm-up origin
   const double runStart = nowSeconds();
   const double baseSeconds = trainedSeconds;
   auto elapsed = [&] { return baseSeconds + (nowSeconds() - runStart); };
@@ -329,15 +381,7 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
       if (timeUp()) return {phase, step, report.lastLoss};
     }
     // Encode the whole training set once; the diffusion phase trains on these latents.
-    nets.codec->eval();
-    torch::NoGradGuard noGrad;
-    std::vector<torch::Tensor> chunks;
-    for (int64_t begin = 0; begin < n; begin += 256) {
-      std::vector<int64_t> idx;
-      for (int64_t i = begin; i < std::min(n, begin + 256); ++i) idx.push_back(i);
-      chunks.push_back(nets.codec->encode(imagesToTensor(*data, idx)));
-    }
-    latents = torch::cat(chunks, 0);
+    latents = encodeAll();
     latentScale = 1.0 / latents.std().item<double>();
     job.log("autoencoder done; latent std " + std::to_string(1.0 / latentScale));
     phase = "diffusion";
@@ -383,8 +427,8 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
       const torch::Tensor snr = ab.view({-1}) / (1 - ab.view({-1}));
       const torch::Tensor weight = torch::clamp_max(snr, o.minSnrGamma) / snr;
       const torch::Tensor loss = (weight * (pred - eps).pow(2).mean({1, 2, 3})).mean();
-      const double lr =
-          o.learningRate * std::min(1.0, static_cast<double>(step + 1) / o.warmupSteps);
+      const double lr = o.learningRate *
+                        std::min(1.0, static_cast<double>(step - warmupFrom + 1) / o.warmupSteps);
       for (auto& group : optimizer.param_groups())
         static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
       optimizer.zero_grad();

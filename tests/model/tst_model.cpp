@@ -14,66 +14,17 @@
 #include "model/model.h"
 #include "model/tokenizer.h"
 #include "model/trainer.h"
+#include "support/tiny_model.h"
 #include "util/error.h"
 
 using namespace fastgda;
 
 namespace {
 
-const std::vector<std::string> kCaptions = {
-    "red apple, google style",   "red apple, twemoji style",  "thumbs up, google style",
-    "thumbs up, twemoji style",  "green apple, google style", "green apple, twemoji style",
-    "thumbs down, google style", "thumbs down, twemoji style"};
-
-// A bundle with 8 coloured 32×32 images and their captions.
-void makeTinyBundle(const QString& dir) {
-  ImagePackContents pack;
-  pack.name = "tiny";
-  pack.imageSize = 32;
-  pack.displaySize = 32;
-  for (size_t i = 0; i < kCaptions.size(); ++i) {
-    for (int p = 0; p < 32 * 32; ++p) {
-      const uint8_t rgb[3] = {static_cast<uint8_t>(i * 30), static_cast<uint8_t>(p % 32 * 8),
-                              static_cast<uint8_t>(255 - i * 30)};
-      pack.images.insert(pack.images.end(), rgb, rgb + 3);
-    }
-    ImageRecord r;
-    r.id = std::to_string(i);
-    r.caption = kCaptions[i];
-    pack.records.push_back(r);
-  }
-  pack.displayImages = pack.images;
-  writeImagePack((dir + "/tiny.fgpack").toStdString(), pack);
-  QFile f(dir + "/bundle.json");
-  QVERIFY(f.open(QIODevice::WriteOnly));
-  f.write(
-      R"({"format": "fastgda-bundle", "version": 1, "name": "tiny", "dataset": "tiny.fgpack"})");
-}
-
-NativeArchitecture tinyArchitecture() {
-  NativeArchitecture a;
-  a.textDim = 16;
-  a.textHeads = 2;
-  a.textLayers = 1;
-  a.codecChannels = 16;
-  a.unetChannels = 16;
-  a.unetHeads = 2;
-  a.timeDim = 32;
-  return a;
-}
-
-TrainOptions tinyTraining(const QString& dir, int64_t diffusionSteps) {
-  TrainOptions o;
-  o.bundleDir = dir.toStdString();
-  o.architecture = tinyArchitecture();
-  o.autoencoderSteps = 4;
-  o.diffusionSteps = diffusionSteps;
-  o.autoencoderBatch = 4;
-  o.diffusionBatch = 8;
-  o.checkpointEvery = 2;
-  o.warmupSteps = 2;
-  return o;
-}
+using testing::makeTinyBundle;
+using testing::tinyArchitecture;
+using testing::tinyTraining;
+const std::vector<std::string>& kCaptions = testing::tinyCaptions();
 
 QString errorOf(const std::function<void()>& f) {
   try {
@@ -187,6 +138,22 @@ class TestModel : public QObject {
         errorOf([&] { generate(*model, {"red apple"}, {1}, o); }).contains("guidance scale is -1"));
     o.guidance = 4;
     QVERIFY(errorOf([&] { generate(*model, {"purple apple"}, {1}, o); }).contains("'purple'"));
+  }
+
+  void withoutCheckpointTrainingContinuesFromTheBundle() {
+    QTemporaryDir dir;
+    makeTinyBundle(dir.path());
+    trainModel(tinyTraining(dir.path(), 4));
+    QVERIFY(QDir(dir.filePath("checkpoint")).removeRecursively());  // a fresh clone has none
+    std::vector<std::string> log;
+    JobContext job;
+    job.onLog = [&](const std::string& line) { log.push_back(line); };
+    const TrainReport r = trainModel(tinyTraining(dir.path(), 6), job);
+    QCOMPARE(r.step, 6);
+    QVERIFY(!log.empty() && log[0].find("continuing from the bundle's model at diffusion step 4") !=
+                                std::string::npos);
+    const auto model = loadModel(openBundle(dir.path().toStdString()));
+    QVERIFY(model->infoJson.find("\"diffusion_steps\":6") != std::string::npos);
   }
 
   void torchScriptBundleOpensAndGenerates() {

@@ -1,0 +1,215 @@
+// fastgda teacher: AbU attribution for one query, or a resumable batch of queries.
+#include <torch/torch.h>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "bundle/bundle.h"
+#include "cli/commands.h"
+#include "cli/console.h"
+#include "data/dataset.h"
+#include "model/generator.h"
+#include "model/model.h"
+#include "teacher/results.h"
+#include "teacher/teacher.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/npy.h"
+#include "util/threads.h"
+
+namespace fastgda::cli {
+namespace {
+
+std::vector<int64_t> readCandidates(const std::string& path) {
+  if (QFileInfo(QString::fromStdString(path)).suffix() == QLatin1String("npy")) {
+    const NpyArray a = readNpy(path);
+    if (a.shape.size() != 1) fail(path, ": candidates must be a 1-D integer array");
+    return a.asInt64();
+  }
+  const std::vector<char> bytes = readFileBytes(path);
+  std::vector<int64_t> out;
+  for (const QByteArray& word :
+       QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())).simplified().split(' ')) {
+    if (word.isEmpty()) continue;
+    bool ok = false;
+    out.push_back(word.toLongLong(&ok));
+    if (!ok) fail(path, ": '", word.toStdString(), "' is not an integer training index");
+  }
+  return out;
+}
+
+// The query's latent: from a .npy file, or generated from its prompt and seed.
+torch::Tensor queryLatent(TextToImageModel& model, QuerySpec& spec, const std::string& latentFile) {
+  torch::Tensor latent;
+  if (!latentFile.empty()) {
+    const NpyArray a = readNpy(latentFile);
+    std::vector<float> v = a.asFloat32();
+    latent = torch::from_blob(v.data(), {static_cast<int64_t>(v.size())}, torch::kFloat32).clone();
+    const int64_t expected = model.latentShape[0] * model.latentShape[1] * model.latentShape[2];
+    if (a.count() != expected)
+      fail(latentFile, ": latent has ", a.count(), " values, expected ", expected, " (shape [1, ",
+           model.latentShape[0], ", ", model.latentShape[1], ", ", model.latentShape[2], "])");
+    latent = latent.view({1, model.latentShape[0], model.latentShape[1], model.latentShape[2]});
+  } else {
+    GenerateOptions g;
+    g.steps = spec.steps;
+    g.guidance = spec.guidance;
+    latent = generate(model, {spec.prompt}, {spec.seed}, g).latents;
+  }
+  spec.latent.assign(latent.data_ptr<float>(), latent.data_ptr<float>() + latent.numel());
+  return latent;
+}
+
+QJsonObject rankingJson(const Ranking& r, const Dataset& data, int top) {
+  QJsonArray results;
+  for (size_t i = 0; i < r.indices.size() && static_cast<int>(i) < top; ++i) {
+    QJsonObject e;
+    e["index"] = static_cast<qint64>(r.indices[i]);
+    e["score"] = static_cast<double>(r.scores[i]);
+    e["caption"] = QString::fromStdString(data.caption(r.indices[i]));
+    results.append(e);
+  }
+  QJsonObject timing;
+  for (const auto& [stage, seconds] : r.timing) timing[QString::fromStdString(stage)] = seconds;
+  QJsonObject o;
+  o["method"] = QString::fromStdString(r.method);
+  o["results"] = results;
+  o["timing"] = timing;
+  o["candidates"] = static_cast<qint64>(r.indices.size());
+  o["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(r.settingsJson)).object();
+  return o;
+}
+
+}  // namespace
+
+int runTeacher(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Attribution by unlearning (the teacher) for one query, or for a batch of queries "
+      "(--batch FILE.jsonl: one result file per query, done queries skipped on rerun)."));
+  parser.addHelpOption();
+  const TeacherOptions d;
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"prompt", "The query's prompt.", "TEXT"},
+      {"seed", "Seed of the generated query.", "N", "0"},
+      {"latent", "The query's latent as .npy (default: generate it from --prompt/--seed).", "FILE"},
+      {"candidates", "Training indices to rank (.npy int array or whitespace-separated text).",
+       "FILE"},
+      {"batch", "JSON lines of queries {id, prompt, seed[, candidates]}.", "FILE"},
+      {"out", "Result folder for --batch (default: <bundle>/teacher/<batch name>).", "DIR"},
+      {"weights", "cross-attn-kv, cross-attn, attn or all.", "W",
+       QString::fromStdString(weightSelectionName(d.weights))},
+      {"step-size", "Natural-gradient step size α.", "A", QString::number(d.stepSize)},
+      {"unlearn-steps", "Unlearning steps.", "S", QString::number(d.unlearnSteps)},
+      {"query-samples", "(noise, t) samples of the query per step.", "Q",
+       QString::number(d.querySamples)},
+      {"loss-timesteps", "(noise, t) pairs per training image.", "K",
+       QString::number(d.lossTimesteps)},
+      {"damping", "Fisher damping (× mean).", "D", QString::number(d.damping)},
+      {"fisher-samples", "Training samples for the Fisher.", "F", QString::number(d.fisherSamples)},
+      {"top", "Entries to print.", "K", "10"},
+      {"json", "Print JSON."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda teacher")} + arguments);
+  auto number = [&](const char* name) {
+    bool ok = false;
+    const double v = parser.value(QLatin1String(name)).toDouble(&ok);
+    if (!ok)
+      fail("teacher: --", name, " must be a number, got '",
+           parser.value(QLatin1String(name)).toStdString(), "'");
+    return v;
+  };
+  setComputeThreads(parser.isSet("threads") ? static_cast<int>(number("threads")) : 0);
+  TeacherOptions o;
+  o.weights = parseWeightSelection(parser.value("weights").toStdString());
+  o.stepSize = number("step-size");
+  o.unlearnSteps = static_cast<int>(number("unlearn-steps"));
+  o.querySamples = static_cast<int>(number("query-samples"));
+  o.lossTimesteps = static_cast<int>(number("loss-timesteps"));
+  o.damping = number("damping");
+  o.fisherSamples = static_cast<int>(number("fisher-samples"));
+  const int top = static_cast<int>(number("top"));
+
+  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
+                                                          : defaultBundleDir());
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  Teacher teacher(model, *data, o, bundle.path("teacher_cache"));
+  ConsoleJob job(parser.isSet("json"));
+
+  if (parser.isSet("batch")) {
+    const std::string batchFile = parser.value("batch").toStdString();
+    const std::vector<BatchEntry> batch = readQueryBatch(batchFile);
+    const QString outDir =
+        parser.isSet("out")
+            ? parser.value("out")
+            : QString::fromStdString(bundle.path(
+                  "teacher/" +
+                  QFileInfo(QString::fromStdString(batchFile)).completeBaseName().toStdString()));
+    QDir().mkpath(outDir);
+    int done = 0, skipped = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      BatchEntry e = batch[i];
+      const std::string path =
+          QDir(outDir).filePath(QString::fromStdString(e.query.id + ".json")).toStdString();
+      if (QFileInfo::exists(QString::fromStdString(path))) {
+        try {
+          loadTeacherResult(path);
+          ++skipped;
+          continue;
+        } catch (const Error& error) {
+          job.context().log(std::string("redoing a damaged result: ") + error.what());
+        }
+      }
+      JobContext inner = job.context();
+      inner.onProgress = [&](double f, const std::string& stage) {
+        job.context().progress(
+            (double(i) + f) / batch.size(),
+            "query " + std::to_string(i + 1) + "/" + std::to_string(batch.size()) + ": " + stage);
+      };
+      TeacherResult r;
+      r.query = e.query;
+      const torch::Tensor latent = queryLatent(*model, r.query, "");
+      r.allCandidates = e.candidates.empty();
+      r.ranking = teacher.attribute({latent, r.query.prompt}, e.candidates, inner);
+      saveTeacherResult(path, r);
+      ++done;
+    }
+    out("teacher batch " + batchFile + ": " + std::to_string(done) + " queries done now, " +
+        std::to_string(skipped) + " already done, results in " + outDir.toStdString() + "\n");
+    return 0;
+  }
+
+  if (!parser.isSet("prompt")) fail("teacher: --prompt TEXT (or --batch FILE) is required");
+  QuerySpec spec;
+  spec.prompt = parser.value("prompt").toStdString();
+  spec.seed = static_cast<uint64_t>(number("seed"));
+  const torch::Tensor latent = queryLatent(*model, spec, parser.value("latent").toStdString());
+  const std::vector<int64_t> candidates =
+      parser.isSet("candidates") ? readCandidates(parser.value("candidates").toStdString())
+                                 : std::vector<int64_t>{};
+  const Ranking r = teacher.attribute({latent, spec.prompt}, candidates, job.context());
+  if (parser.isSet("json")) {
+    out(QJsonDocument(rankingJson(r, *data, top)).toJson().toStdString());
+    return 0;
+  }
+  out("\nteacher ranking for \"" + spec.prompt + "\" (seed " + std::to_string(spec.seed) +
+      ") over " + std::to_string(r.indices.size()) + " training images\n");
+  for (size_t i = 0; i < r.indices.size() && static_cast<int>(i) < top; ++i)
+    out(QStringLiteral("%1  %2  %3  %4\n")
+            .arg(i + 1, 3)
+            .arg(r.indices[i], 6)
+            .arg(r.scores[i], 11, 'e', 3)
+            .arg(QString::fromStdString(data->caption(r.indices[i])))
+            .toStdString());
+  for (const auto& [stage, seconds] : r.timing)
+    out("  " + stage + ": " + std::to_string(seconds) + " s\n");
+  return 0;
+}
+
+}  // namespace fastgda::cli

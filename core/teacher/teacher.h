@@ -1,0 +1,80 @@
+// The teacher: Attribution by Unlearning (AbU; Wang et al., NeurIPS 2024).
+//
+//   fastgda::Teacher teacher(model, dataset, options, "models/builtin/teacher_cache");
+//   fastgda::Ranking r = teacher.attribute({latent, "red apple, google style"}, {}, job);
+//
+// For a query (a generated latent and its prompt) it (1) takes the diagonal Fisher information of
+// the diffusion loss for the selected weights (computed once per model and selection, cached),
+// (2) unlearns the query with natural-gradient ascent steps θ += α · g / (F + λ·mean(F)), g being
+// the query's loss gradient averaged over many (noise, timestep) samples, (3) evaluates the loss
+// of every candidate training image on fixed (noise, timestep) pairs, seeded by (image, slot), and
+// (4) scores each image by loss after minus loss before. The losses before unlearning do not
+// depend on the query: they are computed once for the whole training set and cached. Images are
+// always evaluated in batches of exactly `lossBatch` rows (the last one padded), so a candidate's
+// loss is bit-identical whichever subset it is evaluated in: with α = 0 every influence is 0.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "attribution/ranking.h"
+#include "util/job.h"
+
+namespace fastgda {
+
+class Dataset;
+struct TextToImageModel;
+
+enum class WeightSelection { CrossAttentionKV, CrossAttention, Attention, All };
+std::string weightSelectionName(WeightSelection s);  // "cross-attn-kv", "cross-attn", "attn", "all"
+WeightSelection parseWeightSelection(const std::string& name);  // throws Error naming the choices
+
+struct TeacherOptions {
+  WeightSelection weights = WeightSelection::CrossAttentionKV;
+  double stepSize = 0.02;    // α of the natural-gradient step (tuned on the built-in model)
+  int unlearnSteps = 1;      // natural-gradient steps per query
+  int querySamples = 512;    // (noise, timestep) samples of the query per step
+  int lossTimesteps = 10;    // (noise, timestep) pairs per training image, t = 50, 150, ..., 950
+  double damping = 0.1;      // λ = damping × mean(F), per weight tensor (as in AbU+)
+  int fisherSamples = 1024;  // training samples (one image, caption, noise, timestep each)
+  int lossBatch = 256;       // images per loss-evaluation batch (× lossTimesteps rows)
+  uint64_t seed = 0;         // query noise and Fisher sampling; loss noise is fixed per image
+
+  std::string toJson() const;
+};
+
+struct TeacherQuery {
+  torch::Tensor latent;  // [1, C, h, w], scaled like the codec's output
+  std::string prompt;
+};
+
+class Teacher {
+ public:
+  // cacheDir holds the Fisher and the losses before unlearning; "" disables caching.
+  Teacher(std::shared_ptr<TextToImageModel> model, const Dataset& dataset, TeacherOptions options,
+          std::string cacheDir);
+  ~Teacher();
+  Teacher(const Teacher&) = delete;
+  Teacher& operator=(const Teacher&) = delete;
+
+  // Computes or loads the Fisher and the baseline losses; attribute() calls it when needed.
+  void prepare(const JobContext& job = {});
+  // Ranks `candidates` (all training images when empty). Indices must be in range and unique.
+  Ranking attribute(const TeacherQuery& query, const std::vector<int64_t>& candidates = {},
+                    const JobContext& job = {});
+  // The query's own diffusion loss on its samples (before unlearning), for diagnostics.
+  double queryLoss(const TeacherQuery& query);
+
+  const TeacherOptions& options() const;
+  int64_t selectedParameterCount() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fastgda

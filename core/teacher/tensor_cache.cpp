@@ -1,0 +1,84 @@
+#include "teacher/tensor_cache.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <torch/torch.h>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace fastgda {
+namespace {
+
+QString sha256(const QByteArray& bytes) {
+  return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+}
+
+}  // namespace
+
+std::string tensorDigest(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
+  return sha256(QByteArray(static_cast<const char*>(c.data_ptr()),
+                           static_cast<qsizetype>(c.numel() * c.element_size())))
+      .toStdString();
+}
+
+torch::Tensor TensorCache::load(const std::string& name, const std::string& key,
+                                const JobContext& job) const {
+  if (!enabled()) return {};
+  const QDir dir(QString::fromStdString(dir_));
+  const QString data = dir.filePath(QString::fromStdString(name + ".pt"));
+  const QString meta = dir.filePath(QString::fromStdString(name + ".json"));
+  if (!QFile::exists(data) || !QFile::exists(meta)) return {};
+  QFile metaFile(meta), dataFile(data);
+  if (!metaFile.open(QIODevice::ReadOnly) || !dataFile.open(QIODevice::ReadOnly)) return {};
+  const QJsonObject m = QJsonDocument::fromJson(metaFile.readAll()).object();
+  if (m["key"].toString().toStdString() != key) {
+    job.log("cache " + data.toStdString() + " was made for other settings or another model: recomputing");
+    return {};
+  }
+  const QByteArray bytes = dataFile.readAll();
+  if (bytes.size() != m["bytes"].toInteger(-1) || sha256(bytes) != m["sha256"].toString()) {
+    job.log("cache " + data.toStdString() + " is corrupt (size or checksum mismatch): recomputing");
+    return {};
+  }
+  torch::Tensor t;
+  try {
+    torch::load(t, data.toStdString());
+  } catch (const c10::Error&) {
+    job.log("cache " + data.toStdString() + " cannot be read: recomputing");
+    return {};
+  }
+  return t;
+}
+
+void TensorCache::store(const std::string& name, const std::string& key,
+                        const torch::Tensor& value) const {
+  if (!enabled()) return;
+  const QDir dir(QString::fromStdString(dir_));
+  QDir().mkpath(dir.absolutePath());
+  const std::string data = dir.filePath(QString::fromStdString(name + ".pt")).toStdString();
+  const std::string temporary = data + ".tmp";
+  torch::save(value.detach().to(torch::kCPU).contiguous(), temporary);
+  QFile tmp(QString::fromStdString(temporary));
+  if (!tmp.open(QIODevice::ReadOnly)) fail(temporary, ": cannot reopen the cache file just written");
+  const QByteArray bytes = tmp.readAll();
+  tmp.close();
+  QJsonObject m;
+  m["format"] = "fastgda-tensor-cache";
+  m["version"] = 1;
+  m["key"] = QString::fromStdString(key);
+  m["bytes"] = static_cast<qint64>(bytes.size());
+  m["sha256"] = sha256(bytes);
+  // Data first, then the sidecar: a kill in between leaves a sidecar that no longer matches.
+  QFile::remove(QString::fromStdString(data));
+  if (!QFile::rename(QString::fromStdString(temporary), QString::fromStdString(data)))
+    fail(data, ": cannot move the cache file into place");
+  writeFileAtomically(dir.filePath(QString::fromStdString(name + ".json")).toStdString(),
+                      QJsonDocument(m).toJson().toStdString());
+}
+
+}  // namespace fastgda

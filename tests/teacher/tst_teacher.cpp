@@ -1,0 +1,174 @@
+// The teacher on a tiny trained model: self-attribution, determinism, α = 0, subsets, caches,
+// stored results and bad input.
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+#include <torch/torch.h>
+
+#include "bundle/bundle.h"
+#include "data/dataset.h"
+#include "model/image_tensor.h"
+#include "model/model.h"
+#include "support/tiny_model.h"
+#include "teacher/results.h"
+#include "teacher/teacher.h"
+#include "util/error.h"
+
+using namespace fastgda;
+
+namespace {
+
+QString errorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return QString::fromStdString(e.what());
+  }
+  return {};
+}
+
+TeacherOptions quickOptions() {
+  TeacherOptions o;
+  o.stepSize = 1e-3;
+  o.querySamples = 256;
+  o.lossTimesteps = 8;
+  o.fisherSamples = 24;
+  o.lossBatch = 3;  // small and not dividing 8: batches differ between subsets and are padded
+  return o;
+}
+
+}  // namespace
+
+class TestTeacher : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  std::shared_ptr<TextToImageModel> model_;
+  std::unique_ptr<Dataset> data_;
+
+  TeacherQuery trainingQuery(int64_t i) {
+    torch::NoGradGuard noGrad;
+    return {model_->codec->encode(imagesToTensor(*data_, {i})), data_->caption(i)};
+  }
+
+ private slots:
+  void initTestCase() {
+    testing::makeTinyBundle(dir_.path());
+    trainModel(testing::tinyTraining(dir_.path(), 300));
+    const Bundle bundle = openBundle(dir_.path().toStdString());
+    model_ = loadModel(bundle);
+    data_ = bundle.openDataset();
+  }
+
+  void aTrainingImageAttributesToItself() {
+    Teacher teacher(model_, *data_, quickOptions(), dir_.filePath("cache").toStdString());
+    int first = 0;
+    for (int64_t i = 0; i < data_->size(); ++i) {
+      const Ranking r = teacher.attribute(trainingQuery(i), {});
+      QCOMPARE(int64_t(r.indices.size()), data_->size());
+      first += r.indices[0] == i;
+      // Images come in near-identical pairs (same colours, other gradient): top two at worst.
+      QVERIFY2(r.indices[0] == i || r.indices[1] == i, qPrintable(QString("image %1").arg(i)));
+      QVERIFY(std::is_sorted(r.scores.rbegin(), r.scores.rend()));
+    }
+    QVERIFY2(first >= 5, qPrintable(QString("%1 of 8 ranked first").arg(first)));
+  }
+
+  void sameSeedSameRankingAndModelRestored() {
+    const auto before = model_->denoiser->namedParameters()[5].second.clone();
+    Teacher a(model_, *data_, quickOptions(), "");
+    const Ranking r1 = a.attribute(trainingQuery(2), {});
+    Teacher b(model_, *data_, quickOptions(), "");
+    const Ranking r2 = b.attribute(trainingQuery(2), {});
+    QVERIFY(r1.indices == r2.indices);
+    QVERIFY(r1.scores == r2.scores);
+    QVERIFY(torch::equal(before, model_->denoiser->namedParameters()[5].second));
+  }
+
+  void zeroStepGivesZeroInfluenceInAnySubset() {
+    TeacherOptions o = quickOptions();
+    o.stepSize = 0;
+    Teacher teacher(model_, *data_, o, dir_.filePath("cache0").toStdString());
+    for (const std::vector<int64_t>& subset :
+         {std::vector<int64_t>{}, std::vector<int64_t>{6, 1, 3}, std::vector<int64_t>{7}}) {
+      const Ranking r = teacher.attribute(trainingQuery(1), subset);
+      for (float s : r.scores) QCOMPARE(s, 0.0f);  // exactly: same noise, same kernels
+    }
+  }
+
+  void subsetScoresMatchTheFullRanking() {
+    Teacher teacher(model_, *data_, quickOptions(), dir_.filePath("cache").toStdString());
+    const Ranking full = teacher.attribute(trainingQuery(3), {});
+    const Ranking part = teacher.attribute(trainingQuery(3), {5, 3, 0});
+    QCOMPARE(int(part.indices.size()), 3);
+    for (size_t j = 0; j < part.indices.size(); ++j) {
+      const auto at = std::find(full.indices.begin(), full.indices.end(), part.indices[j]) - full.indices.begin();
+      QCOMPARE(part.scores[j], full.scores[static_cast<size_t>(at)]);
+    }
+  }
+
+  void corruptCacheIsRecomputedNotUsed() {
+    const QString cache = dir_.filePath("cache-corrupt");
+    std::vector<float> reference;
+    {
+      Teacher teacher(model_, *data_, quickOptions(), cache.toStdString());
+      reference = teacher.attribute(trainingQuery(4), {}).scores;
+    }
+    QFile f(cache + "/losses-before.pt");
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    f.seek(f.size() - 16);
+    f.write("garbage-garbage!");
+    f.close();
+    std::vector<std::string> log;
+    JobContext job;
+    job.onLog = [&](const std::string& line) { log.push_back(line); };
+    Teacher teacher(model_, *data_, quickOptions(), cache.toStdString());
+    QVERIFY(teacher.attribute(trainingQuery(4), {}, job).scores == reference);
+    QVERIFY(std::any_of(log.begin(), log.end(), [](const std::string& l) { return l.find("corrupt") != std::string::npos; }));
+  }
+
+  void badInputIsNamed() {
+    Teacher teacher(model_, *data_, quickOptions(), "");
+    TeacherQuery q = trainingQuery(0);
+    QVERIFY(errorOf([&] { teacher.attribute(q, {0, 8}); }).contains("training index 8, outside [0, 8)"));
+    QVERIFY(errorOf([&] { teacher.attribute(q, {2, 2}); }).contains("repeats training index 2"));
+    q.latent = torch::zeros({1, 4, 4, 4});
+    QVERIFY(errorOf([&] { teacher.attribute(q, {}); }).contains("query latent has shape [1, 4, 4, 4], expected [1, 4, 8, 8]"));
+    QVERIFY(errorOf([] { parseWeightSelection("everything"); }).contains("expected cross-attn-kv"));
+  }
+
+  void weightSelectionsPickTheirParameters() {
+    TeacherOptions o = quickOptions();
+    const int64_t kv = Teacher(model_, *data_, o, "").selectedParameterCount();
+    o.weights = WeightSelection::CrossAttention;
+    const int64_t cross = Teacher(model_, *data_, o, "").selectedParameterCount();
+    o.weights = WeightSelection::All;
+    const int64_t all = Teacher(model_, *data_, o, "").selectedParameterCount();
+    QVERIFY(kv > 0 && kv < cross && cross < all);
+  }
+
+  void resultsRoundTrip() {
+    Teacher teacher(model_, *data_, quickOptions(), "");
+    TeacherResult r;
+    r.query.id = "q1";
+    r.query.prompt = data_->caption(5);
+    r.query.seed = 9;
+    const TeacherQuery q = trainingQuery(5);
+    r.query.latent.assign(q.latent.data_ptr<float>(), q.latent.data_ptr<float>() + q.latent.numel());
+    r.ranking = teacher.attribute(q, {});
+    const std::string path = dir_.filePath("q1.json").toStdString();
+    saveTeacherResult(path, r);
+    const TeacherResult back = loadTeacherResult(path);
+    QVERIFY(back.ranking.indices == r.ranking.indices);
+    QCOMPARE(back.query.latent.size(), size_t(256));
+    QVERIFY(back.allCandidates);
+    QFile f(dir_.filePath("q1.json"));
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write("{\"format\": \"fastgda-teacher-result\", \"version\": 2}");
+    f.close();
+    QVERIFY(errorOf([&] { loadTeacherResult(path); }).contains("version 2 is not supported"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestTeacher)
+#include "tst_teacher.moc"
