@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "model/generator.h"
 #include "model/model.h"
+#include "teacher/plan.h"
 #include "teacher/results.h"
 #include "teacher/teacher.h"
 #include "util/error.h"
@@ -209,6 +210,42 @@ int runTeacher(const QStringList& arguments) {
             .toStdString());
   for (const auto& [stage, seconds] : r.timing)
     out("  " + stage + ": " + std::to_string(seconds) + " s\n");
+  return 0;
+}
+
+}  // namespace fastgda::cli
+
+namespace fastgda::cli {
+
+int runTeacherPlan(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Write the teacher data plan: <bundle>/teacher/train.jsonl (queries with candidate subsets) "
+      "and test.jsonl (queries over the full set), then run them with "
+      "`fastgda teacher --batch <bundle>/teacher/train.jsonl` (and test.jsonl)."));
+  parser.addHelpOption();
+  const TeacherPlanOptions d;
+  parser.addOptions(
+      {{"bundle", "Bundle folder (default: built-in).", "DIR"},
+       {"train", "Train queries.", "N", QString::number(d.trainQueries)},
+       {"test", "Test queries.", "N", QString::number(d.testQueries)},
+       {"candidates", "Candidates per train query.", "K", QString::number(d.candidates)},
+       {"seed", "Seed of the family shuffle.", "S", QString::number(d.seed)},
+       {"threads", "CPU threads (default: all cores).", "N"}});
+  parser.process(QStringList{QStringLiteral("fastgda teacher-plan")} + arguments);
+  setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);
+  TeacherPlanOptions o;
+  o.trainQueries = parser.value("train").toInt();
+  o.testQueries = parser.value("test").toInt();
+  o.candidates = parser.value("candidates").toInt();
+  o.seed = parser.value("seed").toULongLong();
+  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
+                                                          : defaultBundleDir());
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  ConsoleJob job;
+  writeTeacherPlan(*model, *data, o, bundle.path("teacher"), job.context());
+  out("wrote " + bundle.path("teacher/train.jsonl") + " and test.jsonl\n");
   return 0;
 }
 

@@ -12,5 +12,6 @@ int runTrainModel(const QStringList& arguments);
 int runGenerate(const QStringList& arguments);
 int runBench(const QStringList& arguments);
 int runTeacher(const QStringList& arguments);
+int runTeacherPlan(const QStringList& arguments);
 
 }  // namespace fastgda::cli

@@ -26,6 +26,8 @@ const std::map<QString, Command>& commands() {
       {QStringLiteral("bench"), {fastgda::cli::runBench, "benchmarks (generate)"}},
       {QStringLiteral("teacher"),
        {fastgda::cli::runTeacher, "attribution by unlearning for a query or a batch"}},
+      {QStringLiteral("teacher-plan"),
+       {fastgda::cli::runTeacherPlan, "choose the teacher's train and test queries"}},
   };
   return table;
 }

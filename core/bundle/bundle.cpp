@@ -2,6 +2,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -89,6 +90,26 @@ std::string bundleInfoJson(const Bundle& bundle) {
     model["kind"] = m["kind"];
     if (m.contains("latent_shape")) model["latent_shape"] = m["latent_shape"];
     info["model"] = model;
+  }
+  // The teacher member counts stored results (see core/teacher/results.h) and shows the settings
+  // of one of them.
+  const QDir teacherDir(QString::fromStdString(bundle.path("teacher")));
+  if (teacherDir.exists()) {
+    QJsonObject teacher;
+    QJsonObject settings;
+    for (const char* split : {"train", "test"}) {
+      const QDir d(teacherDir.filePath(QLatin1String(split)));
+      const QStringList files = d.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
+      teacher[QLatin1String(split) + QStringLiteral("_queries")] =
+          static_cast<qint64>(files.size());
+      if (settings.isEmpty() && !files.isEmpty()) {
+        QFile f(d.filePath(files.front()));
+        if (f.open(QIODevice::ReadOnly))
+          settings = QJsonDocument::fromJson(f.readAll()).object()["settings"].toObject();
+      }
+    }
+    teacher["settings"] = settings;
+    info["teacher"] = teacher;
   }
   return QJsonDocument(info).toJson(QJsonDocument::Indented).toStdString();
 }

@@ -1,16 +1,19 @@
 // The teacher on a tiny trained model: self-attribution, determinism, α = 0, subsets, caches,
 // stored results and bad input.
+#include <torch/torch.h>
 #include <QDir>
 #include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
-#include <torch/torch.h>
+#include <set>
 
 #include "bundle/bundle.h"
 #include "data/dataset.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "support/tiny_model.h"
+#include "teacher/plan.h"
 #include "teacher/results.h"
 #include "teacher/teacher.h"
 #include "util/error.h"
@@ -102,7 +105,8 @@ class TestTeacher : public QObject {
     const Ranking part = teacher.attribute(trainingQuery(3), {5, 3, 0});
     QCOMPARE(int(part.indices.size()), 3);
     for (size_t j = 0; j < part.indices.size(); ++j) {
-      const auto at = std::find(full.indices.begin(), full.indices.end(), part.indices[j]) - full.indices.begin();
+      const auto at = std::find(full.indices.begin(), full.indices.end(), part.indices[j]) -
+                      full.indices.begin();
       QCOMPARE(part.scores[j], full.scores[static_cast<size_t>(at)]);
     }
   }
@@ -124,16 +128,22 @@ class TestTeacher : public QObject {
     job.onLog = [&](const std::string& line) { log.push_back(line); };
     Teacher teacher(model_, *data_, quickOptions(), cache.toStdString());
     QVERIFY(teacher.attribute(trainingQuery(4), {}, job).scores == reference);
-    QVERIFY(std::any_of(log.begin(), log.end(), [](const std::string& l) { return l.find("corrupt") != std::string::npos; }));
+    QVERIFY(std::any_of(log.begin(), log.end(), [](const std::string& l) {
+      return l.find("corrupt") != std::string::npos;
+    }));
   }
 
   void badInputIsNamed() {
     Teacher teacher(model_, *data_, quickOptions(), "");
     TeacherQuery q = trainingQuery(0);
-    QVERIFY(errorOf([&] { teacher.attribute(q, {0, 8}); }).contains("training index 8, outside [0, 8)"));
+    QVERIFY(errorOf([&] {
+              teacher.attribute(q, {0, 8});
+            }).contains("training index 8, outside [0, 8)"));
     QVERIFY(errorOf([&] { teacher.attribute(q, {2, 2}); }).contains("repeats training index 2"));
     q.latent = torch::zeros({1, 4, 4, 4});
-    QVERIFY(errorOf([&] { teacher.attribute(q, {}); }).contains("query latent has shape [1, 4, 4, 4], expected [1, 4, 8, 8]"));
+    QVERIFY(errorOf([&] {
+              teacher.attribute(q, {});
+            }).contains("query latent has shape [1, 4, 4, 4], expected [1, 4, 8, 8]"));
     QVERIFY(errorOf([] { parseWeightSelection("everything"); }).contains("expected cross-attn-kv"));
   }
 
@@ -147,6 +157,50 @@ class TestTeacher : public QObject {
     QVERIFY(kv > 0 && kv < cross && cross < all);
   }
 
+  void planSplitsFamiliesAndBatchResumes() {
+    TeacherPlanOptions plan;
+    plan.trainQueries = 2;
+    plan.testQueries = 1;
+    plan.candidates = 4;
+    plan.steps = 3;
+    const QString teacherDir = dir_.filePath("teacher");
+    writeTeacherPlan(*model_, *data_, plan, teacherDir.toStdString());
+    const std::vector<BatchEntry> train =
+        readQueryBatch((teacherDir + "/train.jsonl").toStdString());
+    const std::vector<BatchEntry> test = readQueryBatch((teacherDir + "/test.jsonl").toStdString());
+    QCOMPARE(int(train.size()), 2);
+    QCOMPARE(int(test.size()), 1);
+    QCOMPARE(int(train[0].candidates.size()), 4);
+    QVERIFY(test[0].candidates.empty());
+    std::set<int> trainFamilies, testFamilies;
+    auto familyOf = [&](const std::string& caption) {
+      for (const ImageRecord& r : data_->records())
+        if (r.caption == caption) return r.family;
+      return -1;
+    };
+    for (const BatchEntry& e : train) trainFamilies.insert(familyOf(e.query.prompt));
+    for (const BatchEntry& e : test) testFamilies.insert(familyOf(e.query.prompt));
+    for (int f : testFamilies) QVERIFY(!trainFamilies.count(f));
+
+    // The batch through the command line: all done, then a rerun redoes only what is missing.
+    auto run = [&] {
+      QProcess p;
+      p.start(FASTGDA_CLI, {"teacher", "--bundle", dir_.path(), "--batch",
+                            teacherDir + "/train.jsonl", "--query-samples", "16",
+                            "--loss-timesteps", "2", "--fisher-samples", "8", "--threads", "1"});
+      p.waitForFinished(300000);
+      return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+    };
+    QVERIFY2(run().contains("2 queries done now, 0 already done"), "first run");
+    QVERIFY(QFile::remove(teacherDir + "/train/train-0001.json"));
+    const QString second = run();
+    QVERIFY2(second.contains("1 queries done now, 1 already done"), qPrintable(second));
+    const TeacherResult r =
+        loadTeacherResult((teacherDir + "/train/train-0001.json").toStdString());
+    QVERIFY(!r.allCandidates);
+    QCOMPARE(int(r.ranking.indices.size()), 4);
+  }
+
   void resultsRoundTrip() {
     Teacher teacher(model_, *data_, quickOptions(), "");
     TeacherResult r;
@@ -154,7 +208,8 @@ class TestTeacher : public QObject {
     r.query.prompt = data_->caption(5);
     r.query.seed = 9;
     const TeacherQuery q = trainingQuery(5);
-    r.query.latent.assign(q.latent.data_ptr<float>(), q.latent.data_ptr<float>() + q.latent.numel());
+    r.query.latent.assign(q.latent.data_ptr<float>(),
+                          q.latent.data_ptr<float>() + q.latent.numel());
     r.ranking = teacher.attribute(q, {});
     const std::string path = dir_.filePath("q1.json").toStdString();
     saveTeacherResult(path, r);
