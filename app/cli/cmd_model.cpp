@@ -148,13 +148,16 @@ int runBench(const QStringList& arguments) {
       QStringLiteral("Benchmarks. `fastgda bench generate`: seconds per image "
                      "at the default settings, single images and a batch."));
   parser.addHelpOption();
-  parser.addPositionalArgument("what", "generate");
+  parser.addPositionalArgument("what", "generate or teacher (fastgda bench teacher --help)");
   parser.addOptions({{"bundle", "Bundle folder (default: built-in).", "DIR"},
                      {"images", "Images to time.", "N", "8"},
                      {"json", "Print a JSON object."},
                      {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda bench")} + arguments);
-  if (parser.positionalArguments() != QStringList{"generate"}) fail("bench: expected 'generate'");
+  if (parser.positionalArguments() == QStringList{"teacher"})
+    return runBenchTeacher(arguments.mid(1));
+  if (parser.positionalArguments() != QStringList{"generate"})
+    fail("bench: expected 'generate' or 'teacher'");
   setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);
   const int n = std::max(1, static_cast<int>(requireNumber(parser, "images", "bench")));
   const auto model = openModel(parser);

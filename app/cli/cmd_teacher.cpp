@@ -6,6 +6,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
+#include <chrono>
 
 #include "bundle/bundle.h"
 #include "cli/commands.h"
@@ -246,6 +248,77 @@ int runTeacherPlan(const QStringList& arguments) {
   ConsoleJob job;
   writeTeacherPlan(*model, *data, o, bundle.path("teacher"), job.context());
   out("wrote " + bundle.path("teacher/train.jsonl") + " and test.jsonl\n");
+  return 0;
+}
+
+}  // namespace fastgda::cli
+
+namespace fastgda::cli {
+
+int runBenchTeacher(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Time the teacher on one query of the built-in bundle: preparation once per model (inputs, "
+      "Fisher, losses before unlearning; computed afresh in a temporary cache), then unlearning "
+      "and "
+      "loss collection, with UNet forward passes per second against the machine's matmul rate."));
+  parser.addHelpOption();
+  parser.addOptions({{"bundle", "Bundle folder (default: built-in).", "DIR"},
+                     {"candidates", "Rank only the first N training images (default: all).", "N"},
+                     {"json", "Print a JSON object."},
+                     {"threads", "CPU threads (default: all cores).", "N"}});
+  parser.process(QStringList{QStringLiteral("fastgda bench teacher")} + arguments);
+  setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);
+  using clock = std::chrono::steady_clock;
+  // The machine's dense rate: a 1024³ float matrix product.
+  const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
+  torch::matmul(a, b);
+  auto t0 = clock::now();
+  for (int i = 0; i < 5; ++i) torch::matmul(a, b);
+  const double matmulGflops =
+      5 * 2.0 * 1024 * 1024 * 1024 / std::chrono::duration<double>(clock::now() - t0).count() / 1e9;
+
+  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
+                                                          : defaultBundleDir());
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  QTemporaryDir cache;
+  const TeacherOptions o;
+  Teacher teacher(model, *data, o, cache.path().toStdString());
+  ConsoleJob job(parser.isSet("json"));
+  teacher.prepare(job.context());
+  QuerySpec spec;
+  spec.prompt = "red apple, google style";
+  spec.seed = 1;
+  const torch::Tensor latent = queryLatent(*model, spec, "");
+  std::vector<int64_t> candidates;
+  if (parser.isSet("candidates"))
+    for (int64_t i = 0;
+         i < std::min<int64_t>(data->size(), parser.value("candidates").toLongLong()); ++i)
+      candidates.push_back(i);
+  const Ranking r = teacher.attribute({latent, spec.prompt}, candidates, job.context());
+  double lossSeconds = 0, unlearnSeconds = 0;
+  for (const auto& [stage, seconds] : r.timing) {
+    if (stage == "losses") lossSeconds = seconds;
+    if (stage == "unlearn") unlearnSeconds = seconds;
+  }
+  const double forwards = double(r.indices.size()) * o.lossTimesteps;
+  QJsonObject stages;
+  for (const auto& [stage, seconds] : teacher.preparationTiming())
+    stages[QString::fromStdString(stage)] = seconds;
+  stages["unlearn"] = unlearnSeconds;
+  stages["losses"] = lossSeconds;
+  QJsonObject j;
+  j["stages_seconds"] = stages;
+  j["query_seconds"] = unlearnSeconds + lossSeconds;
+  j["candidates"] = static_cast<qint64>(r.indices.size());
+  j["loss_forwards_per_second"] = forwards / lossSeconds;
+  j["unet_gflop_per_forward"] = model->denoiserFlops / 1e9;
+  j["loss_collection_gflops"] = forwards / lossSeconds * model->denoiserFlops / 1e9;
+  j["matmul_gflops"] = matmulGflops;
+  j["threads"] = computeThreads();
+  j["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(o.toJson())).object();
+  out(QJsonDocument(j).toJson().toStdString());
   return 0;
 }
 

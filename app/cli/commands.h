@@ -13,5 +13,6 @@ int runGenerate(const QStringList& arguments);
 int runBench(const QStringList& arguments);
 int runTeacher(const QStringList& arguments);
 int runTeacherPlan(const QStringList& arguments);
+int runBenchTeacher(const QStringList& arguments);
 
 }  // namespace fastgda::cli

@@ -238,6 +238,7 @@ std::shared_ptr<TextToImageModel> loadModel(const Bundle& b) {
     model->imageSize = a.imageSize;
     model->latentShape = {a.latentChannels, a.imageSize / 4, a.imageSize / 4};
     model->crossAttentionKV = {"cross_attn.to_k.", "cross_attn.to_v."};
+    model->denoiserFlops = a.unetForwardFlops(model->tokenizer.maxTokens());
     model->text = std::make_shared<NativeTextEncoder>(nets.text);
     model->codec = std::make_shared<NativeCodec>(nets.codec, scale);
     model->denoiser = std::make_shared<NativeDenoiser>(nets.unet);

@@ -41,6 +41,7 @@ struct TextToImageModel {
   std::shared_ptr<TextEncoder> text;
   std::shared_ptr<ImageCodec> codec;
   std::shared_ptr<Denoiser> denoiser;
+  double denoiserFlops = 0;     // per latent per forward pass; 0 when unknown (TorchScript)
   std::string infoJson = "{}";  // parameter counts, training steps, ...
 
   torch::Tensor tokenize(const std::vector<std::string>& prompts) const;  // [B, L] int64

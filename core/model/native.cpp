@@ -25,6 +25,24 @@ std::string NativeArchitecture::toJson() const {
   return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
+double NativeArchitecture::unetForwardFlops(int64_t m) const {
+  const double c0 = unetChannels, c1 = 2.0 * unetChannels, d = textDim, t = timeDim;
+  const double hw0 = (imageSize / 4.0) * (imageSize / 4.0), hw1 = hw0 / 4.0;
+  auto conv = [](double in, double out, double k, double hw) { return 2 * in * out * k * k * hw; };
+  auto res = [&](double in, double out, double hw) {
+    return conv(in, out, 3, hw) + conv(out, out, 3, hw) + (in != out ? conv(in, out, 1, hw) : 0) +
+           2 * t * out;
+  };
+  auto cross = [&](double c, double hw) {
+    return 2 * hw * c * c * 2 + 2 * 2 * m * d * c + 2 * 2 * hw * m * c + 2 * hw * c * 2 * c * 2;
+  };
+  return 2 * c0 * t + 2 * t * t + conv(latentChannels, c0, 3, hw0) + res(c0, c0, hw0) +
+         cross(c0, hw0) + conv(c0, c0, 3, hw1) + res(c0, c1, hw1) + cross(c1, hw1) +
+         2 * res(c1, c1, hw1) + cross(c1, hw1) + res(2 * c1, c1, hw1) + cross(c1, hw1) +
+         conv(c1, c1, 3, hw0) + res(c1 + c0, c0, hw0) + cross(c0, hw0) +
+         conv(c0, latentChannels, 3, hw0);
+}
+
 NativeArchitecture NativeArchitecture::fromJson(const std::string& json, const std::string& where) {
   const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(json)).object();
   NativeArchitecture a;

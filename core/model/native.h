@@ -22,6 +22,9 @@ struct NativeArchitecture {
   int64_t timeDim = 256;       // time-embedding width
 
   std::string toJson() const;
+  // Floating-point operations of one UNet forward pass for one latent (multiply-add = 2), counting
+  // convolutions, linear layers and attention products; used to compare against the machine's rate.
+  double unetForwardFlops(int64_t contextTokens) const;
   static NativeArchitecture fromJson(const std::string& json, const std::string& where);
 };
 

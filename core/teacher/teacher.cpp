@@ -1,11 +1,11 @@
 #include "teacher/teacher.h"
 
+#include <torch/torch.h>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <chrono>
 #include <set>
 #include <sstream>
-#include <torch/torch.h>
 
 #include "data/dataset.h"
 #include "model/image_tensor.h"
@@ -22,7 +22,8 @@ double nowSeconds() {
 }
 
 at::Generator seeded(uint64_t a, uint64_t b) {
-  return at::make_generator<at::CPUGeneratorImpl>(a * 0x9E3779B97F4A7C15ULL ^ (b + 0x632BE59BD9B4E019ULL));
+  return at::make_generator<at::CPUGeneratorImpl>(a * 0x9E3779B97F4A7C15ULL ^
+                                                  (b + 0x632BE59BD9B4E019ULL));
 }
 
 // Seeds of the three kinds of noise, kept apart so one never repeats another.
@@ -40,10 +41,14 @@ std::string shapeText(const torch::Tensor& t) {
 
 std::string weightSelectionName(WeightSelection s) {
   switch (s) {
-    case WeightSelection::CrossAttentionKV: return "cross-attn-kv";
-    case WeightSelection::CrossAttention: return "cross-attn";
-    case WeightSelection::Attention: return "attn";
-    case WeightSelection::All: return "all";
+    case WeightSelection::CrossAttentionKV:
+      return "cross-attn-kv";
+    case WeightSelection::CrossAttention:
+      return "cross-attn";
+    case WeightSelection::Attention:
+      return "attn";
+    case WeightSelection::All:
+      return "all";
   }
   return "?";
 }
@@ -52,7 +57,8 @@ WeightSelection parseWeightSelection(const std::string& name) {
   for (WeightSelection s : {WeightSelection::CrossAttentionKV, WeightSelection::CrossAttention,
                             WeightSelection::Attention, WeightSelection::All})
     if (weightSelectionName(s) == name) return s;
-  fail("weight selection '", name, "' is unknown (expected cross-attn-kv, cross-attn, attn or all)");
+  fail("weight selection '", name,
+       "' is unknown (expected cross-attn-kv, cross-attn, attn or all)");
 }
 
 std::string TeacherOptions::toJson() const {
@@ -75,34 +81,47 @@ struct Teacher::Impl {
   TeacherOptions o;
   TensorCache cache;
   std::vector<std::pair<std::string, torch::Tensor>> selected;  // live parameters
-  std::vector<torch::Tensor> original;                            // θ0 of the selected ones
-  torch::Tensor alphas;                                           // ᾱ_t, float32
-  std::string fingerprint;                                        // model identity for caches
-  torch::Tensor latents;                                          // [N, C, h, w]
-  torch::Tensor contexts, paddings;                               // [N, L, D], [N, L]
-  std::vector<torch::Tensor> fisher;                              // per selected tensor
-  torch::Tensor baseline;                                         // [N] float64
+  std::vector<torch::Tensor> original;                          // θ0 of the selected ones
+  torch::Tensor alphas;                                         // ᾱ_t, float32
+  std::string fingerprint;                                      // model identity for caches
+  torch::Tensor latents;                                        // [N, C, h, w]
+  torch::Tensor contexts, paddings;                             // [N, L, D], [N, L]
+  std::vector<torch::Tensor> fisher;                            // per selected tensor
+  torch::Tensor baseline;                                       // [N] float64
   std::vector<int64_t> lossTimesteps;
+  std::vector<std::pair<std::string, double>> preparation;
 
-  Impl(std::shared_ptr<TextToImageModel> m, const Dataset& d, TeacherOptions options, std::string dir)
+  Impl(std::shared_ptr<TextToImageModel> m, const Dataset& d, TeacherOptions options,
+       std::string dir)
       : model(std::move(m)), data(d), o(options), cache(std::move(dir)) {
-    if (o.querySamples < 1 || o.lossTimesteps < 1 || o.fisherSamples < 1 || o.lossBatch < 1 || o.unlearnSteps < 0)
-      fail("teacher: query_samples, loss_timesteps, fisher_samples and loss_batch must be >= 1, "
-           "unlearn_steps >= 0");
-    if (!(o.stepSize >= 0) || !(o.damping >= 0)) fail("teacher: step size and damping must be >= 0");
+    if (o.querySamples < 1 || o.lossTimesteps < 1 || o.fisherSamples < 1 || o.lossBatch < 1 ||
+        o.unlearnSteps < 0)
+      fail(
+          "teacher: query_samples, loss_timesteps, fisher_samples and loss_batch must be >= 1, "
+          "unlearn_steps >= 0");
+    if (!(o.stepSize >= 0) || !(o.damping >= 0))
+      fail("teacher: step size and damping must be >= 0");
     alphas = model->schedule.alphasCumprod().to(torch::kFloat32);
     const int64_t total = model->schedule.steps;
     for (int j = 0; j < o.lossTimesteps; ++j)
-      lossTimesteps.push_back(std::min<int64_t>(total - 1, (2 * j + 1) * total / (2 * o.lossTimesteps)));
+      lossTimesteps.push_back(
+          std::min<int64_t>(total - 1, (2 * j + 1) * total / (2 * o.lossTimesteps)));
     for (auto& [name, p] : model->denoiser->namedParameters()) {
       bool take = false;
       switch (o.weights) {
         case WeightSelection::CrossAttentionKV:
-          for (const std::string& s : model->crossAttentionKV) take = take || name.find(s) != std::string::npos;
+          for (const std::string& s : model->crossAttentionKV)
+            take = take || name.find(s) != std::string::npos;
           break;
-        case WeightSelection::CrossAttention: take = name.find("cross_attn") != std::string::npos; break;
-        case WeightSelection::Attention: take = name.find("attn") != std::string::npos; break;
-        case WeightSelection::All: take = true; break;
+        case WeightSelection::CrossAttention:
+          take = name.find("cross_attn") != std::string::npos;
+          break;
+        case WeightSelection::Attention:
+          take = name.find("attn") != std::string::npos;
+          break;
+        case WeightSelection::All:
+          take = true;
+          break;
       }
       p.requires_grad_(take);  // gradients only where the teacher needs them
       if (take) {
@@ -111,16 +130,20 @@ struct Teacher::Impl {
       }
     }
     if (selected.empty())
-      fail("teacher: weight selection '", weightSelectionName(o.weights), "' matches no denoiser parameter");
+      fail("teacher: weight selection '", weightSelectionName(o.weights),
+           "' matches no denoiser parameter");
     // Identity of the model for the caches: its weights, and what its codec and text encoder make
     // of a fixed probe.
     torch::NoGradGuard noGrad;
     std::string digest;
-    for (const auto& [name, p] : model->denoiser->namedParameters()) digest += tensorDigest(p).substr(0, 8);
-    digest += tensorDigest(model->codec->encode(torch::linspace(-1, 1, 3 * model->imageSize * model->imageSize)
-                                                    .view({1, 3, model->imageSize, model->imageSize})));
+    for (const auto& [name, p] : model->denoiser->namedParameters())
+      digest += tensorDigest(p).substr(0, 8);
+    digest += tensorDigest(
+        model->codec->encode(torch::linspace(-1, 1, 3 * model->imageSize * model->imageSize)
+                                 .view({1, 3, model->imageSize, model->imageSize})));
     digest += tensorDigest(model->text->encode(model->tokenize({""})).first);
-    fingerprint = tensorDigest(torch::from_blob(digest.data(), {static_cast<int64_t>(digest.size())}, torch::kUInt8));
+    fingerprint = tensorDigest(
+        torch::from_blob(digest.data(), {static_cast<int64_t>(digest.size())}, torch::kUInt8));
   }
 
   std::string key(const std::string& what) const {
@@ -129,6 +152,7 @@ struct Teacher::Impl {
 
   void ensureInputs(const JobContext& job) {
     if (latents.defined()) return;
+    const double start = nowSeconds();
     torch::NoGradGuard noGrad;
     const int64_t n = data.size();
     latents = cache.load("latents", key("latents"), job);
@@ -150,14 +174,17 @@ struct Teacher::Impl {
     std::vector<torch::Tensor> ctx;
     for (int64_t begin = 0; begin < n; begin += 512) {
       job.checkCancelled();
-      ctx.push_back(model->text->encode(tokens.narrow(0, begin, std::min<int64_t>(512, n - begin))).first);
+      ctx.push_back(
+          model->text->encode(tokens.narrow(0, begin, std::min<int64_t>(512, n - begin))).first);
     }
     contexts = torch::cat(ctx, 0);
     paddings = tokens.eq(Tokenizer::kPad);
+    preparation.emplace_back("inputs", nowSeconds() - start);
   }
 
   // Diffusion loss of each image on its fixed (noise, timestep) pairs, in fixed-size batches.
-  std::vector<double> losses(const std::vector<int64_t>& indices, const JobContext& job, const char* stage) {
+  std::vector<double> losses(const std::vector<int64_t>& indices, const JobContext& job,
+                             const char* stage) {
     torch::NoGradGuard noGrad;
     const int64_t k = o.lossTimesteps, batch = o.lossBatch;
     const torch::Tensor tSlots = torch::tensor(lossTimesteps, torch::kLong);
@@ -167,7 +194,8 @@ struct Teacher::Impl {
     const int64_t count = static_cast<int64_t>(indices.size());
     for (int64_t begin = 0; begin < count; begin += batch) {
       job.checkCancelled();
-      std::vector<int64_t> idx(indices.begin() + begin, indices.begin() + std::min(count, begin + batch));
+      std::vector<int64_t> idx(indices.begin() + begin,
+                               indices.begin() + std::min(count, begin + batch));
       const size_t real = idx.size();
       idx.resize(static_cast<size_t>(batch), idx.back());  // pad: every batch has the same shape
       const torch::Tensor index = torch::tensor(idx, torch::kLong);
@@ -175,7 +203,8 @@ struct Teacher::Impl {
       std::vector<torch::Tensor> noise;
       for (int64_t i : idx) {
         at::Generator gen = seeded(kLossNoise, static_cast<uint64_t>(i));
-        noise.push_back(torch::randn({k, z0.size(2), z0.size(3), z0.size(4)}, gen, torch::kFloat32));
+        noise.push_back(
+            torch::randn({k, z0.size(2), z0.size(3), z0.size(4)}, gen, torch::kFloat32));
       }
       const torch::Tensor eps = torch::stack(noise, 0);  // [B, K, C, h, w]
       const torch::Tensor xt = (ab.sqrt() * z0 + (1 - ab).sqrt() * eps).flatten(0, 1);
@@ -183,8 +212,12 @@ struct Teacher::Impl {
       const torch::Tensor ctx = contexts.index_select(0, index).repeat_interleave(k, 0);
       const torch::Tensor pad = paddings.index_select(0, index).repeat_interleave(k, 0);
       const torch::Tensor pred = model->denoiser->predictNoise(xt, t, ctx, pad);
-      const torch::Tensor perImage =
-          (pred - eps.flatten(0, 1)).pow(2).mean({1, 2, 3}).view({batch, k}).to(torch::kFloat64).mean(1);
+      const torch::Tensor perImage = (pred - eps.flatten(0, 1))
+                                         .pow(2)
+                                         .mean({1, 2, 3})
+                                         .view({batch, k})
+                                         .to(torch::kFloat64)
+                                         .mean(1);
       const double* v = perImage.data_ptr<double>();
       out.insert(out.end(), v, v + real);
       job.progress(double(begin + static_cast<int64_t>(real)) / count, stage);
@@ -195,32 +228,39 @@ struct Teacher::Impl {
   void ensurePrepared(const JobContext& job) {
     ensureInputs(job);
     if (fisher.empty()) {
-      const std::string fisherKey = key("fisher|" + weightSelectionName(o.weights) + "|samples=" +
-                                        std::to_string(o.fisherSamples) + "|seed=" + std::to_string(o.seed));
-      const torch::Tensor cached = cache.load("fisher-" + weightSelectionName(o.weights), fisherKey, job);
+      const std::string fisherKey =
+          key("fisher|" + weightSelectionName(o.weights) +
+              "|samples=" + std::to_string(o.fisherSamples) + "|seed=" + std::to_string(o.seed));
+      const torch::Tensor cached =
+          cache.load("fisher-" + weightSelectionName(o.weights), fisherKey, job);
       int64_t total = 0;
       for (const auto& s : selected) total += s.second.numel();
       if (cached.defined() && cached.numel() == total) {
         int64_t offset = 0;
         for (const auto& s : selected) {
-          fisher.push_back(cached.narrow(0, offset, s.second.numel()).view(s.second.sizes()).clone());
+          fisher.push_back(
+              cached.narrow(0, offset, s.second.numel()).view(s.second.sizes()).clone());
           offset += s.second.numel();
         }
       } else {
+        const double start = nowSeconds();
         computeFisher(job);
+        preparation.emplace_back("fisher", nowSeconds() - start);
         std::vector<torch::Tensor> flat;
         for (const torch::Tensor& f : fisher) flat.push_back(f.flatten());
         cache.store("fisher-" + weightSelectionName(o.weights), fisherKey, torch::cat(flat));
       }
     }
     if (!baseline.defined()) {
-      const std::string lossKey = key("losses|t=" + std::to_string(o.lossTimesteps) + "|batch=" +
-                                      std::to_string(o.lossBatch));
+      const std::string lossKey = key("losses|t=" + std::to_string(o.lossTimesteps) +
+                                      "|batch=" + std::to_string(o.lossBatch));
       baseline = cache.load("losses-before", lossKey, job);
       if (!baseline.defined() || baseline.numel() != data.size()) {
         std::vector<int64_t> all(static_cast<size_t>(data.size()));
         for (int64_t i = 0; i < data.size(); ++i) all[static_cast<size_t>(i)] = i;
+        const double start = nowSeconds();
         const std::vector<double> l = losses(all, job, "losses before unlearning (once per model)");
+        preparation.emplace_back("losses_before", nowSeconds() - start);
         baseline = torch::tensor(l, torch::kFloat64);
         cache.store("losses-before", lossKey, baseline);
       }
@@ -241,15 +281,17 @@ struct Teacher::Impl {
       const torch::Tensor eps = torch::randn(z0.sizes(), gen, torch::kFloat32);
       const torch::Tensor ab = alphas.index_select(0, t).view({1, 1, 1, 1});
       const torch::Tensor xt = ab.sqrt() * z0 + (1 - ab).sqrt() * eps;
-      const torch::Tensor loss =
-          (model->denoiser->predictNoise(xt, t, contexts.narrow(0, i, 1), paddings.narrow(0, i, 1)) - eps)
-              .pow(2)
-              .mean();
+      const torch::Tensor loss = (model->denoiser->predictNoise(xt, t, contexts.narrow(0, i, 1),
+                                                                paddings.narrow(0, i, 1)) -
+                                  eps)
+                                     .pow(2)
+                                     .mean();
       std::vector<torch::Tensor> params;
       for (const auto& p : selected) params.push_back(p.second);
       const std::vector<torch::Tensor> grads = torch::autograd::grad({loss}, params);
       for (size_t j = 0; j < grads.size(); ++j) fisher[j] += grads[j].to(torch::kFloat64).pow(2);
-      if (s % 16 == 0) job.progress(double(s) / o.fisherSamples, "Fisher information (once per model)");
+      if (s % 16 == 0)
+        job.progress(double(s) / o.fisherSamples, "Fisher information (once per model)");
     }
     for (torch::Tensor& f : fisher) f /= static_cast<double>(o.fisherSamples);
   }
@@ -298,21 +340,28 @@ struct Teacher::Impl {
   }
 
   void checkQuery(const TeacherQuery& q) const {
-    const std::vector<int64_t> expected = {1, model->latentShape[0], model->latentShape[1], model->latentShape[2]};
+    const std::vector<int64_t> expected = {1, model->latentShape[0], model->latentShape[1],
+                                           model->latentShape[2]};
     if (!q.latent.defined() || q.latent.sizes().vec() != expected)
       fail("teacher: query latent has shape ", q.latent.defined() ? shapeText(q.latent) : "(none)",
            ", expected ", shapeText(torch::zeros(expected)));
   }
 };
 
-Teacher::Teacher(std::shared_ptr<TextToImageModel> model, const Dataset& dataset, TeacherOptions options,
-                 std::string cacheDir)
+Teacher::Teacher(std::shared_ptr<TextToImageModel> model, const Dataset& dataset,
+                 TeacherOptions options, std::string cacheDir)
     : impl_(std::make_unique<Impl>(std::move(model), dataset, options, std::move(cacheDir))) {}
 Teacher::~Teacher() {
   if (impl_) impl_->restore();
 }
 
-const TeacherOptions& Teacher::options() const { return impl_->o; }
+const TeacherOptions& Teacher::options() const {
+  return impl_->o;
+}
+
+std::vector<std::pair<std::string, double>> Teacher::preparationTiming() const {
+  return impl_->preparation;
+}
 
 int64_t Teacher::selectedParameterCount() const {
   int64_t n = 0;
@@ -320,7 +369,9 @@ int64_t Teacher::selectedParameterCount() const {
   return n;
 }
 
-void Teacher::prepare(const JobContext& job) { impl_->ensurePrepared(job); }
+void Teacher::prepare(const JobContext& job) {
+  impl_->ensurePrepared(job);
+}
 
 double Teacher::queryLoss(const TeacherQuery& query) {
   impl_->checkQuery(query);
@@ -342,7 +393,8 @@ Ranking Teacher::attribute(const TeacherQuery& query, const std::vector<int64_t>
     std::set<int64_t> seen;
     for (size_t j = 0; j < pool.size(); ++j) {
       if (pool[j] < 0 || pool[j] >= m.data.size())
-        fail("teacher: candidate ", j, " is training index ", pool[j], ", outside [0, ", m.data.size(), ")");
+        fail("teacher: candidate ", j, " is training index ", pool[j], ", outside [0, ",
+             m.data.size(), ")");
       if (!seen.insert(pool[j]).second)
         fail("teacher: candidate ", j, " repeats training index ", pool[j]);
     }
@@ -364,7 +416,8 @@ Ranking Teacher::attribute(const TeacherQuery& query, const std::vector<int64_t>
         const torch::Tensor f = m.fisher[j];
         const torch::Tensor precondition = (f + m.o.damping * f.mean()).to(torch::kFloat32);
         // Guard zero Fisher entries (weights the loss never moves): no update there.
-        const torch::Tensor update = torch::where(precondition > 0, g[j] / precondition, torch::zeros_like(g[j]));
+        const torch::Tensor update =
+            torch::where(precondition > 0, g[j] / precondition, torch::zeros_like(g[j]));
         m.selected[j].second.add_(update, m.o.stepSize);
       }
     }
@@ -375,7 +428,8 @@ Ranking Teacher::attribute(const TeacherQuery& query, const std::vector<int64_t>
     m.restore();
     std::vector<float> influence(pool.size());
     const double* before = m.baseline.data_ptr<double>();
-    for (size_t j = 0; j < pool.size(); ++j) influence[j] = static_cast<float>(after[j] - before[pool[j]]);
+    for (size_t j = 0; j < pool.size(); ++j)
+      influence[j] = static_cast<float>(after[j] - before[pool[j]]);
     Ranking scored = rankByScore("teacher", pool, influence);
     scored.timing = ranking.timing;
     scored.settingsJson = m.o.toJson();

@@ -70,6 +70,9 @@ class Teacher {
   double queryLoss(const TeacherQuery& query);
 
   const TeacherOptions& options() const;
+  // Seconds spent computing (not loading) each preparation stage in this object's lifetime:
+  // "inputs" (latents, contexts), "fisher", "losses_before".
+  std::vector<std::pair<std::string, double>> preparationTiming() const;
   int64_t selectedParameterCount() const;
 
  private:
