@@ -1,0 +1,32 @@
+// Agreement between rankings, as FastGDA evaluates its student against the teacher.
+//
+//   double ap = fastgda::averagePrecisionAtK(student.indices, teacher.indices, 100);
+//   fastgda::MeanAndError m = fastgda::meanAndError(perQueryAps);   // mean ± std/√n
+//
+// mAP@k: for a query, the teacher's top-k training images are the positives; the average precision
+// of the method's full ranking is the mean, over the k positives, of the precision at each
+// positive's position (a positive the method does not rank counts as precision 0).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace fastgda {
+
+class Dataset;
+
+double averagePrecisionAtK(const std::vector<int64_t>& ranking, const std::vector<int64_t>& teacher,
+                           int64_t k);
+
+// Fraction of the first k ranked images that belong to `family` (the query's emoji family).
+double familyPrecisionAtK(const std::vector<int64_t>& ranking, const Dataset& data, int family,
+                          int64_t k);
+
+struct MeanAndError {
+  double mean = 0;
+  double standardError = 0;  // sample std / √n; 0 for n < 2
+  int64_t count = 0;
+};
+MeanAndError meanAndError(const std::vector<double>& values);
+
+}  // namespace fastgda
