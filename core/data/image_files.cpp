@@ -87,15 +87,10 @@ std::unique_ptr<Dataset> openImageFolder(const std::string& dir, const LoadOptio
   const std::vector<char> text = readFileBytes(manifest);
   std::vector<FileEntry> entries;
   std::map<std::string, int> seenIds;
-  size_t start = 0;
-  int lineNumber = 0;
-  while (start < text.size()) {
-    size_t end = start;
-    while (end < text.size() && text[end] != '\n') ++end;
-    ++lineNumber;
-    const QByteArray line =
-        QByteArray(text.data() + start, static_cast<qsizetype>(end - start)).trimmed();
-    start = end + 1;
+  const std::vector<QByteArray> lines = splitLines(text.data(), text.size());
+  for (size_t l = 0; l < lines.size(); ++l) {
+    const int lineNumber = static_cast<int>(l + 1);
+    const QByteArray line = lines[l].trimmed();
     if (line.isEmpty()) continue;
     const std::string where = manifest + ":" + std::to_string(lineNumber);
     QJsonParseError error;

@@ -221,14 +221,10 @@ std::unique_ptr<Dataset> openImagePack(const std::string& path) {
 
   std::vector<ImageRecord> records;
   records.reserve(n);
-  size_t start = 0;
-  while (start < recordText.size()) {
-    size_t end = start;
-    while (end < recordText.size() && recordText[end] != '\n') ++end;
+  for (const QByteArray& text :
+       splitLines(reinterpret_cast<const char*>(recordText.data()), recordText.size())) {
     const std::string where = path + ": record " + std::to_string(records.size());
-    const QJsonDocument line =
-        QJsonDocument::fromJson(QByteArray(reinterpret_cast<const char*>(recordText.data() + start),
-                                           static_cast<qsizetype>(end - start)));
+    const QJsonDocument line = QJsonDocument::fromJson(text);
     if (!line.isObject()) fail(where, ": not a JSON object");
     const QJsonObject o = line.object();
     ImageRecord r;
@@ -239,7 +235,6 @@ std::unique_ptr<Dataset> openImagePack(const std::string& path) {
     r.category = o["category"].toString().toStdString();
     r.subcategory = o["subcategory"].toString().toStdString();
     records.push_back(std::move(r));
-    start = end + 1;
   }
   if (records.size() != n)
     fail(path, ": section 'records' holds ", records.size(), " records, expected ", n);

@@ -14,15 +14,17 @@
 #include "util/files.h"
 
 namespace fastgda {
-namespace {
+namespace {}  // namespace
 
-std::string shapeText(const torch::Tensor& t) {
+std::string shapeString(const torch::Tensor& t) {
   std::ostringstream out;
   out << "[";
   for (int64_t i = 0; i < t.dim(); ++i) out << (i ? ", " : "") << t.size(i);
   out << "]";
   return out.str();
 }
+
+namespace {
 
 class NativeTextEncoder final : public TextEncoder {
  public:
@@ -170,7 +172,7 @@ void checkScriptShapes(TextToImageModel& model, const std::string& textFile,
   const torch::Tensor tokens = model.tokenize({""});
   const auto [context, padding] = model.text->encode(tokens);
   if (context.dim() != 3 || context.size(0) != 1 || context.size(1) != tokens.size(1))
-    fail(textFile, ": output has shape ", shapeText(context), ", expected [1, ", tokens.size(1),
+    fail(textFile, ": output has shape ", shapeString(context), ", expected [1, ", tokens.size(1),
          ", D]");
   const int64_t s = model.imageSize;
   const torch::Tensor latents = model.codec->encode(torch::zeros({1, 3, s, s}));
@@ -190,8 +192,8 @@ void checkScriptShapes(TextToImageModel& model, const std::string& textFile,
 void checkTensorShape(const std::string& file, const std::string& name, const torch::Tensor& loaded,
                       const torch::Tensor& expected) {
   if (!loaded.sizes().equals(expected.sizes()))
-    fail(file, ": tensor '", name, "' has shape ", shapeText(loaded), ", expected ",
-         shapeText(expected));
+    fail(file, ": tensor '", name, "' has shape ", shapeString(loaded), ", expected ",
+         shapeString(expected));
 }
 
 torch::Tensor TextToImageModel::tokenize(const std::vector<std::string>& prompts) const {

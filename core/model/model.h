@@ -50,6 +50,9 @@ struct TextToImageModel {
 bool bundleHasModel(const Bundle& bundle);
 std::shared_ptr<TextToImageModel> loadModel(const Bundle& bundle);
 
+// "[a, b, c]", for messages.
+std::string shapeString(const torch::Tensor& t);
+
 // Checks that `loaded` (read from `file`) can replace `expected`: same shape, else an Error
 // "FILE: tensor 'NAME' has shape [a, b], expected [c, d]".
 void checkTensorShape(const std::string& file, const std::string& name, const torch::Tensor& loaded,

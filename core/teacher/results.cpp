@@ -21,7 +21,8 @@ void saveTeacherResult(const std::string& path, const TeacherResult& r) {
   for (float v : r.query.latent) latent.append(static_cast<double>(v));
   query["latent"] = latent;
   QJsonObject timing;
-  for (const auto& [stage, seconds] : r.ranking.timing) timing[QString::fromStdString(stage)] = seconds;
+  for (const auto& [stage, seconds] : r.ranking.timing)
+    timing[QString::fromStdString(stage)] = seconds;
   QJsonArray indices, scores;
   for (int64_t i : r.ranking.indices) indices.append(static_cast<qint64>(i));
   for (float s : r.ranking.scores) scores.append(static_cast<double>(s));
@@ -30,7 +31,8 @@ void saveTeacherResult(const std::string& path, const TeacherResult& r) {
   o["version"] = 1;
   o["query"] = query;
   o["candidates"] = r.allCandidates ? "all" : "subset";
-  o["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(r.ranking.settingsJson)).object();
+  o["settings"] =
+      QJsonDocument::fromJson(QByteArray::fromStdString(r.ranking.settingsJson)).object();
   o["timing"] = timing;
   o["indices"] = indices;
   o["scores"] = scores;
@@ -40,14 +42,15 @@ void saveTeacherResult(const std::string& path, const TeacherResult& r) {
 TeacherResult loadTeacherResult(const std::string& path) {
   const std::vector<char> bytes = readFileBytes(path);
   QJsonParseError error;
-  const QJsonDocument doc =
-      QJsonDocument::fromJson(QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())), &error);
+  const QJsonDocument doc = QJsonDocument::fromJson(
+      QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())), &error);
   if (!doc.isObject()) fail(path, ": not a JSON object (", error.errorString().toStdString(), ")");
   const QJsonObject o = doc.object();
   if (o["format"].toString() != QLatin1String("fastgda-teacher-result"))
     fail(path, ": field 'format' is not 'fastgda-teacher-result'");
   if (o["version"].toInt(-1) != 1)
-    fail(path, ": teacher result version ", o["version"].toInt(-1), " is not supported (this build reads 1)");
+    fail(path, ": teacher result version ", o["version"].toInt(-1),
+         " is not supported (this build reads 1)");
   TeacherResult r;
   const QJsonObject q = o["query"].toObject();
   r.query.id = q["id"].toString().toStdString();
@@ -55,15 +58,18 @@ TeacherResult loadTeacherResult(const std::string& path) {
   r.query.seed = static_cast<uint64_t>(q["seed"].toInteger());
   r.query.steps = q["steps"].toInt(50);
   r.query.guidance = q["guidance"].toDouble(4.0);
-  for (const QJsonValue& v : q["latent"].toArray()) r.query.latent.push_back(static_cast<float>(v.toDouble()));
+  for (const QJsonValue& v : q["latent"].toArray())
+    r.query.latent.push_back(static_cast<float>(v.toDouble()));
   r.allCandidates = o["candidates"].toString() == QLatin1String("all");
   r.ranking.method = "teacher";
-  r.ranking.settingsJson = QJsonDocument(o["settings"].toObject()).toJson(QJsonDocument::Compact).toStdString();
+  r.ranking.settingsJson =
+      QJsonDocument(o["settings"].toObject()).toJson(QJsonDocument::Compact).toStdString();
   const QJsonObject timing = o["timing"].toObject();
   for (auto it = timing.begin(); it != timing.end(); ++it)
     r.ranking.timing.emplace_back(it.key().toStdString(), it.value().toDouble());
   for (const QJsonValue& v : o["indices"].toArray()) r.ranking.indices.push_back(v.toInteger());
-  for (const QJsonValue& v : o["scores"].toArray()) r.ranking.scores.push_back(static_cast<float>(v.toDouble()));
+  for (const QJsonValue& v : o["scores"].toArray())
+    r.ranking.scores.push_back(static_cast<float>(v.toDouble()));
   if (r.ranking.indices.empty() || r.ranking.indices.size() != r.ranking.scores.size())
     fail(path, ": 'indices' and 'scores' must be non-empty arrays of equal length");
   return r;
@@ -73,14 +79,10 @@ std::vector<BatchEntry> readQueryBatch(const std::string& path) {
   const std::vector<char> text = readFileBytes(path);
   std::vector<BatchEntry> out;
   std::set<std::string> ids;
-  size_t start = 0;
-  int line = 0;
-  while (start < text.size()) {
-    size_t end = start;
-    while (end < text.size() && text[end] != '\n') ++end;
-    ++line;
-    const QByteArray bytes = QByteArray(text.data() + start, static_cast<qsizetype>(end - start)).trimmed();
-    start = end + 1;
+  const std::vector<QByteArray> lines = splitLines(text.data(), text.size());
+  for (size_t l = 0; l < lines.size(); ++l) {
+    const int line = static_cast<int>(l + 1);
+    const QByteArray bytes = lines[l].trimmed();
     if (bytes.isEmpty()) continue;
     const std::string where = path + ":" + std::to_string(line);
     const QJsonDocument doc = QJsonDocument::fromJson(bytes);

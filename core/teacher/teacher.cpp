@@ -29,14 +29,6 @@ at::Generator seeded(uint64_t a, uint64_t b) {
 // Seeds of the three kinds of noise, kept apart so one never repeats another.
 constexpr uint64_t kLossNoise = 11, kQueryNoise = 22, kFisherNoise = 33;
 
-std::string shapeText(const torch::Tensor& t) {
-  std::ostringstream out;
-  out << "[";
-  for (int64_t i = 0; i < t.dim(); ++i) out << (i ? ", " : "") << t.size(i);
-  out << "]";
-  return out.str();
-}
-
 }  // namespace
 
 std::string weightSelectionName(WeightSelection s) {
@@ -343,8 +335,9 @@ struct Teacher::Impl {
     const std::vector<int64_t> expected = {1, model->latentShape[0], model->latentShape[1],
                                            model->latentShape[2]};
     if (!q.latent.defined() || q.latent.sizes().vec() != expected)
-      fail("teacher: query latent has shape ", q.latent.defined() ? shapeText(q.latent) : "(none)",
-           ", expected ", shapeText(torch::zeros(expected)));
+      fail("teacher: query latent has shape ",
+           q.latent.defined() ? shapeString(q.latent) : "(none)", ", expected ",
+           shapeString(torch::zeros(expected)));
   }
 };
 

@@ -1,11 +1,11 @@
 #include "teacher/tensor_cache.h"
 
+#include <torch/torch.h>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <torch/torch.h>
 
 #include "util/error.h"
 #include "util/files.h"
@@ -37,7 +37,8 @@ torch::Tensor TensorCache::load(const std::string& name, const std::string& key,
   if (!metaFile.open(QIODevice::ReadOnly) || !dataFile.open(QIODevice::ReadOnly)) return {};
   const QJsonObject m = QJsonDocument::fromJson(metaFile.readAll()).object();
   if (m["key"].toString().toStdString() != key) {
-    job.log("cache " + data.toStdString() + " was made for other settings or another model: recomputing");
+    job.log("cache " + data.toStdString() +
+            " was made for other settings or another model: recomputing");
     return {};
   }
   const QByteArray bytes = dataFile.readAll();
@@ -64,7 +65,8 @@ void TensorCache::store(const std::string& name, const std::string& key,
   const std::string temporary = data + ".tmp";
   torch::save(value.detach().to(torch::kCPU).contiguous(), temporary);
   QFile tmp(QString::fromStdString(temporary));
-  if (!tmp.open(QIODevice::ReadOnly)) fail(temporary, ": cannot reopen the cache file just written");
+  if (!tmp.open(QIODevice::ReadOnly))
+    fail(temporary, ": cannot reopen the cache file just written");
   const QByteArray bytes = tmp.readAll();
   tmp.close();
   QJsonObject m;

@@ -33,4 +33,16 @@ void writeFileAtomically(const std::string& path, const char* data, size_t size)
   if (!file.commit()) fail(path, ": cannot commit: ", file.errorString().toStdString());
 }
 
+std::vector<QByteArray> splitLines(const char* data, size_t size) {
+  std::vector<QByteArray> lines;
+  size_t start = 0;
+  while (start < size) {
+    size_t end = start;
+    while (end < size && data[end] != '\n') ++end;
+    lines.emplace_back(data + start, static_cast<qsizetype>(end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
 }  // namespace fastgda

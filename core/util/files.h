@@ -1,6 +1,7 @@
 // Small file helpers shared by every on-disk format: whole-file reads and atomic writes.
 #pragma once
 
+#include <QByteArray>
 #include <string>
 #include <vector>
 
@@ -15,5 +16,8 @@ void writeFileAtomically(const std::string& path, const char* data, size_t size)
 inline void writeFileAtomically(const std::string& path, const std::string& text) {
   writeFileAtomically(path, text.data(), text.size());
 }
+
+// Splits text at '\n' (a final newline does not start an extra line); line i is line number i + 1.
+std::vector<QByteArray> splitLines(const char* data, size_t size);
 
 }  // namespace fastgda

@@ -14,6 +14,7 @@
 #include "model/model.h"
 #include "model/tokenizer.h"
 #include "model/trainer.h"
+#include "support/errors.h"
 #include "support/tiny_model.h"
 #include "util/error.h"
 
@@ -26,14 +27,7 @@ using testing::tinyArchitecture;
 using testing::tinyTraining;
 const std::vector<std::string>& kCaptions = testing::tinyCaptions();
 
-QString errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
-}
+using testing::errorOf;
 
 bool sameTensors(const std::string& a, const std::string& b) {
   torch::serialize::InputArchive x, y;

@@ -15,8 +15,8 @@ namespace fastgda::testing {
 
 inline const std::vector<std::string>& tinyCaptions() {
   static const std::vector<std::string> captions = {
-      "red apple, google style",   "red apple, twemoji style",   "thumbs up, google style",
-      "thumbs up, twemoji style",  "green apple, google style",  "green apple, twemoji style",
+      "red apple, google style",   "red apple, twemoji style",  "thumbs up, google style",
+      "thumbs up, twemoji style",  "green apple, google style", "green apple, twemoji style",
       "thumbs down, google style", "thumbs down, twemoji style"};
   return captions;
 }
@@ -46,7 +46,8 @@ inline void makeTinyBundle(const QString& dir) {
   writeImagePack((dir + "/tiny.fgpack").toStdString(), pack);
   QFile f(dir + "/bundle.json");
   if (!f.open(QIODevice::WriteOnly)) throw std::runtime_error("cannot write bundle.json");
-  f.write(R"({"format": "fastgda-bundle", "version": 1, "name": "tiny", "dataset": "tiny.fgpack"})");
+  f.write(
+      R"({"format": "fastgda-bundle", "version": 1, "name": "tiny", "dataset": "tiny.fgpack"})");
 }
 
 inline NativeArchitecture tinyArchitecture() {

@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
+#include "support/errors.h"
 #include "support/tiny_model.h"
 #include "teacher/plan.h"
 #include "teacher/results.h"
@@ -22,14 +23,7 @@ using namespace fastgda;
 
 namespace {
 
-QString errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
-}
+using testing::errorOf;
 
 TeacherOptions quickOptions() {
   TeacherOptions o;
