@@ -11,5 +11,6 @@ int runDataset(const QStringList& arguments);
 int runTrainModel(const QStringList& arguments);
 int runGenerate(const QStringList& arguments);
 int runBench(const QStringList& arguments);
+int runFidelity(const QStringList& arguments);
 
 }  // namespace fastgda::cli

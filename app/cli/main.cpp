@@ -24,6 +24,8 @@ const std::map<QString, Command>& commands() {
        {fastgda::cli::runTrainModel, "train the built-in model (resumable)"}},
       {QStringLiteral("generate"), {fastgda::cli::runGenerate, "generate an image from a prompt"}},
       {QStringLiteral("bench"), {fastgda::cli::runBench, "benchmarks (generate)"}},
+      {QStringLiteral("fidelity"),
+       {fastgda::cli::runFidelity, "how recognisable generations are; autoencoder PSNR"}},
   };
   return table;
 }
