@@ -5,7 +5,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <chrono>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "bundle/bundle.h"
@@ -16,7 +15,6 @@
 #include "model/model.h"
 #include "model/trainer.h"
 #include "util/error.h"
-#include "util/files.h"
 #include "util/npy.h"
 #include "util/threads.h"
 
@@ -88,14 +86,6 @@ double requireNumber(const QCommandLineParser& parser, const char* name, const c
     fail(command, ": --", name, " must be a number, got '",
          parser.value(QLatin1String(name)).toStdString(), "'");
   return v;
-}
-
-void writePng(const std::string& path, const cv::Mat& rgb) {
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", bgr, png)) fail(path, ": cannot encode PNG");
-  writeFileAtomically(path, reinterpret_cast<const char*>(png.data()), png.size());
 }
 
 }  // namespace

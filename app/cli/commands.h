@@ -14,5 +14,6 @@ int runBench(const QStringList& arguments);
 int runTeacher(const QStringList& arguments);
 int runTeacherPlan(const QStringList& arguments);
 int runBenchTeacher(const QStringList& arguments);
+int runFidelity(const QStringList& arguments);
 
 }  // namespace fastgda::cli

@@ -3,6 +3,12 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <vector>
+
+#include "util/error.h"
+#include "util/files.h"
 
 namespace fastgda::cli {
 namespace {
@@ -57,6 +63,14 @@ ConsoleJob::~ConsoleJob() {
 void out(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
+}
+
+void writePng(const std::string& path, const cv::Mat& rgb) {
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  std::vector<uchar> png;
+  if (!cv::imencode(".png", bgr, png)) fail(path, ": cannot encode PNG");
+  writeFileAtomically(path, reinterpret_cast<const char*>(png.data()), png.size());
 }
 
 }  // namespace fastgda::cli

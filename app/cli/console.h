@@ -5,6 +5,8 @@
 #include <atomic>
 #include <string>
 
+#include <opencv2/core/mat.hpp>
+
 #include "util/job.h"
 
 namespace fastgda::cli {
@@ -24,5 +26,8 @@ class ConsoleJob {
 
 // Writes text to stdout.
 void out(const std::string& text);
+
+// Writes an RGB CV_8UC3 image as a PNG, atomically; errors name the file.
+void writePng(const std::string& path, const cv::Mat& rgb);
 
 }  // namespace fastgda::cli

@@ -28,6 +28,8 @@ const std::map<QString, Command>& commands() {
        {fastgda::cli::runTeacher, "attribution by unlearning for a query or a batch"}},
       {QStringLiteral("teacher-plan"),
        {fastgda::cli::runTeacherPlan, "choose the teacher's train and test queries"}},
+      {QStringLiteral("fidelity"),
+       {fastgda::cli::runFidelity, "how recognisable generations are; autoencoder PSNR"}},
   };
   return table;
 }
