@@ -1,5 +1,7 @@
 #include "bundle/bundle.h"
 
+#include "bundle/paths.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -11,9 +13,6 @@
 #include "util/error.h"
 #include "util/files.h"
 
-#ifndef FASTGDA_SOURCE_MODELS_DIR
-#define FASTGDA_SOURCE_MODELS_DIR ""
-#endif
 
 namespace fastgda {
 
