@@ -17,6 +17,7 @@
 #include "model/model.h"
 #include "teacher/plan.h"
 #include "teacher/results.h"
+#include "teacher/sanity.h"
 #include "teacher/teacher.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -319,6 +320,41 @@ int runBenchTeacher(const QStringList& arguments) {
   j["threads"] = computeThreads();
   j["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(o.toJson())).object();
   out(QJsonDocument(j).toJson().toStdString());
+  return 0;
+}
+
+}  // namespace fastgda::cli
+
+namespace fastgda::cli {
+
+int runTeacherSanity(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "The teacher's sanity checks on a bundle: training images as queries rank themselves first "
+      "(or in the top 3), and generated queries find their emoji family (precision@10)."));
+  parser.addHelpOption();
+  const TeacherSanityOptions d;
+  parser.addOptions(
+      {{"bundle", "Bundle folder (default: built-in).", "DIR"},
+       {"self", "Training images used as queries.", "N", QString::number(d.selfQueries)},
+       {"generated", "Generated queries.", "N", QString::number(d.generatedQueries)},
+       {"candidates", "Candidate pool per query.", "K", QString::number(d.candidates)},
+       {"seed", "Which images and captions.", "S", QString::number(d.seed)},
+       {"threads", "CPU threads (default: all cores).", "N"}});
+  parser.process(QStringList{QStringLiteral("fastgda teacher-sanity")} + arguments);
+  setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);
+  TeacherSanityOptions o;
+  o.selfQueries = parser.value("self").toInt();
+  o.generatedQueries = parser.value("generated").toInt();
+  o.candidates = parser.value("candidates").toInt();
+  o.seed = parser.value("seed").toULongLong();
+  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
+                                                          : defaultBundleDir());
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  Teacher teacher(model, *data, TeacherOptions{}, bundle.path("teacher_cache"));
+  ConsoleJob job;
+  out(runTeacherSanity(teacher, *model, *data, o, job.context()).json());
   return 0;
 }
 

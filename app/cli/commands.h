@@ -14,6 +14,7 @@ int runBench(const QStringList& arguments);
 int runTeacher(const QStringList& arguments);
 int runTeacherPlan(const QStringList& arguments);
 int runBenchTeacher(const QStringList& arguments);
+int runTeacherSanity(const QStringList& arguments);
 int runFidelity(const QStringList& arguments);
 
 }  // namespace fastgda::cli

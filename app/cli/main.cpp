@@ -28,6 +28,8 @@ const std::map<QString, Command>& commands() {
        {fastgda::cli::runTeacher, "attribution by unlearning for a query or a batch"}},
       {QStringLiteral("teacher-plan"),
        {fastgda::cli::runTeacherPlan, "choose the teacher's train and test queries"}},
+      {QStringLiteral("teacher-sanity"),
+       {fastgda::cli::runTeacherSanity, "self-attribution and family precision@10 of the teacher"}},
       {QStringLiteral("fidelity"),
        {fastgda::cli::runFidelity, "how recognisable generations are; autoencoder PSNR"}},
   };

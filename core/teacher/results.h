@@ -20,7 +20,7 @@
 namespace fastgda {
 
 struct QuerySpec {
-  std::string id;      // unique within a batch; the result's file name
+  std::string id;  // unique within a batch; the result's file name
   std::string prompt;
   uint64_t seed = 0;
   int steps = 50;

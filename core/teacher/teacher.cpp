@@ -261,6 +261,7 @@ struct Teacher::Impl {
 
   // Empirical diagonal Fisher: mean squared per-sample gradient of the per-sample loss.
   void computeFisher(const JobContext& job) {
+    torch::AutoGradMode enableGrad(true);  // callers may hold a NoGradGuard
     fisher.clear();
     for (const auto& s : selected) fisher.push_back(torch::zeros_like(s.second, torch::kFloat64));
     const int64_t n = data.size(), total = model->schedule.steps;
@@ -291,6 +292,7 @@ struct Teacher::Impl {
   // Gradient of the query's loss, averaged over its (noise, timestep) samples.
   std::vector<torch::Tensor> queryGradient(const TeacherQuery& q, const torch::Tensor& ctx,
                                            const torch::Tensor& pad, double* lossOut) {
+    torch::AutoGradMode enableGrad(true);  // callers may hold a NoGradGuard
     std::vector<torch::Tensor> params, sum;
     for (const auto& p : selected) {
       params.push_back(p.second);

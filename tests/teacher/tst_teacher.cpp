@@ -16,6 +16,7 @@
 #include "support/tiny_model.h"
 #include "teacher/plan.h"
 #include "teacher/results.h"
+#include "teacher/sanity.h"
 #include "teacher/teacher.h"
 #include "util/error.h"
 
@@ -193,6 +194,20 @@ class TestTeacher : public QObject {
         loadTeacherResult((teacherDir + "/train/train-0001.json").toStdString());
     QVERIFY(!r.allCandidates);
     QCOMPARE(int(r.ranking.indices.size()), 4);
+  }
+
+  void sanityReportCountsSelfAttributionAndFamilies() {
+    Teacher teacher(model_, *data_, quickOptions(), "");
+    TeacherSanityOptions o;
+    o.selfQueries = 3;
+    o.generatedQueries = 2;
+    o.candidates = 6;
+    const TeacherSanityReport r = runTeacherSanity(teacher, *model_, *data_, o);
+    QCOMPARE(r.selfQueries, 3);
+    QVERIFY(r.selfTop3 >= 2 && r.selfFirst <= r.selfTop3);
+    QVERIFY(r.familyPrecisionAt10 >= 0 && r.familyPrecisionAt10 <= 1);
+    QCOMPARE(r.familyChanceFullSet, 0.25);  // 4 families of 2 images in 8
+    QVERIFY(QString::fromStdString(r.json()).contains("family_precision_at_10"));
   }
 
   void resultsRoundTrip() {
