@@ -143,9 +143,9 @@ int runBench(const QStringList& arguments) {
                      {"images", "Images to time.", "N", "8"},
                      {"json", "Print a JSON object."},
                      {"threads", "CPU threads (default: all cores).", "N"}});
-  parser.process(QStringList{QStringLiteral("fastgda bench")} + arguments);
-  if (parser.positionalArguments() == QStringList{"teacher"})
+  if (arguments.value(0) == QLatin1String("teacher"))  // its own options: parse there
     return runBenchTeacher(arguments.mid(1));
+  parser.process(QStringList{QStringLiteral("fastgda bench")} + arguments);
   if (parser.positionalArguments() != QStringList{"generate"})
     fail("bench: expected 'generate' or 'teacher'");
   setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);

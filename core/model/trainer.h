@@ -23,7 +23,7 @@ struct TrainOptions {
   std::string bundleDir;            // reads its dataset, writes model.pt/tokenizer.json/bundle.json
   std::string checkpointDir;        // training state; default <bundleDir>/checkpoint
   NativeArchitecture architecture;  // used when starting from scratch
-  int64_t autoencoderSteps = 2500;  // steps of autoencoder training
+  int64_t autoencoderSteps = 1600;  // steps of autoencoder training (as the shipped model)
   int64_t diffusionSteps = 60000;   // steps of diffusion training
   int64_t autoencoderBatch = 32;    // images per autoencoder step
   int64_t diffusionBatch = 128;     // images per diffusion step
