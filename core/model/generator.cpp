@@ -22,6 +22,9 @@ Generated generate(TextToImageModel& model, const std::vector<std::string>& prom
     fail("generate: ", prompts.size(), " prompts but ", seeds.size(), " seeds");
   if (o.steps < 1 || o.steps > total) fail("DDIM steps is ", o.steps, ", expected 1..", total);
   if (!(o.guidance >= 0)) fail("guidance scale is ", o.guidance, ", expected >= 0");
+  for (size_t i = 0; i < prompts.size(); ++i)
+    if (Tokenizer::split(prompts[i]).empty())  // the empty prompt is guidance's unconditional half
+      fail("prompt ", i, " is empty: say what to draw, e.g. \"red apple, google style\"");
   const torch::Tensor tokens = model.tokenize(prompts);  // validates every prompt first
   torch::NoGradGuard noGrad;
   const torch::Tensor alphas = model.schedule.alphasCumprod().to(torch::kFloat32);

@@ -132,6 +132,7 @@ class TestModel : public QObject {
         errorOf([&] { generate(*model, {"red apple"}, {1}, o); }).contains("guidance scale is -1"));
     o.guidance = 4;
     QVERIFY(errorOf([&] { generate(*model, {"purple apple"}, {1}, o); }).contains("'purple'"));
+    QVERIFY(errorOf([&] { generate(*model, {"  "}, {1}, o); }).contains("prompt 0 is empty"));
   }
 
   void withoutCheckpointTrainingContinuesFromTheBundle() {
