@@ -73,7 +73,7 @@ int runFidelity(const QStringList& arguments) {
   o.classifier.steps = integer("classifier-steps", 1);
   o.retrain = parser.isSet("retrain");
   if (parser.isSet("grid")) o.gridPairs = 64;
-  setComputeThreads(parser.isSet("threads") ? static_cast<int>(integer("threads", 1)) : 0);
+  applyThreadsOption(parser, "fidelity");
 
   ConsoleJob job;
   const FidelityReport r = measureFidelity(o, job.context());

@@ -43,13 +43,11 @@ int runTrainModel(const QStringList& arguments) {
   });
   parser.process(QStringList{QStringLiteral("fastgda train-model")} + arguments);
   auto number = [&](const char* name) {
-    bool ok = false;
-    const double v = parser.value(QLatin1String(name)).toDouble(&ok);
-    if (!ok || v < 0)
-      fail("train-model: --", name, " must be a non-negative number, got '",
-           parser.value(QLatin1String(name)).toStdString(), "'");
+    const double v = numberOption(parser, name, "train-model");
+    if (v < 0) fail("train-model: --", name, " must not be negative, got ", v);
     return v;
   };
+
   TrainOptions o;
   o.bundleDir = parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir();
   o.checkpointDir = parser.value("checkpoint").toStdString();
@@ -60,7 +58,7 @@ int runTrainModel(const QStringList& arguments) {
   o.checkpointEvery = std::max<int64_t>(1, static_cast<int64_t>(number("checkpoint-every")));
   o.maxMinutes = number("minutes");
   o.seed = static_cast<uint64_t>(number("seed"));
-  setComputeThreads(parser.isSet("threads") ? static_cast<int>(number("threads")) : 0);
+  applyThreadsOption(parser, "train-model");
   ConsoleJob job;
   const TrainReport r = trainModel(o, job.context());
   out("\n" + r.phase + " at step " + std::to_string(r.step) + ", last loss " +
@@ -68,24 +66,12 @@ int runTrainModel(const QStringList& arguments) {
   return 0;
 }
 
-}  // namespace fastgda::cli
-
-namespace fastgda::cli {
 namespace {
 
 std::shared_ptr<TextToImageModel> openModel(const QCommandLineParser& parser) {
   const std::string dir =
       parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir();
   return loadModel(openBundle(dir));
-}
-
-double requireNumber(const QCommandLineParser& parser, const char* name, const char* command) {
-  bool ok = false;
-  const double v = parser.value(QLatin1String(name)).toDouble(&ok);
-  if (!ok)
-    fail(command, ": --", name, " must be a number, got '",
-         parser.value(QLatin1String(name)).toStdString(), "'");
-  return v;
 }
 
 }  // namespace
@@ -109,13 +95,13 @@ int runGenerate(const QStringList& arguments) {
   });
   parser.process(QStringList{QStringLiteral("fastgda generate")} + arguments);
   if (!parser.isSet("prompt")) fail("generate: --prompt TEXT is required");
-  setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);
+  applyThreadsOption(parser, "generate");
   GenerateOptions o;
-  o.steps = static_cast<int>(requireNumber(parser, "steps", "generate"));
-  o.guidance = requireNumber(parser, "guidance", "generate");
-  const double seed = requireNumber(parser, "seed", "generate");
+  o.steps = static_cast<int>(numberOption(parser, "steps", "generate"));
+  o.guidance = numberOption(parser, "guidance", "generate");
+  const double seed = numberOption(parser, "seed", "generate");
   if (seed < 0) fail("generate: --seed must be >= 0");
-  const int scale = std::max(1, static_cast<int>(requireNumber(parser, "scale", "generate")));
+  const int scale = std::max(1, static_cast<int>(numberOption(parser, "scale", "generate")));
   const auto model = openModel(parser);
   const Generated g =
       generate(*model, {parser.value("prompt").toStdString()}, {static_cast<uint64_t>(seed)}, o);
@@ -148,8 +134,8 @@ int runBench(const QStringList& arguments) {
   parser.process(QStringList{QStringLiteral("fastgda bench")} + arguments);
   if (parser.positionalArguments() != QStringList{"generate"})
     fail("bench: expected 'generate' or 'teacher'");
-  setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);
-  const int n = std::max(1, static_cast<int>(requireNumber(parser, "images", "bench")));
+  applyThreadsOption(parser, "generate");
+  const int n = std::max(1, static_cast<int>(numberOption(parser, "images", "bench")));
   const auto model = openModel(parser);
   const GenerateOptions o;
   const std::string prompt = "red apple, google style";

@@ -120,15 +120,9 @@ int runTeacher(const QStringList& arguments) {
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda teacher")} + arguments);
-  auto number = [&](const char* name) {
-    bool ok = false;
-    const double v = parser.value(QLatin1String(name)).toDouble(&ok);
-    if (!ok)
-      fail("teacher: --", name, " must be a number, got '",
-           parser.value(QLatin1String(name)).toStdString(), "'");
-    return v;
-  };
-  setComputeThreads(parser.isSet("threads") ? static_cast<int>(number("threads")) : 0);
+  auto number = [&](const char* name) { return numberOption(parser, name, "teacher"); };
+
+  applyThreadsOption(parser, "teacher");
   TeacherOptions o;
   o.weights = parseWeightSelection(parser.value("weights").toStdString());
   o.stepSize = number("step-size");
@@ -216,10 +210,6 @@ int runTeacher(const QStringList& arguments) {
   return 0;
 }
 
-}  // namespace fastgda::cli
-
-namespace fastgda::cli {
-
 int runTeacherPlan(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
@@ -236,12 +226,12 @@ int runTeacherPlan(const QStringList& arguments) {
        {"seed", "Seed of the family shuffle.", "S", QString::number(d.seed)},
        {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda teacher-plan")} + arguments);
-  setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);
+  applyThreadsOption(parser, "teacher-plan");
   TeacherPlanOptions o;
-  o.trainQueries = parser.value("train").toInt();
-  o.testQueries = parser.value("test").toInt();
-  o.candidates = parser.value("candidates").toInt();
-  o.seed = parser.value("seed").toULongLong();
+  o.trainQueries = static_cast<int>(numberOption(parser, "train", "teacher-plan"));
+  o.testQueries = static_cast<int>(numberOption(parser, "test", "teacher-plan"));
+  o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-plan"));
+  o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-plan"));
   const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
                                                           : defaultBundleDir());
   const auto model = loadModel(bundle);
@@ -251,10 +241,6 @@ int runTeacherPlan(const QStringList& arguments) {
   out("wrote " + bundle.path("teacher/train.jsonl") + " and test.jsonl\n");
   return 0;
 }
-
-}  // namespace fastgda::cli
-
-namespace fastgda::cli {
 
 int runBenchTeacher(const QStringList& arguments) {
   QCommandLineParser parser;
@@ -269,7 +255,7 @@ int runBenchTeacher(const QStringList& arguments) {
                      {"json", "Print a JSON object."},
                      {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda bench teacher")} + arguments);
-  setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);
+  applyThreadsOption(parser, "teacher-plan");
   using clock = std::chrono::steady_clock;
   // The machine's dense rate: a 1024³ float matrix product.
   const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
@@ -295,7 +281,9 @@ int runBenchTeacher(const QStringList& arguments) {
   std::vector<int64_t> candidates;
   if (parser.isSet("candidates"))
     for (int64_t i = 0;
-         i < std::min<int64_t>(data->size(), parser.value("candidates").toLongLong()); ++i)
+         i < std::min<int64_t>(data->size(), static_cast<int64_t>(numberOption(parser, "candidates",
+                                                                               "bench teacher")));
+         ++i)
       candidates.push_back(i);
   const Ranking r = teacher.attribute({latent, spec.prompt}, candidates, job.context());
   double lossSeconds = 0, unlearnSeconds = 0;
@@ -323,10 +311,6 @@ int runBenchTeacher(const QStringList& arguments) {
   return 0;
 }
 
-}  // namespace fastgda::cli
-
-namespace fastgda::cli {
-
 int runTeacherSanity(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
@@ -342,12 +326,12 @@ int runTeacherSanity(const QStringList& arguments) {
        {"seed", "Which images and captions.", "S", QString::number(d.seed)},
        {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda teacher-sanity")} + arguments);
-  setComputeThreads(parser.isSet("threads") ? parser.value("threads").toInt() : 0);
+  applyThreadsOption(parser, "teacher-plan");
   TeacherSanityOptions o;
-  o.selfQueries = parser.value("self").toInt();
-  o.generatedQueries = parser.value("generated").toInt();
-  o.candidates = parser.value("candidates").toInt();
-  o.seed = parser.value("seed").toULongLong();
+  o.selfQueries = static_cast<int>(numberOption(parser, "self", "teacher-sanity"));
+  o.generatedQueries = static_cast<int>(numberOption(parser, "generated", "teacher-sanity"));
+  o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-sanity"));
+  o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-sanity"));
   const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
                                                           : defaultBundleDir());
   const auto model = loadModel(bundle);

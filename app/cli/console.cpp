@@ -1,5 +1,8 @@
 #include "cli/console.h"
 
+#include "util/error.h"
+#include "util/threads.h"
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -58,6 +61,21 @@ ConsoleJob::ConsoleJob(bool quiet) : startSeconds_(nowSeconds()) {
 
 ConsoleJob::~ConsoleJob() {
   std::signal(SIGINT, SIG_DFL);
+}
+
+double numberOption(const QCommandLineParser& parser, const char* name, const char* command) {
+  bool ok = false;
+  const QString text = parser.value(QLatin1String(name));
+  const double v = text.toDouble(&ok);
+  if (!ok) fail(command, ": --", name, " must be a number, got '", text.toStdString(), "'");
+  return v;
+}
+
+void applyThreadsOption(const QCommandLineParser& parser, const char* command) {
+  if (!parser.isSet(QStringLiteral("threads"))) return setComputeThreads(0);
+  const double n = numberOption(parser, "threads", command);
+  if (n < 1) fail(command, ": --threads must be at least 1, got ", n);
+  setComputeThreads(static_cast<int>(n));
 }
 
 void out(const std::string& text) {

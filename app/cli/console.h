@@ -1,6 +1,7 @@
 // Console helpers shared by the subcommands: progress bar with ETA, Ctrl-C as cancellation.
 #pragma once
 
+#include <QCommandLineParser>
 #include <QStringList>
 #include <atomic>
 #include <string>
@@ -23,6 +24,11 @@ class ConsoleJob {
   JobContext context_;
   double startSeconds_ = 0;
 };
+
+// The value of a numeric option; anything else is an Error naming the command, option and text.
+double numberOption(const QCommandLineParser& parser, const char* name, const char* command);
+// Applies --threads N when given (validated), else uses all cores.
+void applyThreadsOption(const QCommandLineParser& parser, const char* command);
 
 // Writes text to stdout.
 void out(const std::string& text);
