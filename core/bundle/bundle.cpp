@@ -13,7 +13,6 @@
 #include "util/error.h"
 #include "util/files.h"
 
-
 namespace fastgda {
 
 std::unique_ptr<Dataset> Bundle::openDataset() const {
@@ -42,12 +41,7 @@ Bundle openBundle(const std::string& dir) {
   const QDir folder(QString::fromStdString(dir));
   const std::string path = folder.filePath(QStringLiteral("bundle.json")).toStdString();
   if (!folder.exists()) fail(dir, ": bundle folder not found");
-  const std::vector<char> bytes = readFileBytes(path);
-  QJsonParseError error;
-  const QJsonDocument doc = QJsonDocument::fromJson(
-      QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())), &error);
-  if (!doc.isObject()) fail(path, ": not a JSON object (", error.errorString().toStdString(), ")");
-  const QJsonObject o = doc.object();
+  const QJsonObject o = readJsonObject(path);
   if (o["format"].toString() != QLatin1String("fastgda-bundle"))
     fail(path, ": field 'format' is '", o["format"].toString().toStdString(),
          "', expected 'fastgda-bundle'");
@@ -61,7 +55,7 @@ Bundle openBundle(const std::string& dir) {
   b.name = o["name"].toString().toStdString();
   b.datasetFile = QDir::cleanPath(folder.absoluteFilePath(o["dataset"].toString())).toStdString();
   b.manifestPath = path;
-  b.manifestJson.assign(bytes.begin(), bytes.end());
+  b.manifestJson = QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
   return b;
 }
 

@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "bundle/bundle.h"
+#include "data/dataset.h"
 #include "model/detail/networks.h"
+#include "model/image_tensor.h"
 #include "model/native.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -204,6 +206,19 @@ torch::Tensor TextToImageModel::tokenize(const std::vector<std::string>& prompts
   }
   return torch::tensor(ids, torch::kLong)
       .view({static_cast<int64_t>(prompts.size()), tokenizer.maxTokens()});
+}
+
+torch::Tensor encodeDataset(TextToImageModel& model, const Dataset& data, const JobContext& job) {
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> chunks;
+  for (int64_t begin = 0; begin < data.size(); begin += 256) {
+    job.checkCancelled();
+    job.progress(double(begin) / data.size(), "encoding training images");
+    std::vector<int64_t> idx;
+    for (int64_t i = begin; i < std::min(data.size(), begin + 256); ++i) idx.push_back(i);
+    chunks.push_back(model.codec->encode(imagesToTensor(data, idx)));
+  }
+  return torch::cat(chunks, 0);
 }
 
 bool bundleHasModel(const Bundle& bundle) {

@@ -26,6 +26,7 @@
 #include "model/interfaces.h"
 #include "model/schedule.h"
 #include "model/tokenizer.h"
+#include "util/job.h"
 
 namespace fastgda {
 
@@ -46,6 +47,11 @@ struct TextToImageModel {
 
   torch::Tensor tokenize(const std::vector<std::string>& prompts) const;  // [B, L] int64
 };
+
+class Dataset;
+// Every training image through the model's codec, in batches: [N, C, h, w] (scaled latents).
+torch::Tensor encodeDataset(TextToImageModel& model, const Dataset& data,
+                            const JobContext& job = {});
 
 bool bundleHasModel(const Bundle& bundle);
 std::shared_ptr<TextToImageModel> loadModel(const Bundle& bundle);

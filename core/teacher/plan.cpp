@@ -60,16 +60,13 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
       job.progress(0.8 * f, "generating train queries");
     };
     const torch::Tensor queries = generate(model, prompts, seeds, g, generating).latents.flatten(1);
-    std::vector<torch::Tensor> chunks;
-    for (int64_t begin = 0; begin < data.size(); begin += 256) {
-      job.checkCancelled();
-      std::vector<int64_t> idx;
-      for (int64_t i = begin; i < std::min(data.size(), begin + 256); ++i) idx.push_back(i);
-      chunks.push_back(model.codec->encode(imagesToTensor(data, idx)).flatten(1));
-      job.progress(0.8 + 0.2 * double(begin) / data.size(), "encoding training images");
-    }
+    JobContext encoding = job;
+    encoding.onProgress = [&](double f, const std::string& stage) {
+      job.progress(0.8 + 0.2 * f, stage);
+    };
+    const torch::Tensor trainingLatents = encodeDataset(model, data, encoding).flatten(1);
     const torch::Tensor keys = torch::nn::functional::normalize(
-        torch::cat(chunks, 0), torch::nn::functional::NormalizeFuncOptions().dim(1));
+        trainingLatents, torch::nn::functional::NormalizeFuncOptions().dim(1));
     const torch::Tensor q = torch::nn::functional::normalize(
         queries, torch::nn::functional::NormalizeFuncOptions().dim(1));
     const int64_t k = std::min<int64_t>(o.candidates, data.size());

@@ -40,12 +40,7 @@ void saveTeacherResult(const std::string& path, const TeacherResult& r) {
 }
 
 TeacherResult loadTeacherResult(const std::string& path) {
-  const std::vector<char> bytes = readFileBytes(path);
-  QJsonParseError error;
-  const QJsonDocument doc = QJsonDocument::fromJson(
-      QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())), &error);
-  if (!doc.isObject()) fail(path, ": not a JSON object (", error.errorString().toStdString(), ")");
-  const QJsonObject o = doc.object();
+  const QJsonObject o = readJsonObject(path);
   if (o["format"].toString() != QLatin1String("fastgda-teacher-result"))
     fail(path, ": field 'format' is not 'fastgda-teacher-result'");
   if (o["version"].toInt(-1) != 1)

@@ -33,13 +33,7 @@ TeacherSanityReport runTeacherSanity(Teacher& teacher, TextToImageModel& model, 
   torch::NoGradGuard noGrad;
   const int64_t n = data.size();
   // Training latents, normalised, for the candidate pools.
-  std::vector<torch::Tensor> chunks;
-  for (int64_t begin = 0; begin < n; begin += 256) {
-    std::vector<int64_t> idx;
-    for (int64_t i = begin; i < std::min(n, begin + 256); ++i) idx.push_back(i);
-    chunks.push_back(model.codec->encode(imagesToTensor(data, idx)));
-  }
-  const torch::Tensor latents = torch::cat(chunks, 0);
+  const torch::Tensor latents = encodeDataset(model, data, job);
   const torch::Tensor keys = torch::nn::functional::normalize(
       latents.flatten(1), torch::nn::functional::NormalizeFuncOptions().dim(1));
   const int64_t k = std::min<int64_t>(o.candidates, n);

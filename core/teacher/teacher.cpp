@@ -149,15 +149,7 @@ struct Teacher::Impl {
     const int64_t n = data.size();
     latents = cache.load("latents", key("latents"), job);
     if (!latents.defined() || latents.size(0) != n) {
-      std::vector<torch::Tensor> chunks;
-      for (int64_t begin = 0; begin < n; begin += 256) {
-        job.checkCancelled();
-        std::vector<int64_t> idx;
-        for (int64_t i = begin; i < std::min(n, begin + 256); ++i) idx.push_back(i);
-        chunks.push_back(model->codec->encode(imagesToTensor(data, idx)));
-        job.progress(double(begin) / n, "encoding training images");
-      }
-      latents = torch::cat(chunks, 0);
+      latents = encodeDataset(*model, data, job);
       cache.store("latents", key("latents"), latents);
     }
     std::vector<std::string> captions;

@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QSaveFile>
 
 #include "util/error.h"
@@ -31,6 +32,15 @@ void writeFileAtomically(const std::string& path, const char* data, size_t size)
     fail(path, ": write failed after ", written, " of ", size,
          " bytes: ", file.errorString().toStdString());
   if (!file.commit()) fail(path, ": cannot commit: ", file.errorString().toStdString());
+}
+
+QJsonObject readJsonObject(const std::string& path) {
+  const std::vector<char> bytes = readFileBytes(path);
+  QJsonParseError error;
+  const QJsonDocument doc = QJsonDocument::fromJson(
+      QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())), &error);
+  if (!doc.isObject()) fail(path, ": not a JSON object (", error.errorString().toStdString(), ")");
+  return doc.object();
 }
 
 std::vector<QByteArray> splitLines(const char* data, size_t size) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ void writeFileAtomically(const std::string& path, const char* data, size_t size)
 inline void writeFileAtomically(const std::string& path, const std::string& text) {
   writeFileAtomically(path, text.data(), text.size());
 }
+
+// Reads a file holding one JSON object; throws Error naming the file and the parse error.
+QJsonObject readJsonObject(const std::string& path);
 
 // Splits text at '\n' (a final newline does not start an extra line); line i is line number i + 1.
 std::vector<QByteArray> splitLines(const char* data, size_t size);

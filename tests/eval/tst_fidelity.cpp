@@ -17,6 +17,7 @@
 #include "eval/fidelity.h"
 #include "model/image_tensor.h"
 #include "model/trainer.h"
+#include "support/tiny_model.h"
 #include "util/error.h"
 
 using namespace fastgda;
@@ -73,13 +74,7 @@ void makeBundle(const QString& dir, bool withSubcategories = true) {
 void trainTinyModel(const QString& dir) {
   TrainOptions o;
   o.bundleDir = dir.toStdString();
-  o.architecture.textDim = 16;
-  o.architecture.textHeads = 2;
-  o.architecture.textLayers = 1;
-  o.architecture.codecChannels = 16;
-  o.architecture.unetChannels = 16;
-  o.architecture.unetHeads = 2;
-  o.architecture.timeDim = 32;
+  o.architecture = testing::tinyArchitecture();
   o.autoencoderSteps = 4;
   o.diffusionSteps = 4;
   o.autoencoderBatch = 4;
