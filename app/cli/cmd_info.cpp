@@ -5,6 +5,7 @@
 #include "bundle/bundle.h"
 #include "cli/commands.h"
 #include "cli/console.h"
+#include "student/student_attributor.h"
 
 namespace fastgda::cli {
 
@@ -22,7 +23,13 @@ int runInfo(const QStringList& arguments) {
   const std::string dir = parser.isSet(QStringLiteral("bundle"))
                               ? parser.value(QStringLiteral("bundle")).toStdString()
                               : defaultBundleDir();
-  const std::string json = bundleInfoJson(openBundle(dir));
+  const Bundle bundle = openBundle(dir);
+  QJsonObject merged =
+      QJsonDocument::fromJson(QByteArray::fromStdString(bundleInfoJson(bundle))).object();
+  const QJsonObject student =
+      QJsonDocument::fromJson(QByteArray::fromStdString(studentInfoJson(bundle))).object();
+  for (auto it = student.begin(); it != student.end(); ++it) merged[it.key()] = it.value();
+  const std::string json = QJsonDocument(merged).toJson().toStdString();
   if (parser.isSet(QStringLiteral("json"))) {
     out(json);
     return 0;
@@ -41,6 +48,23 @@ int runInfo(const QStringList& arguments) {
           .arg(d["categories"].toInteger())
           .arg(d["subcategories"].toInteger())
           .toStdString());
+  if (info.contains("teacher")) {
+    const QJsonObject t = info["teacher"].toObject();
+    out(QStringLiteral("teacher  %1 train and %2 test query results\n")
+            .arg(t["train_queries"].toInteger())
+            .arg(t["test_queries"].toInteger())
+            .toStdString());
+  }
+  if (info.contains("student")) {
+    const QJsonObject s = info["student"].toObject(), x = info["index"].toObject();
+    out(QStringLiteral("student  %1 (%2 -> %3 dimensions); index %4 of %5 vectors\n")
+            .arg(s["feature_space"].toString())
+            .arg(s["input_dim"].toInteger())
+            .arg(s["output_dim"].toInteger())
+            .arg(x["type"].toString())
+            .arg(x["vectors"].toInteger())
+            .toStdString());
+  }
   return 0;
 }
 

@@ -124,16 +124,18 @@ int runBench(const QStringList& arguments) {
       QStringLiteral("Benchmarks. `fastgda bench generate`: seconds per image "
                      "at the default settings, single images and a batch."));
   parser.addHelpOption();
-  parser.addPositionalArgument("what", "generate or teacher (fastgda bench teacher --help)");
+  parser.addPositionalArgument(
+      "what", "generate, teacher or attribute (fastgda bench teacher --help, ...)");
   parser.addOptions({{"bundle", "Bundle folder (default: built-in).", "DIR"},
                      {"images", "Images to time.", "N", "8"},
                      {"json", "Print a JSON object."},
                      {"threads", "CPU threads (default: all cores).", "N"}});
   if (arguments.value(0) == QLatin1String("teacher"))  // its own options: parse there
     return runBenchTeacher(arguments.mid(1));
+  if (arguments.value(0) == QLatin1String("attribute")) return runBenchAttribute(arguments.mid(1));
   parser.process(QStringList{QStringLiteral("fastgda bench")} + arguments);
   if (parser.positionalArguments() != QStringList{"generate"})
-    fail("bench: expected 'generate' or 'teacher'");
+    fail("bench: expected 'generate', 'teacher' or 'attribute'");
   applyThreadsOption(parser, "generate");
   const int n = std::max(1, static_cast<int>(numberOption(parser, "images", "bench")));
   const auto model = openModel(parser);

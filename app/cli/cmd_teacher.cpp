@@ -87,24 +87,10 @@ QJsonObject rankingJson(const Ranking& r, const Dataset& data, int top) {
   return o;
 }
 
-}  // namespace
-
-int runTeacher(const QStringList& arguments) {
-  QCommandLineParser parser;
-  parser.setApplicationDescription(QStringLiteral(
-      "Attribution by unlearning (the teacher) for one query, or for a batch of queries "
-      "(--batch FILE.jsonl: one result file per query, done queries skipped on rerun)."));
-  parser.addHelpOption();
+// The AbU settings every teacher command takes, with TeacherOptions' defaults.
+QList<QCommandLineOption> teacherSettingOptions() {
   const TeacherOptions d;
-  parser.addOptions({
-      {"bundle", "Bundle folder (default: built-in).", "DIR"},
-      {"prompt", "The query's prompt.", "TEXT"},
-      {"seed", "Seed of the generated query.", "N", "0"},
-      {"latent", "The query's latent as .npy (default: generate it from --prompt/--seed).", "FILE"},
-      {"candidates", "Training indices to rank (.npy int array or whitespace-separated text).",
-       "FILE"},
-      {"batch", "JSON lines of queries {id, prompt, seed[, candidates]}.", "FILE"},
-      {"out", "Result folder for --batch (default: <bundle>/teacher/<batch name>).", "DIR"},
+  return {
       {"weights", "cross-attn-kv, cross-attn, attn or all.", "W",
        QString::fromStdString(weightSelectionName(d.weights))},
       {"step-size", "Natural-gradient step size α.", "A", QString::number(d.stepSize)},
@@ -115,14 +101,11 @@ int runTeacher(const QStringList& arguments) {
        QString::number(d.lossTimesteps)},
       {"damping", "Fisher damping (× mean).", "D", QString::number(d.damping)},
       {"fisher-samples", "Training samples for the Fisher.", "F", QString::number(d.fisherSamples)},
-      {"top", "Entries to print.", "K", "10"},
-      {"json", "Print JSON."},
-      {"threads", "CPU threads (default: all cores).", "N"},
-  });
-  parser.process(QStringList{QStringLiteral("fastgda teacher")} + arguments);
-  auto number = [&](const char* name) { return numberOption(parser, name, "teacher"); };
+  };
+}
 
-  applyThreadsOption(parser, "teacher");
+TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* command) {
+  auto number = [&](const char* name) { return numberOption(parser, name, command); };
   TeacherOptions o;
   o.weights = parseWeightSelection(parser.value("weights").toStdString());
   o.stepSize = number("step-size");
@@ -131,6 +114,36 @@ int runTeacher(const QStringList& arguments) {
   o.lossTimesteps = static_cast<int>(number("loss-timesteps"));
   o.damping = number("damping");
   o.fisherSamples = static_cast<int>(number("fisher-samples"));
+  return o;
+}
+
+}  // namespace
+
+int runTeacher(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Attribution by unlearning (the teacher) for one query, or for a batch of queries "
+      "(--batch FILE.jsonl: one result file per query, done queries skipped on rerun)."));
+  parser.addHelpOption();
+  parser.addOptions(teacherSettingOptions());
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"prompt", "The query's prompt.", "TEXT"},
+      {"seed", "Seed of the generated query.", "N", "0"},
+      {"latent", "The query's latent as .npy (default: generate it from --prompt/--seed).", "FILE"},
+      {"candidates", "Training indices to rank (.npy int array or whitespace-separated text).",
+       "FILE"},
+      {"batch", "JSON lines of queries {id, prompt, seed[, candidates]}.", "FILE"},
+      {"out", "Result folder for --batch (default: <bundle>/teacher/<batch name>).", "DIR"},
+      {"top", "Entries to print.", "K", "10"},
+      {"json", "Print JSON."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda teacher")} + arguments);
+  auto number = [&](const char* name) { return numberOption(parser, name, "teacher"); };
+
+  applyThreadsOption(parser, "teacher");
+  const TeacherOptions o = teacherSettings(parser, "teacher");
   const int top = static_cast<int>(number("top"));
 
   const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
@@ -250,12 +263,13 @@ int runBenchTeacher(const QStringList& arguments) {
       "and "
       "loss collection, with UNet forward passes per second against the machine's matmul rate."));
   parser.addHelpOption();
+  parser.addOptions(teacherSettingOptions());
   parser.addOptions({{"bundle", "Bundle folder (default: built-in).", "DIR"},
                      {"candidates", "Rank only the first N training images (default: all).", "N"},
                      {"json", "Print a JSON object."},
                      {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda bench teacher")} + arguments);
-  applyThreadsOption(parser, "teacher-plan");
+  applyThreadsOption(parser, "bench teacher");
   using clock = std::chrono::steady_clock;
   // The machine's dense rate: a 1024³ float matrix product.
   const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
@@ -270,7 +284,7 @@ int runBenchTeacher(const QStringList& arguments) {
   const auto model = loadModel(bundle);
   const auto data = bundle.openDataset();
   QTemporaryDir cache;
-  const TeacherOptions o;
+  const TeacherOptions o = teacherSettings(parser, "bench teacher");
   Teacher teacher(model, *data, o, cache.path().toStdString());
   ConsoleJob job(parser.isSet("json"));
   teacher.prepare(job.context());
@@ -317,6 +331,7 @@ int runTeacherSanity(const QStringList& arguments) {
       "The teacher's sanity checks on a bundle: training images as queries rank themselves first "
       "(or in the top 3), and generated queries find their emoji family (precision@10)."));
   parser.addHelpOption();
+  parser.addOptions(teacherSettingOptions());
   const TeacherSanityOptions d;
   parser.addOptions(
       {{"bundle", "Bundle folder (default: built-in).", "DIR"},
@@ -326,7 +341,7 @@ int runTeacherSanity(const QStringList& arguments) {
        {"seed", "Which images and captions.", "S", QString::number(d.seed)},
        {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda teacher-sanity")} + arguments);
-  applyThreadsOption(parser, "teacher-plan");
+  applyThreadsOption(parser, "teacher-sanity");
   TeacherSanityOptions o;
   o.selfQueries = static_cast<int>(numberOption(parser, "self", "teacher-sanity"));
   o.generatedQueries = static_cast<int>(numberOption(parser, "generated", "teacher-sanity"));
@@ -336,7 +351,8 @@ int runTeacherSanity(const QStringList& arguments) {
                                                           : defaultBundleDir());
   const auto model = loadModel(bundle);
   const auto data = bundle.openDataset();
-  Teacher teacher(model, *data, TeacherOptions{}, bundle.path("teacher_cache"));
+  Teacher teacher(model, *data, teacherSettings(parser, "teacher-sanity"),
+                  bundle.path("teacher_cache"));
   ConsoleJob job;
   out(runTeacherSanity(teacher, *model, *data, o, job.context()).json());
   return 0;

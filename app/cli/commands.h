@@ -16,5 +16,9 @@ int runTeacherPlan(const QStringList& arguments);
 int runBenchTeacher(const QStringList& arguments);
 int runTeacherSanity(const QStringList& arguments);
 int runFidelity(const QStringList& arguments);
+int runDistill(const QStringList& arguments);
+int runAttribute(const QStringList& arguments);
+int runEval(const QStringList& arguments);
+int runBenchAttribute(const QStringList& arguments);
 
 }  // namespace fastgda::cli

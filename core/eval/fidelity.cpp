@@ -54,16 +54,6 @@ std::vector<int64_t> drawWithoutReplacement(std::vector<int64_t> items, size_t k
   return items;
 }
 
-torch::Tensor resizeImages(const torch::Tensor& images, int64_t size) {
-  if (images.size(2) == size && images.size(3) == size) return images;
-  namespace F = torch::nn::functional;
-  return F::interpolate(images, F::InterpolateFuncOptions()
-                                    .size(std::vector<int64_t>{size, size})
-                                    .mode(torch::kBilinear)
-                                    .align_corners(false)
-                                    .antialias(images.size(2) > size));
-}
-
 QJsonValue number(double v) {
   return std::isfinite(v) ? QJsonValue(v) : QJsonValue(QJsonValue::Null);
 }
@@ -96,12 +86,12 @@ struct SubcategoryClassifier::Net : torch::nn::Module {
     stage3 = register_module("stage3", stage(2 * width, 4 * width, 1));
     head = register_module("head", torch::nn::Linear(4 * width, classes));
   }
-  torch::Tensor forward(torch::Tensor x) {
+  torch::Tensor pooled(torch::Tensor x) {
     x = stage1->forward(x);
     x = torch::max_pool2d(stage2->forward(x), 2);
-    x = stage3->forward(x).mean({2, 3});
-    return head->forward(x);
+    return stage3->forward(x).mean({2, 3});
   }
+  torch::Tensor forward(torch::Tensor x) { return head->forward(pooled(x)); }
   torch::nn::Sequential stage1{nullptr}, stage2{nullptr}, stage3{nullptr};
   torch::nn::Linear head{nullptr};
 };
@@ -257,6 +247,52 @@ SubcategoryClassifier SubcategoryClassifier::train(const Dataset& dataset,
   return c;
 }
 
+SubcategoryClassifier bundleClassifier(const Bundle& bundle, const Dataset& dataset,
+                                       const ClassifierOptions& options, bool retrain,
+                                       const JobContext& job, bool* cached) {
+  const std::string file = bundle.path("fidelity_classifier.pt");
+  if (!retrain && QFile::exists(QString::fromStdString(file))) {
+    try {
+      SubcategoryClassifier c = SubcategoryClassifier::load(file);
+      if (c.settingsJson == options.toJson() && c.dataFingerprint == datasetFingerprint(dataset) &&
+          c.datasetImages == dataset.size() && c.classes() == datasetSubcategories(dataset) &&
+          c.imageSize() == dataset.imageSize()) {
+        if (cached) *cached = true;
+        return c;
+      }
+      job.log(file + ": trained with other settings or data; retraining");
+    } catch (const Error& e) {
+      job.log(std::string(e.what()) + "; retraining");
+    }
+  }
+  if (cached) *cached = false;
+  SubcategoryClassifier c = SubcategoryClassifier::train(dataset, options, job);
+  try {
+    c.save(file);
+  } catch (const Error& e) {
+    job.log(std::string("cannot cache the classifier: ") + e.what());
+  }
+  return c;
+}
+
+torch::Tensor SubcategoryClassifier::features(const torch::Tensor& images) const {
+  if (images.dim() != 4 || images.size(1) != 3)
+    fail("classifier: expected images [B, 3, S, S], got ", images.sizes());
+  torch::NoGradGuard noGrad;
+  net_->eval();
+  std::vector<torch::Tensor> out;
+  for (int64_t begin = 0; begin < images.size(0); begin += 256) {
+    const int64_t b = std::min<int64_t>(256, images.size(0) - begin);
+    out.push_back(
+        net_->pooled(resizeImages(images.narrow(0, begin, b).to(torch::kFloat32), imageSize_)));
+  }
+  return out.empty() ? torch::zeros({0, featureDim()}) : torch::cat(out);
+}
+
+int64_t SubcategoryClassifier::featureDim() const {
+  return net_->head->weight.size(1);
+}
+
 std::vector<int64_t> SubcategoryClassifier::predict(const torch::Tensor& images) const {
   if (images.dim() != 4 || images.size(1) != 3)
     fail("classifier: expected images [B, 3, S, S], got ", images.sizes());
@@ -394,39 +430,14 @@ FidelityReport measureFidelity(const FidelityOptions& o, const JobContext& job) 
   // The classifier: from the bundle's cache when it was trained with these settings on this
   // dataset, else trained now and cached (a read-only bundle just goes without the cache).
   r.classifierFile = bundle.path("fidelity_classifier.pt");
-  const std::string settings = o.classifier.toJson();
-  const std::string fingerprint = datasetFingerprint(*data);
-  std::unique_ptr<SubcategoryClassifier> classifier;
-  if (!o.retrain && QFile::exists(QString::fromStdString(r.classifierFile))) {
-    try {
-      auto cached =
-          std::make_unique<SubcategoryClassifier>(SubcategoryClassifier::load(r.classifierFile));
-      if (cached->settingsJson == settings && cached->dataFingerprint == fingerprint &&
-          cached->datasetImages == data->size() && cached->classes() == classes &&
-          cached->imageSize() == data->imageSize())
-        classifier = std::move(cached);
-      else
-        job.log(r.classifierFile + ": trained with other settings or data; retraining");
-    } catch (const Error& e) {
-      job.log(std::string(e.what()) + "; retraining");
-    }
-  }
-  r.classifierCached = classifier != nullptr;
-  const double generateFrom = r.classifierCached ? 0.0 : 0.4, generateTo = 0.95;
-  if (!classifier) {
-    classifier = std::make_unique<SubcategoryClassifier>(
-        SubcategoryClassifier::train(*data, o.classifier, subJob(job, 0.0, generateFrom)));
-    try {
-      classifier->save(r.classifierFile);
-    } catch (const Error& e) {
-      job.log(std::string("cannot cache the classifier: ") + e.what());
-    }
-  }
+  const double generateFrom = 0.4, generateTo = 0.95;
+  const SubcategoryClassifier classifier = bundleClassifier(
+      bundle, *data, o.classifier, o.retrain, subJob(job, 0.0, generateFrom), &r.classifierCached);
   r.classes = static_cast<int64_t>(classes.size());
   r.uniformChance = 1.0 / double(r.classes);
-  r.classifierRealAccuracy = classifier->realAccuracy;
-  r.classifierRealImages = classifier->realImages;
-  r.classifierTrainSeconds = classifier->trainSeconds;
+  r.classifierRealAccuracy = classifier.realAccuracy;
+  r.classifierRealImages = classifier.realImages;
+  r.classifierTrainSeconds = classifier.trainSeconds;
 
   // Captions, generations, classification.
   r.sampled = drawWithoutReplacement(eligible, static_cast<size_t>(o.captions), o.seed);
@@ -451,7 +462,7 @@ FidelityReport measureFidelity(const FidelityOptions& o, const JobContext& job) 
         job.progress(from + (to - from) * f, "generating");
       };
     const Generated g = generate(*model, prompts, seeds, o.generate, sub);
-    const std::vector<int64_t> p = classifier->predict(g.images);
+    const std::vector<int64_t> p = classifier.predict(g.images);
     for (int64_t k = 0; k < b; ++k) {
       const int64_t i = begin + k;
       const ImageRecord& record = data->record(r.sampled[i]);

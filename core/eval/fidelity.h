@@ -71,6 +71,10 @@ class SubcategoryClassifier {
   int64_t imageSize() const { return imageSize_; }
   // Predicted class indices for images [B, 3, S, S] in [-1, 1] (resized when S differs).
   std::vector<int64_t> predict(const torch::Tensor& images) const;
+  // The pooled activations before the last layer ([B, featureDim()]): an image feature space
+  // learned on the dataset, used by the student's "cnn" features.
+  torch::Tensor features(const torch::Tensor& images) const;
+  int64_t featureDim() const;
 
   std::string settingsJson;     // ClassifierOptions::toJson() it was trained with
   std::string dataFingerprint;  // datasetFingerprint() of the dataset it was trained on
@@ -85,6 +89,14 @@ class SubcategoryClassifier {
   std::vector<std::string> classes_;
   int64_t imageSize_ = 32;
 };
+
+struct Bundle;
+// The bundle's cached classifier (fidelity_classifier.pt) when it was trained with `options` on
+// this dataset, else one trained now and cached (a read-only bundle goes without the cache).
+// `cached` (optional) tells which.
+SubcategoryClassifier bundleClassifier(const Bundle& bundle, const Dataset& dataset,
+                                       const ClassifierOptions& options, bool retrain,
+                                       const JobContext& job = {}, bool* cached = nullptr);
 
 // Hash of the dataset's pixels and subcategories: a changed dataset retrains the classifier.
 std::string datasetFingerprint(const Dataset& dataset);

@@ -62,9 +62,14 @@ Generated generate(TextToImageModel& model, const std::vector<std::string>& prom
       job.progress((double(begin) + b * double(i + 1) / timesteps.size()) / n, "sampling");
     }
     latentChunks.push_back(x);
-    imageChunks.push_back(model.codec->decode(x).clamp(-1, 1));
+    imageChunks.push_back(decodeLatents(model, x));
   }
   return {torch::cat(latentChunks, 0), torch::cat(imageChunks, 0)};
+}
+
+torch::Tensor decodeLatents(TextToImageModel& model, const torch::Tensor& latents) {
+  torch::NoGradGuard noGrad;
+  return model.codec->decode(latents.to(torch::kFloat32)).clamp(-1, 1);
 }
 
 }  // namespace fastgda

@@ -35,6 +35,9 @@ Generated generate(TextToImageModel& model, const std::vector<std::string>& prom
                    const std::vector<uint64_t>& seeds, const GenerateOptions& options,
                    const JobContext& job = {});
 
+// Images [B, 3, S, S] in [-1, 1] (clamped) of latents [B, C, h, w], through the model's codec.
+torch::Tensor decodeLatents(TextToImageModel& model, const torch::Tensor& latents);
+
 // The starting noise of one image, from its seed.
 torch::Tensor initialNoise(const TextToImageModel& model, uint64_t seed);
 

@@ -48,4 +48,14 @@ cv::Mat tensorToRgb(const torch::Tensor& image) {
   return out;
 }
 
+torch::Tensor resizeImages(const torch::Tensor& images, int64_t size) {
+  if (images.size(2) == size && images.size(3) == size) return images;
+  namespace F = torch::nn::functional;
+  return F::interpolate(images, F::InterpolateFuncOptions()
+                                    .size(std::vector<int64_t>{size, size})
+                                    .mode(torch::kBilinear)
+                                    .align_corners(false)
+                                    .antialias(images.size(2) > size));
+}
+
 }  // namespace fastgda

@@ -14,9 +14,23 @@
 #include "model/native.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/tensor_cache.h"
 
 namespace fastgda {
 namespace {}  // namespace
+
+std::string modelFingerprint(TextToImageModel& model) {
+  torch::NoGradGuard noGrad;
+  std::string digest;
+  for (const auto& [name, p] : model.denoiser->namedParameters())
+    digest += tensorDigest(p).substr(0, 8);
+  digest +=
+      tensorDigest(model.codec->encode(torch::linspace(-1, 1, 3 * model.imageSize * model.imageSize)
+                                           .view({1, 3, model.imageSize, model.imageSize})));
+  digest += tensorDigest(model.text->encode(model.tokenize({""})).first);
+  return tensorDigest(
+      torch::from_blob(digest.data(), {static_cast<int64_t>(digest.size())}, torch::kUInt8));
+}
 
 std::string shapeString(const torch::Tensor& t) {
   std::ostringstream out;

@@ -53,6 +53,10 @@ class Dataset;
 torch::Tensor encodeDataset(TextToImageModel& model, const Dataset& data,
                             const JobContext& job = {});
 
+// A short identity of the model's weights (denoiser parameters, codec and text encoder outputs on
+// fixed probes), for caches computed from it (teacher losses, training-set features).
+std::string modelFingerprint(TextToImageModel& model);
+
 bool bundleHasModel(const Bundle& bundle);
 std::shared_ptr<TextToImageModel> loadModel(const Bundle& bundle);
 

@@ -16,6 +16,7 @@
 #include "model/image_tensor.h"
 #include "model/schedule.h"
 #include "model/tokenizer.h"
+#include "util/checkpoint_folder.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -46,42 +47,6 @@ std::string readText(const std::string& path) {
   const std::vector<char> bytes = readFileBytes(path);
   return std::string(bytes.begin(), bytes.end());
 }
-
-// The checkpoint is a folder replaced as a whole: files go into "<dir>.tmp", which then takes the
-// place of "<dir>", so a kill at any moment leaves either the old or the new checkpoint intact.
-struct CheckpointFolder {
-  QString dir;
-  QString staging() const { return dir + QStringLiteral(".tmp"); }
-  QString previous() const { return dir + QStringLiteral(".old"); }
-  bool exists() const {
-    if (QFile::exists(dir + QStringLiteral("/state.json"))) return true;
-    // Killed between the two renames: the previous checkpoint is complete.
-    if (QFile::exists(previous() + QStringLiteral("/state.json"))) {
-      QDir().rename(previous(), dir);
-      return true;
-    }
-    return false;
-  }
-  std::string file(const char* name) const {
-    return (dir + QLatin1Char('/') + QLatin1String(name)).toStdString();
-  }
-  std::string stagingFile(const char* name) const {
-    return (staging() + QLatin1Char('/') + QLatin1String(name)).toStdString();
-  }
-  void beginWrite() const {
-    QDir(staging()).removeRecursively();
-    if (!QDir().mkpath(staging()))
-      fail(staging().toStdString(), ": cannot create checkpoint folder");
-  }
-  void commit() const {
-    QDir(previous()).removeRecursively();
-    if (QFile::exists(dir) && !QDir().rename(dir, previous()))
-      fail(dir.toStdString(), ": cannot move the old checkpoint aside");
-    if (!QDir().rename(staging(), dir))
-      fail(dir.toStdString(), ": cannot move the new checkpoint into place");
-    QDir(previous()).removeRecursively();
-  }
-};
 
 template <typename Optimizer>
 void saveOptimizer(const Optimizer& optimizer, const std::string& path) {

@@ -1,5 +1,6 @@
 #include "teacher/results.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -68,6 +69,14 @@ TeacherResult loadTeacherResult(const std::string& path) {
   if (r.ranking.indices.empty() || r.ranking.indices.size() != r.ranking.scores.size())
     fail(path, ": 'indices' and 'scores' must be non-empty arrays of equal length");
   return r;
+}
+
+std::vector<TeacherResult> loadTeacherResults(const std::string& dir) {
+  std::vector<TeacherResult> out;
+  const QDir d(QString::fromStdString(dir));
+  for (const QString& name : d.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name))
+    out.push_back(loadTeacherResult(d.filePath(name).toStdString()));
+  return out;
 }
 
 std::vector<BatchEntry> readQueryBatch(const std::string& path) {

@@ -36,6 +36,8 @@ struct TeacherResult {
 
 void saveTeacherResult(const std::string& path, const TeacherResult& result);
 TeacherResult loadTeacherResult(const std::string& path);  // throws Error naming file and field
+// Every *.json result in a folder, by file name; none when the folder does not exist.
+std::vector<TeacherResult> loadTeacherResults(const std::string& dir);
 
 // A batch file: JSON lines {"id", "prompt", "seed"[, "steps", "guidance", "candidates": [...]]}.
 struct BatchEntry {

@@ -1,6 +1,7 @@
 #include "teacher/sanity.h"
 
 #include <torch/torch.h>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <algorithm>
@@ -21,6 +22,9 @@ std::string TeacherSanityReport::json() const {
   o["self_first"] = selfFirst;
   o["self_top3"] = selfTop3;
   o["self_queries"] = selfQueries;
+  QJsonArray ranks;
+  for (int64_t r : selfRanks) ranks.append(static_cast<qint64>(r));
+  o["self_ranks"] = ranks;
   o["family_precision_at_10"] = familyPrecisionAt10;
   o["family_chance_at_10_in_pool"] = familyChanceAt10;
   o["family_chance_full_set"] = familyChanceFullSet;
@@ -64,6 +68,7 @@ TeacherSanityReport runTeacherSanity(Teacher& teacher, TextToImageModel& model, 
     const auto at = std::find(r.indices.begin(), r.indices.end(), i) - r.indices.begin();
     report.selfFirst += at == 0;
     report.selfTop3 += at < 3;
+    report.selfRanks.push_back(at);
     ++report.selfQueries;
   }
   std::vector<double> precision, poolChance, fullChance;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "teacher/teacher.h"
 #include "util/job.h"
@@ -24,6 +25,7 @@ struct TeacherSanityOptions {
 
 struct TeacherSanityReport {
   int selfFirst = 0, selfTop3 = 0, selfQueries = 0;
+  std::vector<int64_t> selfRanks;  // 0-based rank of each self query's own image
   double familyPrecisionAt10 = 0;  // mean over generated queries
   double familyChanceAt10 = 0;     // mean family share of the candidate pools
   double familyChanceFullSet = 0;  // mean family share of the whole training set

@@ -10,8 +10,8 @@
 #include "data/dataset.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
-#include "teacher/tensor_cache.h"
 #include "util/error.h"
+#include "util/tensor_cache.h"
 
 namespace fastgda {
 namespace {
@@ -126,16 +126,7 @@ struct Teacher::Impl {
            "' matches no denoiser parameter");
     // Identity of the model for the caches: its weights, and what its codec and text encoder make
     // of a fixed probe.
-    torch::NoGradGuard noGrad;
-    std::string digest;
-    for (const auto& [name, p] : model->denoiser->namedParameters())
-      digest += tensorDigest(p).substr(0, 8);
-    digest += tensorDigest(
-        model->codec->encode(torch::linspace(-1, 1, 3 * model->imageSize * model->imageSize)
-                                 .view({1, 3, model->imageSize, model->imageSize})));
-    digest += tensorDigest(model->text->encode(model->tokenize({""})).first);
-    fingerprint = tensorDigest(
-        torch::from_blob(digest.data(), {static_cast<int64_t>(digest.size())}, torch::kUInt8));
+    fingerprint = modelFingerprint(*model);
   }
 
   std::string key(const std::string& what) const {

@@ -35,10 +35,10 @@ WeightSelection parseWeightSelection(const std::string& name);  // throws Error 
 
 struct TeacherOptions {
   WeightSelection weights = WeightSelection::CrossAttentionKV;
-  double stepSize = 0.02;    // α of the natural-gradient step (tuned on the built-in model)
+  double stepSize = 2e-6;    // α of the natural-gradient step (tuned: README, "The teacher")
   int unlearnSteps = 1;      // natural-gradient steps per query
   int querySamples = 512;    // (noise, timestep) samples of the query per step
-  int lossTimesteps = 10;    // (noise, timestep) pairs per training image, t = 50, 150, ..., 950
+  int lossTimesteps = 5;     // (noise, timestep) pairs per training image, spread over 0..999
   double damping = 0.1;      // λ = damping × mean(F), per weight tensor (as in AbU+)
   int fisherSamples = 1024;  // training samples (one image, caption, noise, timestep each)
   int lossBatch = 256;       // images per loss-evaluation batch (× lossTimesteps rows)

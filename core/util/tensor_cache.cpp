@@ -1,4 +1,4 @@
-#include "teacher/tensor_cache.h"
+#include "util/tensor_cache.h"
 
 #include <torch/torch.h>
 #include <QCryptographicHash>

@@ -1,0 +1,490 @@
+// The student's subcommands: distill, attribute, eval and bench attribute.
+#include <torch/torch.h>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <chrono>
+#include <opencv2/imgproc.hpp>
+
+#include "bundle/bundle.h"
+#include "cli/commands.h"
+#include "cli/console.h"
+#include "data/dataset.h"
+#include "data/image_prep.h"
+#include "eval/evaluation.h"
+#include "features/feature_space.h"
+#include "index/embedding_index.h"
+#include "model/generator.h"
+#include "model/image_tensor.h"
+#include "model/model.h"
+#include "student/distill.h"
+#include "student/student_attributor.h"
+#include "teacher/results.h"
+#include "teacher/teacher.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/threads.h"
+
+namespace fastgda::cli {
+namespace {
+
+double nowSeconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+Bundle bundleOption(const QCommandLineParser& parser) {
+  return openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
+                                           : defaultBundleDir());
+}
+
+std::vector<int64_t> integerList(const QCommandLineParser& parser, const char* name,
+                                 const char* command) {
+  std::vector<int64_t> out;
+  for (const QString& part : parser.value(name).split(',', Qt::SkipEmptyParts)) {
+    bool ok = false;
+    const qint64 v = part.trimmed().toLongLong(&ok);
+    if (!ok || v < 1)
+      fail(command, ": --", name, " expects positive integers separated by commas, got '",
+           parser.value(name).toStdString(), "'");
+    out.push_back(v);
+  }
+  return out;
+}
+
+// Query images decoded from stored teacher latents, [Q, 3, S, S].
+torch::Tensor queryImages(TextToImageModel& model, const std::vector<TeacherResult>& results) {
+  const auto& shape = model.latentShape;
+  torch::Tensor latents =
+      torch::empty({static_cast<int64_t>(results.size()), shape[0], shape[1], shape[2]});
+  for (size_t q = 0; q < results.size(); ++q) {
+    const auto& l = results[q].query.latent;
+    if (static_cast<int64_t>(l.size()) != latents[0].numel())
+      fail("teacher result '", results[q].query.id, "': latent has ", l.size(),
+           " values, the model's latents ", latents[0].numel());
+    latents[static_cast<int64_t>(q)].copy_(torch::tensor(l).view({shape[0], shape[1], shape[2]}));
+  }
+  return decodeLatents(model, latents);
+}
+
+// The query image from --image FILE (any size or channel count: squared, resized, alpha on
+// white), else generated from --prompt and --seed.
+torch::Tensor queryImage(const QCommandLineParser& parser, TextToImageModel& model,
+                         const std::string& prompt, const char* command) {
+  if (parser.isSet("image")) {
+    const cv::Mat rgb = squareThumbnail(decodeImageFile(parser.value("image").toStdString()),
+                                        static_cast<int>(model.imageSize));
+    return rgbToTensor(rgb);
+  }
+  GenerateOptions g;
+  g.steps = static_cast<int>(numberOption(parser, "steps", command));
+  g.guidance = numberOption(parser, "guidance", command);
+  return generate(model, {prompt}, {static_cast<uint64_t>(numberOption(parser, "seed", command))},
+                  g)
+      .images;
+}
+
+// The query (left, framed) and its top results in one row, each cell `cell` pixels.
+cv::Mat montage(const torch::Tensor& query, const Dataset& data,
+                const std::vector<int64_t>& results, int cell) {
+  const int gap = cell / 8;
+  cv::Mat canvas(cell + 2 * gap, (cell + gap) * static_cast<int>(results.size() + 1) + 2 * gap,
+                 CV_8UC3, cv::Scalar(255, 255, 255));
+  auto place = [&](const cv::Mat& rgb, int slot) {
+    cv::Mat big;
+    cv::resize(rgb, big, cv::Size(cell, cell), 0, 0, cv::INTER_NEAREST);
+    const int x = gap + slot * (cell + gap) + (slot > 0 ? gap : 0);
+    big.copyTo(canvas(cv::Rect(x, gap, cell, cell)));
+  };
+  place(tensorToRgb(query[0]), 0);
+  cv::rectangle(canvas, cv::Rect(gap / 2, gap / 2, cell + gap, cell + gap), cv::Scalar(40, 90, 200),
+                std::max(1, gap / 3));
+  for (size_t i = 0; i < results.size(); ++i)
+    place(data.image(results[i]), static_cast<int>(i) + 1);
+  return canvas;
+}
+
+}  // namespace
+
+int runDistill(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Distil the teacher's rankings (<bundle>/teacher/train) into a student in one feature "
+      "space, index the training set with FAISS and store both in <bundle>/student/<space>. "
+      "Resumable: a stopped run continues from its last epoch."));
+  parser.addHelpOption();
+  const StudentOptions d;
+  QStringList hidden;
+  for (int64_t h : d.hidden) hidden << QString::number(h);
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"features", "Feature space (text, latent, cnn, hog, torchscript:FILE, a+b).", "SPACE",
+       QString::fromStdString(d.featureSpace)},
+      {"hidden", "Hidden layer widths, comma-separated.", "W,W", hidden.join(',')},
+      {"out-dim", "Embedding dimension.", "D", QString::number(d.outputDim)},
+      {"dropout", "Dropout after each hidden layer.", "P", QString::number(d.dropout)},
+      {"input-norm", "LayerNorm on the input features."},
+      {"epochs", "Epochs.", "N", QString::number(d.epochs)},
+      {"batch", "(query, image) pairs per step.", "B", QString::number(d.batch)},
+      {"lr", "AdamW learning rate.", "LR", QString::number(d.learningRate)},
+      {"weight-decay", "AdamW weight decay.", "WD", QString::number(d.weightDecay)},
+      {"outliers", "Share of outlier pairs.", "P", QString::number(d.outlierRate)},
+      {"validation", "Share of teacher queries held out.", "P",
+       QString::number(d.validationFraction)},
+      {"seed", "Seed.", "S", QString::number(d.seed)},
+      {"index", "Index type: flat, ivf, ivfpq or hnsw.", "TYPE", "flat"},
+      {"default", "Make this the bundle's default student (also when it has none yet)."},
+      {"fresh", "Ignore an existing checkpoint."},
+      {"json", "Print a JSON summary."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda distill")} + arguments);
+  applyThreadsOption(parser, "distill");
+  auto number = [&](const char* name) { return numberOption(parser, name, "distill"); };
+  StudentOptions o;
+  o.featureSpace = parser.value("features").toStdString();
+  o.hidden = integerList(parser, "hidden", "distill");
+  o.outputDim = static_cast<int64_t>(number("out-dim"));
+  o.dropout = number("dropout");
+  o.inputNorm = parser.isSet("input-norm");
+  o.epochs = static_cast<int>(number("epochs"));
+  o.batch = static_cast<int64_t>(number("batch"));
+  o.learningRate = number("lr");
+  o.weightDecay = number("weight-decay");
+  o.outlierRate = number("outliers");
+  o.validationFraction = number("validation");
+  o.seed = static_cast<uint64_t>(number("seed"));
+  IndexOptions indexOptions;
+  indexOptions.type = parser.value("index").toStdString();
+
+  const Bundle bundle = bundleOption(parser);
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  ConsoleJob job(parser.isSet("json"));
+  const std::vector<TeacherResult> results = loadTeacherResults(bundle.path("teacher/train"));
+  if (results.size() < 2)
+    fail(bundle.path("teacher/train"), ": ", results.size(),
+         " teacher results; distillation needs at least 2 (run `fastgda teacher-plan`, then "
+         "`fastgda teacher --batch ",
+         bundle.path("teacher/train.jsonl"), "`)");
+
+  auto space = makeFeatureSpace(o.featureSpace, {model, &bundle, data.get()}, job.context());
+  o.featureSpace = space->name();
+  DistillSet set;
+  set.featureSpace = space->name();
+  set.featureFingerprint = space->fingerprint();
+  set.trainingFeatures = trainingFeatures(*space, *data, bundle.path("features"), job.context());
+  std::vector<std::string> prompts;
+  for (const TeacherResult& r : results) {
+    prompts.push_back(r.query.prompt);
+    set.rankings.push_back(r.ranking.indices);
+  }
+  set.queryFeatures = space->extract(queryImages(*model, results), prompts);
+
+  const std::string dir = studentDir(bundle, space->name());
+  QDir().mkpath(QString::fromStdString(dir));
+  if (parser.isSet("fresh")) QDir(QString::fromStdString(dir + "/checkpoint")).removeRecursively();
+  std::string lossCsv = "epoch,train_loss,validation_loss,validation_map,seconds\n";
+  const double start = nowSeconds();
+  DistillResult result =
+      distill(set, o, dir + "/checkpoint", job.context(), [&](const EpochReport& e) {
+        job.context().log("epoch " + std::to_string(e.epoch) + ": train loss " +
+                          std::to_string(e.trainLoss) + ", validation loss " +
+                          std::to_string(e.validationLoss) + ", validation mAP " +
+                          std::to_string(e.validationMap));
+      });
+  for (const EpochReport& e : result.epochs)
+    lossCsv += std::to_string(e.epoch) + "," + std::to_string(e.trainLoss) + "," +
+               std::to_string(e.validationLoss) + "," + std::to_string(e.validationMap) + "," +
+               std::to_string(e.seconds) + "\n";
+  const double trainSeconds = nowSeconds() - start;
+  result.student.save(dir + "/student.pt");
+  writeFileAtomically(dir + "/loss.csv", lossCsv);
+  const EmbeddingIndex index =
+      buildStudentIndex(result.student, set.trainingFeatures, indexOptions);
+  index.save(dir + "/index.faiss");
+  if (parser.isSet("default") || defaultStudentSpace(bundle).empty() ||
+      defaultStudentSpace(bundle) == space->name()) {
+    QJsonObject member;
+    member["feature_space"] = QString::fromStdString(space->name());
+    updateBundleMember(bundle.dir, "student",
+                       QJsonDocument(member).toJson(QJsonDocument::Compact).toStdString());
+  }
+  QJsonObject summary;
+  summary["student"] = QString::fromStdString(dir + "/student.pt");
+  summary["feature_space"] = QString::fromStdString(space->name());
+  summary["feature_dim"] = static_cast<qint64>(space->dim());
+  summary["train_queries"] = static_cast<qint64>(results.size() - result.validationQueries.size());
+  summary["validation_queries"] = static_cast<qint64>(result.validationQueries.size());
+  summary["validation"] =
+      QJsonDocument::fromJson(QByteArray::fromStdString(result.student.validationJson)).object();
+  summary["seconds"] = trainSeconds;
+  summary["index_type"] = QString::fromStdString(index.type());
+  summary["index_vectors"] = static_cast<qint64>(index.size());
+  out(QJsonDocument(summary).toJson().toStdString());
+  return 0;
+}
+
+int runAttribute(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "The training images that influenced a generated image, by the distilled student: "
+      "--prompt TEXT --seed N generates the query, --image FILE --prompt TEXT takes yours."));
+  parser.addHelpOption();
+  const GenerateOptions g;
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"prompt", "The query's prompt.", "TEXT"},
+      {"seed", "Seed of the generated query.", "N", "0"},
+      {"steps", "DDIM steps of the generated query.", "N", QString::number(g.steps)},
+      {"guidance", "Guidance of the generated query.", "G", QString::number(g.guidance)},
+      {"image", "Use this image as the query instead of generating one.", "FILE"},
+      {"student", "Feature space of the student (default: the bundle's).", "SPACE"},
+      {"top", "Results to show.", "K", "10"},
+      {"montage", "Write the query beside its top results as a PNG.", "FILE"},
+      {"json", "Print JSON: {query, method, results: [{index, score, caption}], timing}."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda attribute")} + arguments);
+  applyThreadsOption(parser, "attribute");
+  if (!parser.isSet("prompt")) fail("attribute: --prompt TEXT is required");
+  const std::string prompt = parser.value("prompt").toStdString();
+  const int64_t top = static_cast<int64_t>(numberOption(parser, "top", "attribute"));
+  if (top < 1) fail("attribute: --top must be >= 1");
+  const Bundle bundle = bundleOption(parser);
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  ConsoleJob job(parser.isSet("json"));
+  auto attributor = StudentAttributor::open(bundle, model, *data,
+                                            parser.value("student").toStdString(), job.context());
+  const torch::Tensor image = queryImage(parser, *model, prompt, "attribute");
+  const Ranking r = attributor->attribute(image, prompt, top);
+  if (parser.isSet("montage")) {
+    writePng(parser.value("montage").toStdString(), montage(image, *data, r.indices, 96));
+    job.context().log("wrote " + parser.value("montage").toStdString());
+  }
+  if (parser.isSet("json")) {
+    QJsonArray results;
+    for (size_t i = 0; i < r.indices.size(); ++i) {
+      QJsonObject e;
+      e["index"] = static_cast<qint64>(r.indices[i]);
+      e["score"] = static_cast<double>(r.scores[i]);
+      e["caption"] = QString::fromStdString(data->caption(r.indices[i]));
+      results.append(e);
+    }
+    QJsonObject timing;
+    for (const auto& [stage, seconds] : r.timing)
+      timing[QString::fromStdString(stage)] = seconds * 1000;
+    QJsonObject o;
+    o["query"] = QString::fromStdString(prompt);
+    o["method"] = QString::fromStdString(r.method);
+    o["results"] = results;
+    o["timing_ms"] = timing;
+    out(QJsonDocument(o).toJson().toStdString());
+    return 0;
+  }
+  out("\n" + r.method + " for \"" + prompt + "\"\n rank  index   score  caption\n");
+  for (size_t i = 0; i < r.indices.size(); ++i)
+    out(QStringLiteral("%1  %2  %3  %4\n")
+            .arg(i + 1, 5)
+            .arg(r.indices[i], 6)
+            .arg(r.scores[i], 6, 'f', 3)
+            .arg(QString::fromStdString(data->caption(r.indices[i])))
+            .toStdString());
+  QString timing;
+  for (const auto& [stage, seconds] : r.timing)
+    timing += QStringLiteral(" %1 %2 ms")
+                  .arg(QString::fromStdString(stage))
+                  .arg(seconds * 1000, 0, 'f', 2);
+  out("time:" + timing.toStdString() + "\n");
+  return 0;
+}
+
+int runEval(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Every attribution method against the teacher on the held-out test queries "
+      "(<bundle>/teacher/test): mAP@k as FastGDA defines it and emoji-family precision@10. "
+      "Prints CSV, or JSON with --json."));
+  parser.addHelpOption();
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"k", "mAP levels, comma-separated.", "K,K", "50,100,400"},
+      {"raw", "Untuned feature spaces, comma-separated (default: the standard ones).", "LIST"},
+      {"students", "Students (feature spaces), comma-separated (default: all in the bundle).",
+       "LIST"},
+      {"seed", "Seed of the random baseline.", "S", "0"},
+      {"json", "Print JSON."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda eval")} + arguments);
+  applyThreadsOption(parser, "eval");
+  EvaluationOptions o;
+  o.ks = integerList(parser, "k", "eval");
+  for (const QString& s : parser.value("raw").split(',', Qt::SkipEmptyParts))
+    o.rawSpaces.push_back(s.toStdString());
+  for (const QString& s : parser.value("students").split(',', Qt::SkipEmptyParts))
+    o.studentSpaces.push_back(s.toStdString());
+  o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "eval"));
+  const Bundle bundle = bundleOption(parser);
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  ConsoleJob job(parser.isSet("json"));
+  const EvaluationReport r = evaluateAgainstTeacher(bundle, model, *data, o, job.context());
+  out(parser.isSet("json") ? r.json() : r.csv());
+  return 0;
+}
+
+int runBenchAttribute(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "The student's time per query (features, MLP, search) against the teacher's on the same "
+      "test queries (their stored timings over the full training set, or --teacher-queries N "
+      "run now), and FAISS IVF-PQ search time for --synthetic sizes of random vectors."));
+  parser.addHelpOption();
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"student", "Feature space of the student (default: the bundle's).", "SPACE"},
+      {"repeats", "Timed repetitions per query.", "N", "20"},
+      {"teacher-queries", "Also run the teacher now on this many test queries (slow).", "N", "0"},
+      {"synthetic",
+       "Synthetic index sizes for the FAISS IVF-PQ scaling (comma-separated; 0: skip).", "N,N",
+       "1000000"},
+      {"json", "Print JSON."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda bench attribute")} + arguments);
+  applyThreadsOption(parser, "bench attribute");
+  const int repeats =
+      std::max(1, static_cast<int>(numberOption(parser, "repeats", "bench attribute")));
+  const Bundle bundle = bundleOption(parser);
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  ConsoleJob job(parser.isSet("json"));
+  auto attributor = StudentAttributor::open(bundle, model, *data,
+                                            parser.value("student").toStdString(), job.context());
+  std::vector<TeacherResult> tests;
+  for (TeacherResult& r : loadTeacherResults(bundle.path("teacher/test")))
+    if (r.allCandidates) tests.push_back(std::move(r));
+  if (tests.empty())
+    fail(bundle.path("teacher/test"),
+         ": no teacher results over the full training set to compare with");
+  const torch::Tensor images = queryImages(*model, tests);
+
+  // Student: end to end per query (one query at a time, as a user asks), median of the repeats.
+  std::vector<double> total, features, mlp, search;
+  for (size_t q = 0; q < tests.size(); ++q)
+    for (int rep = 0; rep < repeats; ++rep) {
+      const Ranking r = attributor->attribute(images.narrow(0, static_cast<int64_t>(q), 1),
+                                              tests[q].query.prompt, 10);
+      total.push_back(r.totalSeconds());
+      features.push_back(r.timing[0].second);
+      mlp.push_back(r.timing[1].second);
+      search.push_back(r.timing[2].second);
+    }
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  // Teacher: stored timings of the same queries (unlearning + losses over the full set).
+  double teacherSeconds = 0;
+  for (const TeacherResult& r : tests) {
+    for (const auto& [stage, seconds] : r.ranking.timing)
+      if (stage != "prepare") teacherSeconds += seconds;
+  }
+  teacherSeconds /= double(tests.size());
+  const int teacherNow =
+      static_cast<int>(numberOption(parser, "teacher-queries", "bench attribute"));
+  if (teacherNow > 0) {
+    Teacher teacher(model, *data, TeacherOptions{}, bundle.path("teacher_cache"));
+    teacher.prepare(job.context());
+    double sum = 0;
+    const int n = std::min<int>(teacherNow, static_cast<int>(tests.size()));
+    for (int q = 0; q < n; ++q) {
+      const auto& l = tests[static_cast<size_t>(q)].query.latent;
+      const torch::Tensor latent = torch::tensor(l).view(
+          {1, model->latentShape[0], model->latentShape[1], model->latentShape[2]});
+      const double t = nowSeconds();
+      teacher.attribute({latent, tests[static_cast<size_t>(q)].query.prompt}, {}, job.context());
+      sum += nowSeconds() - t;
+    }
+    teacherSeconds = sum / n;
+  }
+  const double studentMs = median(total) * 1000;
+  QJsonObject j;
+  j["queries"] = static_cast<qint64>(tests.size());
+  j["student"] = QString::fromStdString(attributor->student().featureSpace);
+  j["student_ms"] = studentMs;
+  j["student_features_ms"] = median(features) * 1000;
+  j["student_mlp_ms"] = median(mlp) * 1000;
+  j["student_search_ms"] = median(search) * 1000;
+  j["teacher_s"] = teacherSeconds;
+  j["teacher_timing"] = teacherNow > 0 ? "measured now" : "stored with the test results";
+  j["ratio"] = teacherSeconds / (studentMs / 1000);
+  j["training_images"] = static_cast<qint64>(data->size());
+  j["threads"] = computeThreads();
+
+  // FAISS scaling: IVF-PQ over synthetic unit vectors of the student's dimension.
+  QJsonArray scaling;
+  const int64_t dim = attributor->index().dim();
+  for (int64_t n : integerList(parser, "synthetic", "bench attribute")) {
+    if (n < 1000) continue;
+    job.context().progress(0, "FAISS IVF-PQ on " + std::to_string(n) + " synthetic vectors");
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(7);
+    const torch::Tensor vectors = torch::nn::functional::normalize(
+        torch::randn({n, dim}, gen), torch::nn::functional::NormalizeFuncOptions().dim(1));
+    IndexOptions io;
+    io.type = "ivfpq";
+    io.lists = std::max<int64_t>(64, static_cast<int64_t>(4 * std::sqrt(double(n))));
+    io.pqBytes = dim % 16 == 0 ? 16 : 8;
+    const double t0 = nowSeconds();
+    const EmbeddingIndex index =
+        EmbeddingIndex::build(vectors.data_ptr<float>(), n, dim, io, "synthetic");
+    const double buildSeconds = nowSeconds() - t0;
+    const torch::Tensor queries = vectors.narrow(0, 0, 100).contiguous();
+    const double t1 = nowSeconds();
+    for (int64_t q = 0; q < 100; ++q)
+      index.search(
+          std::vector<float>(queries[q].data_ptr<float>(), queries[q].data_ptr<float>() + dim), 10);
+    QJsonObject s;
+    s["vectors"] = static_cast<qint64>(n);
+    s["lists"] = static_cast<qint64>(io.lists);
+    s["probes"] = static_cast<qint64>(io.probes);
+    s["pq_bytes"] = static_cast<qint64>(io.pqBytes);
+    s["search_ms"] = (nowSeconds() - t1) / 100 * 1000;
+    s["build_s"] = buildSeconds;
+    s["index_mb"] = double(index.memoryBytes()) / 1e6;
+    s["raw_vectors_mb"] = double(n * dim * 4) / 1e6;
+    scaling.append(s);
+  }
+  j["faiss_ivfpq"] = scaling;
+  if (parser.isSet("json")) {
+    out(QJsonDocument(j).toJson().toStdString());
+    return 0;
+  }
+  out(QStringLiteral("student (%1): %2 ms per query (features %3, MLP %4, search %5)\n"
+                     "teacher: %6 s per query over %7 images\nratio: %8x\n")
+          .arg(QString::fromStdString(attributor->student().featureSpace))
+          .arg(studentMs, 0, 'f', 2)
+          .arg(median(features) * 1000, 0, 'f', 2)
+          .arg(median(mlp) * 1000, 0, 'f', 2)
+          .arg(median(search) * 1000, 0, 'f', 2)
+          .arg(teacherSeconds, 0, 'f', 1)
+          .arg(data->size())
+          .arg(j["ratio"].toDouble(), 0, 'f', 0)
+          .toStdString());
+  for (const QJsonValue& v : scaling) {
+    const QJsonObject s = v.toObject();
+    out(QStringLiteral("FAISS IVF-PQ, %1 vectors: %2 ms per query, index %3 MB (raw %4 MB)\n")
+            .arg(s["vectors"].toInteger())
+            .arg(s["search_ms"].toDouble(), 0, 'f', 3)
+            .arg(s["index_mb"].toDouble(), 0, 'f', 1)
+            .arg(s["raw_vectors_mb"].toDouble(), 0, 'f', 1)
+            .toStdString());
+  }
+  return 0;
+}
+
+}  // namespace fastgda::cli

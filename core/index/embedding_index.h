@@ -1,0 +1,71 @@
+// The student's training-set embeddings in a FAISS index, searched by inner product.
+//
+//   fastgda::IndexOptions options;                  // type "flat" (exact) by default
+//   auto index = fastgda::EmbeddingIndex::build(keys, n, dim, options, student.fingerprint());
+//   auto hits = index.search(query, 10);              // best first
+//   index.save("models/builtin/student/cnn+text/index.faiss");
+//   auto again = fastgda::EmbeddingIndex::load(path, student.fingerprint());  // refuses another's
+//
+// Types: "flat" (exact inner product), "ivf" (inverted lists, `lists` k-means cells, `probes`
+// searched), "ivfpq" (the same with product-quantised vectors of `pqBytes` bytes) and "hnsw"
+// (graph, `links` neighbours per node). Saved as the FAISS file plus a JSON sidecar
+// (PATH.json: {"format": "fastgda-index", "version": 1, "type", "dim", "vectors",
+// "student_fingerprint", "options"}).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace faiss {
+struct Index;
+}
+
+namespace fastgda {
+
+struct IndexOptions {
+  std::string type = "flat";
+  int64_t lists = 0;     // ivf/ivfpq cells; 0: about 4·√N
+  int64_t probes = 16;   // ivf/ivfpq cells searched per query
+  int64_t pqBytes = 16;  // ivfpq code size (must divide the dimension)
+  int64_t links = 32;    // hnsw neighbours per node
+  int64_t efSearch = 128;
+  uint64_t seed = 0;  // k-means initialisation
+
+  std::string toJson() const;
+};
+
+struct SearchHit {
+  int64_t index;
+  float score;  // inner product with the query key
+};
+
+class EmbeddingIndex {
+ public:
+  // keys: n × dim floats, row-major. Trains the index where its type needs it.
+  static EmbeddingIndex build(const float* keys, int64_t n, int64_t dim,
+                              const IndexOptions& options, std::string studentFingerprint);
+  // Reads PATH and PATH.json; refuses an index built for another student or one whose file does
+  // not match its sidecar, naming the file and what differs.
+  static EmbeddingIndex load(const std::string& path, const std::string& studentFingerprint);
+  void save(const std::string& path) const;  // atomic (both files)
+
+  // Up to k hits, best first, for each of `count` query keys (row-major count × dim()).
+  std::vector<std::vector<SearchHit>> search(const float* queries, int64_t count, int64_t k) const;
+  std::vector<SearchHit> search(const std::vector<float>& query, int64_t k) const;
+
+  int64_t size() const;
+  int64_t dim() const;
+  const std::string& type() const { return options_.type; }
+  const IndexOptions& options() const { return options_; }
+  const std::string& studentFingerprint() const { return studentFingerprint_; }
+  int64_t memoryBytes() const;  // of the serialised index
+
+ private:
+  std::shared_ptr<faiss::Index> index_;
+  IndexOptions options_;
+  std::string studentFingerprint_;
+};
+
+}  // namespace fastgda

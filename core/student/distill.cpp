@@ -1,0 +1,288 @@
+#include "student/distill.h"
+#include "student/detail/student_net.h"
+
+#include <torch/torch.h>
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "eval/ranking_metrics.h"
+#include "model/model.h"
+#include "util/checkpoint_folder.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace fastgda {
+namespace {
+
+double nowSeconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+at::Generator epochGenerator(uint64_t seed, int epoch, uint64_t stream) {
+  return at::make_generator<at::CPUGeneratorImpl>(seed * 1000003ULL + uint64_t(epoch) * 7919ULL +
+                                                  stream * 2654435761ULL);
+}
+
+void checkSet(const DistillSet& set, const StudentOptions& o) {
+  if (!set.queryFeatures.defined() || set.queryFeatures.dim() != 2)
+    fail("distill: query features must be a [Q, d] tensor");
+  if (!set.trainingFeatures.defined() || set.trainingFeatures.dim() != 2)
+    fail("distill: training features must be a [N, d] tensor");
+  if (set.queryFeatures.size(1) != set.trainingFeatures.size(1))
+    fail("distill: query features have ", set.queryFeatures.size(1),
+         " dimensions but training features ", set.trainingFeatures.size(1));
+  if (static_cast<int64_t>(set.rankings.size()) != set.queryFeatures.size(0))
+    fail("distill: ", set.queryFeatures.size(0), " query features but ", set.rankings.size(),
+         " teacher rankings");
+  if (set.rankings.size() < 2) fail("distill: at least 2 teacher rankings are needed");
+  const int64_t n = set.trainingFeatures.size(0);
+  for (size_t q = 0; q < set.rankings.size(); ++q) {
+    if (set.rankings[q].size() < 2)
+      fail("distill: teacher ranking ", q, " has fewer than 2 images");
+    for (int64_t i : set.rankings[q])
+      if (i < 0 || i >= n)
+        fail("distill: teacher ranking ", q, " holds index ", i, ", outside [0, ", n, ")");
+  }
+  if (o.epochs < 1 || o.batch < 1 || o.learningRate <= 0 || o.outlierRate < 0 ||
+      o.outlierRate >= 1 || o.validationFraction < 0 || o.validationFraction >= 1)
+    fail(
+        "distill: epochs and batch must be >= 1, the learning rate > 0, the outlier rate and "
+        "validation fraction in [0, 1)");
+}
+
+// The (query, image, label) pairs of one epoch, shuffled, outliers drawn: deterministic per epoch.
+struct Pairs {
+  torch::Tensor query, image, label;
+};
+
+Pairs epochPairs(const DistillSet& set, const std::vector<int64_t>& queries,
+                 const std::vector<std::vector<char>>& isCandidate, double outlierRate,
+                 uint64_t seed, int epoch) {
+  const int64_t n = set.trainingFeatures.size(0);
+  std::vector<int64_t> q, img;
+  std::vector<float> label;
+  at::Generator gen = epochGenerator(seed, epoch, 1);
+  for (int64_t query : queries) {
+    const auto& ranking = set.rankings[static_cast<size_t>(query)];
+    const int64_t k = static_cast<int64_t>(ranking.size());
+    const torch::Tensor coin = torch::rand({k}, gen);
+    const torch::Tensor random = torch::randint(n, {4 * k}, gen);
+    const float* c = coin.data_ptr<float>();
+    const int64_t* r = random.data_ptr<int64_t>();
+    int64_t next = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      q.push_back(query);
+      int64_t image = ranking[static_cast<size_t>(j)];
+      float y = static_cast<float>(j) / static_cast<float>(k);
+      if (c[j] < outlierRate) {
+        // A random image outside the candidates (only a few tries: candidates are a small share).
+        for (int tries = 0; tries < 4 && next < 4 * k; ++tries) {
+          const int64_t pick = r[next++];
+          if (!isCandidate[static_cast<size_t>(query)][static_cast<size_t>(pick)]) {
+            image = pick;
+            y = static_cast<float>(k - 1) / static_cast<float>(k);
+            break;
+          }
+        }
+      }
+      img.push_back(image);
+      label.push_back(y);
+    }
+  }
+  const torch::Tensor order = torch::randperm(static_cast<int64_t>(q.size()), gen);
+  return {torch::tensor(q, torch::kLong).index_select(0, order),
+          torch::tensor(img, torch::kLong).index_select(0, order),
+          torch::tensor(label, torch::kFloat32).index_select(0, order)};
+}
+
+QJsonObject epochJson(const EpochReport& e) {
+  QJsonObject o;
+  o["epoch"] = e.epoch;
+  o["train_loss"] = e.trainLoss;
+  o["validation_loss"] =
+      std::isfinite(e.validationLoss) ? QJsonValue(e.validationLoss) : QJsonValue();
+  o["validation_map"] = std::isfinite(e.validationMap) ? QJsonValue(e.validationMap) : QJsonValue();
+  o["seconds"] = e.seconds;
+  return o;
+}
+
+EpochReport epochFromJson(const QJsonObject& o) {
+  EpochReport e;
+  e.epoch = o["epoch"].toInt();
+  e.trainLoss = o["train_loss"].toDouble();
+  e.validationLoss = o["validation_loss"].toDouble(std::numeric_limits<double>::quiet_NaN());
+  e.validationMap = o["validation_map"].toDouble(std::numeric_limits<double>::quiet_NaN());
+  e.seconds = o["seconds"].toDouble();
+  return e;
+}
+
+}  // namespace
+
+torch::Tensor distillationLoss(Student& student, const torch::Tensor& queries,
+                               const torch::Tensor& images, const torch::Tensor& labels) {
+  Student::Net& net = student.net();
+  const torch::Tensor cosine = (net.embed(queries) * net.embed(images)).sum(1);
+  const torch::Tensor logits = net.scale * cosine + net.bias;
+  return torch::nn::functional::binary_cross_entropy_with_logits(logits, labels);
+}
+
+DistillResult distill(const DistillSet& set, const StudentOptions& o,
+                      const std::string& checkpointDir, const JobContext& job,
+                      const std::function<void(const EpochReport&)>& onEpoch) {
+  checkSet(set, o);
+  const int64_t nQueries = set.queryFeatures.size(0), n = set.trainingFeatures.size(0);
+  DistillResult result{Student(set.queryFeatures.size(1), o), {}, {}};
+  Student& student = result.student;
+  student.featureSpace = set.featureSpace;
+  student.featureFingerprint = set.featureFingerprint;
+
+  // Validation queries: a seeded choice, at least one when asked for any.
+  std::vector<int64_t> train;
+  {
+    const torch::Tensor order = torch::randperm(nQueries, epochGenerator(o.seed, 0, 2));
+    const int64_t nValidation =
+        o.validationFraction > 0
+            ? std::max<int64_t>(1, std::llround(o.validationFraction * double(nQueries)))
+            : 0;
+    for (int64_t i = 0; i < nQueries; ++i)
+      (i < nValidation ? result.validationQueries : train).push_back(order[i].item<int64_t>());
+  }
+  std::vector<std::vector<char>> isCandidate(static_cast<size_t>(nQueries),
+                                             std::vector<char>(static_cast<size_t>(n), 0));
+  for (int64_t q = 0; q < nQueries; ++q)
+    for (int64_t i : set.rankings[static_cast<size_t>(q)])
+      isCandidate[static_cast<size_t>(q)][static_cast<size_t>(i)] = 1;
+
+  Student::Net& net = student.net();
+  torch::optim::AdamW optimizer(
+      net.parameters(), torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
+
+  // Resume from a checkpoint made with the same options and features.
+  const CheckpointFolder checkpoint{QString::fromStdString(checkpointDir)};
+  // Everything but the number of epochs: a finished run can be extended with more.
+  StudentOptions sameRun = o;
+  sameRun.epochs = 0;
+  const std::string identity = sameRun.toJson() + "|" + set.featureFingerprint +
+                               "|queries=" + std::to_string(nQueries) +
+                               "|images=" + std::to_string(n);
+  int firstEpoch = 1;
+  if (!checkpointDir.empty() && checkpoint.exists()) {
+    const QJsonObject state = readJsonObject(checkpoint.file("state.json"));
+    if (state["identity"].toString().toStdString() == identity) {
+      Student saved = Student::load(checkpoint.file("student.pt"));
+      torch::NoGradGuard noGrad;
+      auto to = net.named_parameters();
+      for (const auto& p : saved.net().named_parameters()) to[p.key()].copy_(p.value());
+      try {
+        torch::load(optimizer, checkpoint.file("optimizer.pt"));
+      } catch (const c10::Error&) {
+        fail(checkpoint.file("optimizer.pt"), ": cannot read the optimiser state");
+      }
+      for (const QJsonValue& e : state["epochs"].toArray())
+        result.epochs.push_back(epochFromJson(e.toObject()));
+      firstEpoch = static_cast<int>(result.epochs.size()) + 1;
+      job.log("distill: resuming after epoch " + std::to_string(firstEpoch - 1));
+    } else {
+      job.log("distill: the checkpoint in " + checkpointDir +
+              " was made with other settings or data; starting afresh");
+    }
+  }
+
+  const torch::Tensor queryFeatures = set.queryFeatures.to(torch::kFloat32);
+  const torch::Tensor trainingFeatures = set.trainingFeatures.to(torch::kFloat32);
+  for (int epoch = firstEpoch; epoch <= o.epochs; ++epoch) {
+    const double start = nowSeconds();
+    torch::manual_seed(o.seed * 7919ULL + static_cast<uint64_t>(epoch));  // dropout masks
+    const Pairs pairs = epochPairs(set, train, isCandidate, o.outlierRate, o.seed, epoch);
+    const int64_t count = pairs.label.size(0);
+    net.train();
+    double lossSum = 0;
+    int64_t steps = 0;
+    for (int64_t begin = 0; begin < count; begin += o.batch) {
+      job.checkCancelled();
+      const int64_t b = std::min(o.batch, count - begin);
+      const torch::Tensor loss =
+          distillationLoss(student, queryFeatures.index_select(0, pairs.query.narrow(0, begin, b)),
+                           trainingFeatures.index_select(0, pairs.image.narrow(0, begin, b)),
+                           pairs.label.narrow(0, begin, b));
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      lossSum += loss.item<double>();
+      ++steps;
+      job.progress((double(epoch - 1) + double(begin + b) / double(count)) / o.epochs,
+                   "distilling: epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs));
+    }
+    net.eval();
+
+    EpochReport report;
+    report.epoch = epoch;
+    report.trainLoss = lossSum / double(std::max<int64_t>(1, steps));
+    // Validation: loss on every candidate (no outliers) and the mAP of the candidate ordering.
+    std::vector<double> losses, maps;
+    {
+      torch::NoGradGuard noGrad;
+      for (int64_t q : result.validationQueries) {
+        const auto& ranking = set.rankings[static_cast<size_t>(q)];
+        const int64_t k = static_cast<int64_t>(ranking.size());
+        const torch::Tensor idx = torch::tensor(ranking, torch::kLong);
+        const torch::Tensor labels = torch::arange(k, torch::kFloat32) / float(k);
+        const torch::Tensor qf = queryFeatures.narrow(0, q, 1).expand({k, -1});
+        losses.push_back(
+            distillationLoss(student, qf, trainingFeatures.index_select(0, idx), labels)
+                .item<double>());
+        // Most influential first = ascending student score.
+        const torch::Tensor score = (student.embed(qf.narrow(0, 0, 1)) *
+                                     student.embed(trainingFeatures.index_select(0, idx)))
+                                        .sum(1) *
+                                    student.scale();
+        const torch::Tensor order = score.argsort().contiguous();
+        std::vector<int64_t> predicted;
+        for (int64_t i = 0; i < k; ++i)
+          predicted.push_back(ranking[static_cast<size_t>(order[i].item<int64_t>())]);
+        maps.push_back(averagePrecisionAtK(predicted, ranking, std::max<int64_t>(1, k / 10)));
+      }
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    report.validationLoss = losses.empty() ? nan : meanAndError(losses).mean;
+    report.validationMap = maps.empty() ? nan : meanAndError(maps).mean;
+    report.seconds = nowSeconds() - start;
+    result.epochs.push_back(report);
+    if (onEpoch) onEpoch(report);
+
+    if (!checkpointDir.empty()) {
+      checkpoint.beginWrite();
+      student.save(checkpoint.stagingFile("student.pt"));
+      torch::save(optimizer, checkpoint.stagingFile("optimizer.pt"));
+      QJsonObject state;
+      state["identity"] = QString::fromStdString(identity);
+      QJsonArray epochs;
+      for (const EpochReport& e : result.epochs) epochs.append(epochJson(e));
+      state["epochs"] = epochs;
+      writeFileAtomically(checkpoint.stagingFile("state.json"),
+                          QJsonDocument(state).toJson().toStdString());
+      checkpoint.commit();
+    }
+  }
+
+  QJsonObject validation;
+  validation["queries"] = static_cast<qint64>(result.validationQueries.size());
+  if (!result.epochs.empty()) {
+    const EpochReport& last = result.epochs.back();
+    validation["loss"] =
+        std::isfinite(last.validationLoss) ? QJsonValue(last.validationLoss) : QJsonValue();
+    validation["map_at_tenth"] =
+        std::isfinite(last.validationMap) ? QJsonValue(last.validationMap) : QJsonValue();
+    validation["train_loss"] = last.trainLoss;
+  }
+  student.validationJson = QJsonDocument(validation).toJson(QJsonDocument::Compact).toStdString();
+  return result;
+}
+
+}  // namespace fastgda

@@ -1,0 +1,59 @@
+// Distillation: trains a Student to reproduce the teacher's rankings (FastGDA's pointwise
+// learning to rank).
+//
+//   fastgda::DistillSet set = ...;  // query features, the teacher's ranked candidates, all
+//   features fastgda::DistillResult r = fastgda::distill(set, options,
+//   "models/builtin/student/cnn+text/checkpoint", job);
+//
+// Each epoch visits every (training query, candidate) pair once, labelled with the candidate's
+// teacher position j / K; with probability outlierRate a pair's image is replaced by a random
+// training image outside the query's candidates, labelled (K − 1) / K. Pairs are shuffled and
+// taken in batches; AdamW. A share of the queries is held out for validation: their loss and the
+// mAP@(K/10) of the student's ordering of their candidates against the teacher's. Every random
+// choice derives from (seed, epoch), and each epoch ends with a checkpoint (folder swap), so a
+// run that is stopped and resumed gives the same student as one that is not.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "student/student.h"
+#include "util/job.h"
+
+namespace fastgda {
+
+struct DistillSet {
+  torch::Tensor queryFeatures;                 // [Q, d]
+  std::vector<std::vector<int64_t>> rankings;  // per query: its candidates, teacher order
+  torch::Tensor trainingFeatures;              // [N, d]
+  std::string featureSpace, featureFingerprint;
+};
+
+struct EpochReport {
+  int epoch = 0;  // 1-based
+  double trainLoss = 0, validationLoss = 0;
+  double validationMap = 0;  // mean mAP@(K/10) over validation queries (NaN without any)
+  double seconds = 0;
+};
+
+struct DistillResult {
+  Student student;
+  std::vector<EpochReport> epochs;
+  std::vector<int64_t> validationQueries;  // indices into DistillSet's queries
+};
+
+// checkpointDir "" trains without checkpoints. onEpoch (optional) hears each finished epoch.
+DistillResult distill(const DistillSet& set, const StudentOptions& options,
+                      const std::string& checkpointDir, const JobContext& job = {},
+                      const std::function<void(const EpochReport&)>& onEpoch = {});
+
+// The loss of one batch, exposed for tests: BCE with logits of s = a·cos(g(q), g(x)) + b against
+// labels. queries and images are [B, d] features; labels [B] in [0, 1].
+torch::Tensor distillationLoss(Student& student, const torch::Tensor& queries,
+                               const torch::Tensor& images, const torch::Tensor& labels);
+
+}  // namespace fastgda

@@ -1,0 +1,180 @@
+#include "student/student.h"
+#include "student/detail/student_net.h"
+
+#include <torch/torch.h>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <cstdio>
+
+#include "model/model.h"
+#include "util/error.h"
+#include "util/tensor_cache.h"
+
+namespace fastgda {
+
+std::string StudentOptions::toJson() const {
+  QJsonObject o;
+  o["feature_space"] = QString::fromStdString(featureSpace);
+  QJsonArray h;
+  for (int64_t w : hidden) h.append(static_cast<qint64>(w));
+  o["hidden"] = h;
+  o["output_dim"] = static_cast<qint64>(outputDim);
+  o["dropout"] = dropout;
+  o["input_norm"] = inputNorm;
+  o["epochs"] = epochs;
+  o["batch"] = static_cast<qint64>(batch);
+  o["learning_rate"] = learningRate;
+  o["weight_decay"] = weightDecay;
+  o["outlier_rate"] = outlierRate;
+  o["validation_fraction"] = validationFraction;
+  o["seed"] = static_cast<qint64>(seed);
+  return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
+
+StudentOptions StudentOptions::fromJson(const std::string& json) {
+  const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(json)).object();
+  StudentOptions s;
+  if (o.contains("feature_space")) s.featureSpace = o["feature_space"].toString().toStdString();
+  if (o.contains("hidden")) {
+    s.hidden.clear();
+    for (const QJsonValue& v : o["hidden"].toArray()) s.hidden.push_back(v.toInteger());
+  }
+  s.outputDim = o["output_dim"].toInteger(s.outputDim);
+  s.dropout = o["dropout"].toDouble(s.dropout);
+  s.inputNorm = o["input_norm"].toBool(s.inputNorm);
+  s.epochs = o["epochs"].toInt(s.epochs);
+  s.batch = o["batch"].toInteger(s.batch);
+  s.learningRate = o["learning_rate"].toDouble(s.learningRate);
+  s.weightDecay = o["weight_decay"].toDouble(s.weightDecay);
+  s.outlierRate = o["outlier_rate"].toDouble(s.outlierRate);
+  s.validationFraction = o["validation_fraction"].toDouble(s.validationFraction);
+  s.seed = static_cast<uint64_t>(o["seed"].toInteger(static_cast<qint64>(s.seed)));
+  return s;
+}
+
+Student::Student(int64_t inputDim, const StudentOptions& options)
+    : options_(options), inputDim_(inputDim) {
+  if (inputDim < 1 || options.outputDim < 1)
+    fail("student: input and output dimensions must be >= 1 (got ", inputDim, " and ",
+         options.outputDim, ")");
+  for (int64_t h : options.hidden)
+    if (h < 1) fail("student: hidden layer widths must be >= 1 (got ", h, ")");
+  if (options.dropout < 0 || options.dropout >= 1)
+    fail("student: dropout must be in [0, 1) (got ", options.dropout, ")");
+  torch::manual_seed(options.seed);
+  net_ = std::make_unique<Net>(inputDim, options);
+  net_->eval();
+  featureSpace = options.featureSpace;
+}
+
+Student::~Student() = default;
+Student::Student(Student&&) noexcept = default;
+Student& Student::operator=(Student&&) noexcept = default;
+
+torch::Tensor Student::embed(const torch::Tensor& features) const {
+  if (features.dim() != 2 || features.size(1) != inputDim_)
+    fail("student (", featureSpace, "): features have shape ", shapeString(features),
+         ", expected [B, ", inputDim_, "]");
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = net_->is_training();
+  net_->eval();
+  torch::Tensor out = net_->embed(features.to(torch::kFloat32));
+  if (wasTraining) net_->train();
+  return out;
+}
+
+torch::Tensor Student::queryKeys(const torch::Tensor& features) const {
+  return scale() > 0 ? -embed(features) : embed(features);
+}
+
+double Student::scale() const {
+  return net_->scale.item<double>();
+}
+double Student::bias() const {
+  return net_->bias.item<double>();
+}
+int64_t Student::inputDim() const {
+  return inputDim_;
+}
+const StudentOptions& Student::options() const {
+  return options_;
+}
+Student::Net& Student::net() {
+  return *net_;
+}
+
+std::string Student::fingerprint() const {
+  std::string digest;
+  for (const auto& p : net_->named_parameters()) digest += tensorDigest(p.value()).substr(0, 16);
+  return tensorDigest(
+      torch::from_blob(digest.data(), {static_cast<int64_t>(digest.size())}, torch::kUInt8));
+}
+
+void Student::save(const std::string& path) const {
+  QJsonObject meta;
+  meta["format"] = "fastgda-student";
+  meta["version"] = 1;
+  meta["feature_space"] = QString::fromStdString(featureSpace);
+  meta["feature_fingerprint"] = QString::fromStdString(featureFingerprint);
+  meta["input_dim"] = static_cast<qint64>(inputDim_);
+  meta["options"] = QJsonDocument::fromJson(QByteArray::fromStdString(options_.toJson())).object();
+  meta["validation"] = QJsonDocument::fromJson(QByteArray::fromStdString(validationJson)).object();
+  torch::serialize::OutputArchive archive;
+  archive.write("meta",
+                c10::IValue(QJsonDocument(meta).toJson(QJsonDocument::Compact).toStdString()));
+  for (const auto& p : net_->named_parameters()) archive.write("net." + p.key(), p.value());
+  const std::string temporary = path + ".tmp";
+  try {
+    archive.save_to(temporary);
+  } catch (const c10::Error& e) {
+    QFile::remove(QString::fromStdString(temporary));
+    fail(path, ": cannot write the student: ", e.what_without_backtrace());
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    QFile::remove(QString::fromStdString(temporary));
+    fail(path, ": cannot move the new student into place");
+  }
+}
+
+Student Student::load(const std::string& path) {
+  if (!QFile::exists(QString::fromStdString(path))) fail(path, ": student file not found");
+  torch::serialize::InputArchive archive;
+  c10::IValue metaValue;
+  try {
+    archive.load_from(path);
+    if (!archive.try_read("meta", metaValue) || !metaValue.isString())
+      fail(path, ": not a student (no 'meta' entry)");
+  } catch (const c10::Error&) {
+    fail(path, ": cannot read the student (truncated or not a LibTorch archive)");
+  }
+  const QJsonObject meta =
+      QJsonDocument::fromJson(QByteArray::fromStdString(metaValue.toStringRef())).object();
+  if (meta["format"].toString() != "fastgda-student")
+    fail(path, ": format is '", meta["format"].toString().toStdString(),
+         "', expected 'fastgda-student'");
+  if (meta["version"].toInt() != 1)
+    fail(path, ": student version ", meta["version"].toInt(), " is not supported (expected 1)");
+  const int64_t inputDim = meta["input_dim"].toInteger(0);
+  if (inputDim < 1) fail(path, ": field 'input_dim' is missing or not positive");
+  const StudentOptions options = StudentOptions::fromJson(
+      QJsonDocument(meta["options"].toObject()).toJson(QJsonDocument::Compact).toStdString());
+  Student s(inputDim, options);
+  s.featureSpace = meta["feature_space"].toString().toStdString();
+  s.featureFingerprint = meta["feature_fingerprint"].toString().toStdString();
+  s.validationJson =
+      QJsonDocument(meta["validation"].toObject()).toJson(QJsonDocument::Compact).toStdString();
+  torch::NoGradGuard noGrad;
+  for (auto& p : s.net_->named_parameters()) {
+    torch::Tensor loaded;
+    if (!archive.try_read("net." + p.key(), loaded))
+      fail(path, ": tensor 'net.", p.key(), "' is missing");
+    checkTensorShape(path, "net." + p.key(), loaded, p.value());
+    p.value().copy_(loaded);
+  }
+  s.net_->eval();
+  return s;
+}
+
+}  // namespace fastgda

@@ -1,0 +1,90 @@
+// The student: FastGDA's learned embedding (Wang et al., NeurIPS 2025), distilled from the teacher.
+//
+//   fastgda::Student s = fastgda::Student::load("models/builtin/student/cnn+text/student.pt");
+//   torch::Tensor keys = s.embed(trainingFeatures);         // [N, out]: index these
+//   torch::Tensor q = s.queryKeys(queryFeatures);          // inner product: higher = more
+//   influential
+//
+// One MLP g is shared by queries and training images: [LayerNorm] → (Linear → ReLU → Dropout) per
+// hidden layer → Linear, output L2-normalised. The student's score of a (query, image) pair is
+// s = a · cos(g(q), g(x)) + b with learnable a and b, trained with binary cross-entropy (with
+// logits) against the teacher's normalised rank j / K of image x among the query's K candidates,
+// so a LOW score means MORE influential. queryKeys() folds the sign of a into the query's key so
+// that an inner-product search of the images' embeddings returns the most influential first.
+//
+// student.pt is a LibTorch archive of the MLP's tensors plus a "meta" JSON string:
+//   {"format": "fastgda-student", "version": 1, "feature_space": "cnn+text",
+//    "feature_fingerprint": "...", "input_dim": 256, "options": {...StudentOptions...},
+//    "validation": {...}}
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "util/job.h"
+
+namespace fastgda {
+
+struct StudentOptions {
+  std::string featureSpace = "cnn+text";
+  std::vector<int64_t> hidden = {512, 512};  // hidden layer widths
+  int64_t outputDim = 128;
+  double dropout = 0.1;
+  bool inputNorm = false;
+  int epochs = 20;
+  int64_t batch = 4096;  // (query, image) pairs per step
+  double learningRate = 1e-3;
+  double weightDecay = 0.01;
+  double outlierRate = 0.1;         // share of pairs replaced by a random non-candidate image
+  double validationFraction = 0.1;  // of the teacher's training queries, held out
+  uint64_t seed = 0;
+
+  std::string toJson() const;
+  static StudentOptions fromJson(const std::string& json);  // missing members keep defaults
+};
+
+class Student {
+ public:
+  // A freshly initialised student (Xavier-uniform weights, a = -1, b = 0), seeded.
+  Student(int64_t inputDim, const StudentOptions& options);
+  ~Student();
+  Student(Student&&) noexcept;
+  Student& operator=(Student&&) noexcept;
+
+  // Unit-length embeddings [B, out] of features [B, inputDim] (evaluation mode: no dropout).
+  torch::Tensor embed(const torch::Tensor& features) const;
+  // embed() times -sign(a): its inner product with an image's embed() is higher for more
+  // influential images (the student's score is monotone in it).
+  torch::Tensor queryKeys(const torch::Tensor& features) const;
+  double scale() const;  // a
+  double bias() const;   // b
+
+  int64_t inputDim() const;
+  const StudentOptions& options() const;
+  std::string featureSpace;        // name of the space it was trained on
+  std::string featureFingerprint;  // FeatureSpace::fingerprint() of that space
+  std::string validationJson = "{}";
+  // SHA-256 of the weights: an index records it, so one built from another student is refused.
+  std::string fingerprint() const;
+
+  // Atomic; load checks the format, the feature dimension and every tensor's shape, naming the
+  // file.
+  void save(const std::string& path) const;
+  static Student load(const std::string& path);
+
+  // For training (distill.cpp): the module and the pair score in training mode.
+  struct Net;
+  Net& net();
+
+ private:
+  std::unique_ptr<Net> net_;
+  StudentOptions options_;
+  int64_t inputDim_ = 0;
+};
+
+}  // namespace fastgda

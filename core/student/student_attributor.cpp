@@ -1,0 +1,166 @@
+#include "student/student_attributor.h"
+
+#include <torch/torch.h>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <chrono>
+
+#include "bundle/bundle.h"
+#include "data/dataset.h"
+#include "model/model.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace fastgda {
+namespace {
+
+double nowSeconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::string studentDir(const Bundle& bundle, const std::string& space) {
+  return bundle.path("student/" + space);
+}
+
+std::vector<std::string> bundleStudents(const Bundle& bundle) {
+  std::vector<std::string> out;
+  const QDir dir(QString::fromStdString(bundle.path("student")));
+  for (const QString& name : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+    if (QFileInfo::exists(dir.filePath(name + QStringLiteral("/student.pt"))))
+      out.push_back(name.toStdString());
+  return out;
+}
+
+std::string defaultStudentSpace(const Bundle& bundle) {
+  const QJsonObject manifest =
+      QJsonDocument::fromJson(QByteArray::fromStdString(bundle.manifestJson)).object();
+  const std::string named =
+      manifest["student"].toObject()["feature_space"].toString().toStdString();
+  if (!named.empty()) return named;
+  const std::vector<std::string> all = bundleStudents(bundle);
+  return all.empty() ? std::string() : all.front();
+}
+
+std::string studentInfoJson(const Bundle& bundle) {
+  QJsonObject info;
+  const std::string space = defaultStudentSpace(bundle);
+  if (!space.empty() &&
+      QFileInfo::exists(QString::fromStdString(studentDir(bundle, space) + "/student.pt"))) {
+    const std::string dir = studentDir(bundle, space);
+    const Student student = Student::load(dir + "/student.pt");
+    QJsonObject s;
+    s["feature_space"] = QString::fromStdString(student.featureSpace);
+    s["input_dim"] = static_cast<qint64>(student.inputDim());
+    s["output_dim"] = static_cast<qint64>(student.options().outputDim);
+    QJsonArray hidden, spaces;
+    for (int64_t h : student.options().hidden) hidden.append(static_cast<qint64>(h));
+    s["hidden"] = hidden;
+    s["validation"] =
+        QJsonDocument::fromJson(QByteArray::fromStdString(student.validationJson)).object();
+    for (const std::string& name : bundleStudents(bundle))
+      spaces.append(QString::fromStdString(name));
+    s["spaces"] = spaces;
+    info["student"] = s;
+    const QString sidecar = QString::fromStdString(dir + "/index.faiss.json");
+    if (QFileInfo::exists(sidecar)) {
+      const QJsonObject meta = readJsonObject(sidecar.toStdString());
+      QJsonObject index;
+      index["type"] = meta["type"];
+      index["vectors"] = meta["vectors"];
+      index["dim"] = meta["dim"];
+      index["current"] =
+          meta["student_fingerprint"].toString().toStdString() == student.fingerprint();
+      info["index"] = index;
+    }
+  }
+  return QJsonDocument(info).toJson(QJsonDocument::Compact).toStdString();
+}
+
+EmbeddingIndex buildStudentIndex(const Student& student, const torch::Tensor& trainingFeatures,
+                                 const IndexOptions& options) {
+  const torch::Tensor keys = student.embed(trainingFeatures).contiguous();
+  return EmbeddingIndex::build(keys.data_ptr<float>(), keys.size(0), keys.size(1), options,
+                               student.fingerprint());
+}
+
+StudentAttributor::StudentAttributor(std::unique_ptr<FeatureSpace> space, Student student,
+                                     EmbeddingIndex index)
+    : space_(std::move(space)), student_(std::move(student)), index_(std::move(index)) {}
+
+std::unique_ptr<StudentAttributor> StudentAttributor::open(
+    const Bundle& bundle, std::shared_ptr<TextToImageModel> model, const Dataset& data,
+    const std::string& spaceName, const JobContext& job, const IndexOptions& indexOptions) {
+  const std::string name = spaceName.empty() ? defaultStudentSpace(bundle) : spaceName;
+  if (name.empty())
+    fail(bundle.dir, ": the bundle has no student yet (train one with `fastgda distill`)");
+  const std::string dir = studentDir(bundle, name);
+  Student student = Student::load(dir + "/student.pt");
+  if (student.featureSpace != name)
+    fail(dir, "/student.pt: the student was trained on feature space '", student.featureSpace,
+         "', but its folder is for '", name, "'");
+  FeatureSources sources{model, &bundle, &data};
+  std::unique_ptr<FeatureSpace> space = makeFeatureSpace(name, sources, job);
+  if (space->dim() != student.inputDim())
+    fail(dir, "/student.pt: the student takes ", student.inputDim(), " features, space '", name,
+         "' gives ", space->dim());
+  if (!student.featureFingerprint.empty() && student.featureFingerprint != space->fingerprint())
+    fail(dir, "/student.pt: the student was trained on other '", name,
+         "' features (another model or classifier); distill it again");
+
+  const std::string indexPath = dir + "/index.faiss";
+  std::unique_ptr<EmbeddingIndex> index;
+  if (QFileInfo::exists(QString::fromStdString(indexPath))) {
+    try {
+      index =
+          std::make_unique<EmbeddingIndex>(EmbeddingIndex::load(indexPath, student.fingerprint()));
+      if (index->size() != data.size()) {
+        job.log(indexPath + ": indexes " + std::to_string(index->size()) +
+                " images, the dataset has " + std::to_string(data.size()) + "; rebuilding");
+        index.reset();
+      }
+    } catch (const Error& e) {
+      job.log(std::string(e.what()) + "; rebuilding");
+    }
+  }
+  if (!index) {
+    const torch::Tensor features = trainingFeatures(*space, data, bundle.path("features"), job);
+    index = std::make_unique<EmbeddingIndex>(buildStudentIndex(student, features, indexOptions));
+    try {
+      index->save(indexPath);
+    } catch (const Error& e) {
+      job.log(std::string("cannot save the index: ") + e.what());
+    }
+  }
+  return std::unique_ptr<StudentAttributor>(
+      new StudentAttributor(std::move(space), std::move(student), std::move(*index)));
+}
+
+Ranking StudentAttributor::attribute(const torch::Tensor& image, const std::string& prompt,
+                                     int64_t k) {
+  torch::NoGradGuard noGrad;
+  Ranking r;
+  r.method = "student:" + space_->name();
+  double t = nowSeconds();
+  const torch::Tensor features = space_->extract(image, {prompt});
+  r.timing.emplace_back("features", nowSeconds() - t);
+  t = nowSeconds();
+  const torch::Tensor key = student_.queryKeys(features).contiguous();
+  r.timing.emplace_back("student", nowSeconds() - t);
+  t = nowSeconds();
+  const std::vector<SearchHit> hits = index_.search(
+      std::vector<float>(key.data_ptr<float>(), key.data_ptr<float>() + key.numel()), k);
+  r.timing.emplace_back("search", nowSeconds() - t);
+  for (const SearchHit& h : hits) {
+    r.indices.push_back(h.index);
+    r.scores.push_back(h.score);
+  }
+  return r;
+}
+
+}  // namespace fastgda

@@ -1,0 +1,293 @@
+// Feature spaces on a tiny trained model, and the student's command line end to end on a tiny
+// bundle: teacher batch -> distill -> attribute -> eval, plus the bad inputs each step names.
+#include <torch/script.h>
+#include <torch/torch.h>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <opencv2/imgcodecs.hpp>
+
+#include "bundle/bundle.h"
+#include "data/dataset.h"
+#include "features/feature_space.h"
+#include "model/image_tensor.h"
+#include "model/model.h"
+#include "support/errors.h"
+#include "support/tiny_model.h"
+#include "util/error.h"
+
+using namespace fastgda;
+using fastgda::testing::errorOf;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  QString out, err;
+};
+
+Run cli(const QStringList& arguments) {
+  QProcess p;
+  p.start(QStringLiteral(FASTGDA_CLI), arguments);
+  p.waitForFinished(600000);
+  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+          QString::fromUtf8(p.readAllStandardError())};
+}
+
+}  // namespace
+
+class FeaturesTest : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  std::shared_ptr<TextToImageModel> model_;
+  std::unique_ptr<Dataset> data_;
+  std::unique_ptr<Bundle> bundle_;
+
+  FeatureSources sources() { return {model_, bundle_.get(), data_.get()}; }
+  torch::Tensor images(std::vector<int64_t> idx) { return imagesToTensor(*data_, idx); }
+  std::vector<std::string> captions(std::vector<int64_t> idx) {
+    std::vector<std::string> out;
+    for (int64_t i : idx) out.push_back(data_->caption(i));
+    return out;
+  }
+
+ private slots:
+  void initTestCase() {
+    testing::makeTinyBundle(dir_.path());
+    trainModel(testing::tinyTraining(dir_.path(), 60));
+    bundle_ = std::make_unique<Bundle>(openBundle(dir_.path().toStdString()));
+    model_ = loadModel(*bundle_);
+    data_ = bundle_->openDataset();
+  }
+
+  void eachSpaceHasItsDimensionAndIsDeterministic() {
+    for (const std::string name : {"text", "latent", "hog", "latent+text"}) {
+      auto space = makeFeatureSpace(name, sources());
+      QCOMPARE(space->name(), name);
+      const torch::Tensor f = space->extract(images({0, 1, 2}), captions({0, 1, 2}));
+      QCOMPARE(f.size(0), 3);
+      QCOMPARE(f.size(1), space->dim());
+      QVERIFY(torch::equal(f, space->extract(images({0, 1, 2}), captions({0, 1, 2}))));
+    }
+    QCOMPARE(makeFeatureSpace("hog", sources())->dim(), 452);
+    QCOMPARE(makeFeatureSpace("latent", sources())->dim(), 4 * 8 * 8);
+  }
+
+  void textIgnoresTheImageAndImageSpacesIgnoreTheCaption() {
+    auto text = makeFeatureSpace("text", sources());
+    const torch::Tensor a = text->extract(images({0, 5}), captions({0, 1}));
+    const torch::Tensor b = text->extract(images({3, 5}), captions({0, 2}));
+    QVERIFY(torch::equal(a[0], b[0]));
+    QVERIFY(!torch::equal(a[1], b[1]));
+    auto hog = makeFeatureSpace("hog", sources());
+    QVERIFY(torch::equal(hog->extract(images({2}), captions({0})),
+                         hog->extract(images({2}), captions({1}))));
+    QVERIFY(!torch::equal(hog->extract(images({2}), captions({0})),
+                          hog->extract(images({3}), captions({0}))));
+  }
+
+  void concatenationNormalisesEachPart() {
+    auto both = makeFeatureSpace("latent+text", sources());
+    auto latent = makeFeatureSpace("latent", sources());
+    const torch::Tensor f =
+        both->extract(images({0, 1}), {"red apple, google style", "thumbs up, google style"});
+    QCOMPARE(both->dim(), latent->dim() + makeFeatureSpace("text", sources())->dim());
+    const torch::Tensor first = f.narrow(1, 0, latent->dim()),
+                        second = f.narrow(1, latent->dim(), f.size(1) - latent->dim());
+    QVERIFY(torch::allclose(first.norm(2, 1), torch::ones({2}), 1e-5, 1e-5));
+    QVERIFY(torch::allclose(second.norm(2, 1), torch::ones({2}), 1e-5, 1e-5));
+  }
+
+  void torchScriptEncoderIsUsedAndChecked() {
+    torch::jit::Module encoder("Encoder");
+    encoder.register_attribute("image_size", c10::IntType::get(), c10::IValue(int64_t(16)));
+    encoder.define(
+        "def forward(self, images):\n"
+        "  assert images.size(2) == 16\n"
+        "  return torch.cat([images.mean([2, 3]), images.amax([2, 3])], 1)\n");
+    const QString file = dir_.filePath("encoder.pt");
+    encoder.save(file.toStdString());
+    auto space = makeFeatureSpace("torchscript:" + file.toStdString(), sources());
+    QCOMPARE(space->dim(), 6);
+    const torch::Tensor f = space->extract(images({0, 1}), captions({0, 1}));
+    QVERIFY(torch::allclose(f.narrow(1, 0, 3), resizeImages(images({0, 1}), 16).mean({2, 3}), 1e-5,
+                            1e-5));
+    // Concatenation with a path: the path may not be split at '+'.
+    QCOMPARE(makeFeatureSpace("torchscript:" + file.toStdString() + "+text", sources())->dim(),
+             6 + makeFeatureSpace("text", sources())->dim());
+
+    torch::jit::Module bad("Bad");
+    bad.define("def forward(self, images):\n  return images\n");
+    const QString badFile = dir_.filePath("bad.pt");
+    bad.save(badFile.toStdString());
+    QVERIFY(errorOf([&] {
+              makeFeatureSpace("torchscript:" + badFile.toStdString(), sources());
+            }).contains("expected [2, D]"));
+    QVERIFY(errorOf([&] {
+              makeFeatureSpace("torchscript:/nonexistent.pt", sources());
+            }).contains("not found"));
+    QFile junk(dir_.filePath("junk.pt"));
+    QVERIFY(junk.open(QIODevice::WriteOnly));
+    junk.write("not a module");
+    junk.close();
+    QVERIFY(errorOf([&] {
+              makeFeatureSpace("torchscript:" + junk.fileName().toStdString(), sources());
+            }).contains("cannot load"));
+    QVERIFY(errorOf([&] { makeFeatureSpace("sift", sources()); }).contains("unknown"));
+    QVERIFY(errorOf([&] {
+              makeFeatureSpace("text", sources())
+                  ->extract(torch::zeros({2, 1, 32, 32}), captions({0, 1}));
+            }).contains("expected images [B, 3, S, S]"));
+  }
+
+  void trainingFeaturesAreCachedAndACorruptCacheIsRecomputed() {
+    auto space = makeFeatureSpace("latent+text", sources());
+    const std::string cache = dir_.filePath("features").toStdString();
+    const torch::Tensor a = trainingFeatures(*space, *data_, cache);
+    QCOMPARE(a.size(0), data_->size());
+    QVERIFY(QFile::exists(dir_.filePath("features/features-latent+text.pt")));
+    QFile f(dir_.filePath("features/features-latent+text.pt"));
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    f.seek(f.size() - 8);
+    f.write("garbage!");
+    f.close();
+    std::vector<std::string> log;
+    JobContext job;
+    job.onLog = [&](const std::string& line) { log.push_back(line); };
+    const torch::Tensor b = trainingFeatures(*space, *data_, cache, job);
+    QVERIFY(torch::equal(a, b));
+    QVERIFY(!log.empty() && QString::fromStdString(log[0]).contains("corrupt"));
+  }
+
+  // The command line on the tiny bundle: teacher results, then the student's commands.
+  void commandLineEndToEnd() {
+    const QString bundle = dir_.path();
+    // Teacher data: every image as a query, ranking candidate subsets (train) or all (test).
+    QFile train(dir_.filePath("train.jsonl")), test(dir_.filePath("test.jsonl"));
+    QVERIFY(train.open(QIODevice::WriteOnly) && test.open(QIODevice::WriteOnly));
+    for (int i = 0; i < 6; ++i)
+      train.write(
+          QStringLiteral(
+              R"({"id": "q%1", "prompt": "%2", "seed": %1, "steps": 4, "candidates": [0, 1, 2, 3, 4, 5, 6]})"
+              "\n")
+              .arg(i)
+              .arg(QString::fromStdString(data_->caption(i)))
+              .toUtf8());
+    for (int i = 6; i < 8; ++i)
+      test.write(QStringLiteral(R"({"id": "t%1", "prompt": "%2", "seed": %1, "steps": 4})"
+                                "\n")
+                     .arg(i)
+                     .arg(QString::fromStdString(data_->caption(i)))
+                     .toUtf8());
+    train.close();
+    test.close();
+    const QStringList teacherSettings = {"--query-samples", "32",  "--fisher-samples", "16",
+                                         "--step-size",     "1e-3"};
+    Run r = cli(QStringList{"teacher", "--bundle", bundle, "--batch", train.fileName(), "--out",
+                            bundle + "/teacher/train"} +
+                teacherSettings);
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    r = cli(QStringList{"teacher", "--bundle", bundle, "--batch", test.fileName(), "--out",
+                        bundle + "/teacher/test"} +
+            teacherSettings);
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+
+    r = cli({"distill", "--bundle", bundle, "--features", "latent+text", "--hidden", "16",
+             "--out-dim", "8", "--epochs", "3", "--batch", "16", "--validation", "0.2", "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(summary["feature_space"].toString(), QStringLiteral("latent+text"));
+    QCOMPARE(summary["validation_queries"].toInt(), 1);
+    QCOMPARE(summary["index_vectors"].toInt(), 8);
+    QVERIFY(QFile::exists(bundle + "/student/latent+text/student.pt"));
+    QVERIFY(QFile::exists(bundle + "/student/latent+text/index.faiss"));
+    QVERIFY(QFile::exists(bundle + "/student/latent+text/loss.csv"));
+
+    r = cli({"info", "--bundle", bundle, "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject info = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(info["student"].toObject()["feature_space"].toString(), QStringLiteral("latent+text"));
+    QCOMPARE(info["student"].toObject()["output_dim"].toInt(), 8);
+    QCOMPARE(info["index"].toObject()["type"].toString(), QStringLiteral("flat"));
+    QCOMPARE(info["index"].toObject()["vectors"].toInt(), 8);
+    QCOMPARE(info["teacher"].toObject()["train_queries"].toInt(), 6);
+    QCOMPARE(info["teacher"].toObject()["test_queries"].toInt(), 2);
+
+    const QString montage = dir_.filePath("montage.png");
+    r = cli({"attribute", "--bundle", bundle, "--prompt", "red apple, google style", "--seed", "3",
+             "--steps", "4", "--top", "5", "--json", "--montage", montage});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject answer = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    const QJsonArray results = answer["results"].toArray();
+    QCOMPARE(results.size(), 5);
+    for (int i = 1; i < results.size(); ++i)
+      QVERIFY(results[i - 1].toObject()["score"].toDouble() >=
+              results[i].toObject()["score"].toDouble());
+    QCOMPARE(results[0].toObject()["caption"].toString(),
+             QString::fromStdString(data_->caption(results[0].toObject()["index"].toInt())));
+    QFile png(montage);
+    QVERIFY(png.open(QIODevice::ReadOnly));
+    QCOMPARE(png.read(8), QByteArray("\x89PNG\r\n\x1a\n", 8));
+
+    // An image file of another size and with alpha is accepted (squared and resized).
+    const QString rgba = dir_.filePath("query.png");
+    {
+      cv::Mat image(50, 70, CV_8UC4, cv::Scalar(10, 200, 30, 255));
+      QVERIFY(cv::imwrite(rgba.toStdString(), image));
+    }
+    r = cli({"attribute", "--bundle", bundle, "--image", rgba, "--prompt",
+             "green apple, google style", "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    r = cli({"attribute", "--bundle", bundle, "--image", dir_.filePath("missing.png"), "--prompt",
+             "a"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("missing.png"), qPrintable(r.err));
+
+    r = cli({"eval", "--bundle", bundle, "--k", "1,2,4", "--raw", "latent,text", "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject eval = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(eval["queries"].toInt(), 2);
+    const QJsonObject methods = eval["methods"].toObject();
+    for (const char* m : {"student:latent+text", "raw:latent", "raw:text", "random", "teacher"})
+      QVERIFY2(methods.contains(QLatin1String(m)), m);
+    const double map =
+        methods["student:latent+text"].toObject()["map"].toObject()["2"].toDouble(-1);
+    QVERIFY(map >= 0 && map <= 1);
+    r = cli({"eval", "--bundle", bundle, "--k", "50"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("k = 50"), qPrintable(r.err));
+
+    // A student whose folder says another space, and an index of another student, are caught.
+    QVERIFY(QDir().mkpath(bundle + "/student/text"));
+    QVERIFY(QFile::copy(bundle + "/student/latent+text/student.pt",
+                        bundle + "/student/text/student.pt"));
+    r = cli({"attribute", "--bundle", bundle, "--student", "text", "--prompt",
+             "red apple, google style", "--steps", "2"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("trained on feature space 'latent+text'"), qPrintable(r.err));
+    QDir(bundle + "/student/text").removeRecursively();
+    // Retrain: the saved index (of the old student) is refused and rebuilt, with a message.
+    QFile::copy(bundle + "/student/latent+text/index.faiss", dir_.filePath("old.faiss"));
+    QFile::copy(bundle + "/student/latent+text/index.faiss.json", dir_.filePath("old.faiss.json"));
+    r = cli({"distill", "--bundle", bundle, "--features", "latent+text", "--hidden", "16",
+             "--out-dim", "8", "--epochs", "3", "--batch", "16", "--seed", "9", "--fresh"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QFile::remove(bundle + "/student/latent+text/index.faiss");
+    QFile::remove(bundle + "/student/latent+text/index.faiss.json");
+    QVERIFY(QFile::copy(dir_.filePath("old.faiss"), bundle + "/student/latent+text/index.faiss"));
+    QVERIFY(QFile::copy(dir_.filePath("old.faiss.json"),
+                        bundle + "/student/latent+text/index.faiss.json"));
+    r = cli(
+        {"attribute", "--bundle", bundle, "--prompt", "red apple, google style", "--steps", "2"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains("another student"), qPrintable(r.err));
+  }
+};
+
+QTEST_GUILESS_MAIN(FeaturesTest)
+#include "tst_features.moc"

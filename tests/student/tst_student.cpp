@@ -1,0 +1,250 @@
+// The student: its loss, distillation (learning, resuming), save/load and the FAISS index.
+#include <torch/torch.h>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <atomic>
+#include <cmath>
+
+#include "eval/ranking_metrics.h"
+#include "index/embedding_index.h"
+#include "student/detail/student_net.h"
+#include "student/distill.h"
+#include "student/student.h"
+#include "student/student_attributor.h"
+#include "support/errors.h"
+#include "util/error.h"
+
+using namespace fastgda;
+using fastgda::testing::errorOf;
+
+namespace {
+
+// A ranking problem with a known answer: the teacher ranks candidates by cos(A q, A x) for a
+// hidden matrix A, which a shared embedding can represent exactly.
+DistillSet syntheticSet(int64_t queries, int64_t images, int64_t candidates, int64_t dim) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  DistillSet set;
+  set.trainingFeatures = torch::randn({images, dim}, gen);
+  set.queryFeatures = torch::randn({queries, dim}, gen);
+  const torch::Tensor a = torch::randn({dim, dim}, gen);
+  set.featureSpace = "synthetic";
+  set.featureFingerprint = "synthetic/v1";
+  for (int64_t q = 0; q < queries; ++q) {
+    // Candidates: a random subset; ranked by the hidden score, most influential first.
+    const torch::Tensor pool = torch::randperm(images, gen).narrow(0, 0, candidates);
+    namespace F = torch::nn::functional;
+    const torch::Tensor x =
+        F::normalize(torch::matmul(set.trainingFeatures.index_select(0, pool), a.t()),
+                     F::NormalizeFuncOptions().dim(1));
+    const torch::Tensor y =
+        F::normalize(torch::matmul(a, set.queryFeatures[q]), F::NormalizeFuncOptions().dim(0));
+    const torch::Tensor score = torch::matmul(x, y);
+    const torch::Tensor order = pool.index_select(0, score.argsort(0, true)).contiguous();
+    set.rankings.emplace_back(order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + candidates);
+  }
+  return set;
+}
+
+StudentOptions smallOptions() {
+  StudentOptions o;
+  o.hidden = {32};
+  o.outputDim = 16;
+  o.epochs = 4;
+  o.batch = 256;
+  o.learningRate = 3e-3;
+  o.validationFraction = 0.2;
+  o.seed = 3;
+  return o;
+}
+
+bool sameWeights(Student& a, Student& b) {
+  auto pa = a.net().named_parameters(), pb = b.net().named_parameters();
+  if (pa.size() != pb.size()) return false;
+  for (const auto& p : pa)
+    if (!torch::equal(p.value(), pb[p.key()])) return false;
+  return true;
+}
+
+}  // namespace
+
+class StudentTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void lossIsBinaryCrossEntropyOfScaledCosine() {
+    StudentOptions o;
+    o.hidden = {};
+    o.outputDim = 2;
+    Student s(2, o);
+    // With no hidden layer g is one linear map; make it the identity so cos(g(q), g(x)) is the
+    // cosine of the inputs.
+    {
+      torch::NoGradGuard noGrad;
+      auto params = s.net().named_parameters();
+      params["layers.0.weight"].copy_(torch::eye(2));
+      params["layers.0.bias"].zero_();
+      params["scale"].fill_(2.0);
+      params["bias"].fill_(-0.5);
+    }
+    const torch::Tensor q = torch::tensor({{1.0f, 0.0f}, {1.0f, 0.0f}});
+    const torch::Tensor x = torch::tensor({{1.0f, 0.0f}, {0.0f, 3.0f}});  // cos 1 and 0
+    const torch::Tensor y = torch::tensor({0.25f, 0.75f});
+    auto bce = [](double logit, double label) {
+      const double p = 1 / (1 + std::exp(-logit));
+      return -(label * std::log(p) + (1 - label) * std::log(1 - p));
+    };
+    const double expected = (bce(2 * 1 - 0.5, 0.25) + bce(2 * 0 - 0.5, 0.75)) / 2;
+    QVERIFY(std::abs(distillationLoss(s, q, x, y).item<double>() - expected) < 1e-6);
+    // queryKeys folds in the sign of a: with a > 0 a LOW cosine is MORE influential, so x[1]
+    // (cosine 0) must come before x[0] (cosine 1) in an inner-product search.
+    const torch::Tensor images = s.embed(x), query = s.queryKeys(q.narrow(0, 0, 1))[0];
+    QVERIFY((images[1] * query).sum().item<double>() > (images[0] * query).sum().item<double>());
+  }
+
+  void distillationLearnsTheTeachersRanking() {
+    const DistillSet set = syntheticSet(40, 300, 60, 8);
+    StudentOptions o = smallOptions();
+    o.epochs = 25;
+    const DistillResult r = distill(set, o, "");
+    QCOMPARE(static_cast<int>(r.epochs.size()), 25);
+    QCOMPARE(static_cast<int>(r.validationQueries.size()), 8);
+    // Random orderings of the same candidates, for comparison.
+    std::vector<double> random;
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
+    for (int64_t q : r.validationQueries) {
+      const auto& ranking = set.rankings[static_cast<size_t>(q)];
+      const torch::Tensor p = torch::randperm(static_cast<int64_t>(ranking.size()), gen);
+      std::vector<int64_t> shuffled;
+      for (int64_t i = 0; i < p.numel(); ++i) shuffled.push_back(ranking[p[i].item<int64_t>()]);
+      random.push_back(averagePrecisionAtK(shuffled, ranking, 6));
+    }
+    const double chance = meanAndError(random).mean;
+    const double learned = r.epochs.back().validationMap;
+    qInfo("validation mAP@6: learned %.3f, random %.3f; loss %.4f -> %.4f", learned, chance,
+          r.epochs.front().validationLoss, r.epochs.back().validationLoss);
+    QVERIFY(learned > chance + 0.2);
+    QVERIFY(r.epochs.back().validationLoss < r.epochs.front().validationLoss);
+  }
+
+  void aStoppedRunResumesToTheSameStudent() {
+    const DistillSet set = syntheticSet(20, 200, 40, 8);
+    const StudentOptions o = smallOptions();
+    DistillResult straight = distill(set, o, "");
+
+    QTemporaryDir dir;
+    const std::string checkpoint = dir.filePath("checkpoint").toStdString();
+    std::atomic<bool> stop{false};
+    JobContext job;
+    job.cancelFlag = &stop;
+    bool cancelled = false;
+    try {
+      distill(set, o, checkpoint, job, [&](const EpochReport& e) {
+        if (e.epoch == 2) stop = true;
+      });
+    } catch (const Cancelled&) {
+      cancelled = true;
+    }
+    QVERIFY(cancelled);
+    QVERIFY(QFile::exists(dir.filePath("checkpoint/state.json")));
+    DistillResult resumed = distill(set, o, checkpoint);
+    QCOMPARE(static_cast<int>(resumed.epochs.size()), o.epochs);
+    QVERIFY(sameWeights(straight.student, resumed.student));
+  }
+
+  void saveLoadRoundTripAndBadFiles() {
+    QTemporaryDir dir;
+    Student s(8, smallOptions());
+    s.featureSpace = "cnn+text";
+    s.featureFingerprint = "fp";
+    const std::string path = dir.filePath("student.pt").toStdString();
+    s.save(path);
+    Student back = Student::load(path);
+    QVERIFY(sameWeights(s, back));
+    QCOMPARE(back.featureSpace, std::string("cnn+text"));
+    QCOMPARE(back.fingerprint(), s.fingerprint());
+    QCOMPARE(back.options().hidden, std::vector<int64_t>{32});
+
+    // Features of the wrong width are named, with both shapes.
+    QVERIFY(errorOf([&] { back.embed(torch::zeros({2, 5})); }).contains("expected [B, 8]"));
+    // Truncated file.
+    QFile f(QString::fromStdString(path));
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    const QByteArray bytes = f.readAll();
+    f.resize(bytes.size() / 2);
+    f.close();
+    QVERIFY(errorOf([&] { Student::load(path); }).contains("student.pt"));
+    QVERIFY(errorOf([&] {
+              Student::load(dir.filePath("none.pt").toStdString());
+            }).contains("not found"));
+  }
+
+  void indexTypesFindTheNearestAndSurviveSaveLoad() {
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(9);
+    const int64_t n = 2000, d = 32;
+    const torch::Tensor keys = torch::nn::functional::normalize(
+        torch::randn({n, d}, gen), torch::nn::functional::NormalizeFuncOptions().dim(1));
+    QTemporaryDir dir;
+    for (const std::string type : {"flat", "ivf", "ivfpq", "hnsw"}) {
+      IndexOptions o;
+      o.type = type;
+      o.lists = 16;
+      o.probes = 16;
+      o.pqBytes = 8;
+      const EmbeddingIndex index = EmbeddingIndex::build(keys.data_ptr<float>(), n, d, o, "fp-1");
+      QCOMPARE(index.size(), n);
+      int selfFirst = 0;
+      for (int64_t q = 0; q < 20; ++q) {
+        const std::vector<float> query(keys[q].data_ptr<float>(), keys[q].data_ptr<float>() + d);
+        const auto hits = index.search(query, 5);
+        QCOMPARE(static_cast<int>(hits.size()), 5);
+        QVERIFY(hits[0].score >= hits[4].score);
+        selfFirst += hits[0].index == q;
+      }
+      // Exact and graph search find each vector itself; product quantisation almost always.
+      QVERIFY2(selfFirst >= (type == "ivfpq" ? 15 : 20), type.c_str());
+
+      const std::string path = dir.filePath(QString::fromStdString(type + ".faiss")).toStdString();
+      index.save(path);
+      const EmbeddingIndex back = EmbeddingIndex::load(path, "fp-1");
+      QCOMPARE(back.type(), type);
+      const std::vector<float> query(keys[7].data_ptr<float>(), keys[7].data_ptr<float>() + d);
+      const auto a = index.search(query, 10), b = back.search(query, 10);
+      for (size_t i = 0; i < a.size(); ++i) QCOMPARE(a[i].index, b[i].index);
+      // An index of another student is refused, by name.
+      QVERIFY(errorOf([&] { EmbeddingIndex::load(path, "fp-2"); }).contains("another student"));
+    }
+    // A damaged index file no longer matches its sidecar.
+    const std::string path = dir.filePath("flat.faiss").toStdString();
+    QFile f(QString::fromStdString(path));
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    f.seek(100);
+    f.write("xxxx");
+    f.close();
+    QVERIFY(errorOf([&] { EmbeddingIndex::load(path, "fp-1"); }).contains("does not match"));
+    IndexOptions bad;
+    bad.type = "lsh";
+    QVERIFY(errorOf([&] {
+              EmbeddingIndex::build(keys.data_ptr<float>(), n, d, bad, "");
+            }).contains("unknown"));
+    bad.type = "ivfpq";
+    bad.pqBytes = 7;
+    QVERIFY(errorOf([&] {
+              EmbeddingIndex::build(keys.data_ptr<float>(), n, d, bad, "");
+            }).contains("must divide"));
+    const EmbeddingIndex flat = EmbeddingIndex::build(keys.data_ptr<float>(), n, d, {}, "");
+    QVERIFY(errorOf([&] { flat.search(std::vector<float>(5), 3); }).contains("5 values"));
+  }
+
+  void badDistillInputsAreNamed() {
+    DistillSet set = syntheticSet(4, 50, 10, 4);
+    set.rankings[1][3] = 999;
+    QVERIFY(errorOf([&] { distill(set, smallOptions(), ""); }).contains("index 999"));
+    set = syntheticSet(4, 50, 10, 4);
+    set.queryFeatures = torch::zeros({4, 5});
+    QVERIFY(errorOf([&] { distill(set, smallOptions(), ""); }).contains("dimensions"));
+  }
+};
+
+QTEST_GUILESS_MAIN(StudentTest)
+#include "tst_student.moc"
