@@ -50,8 +50,11 @@ ConsoleJob::ConsoleJob(bool quiet) : startSeconds_(nowSeconds()) {
     const int width = 30, filled = static_cast<int>(fraction * width + 0.5);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(width, '.');
-    const std::string eta =
-        fraction > 0.001 ? formatDuration(elapsed * (1.0 - fraction) / fraction) : "?";
+    // The rate counts only work done in this run: a resumed job starts part-way, and the part
+    // already done took no time now.
+    if (startFraction_ < 0) startFraction_ = fraction;
+    const double done = fraction - startFraction_;
+    const std::string eta = done > 0.001 ? formatDuration(elapsed * (1.0 - fraction) / done) : "?";
     std::fprintf(stderr, "\r[%s] %5.1f%%  %s elapsed, ETA %s  %s   ", bar.c_str(), 100.0 * fraction,
                  formatDuration(elapsed).c_str(), eta.c_str(), stage.c_str());
     if (fraction >= 1.0) std::fprintf(stderr, "\n");

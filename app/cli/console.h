@@ -23,6 +23,7 @@ class ConsoleJob {
  private:
   JobContext context_;
   double startSeconds_ = 0;
+  double startFraction_ = -1;  // the first progress reported (a resumed job starts above 0)
 };
 
 // The value of a numeric option; anything else is an Error naming the command, option and text.

@@ -185,6 +185,14 @@ std::vector<SearchHit> EmbeddingIndex::search(const std::vector<float>& query, i
   return search(query.data(), 1, k)[0];
 }
 
+void EmbeddingIndex::add(const float* keys, int64_t n) {
+  try {
+    index_->add(n, keys);
+  } catch (const faiss::FaissException& ex) {
+    fail("index: FAISS could not add ", n, " vectors (", ex.what(), ")");
+  }
+}
+
 int64_t EmbeddingIndex::size() const {
   return index_ ? index_->ntotal : 0;
 }

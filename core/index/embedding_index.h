@@ -50,6 +50,8 @@ class EmbeddingIndex {
   // not match its sidecar, naming the file and what differs.
   static EmbeddingIndex load(const std::string& path, const std::string& studentFingerprint);
   void save(const std::string& path) const;  // atomic (both files)
+  // Appends n more keys (numbered after the existing ones), without retraining.
+  void add(const float* keys, int64_t n);
 
   // Up to k hits, best first, for each of `count` query keys (row-major count × dim()).
   std::vector<std::vector<SearchHit>> search(const float* queries, int64_t count, int64_t k) const;

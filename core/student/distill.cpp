@@ -124,12 +124,22 @@ EpochReport epochFromJson(const QJsonObject& o) {
 
 }  // namespace
 
+namespace {
+
+// BCE with logits of a·cos + b, from unit embeddings of the pairs' two sides.
+torch::Tensor pairLoss(Student::Net& net, const torch::Tensor& queryEmbeddings,
+                       const torch::Tensor& imageEmbeddings, const torch::Tensor& labels) {
+  const torch::Tensor cosine = (queryEmbeddings * imageEmbeddings).sum(1);
+  return torch::nn::functional::binary_cross_entropy_with_logits(net.scale * cosine + net.bias,
+                                                                 labels);
+}
+
+}  // namespace
+
 torch::Tensor distillationLoss(Student& student, const torch::Tensor& queries,
                                const torch::Tensor& images, const torch::Tensor& labels) {
   Student::Net& net = student.net();
-  const torch::Tensor cosine = (net.embed(queries) * net.embed(images)).sum(1);
-  const torch::Tensor logits = net.scale * cosine + net.bias;
-  return torch::nn::functional::binary_cross_entropy_with_logits(logits, labels);
+  return pairLoss(net, net.embed(queries), net.embed(images), labels);
 }
 
 DistillResult distill(const DistillSet& set, const StudentOptions& o,
@@ -160,8 +170,20 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       isCandidate[static_cast<size_t>(q)][static_cast<size_t>(i)] = 1;
 
   Student::Net& net = student.net();
-  torch::optim::AdamW optimizer(
-      net.parameters(), torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
+  // a and b learn 100× faster and without decay: Adam moves every parameter by about the
+  // learning rate per step, and these two scalars must travel far (the candidates' cosines lie
+  // close together, so |a| must grow large to tell them apart).
+  std::vector<torch::Tensor> mlp;
+  for (const auto& p : net.named_parameters())
+    if (p.key() != "scale" && p.key() != "bias") mlp.push_back(p.value());
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(mlp,
+                      std::make_unique<torch::optim::AdamWOptions>(
+                          torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay)));
+  groups.emplace_back(std::vector<torch::Tensor>{net.scale, net.bias},
+                      std::make_unique<torch::optim::AdamWOptions>(
+                          torch::optim::AdamWOptions(100 * o.learningRate).weight_decay(0)));
+  torch::optim::AdamW optimizer(std::move(groups));
 
   // Resume from a checkpoint made with the same options and features.
   const CheckpointFolder checkpoint{QString::fromStdString(checkpointDir)};
@@ -172,6 +194,15 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
                                "|queries=" + std::to_string(nQueries) +
                                "|images=" + std::to_string(n);
   int firstEpoch = 1;
+  // The epoch with the best validation mAP: its weights are the result (early stopping, as the
+  // teacher data of a small bundle is quickly overfitted).
+  int bestEpoch = 0;
+  double bestMap = -1;
+  std::vector<torch::Tensor> bestWeights;
+  auto keepWeights = [&] {
+    bestWeights.clear();
+    for (const auto& p : net.parameters()) bestWeights.push_back(p.detach().clone());
+  };
   if (!checkpointDir.empty() && checkpoint.exists()) {
     const QJsonObject state = readJsonObject(checkpoint.file("state.json"));
     if (state["identity"].toString().toStdString() == identity) {
@@ -186,6 +217,12 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       }
       for (const QJsonValue& e : state["epochs"].toArray())
         result.epochs.push_back(epochFromJson(e.toObject()));
+      bestEpoch = state["best_epoch"].toInt(0);
+      if (bestEpoch > 0) {
+        bestMap = result.epochs[static_cast<size_t>(bestEpoch - 1)].validationMap;
+        Student best = Student::load(checkpoint.file("best.pt"));
+        for (const auto& p : best.net().parameters()) bestWeights.push_back(p.detach().clone());
+      }
       firstEpoch = static_cast<int>(result.epochs.size()) + 1;
       job.log("distill: resuming after epoch " + std::to_string(firstEpoch - 1));
     } else {
@@ -207,10 +244,12 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
     for (int64_t begin = 0; begin < count; begin += o.batch) {
       job.checkCancelled();
       const int64_t b = std::min(o.batch, count - begin);
+      // A batch holds thousands of pairs but only as many distinct queries as there are
+      // training queries: embed each query once per step and gather (half the MLP work).
       const torch::Tensor loss =
-          distillationLoss(student, queryFeatures.index_select(0, pairs.query.narrow(0, begin, b)),
-                           trainingFeatures.index_select(0, pairs.image.narrow(0, begin, b)),
-                           pairs.label.narrow(0, begin, b));
+          pairLoss(net, net.embed(queryFeatures).index_select(0, pairs.query.narrow(0, begin, b)),
+                   net.embed(trainingFeatures.index_select(0, pairs.image.narrow(0, begin, b))),
+                   pairs.label.narrow(0, begin, b));
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
@@ -254,14 +293,27 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
     report.validationMap = maps.empty() ? nan : meanAndError(maps).mean;
     report.seconds = nowSeconds() - start;
     result.epochs.push_back(report);
+    if (std::isfinite(report.validationMap) && report.validationMap > bestMap) {
+      bestMap = report.validationMap;
+      bestEpoch = epoch;
+      keepWeights();
+    }
     if (onEpoch) onEpoch(report);
 
     if (!checkpointDir.empty()) {
       checkpoint.beginWrite();
       student.save(checkpoint.stagingFile("student.pt"));
       torch::save(optimizer, checkpoint.stagingFile("optimizer.pt"));
+      if (bestEpoch > 0) {
+        Student best(set.queryFeatures.size(1), o);
+        torch::NoGradGuard noGrad;
+        auto params = best.net().parameters();
+        for (size_t i = 0; i < params.size(); ++i) params[i].copy_(bestWeights[i]);
+        best.save(checkpoint.stagingFile("best.pt"));
+      }
       QJsonObject state;
       state["identity"] = QString::fromStdString(identity);
+      state["best_epoch"] = bestEpoch;
       QJsonArray epochs;
       for (const EpochReport& e : result.epochs) epochs.append(epochJson(e));
       state["epochs"] = epochs;
@@ -271,10 +323,44 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
     }
   }
 
+  if (bestEpoch > 0) {
+    torch::NoGradGuard noGrad;
+    auto params = net.parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(bestWeights[i]);
+  }
+  result.bestEpoch = bestEpoch;
+
+  // The untuned baseline on the same validation candidates: cosine of the raw features.
+  {
+    torch::NoGradGuard noGrad;
+    namespace F = torch::nn::functional;
+    std::vector<double> maps;
+    for (int64_t q : result.validationQueries) {
+      const auto& ranking = set.rankings[static_cast<size_t>(q)];
+      const int64_t k = static_cast<int64_t>(ranking.size());
+      const torch::Tensor x =
+          F::normalize(trainingFeatures.index_select(0, torch::tensor(ranking, torch::kLong)),
+                       F::NormalizeFuncOptions().dim(1));
+      const torch::Tensor y =
+          F::normalize(queryFeatures.narrow(0, q, 1), F::NormalizeFuncOptions().dim(1));
+      const torch::Tensor order = (x * y).sum(1).argsort(0, true).contiguous();
+      std::vector<int64_t> predicted;
+      for (int64_t i = 0; i < k; ++i)
+        predicted.push_back(ranking[static_cast<size_t>(order[i].item<int64_t>())]);
+      maps.push_back(averagePrecisionAtK(predicted, ranking, std::max<int64_t>(1, k / 10)));
+    }
+    result.rawValidationMap =
+        maps.empty() ? std::numeric_limits<double>::quiet_NaN() : meanAndError(maps).mean;
+  }
   QJsonObject validation;
   validation["queries"] = static_cast<qint64>(result.validationQueries.size());
+  validation["raw_map_at_tenth"] =
+      std::isfinite(result.rawValidationMap) ? QJsonValue(result.rawValidationMap) : QJsonValue();
+  validation["epochs"] = static_cast<int>(result.epochs.size());
+  validation["best_epoch"] = bestEpoch;
   if (!result.epochs.empty()) {
-    const EpochReport& last = result.epochs.back();
+    const EpochReport& last =
+        bestEpoch > 0 ? result.epochs[static_cast<size_t>(bestEpoch - 1)] : result.epochs.back();
     validation["loss"] =
         std::isfinite(last.validationLoss) ? QJsonValue(last.validationLoss) : QJsonValue();
     validation["map_at_tenth"] =

@@ -9,7 +9,8 @@
 // teacher position j / K; with probability outlierRate a pair's image is replaced by a random
 // training image outside the query's candidates, labelled (K − 1) / K. Pairs are shuffled and
 // taken in batches; AdamW. A share of the queries is held out for validation: their loss and the
-// mAP@(K/10) of the student's ordering of their candidates against the teacher's. Every random
+// mAP@(K/10) of the student's ordering of their candidates against the teacher's; the weights of
+// the epoch with the best validation mAP are the result (early stopping). Every random
 // choice derives from (seed, epoch), and each epoch ends with a checkpoint (folder swap), so a
 // run that is stopped and resumed gives the same student as one that is not.
 #pragma once
@@ -44,6 +45,8 @@ struct DistillResult {
   Student student;
   std::vector<EpochReport> epochs;
   std::vector<int64_t> validationQueries;  // indices into DistillSet's queries
+  double rawValidationMap = 0;             // the same mAP for cosine similarity of the raw features
+  int bestEpoch = 0;  // whose weights `student` holds (best validation mAP); 0: the last one's
 };
 
 // checkpointDir "" trains without checkpoints. onEpoch (optional) hears each finished epoch.

@@ -23,6 +23,7 @@ std::string StudentOptions::toJson() const {
   o["output_dim"] = static_cast<qint64>(outputDim);
   o["dropout"] = dropout;
   o["input_norm"] = inputNorm;
+  o["residual"] = residual;
   o["epochs"] = epochs;
   o["batch"] = static_cast<qint64>(batch);
   o["learning_rate"] = learningRate;
@@ -44,6 +45,7 @@ StudentOptions StudentOptions::fromJson(const std::string& json) {
   s.outputDim = o["output_dim"].toInteger(s.outputDim);
   s.dropout = o["dropout"].toDouble(s.dropout);
   s.inputNorm = o["input_norm"].toBool(s.inputNorm);
+  s.residual = o["residual"].toBool(false);  // files from before the option were not residual
   s.epochs = o["epochs"].toInt(s.epochs);
   s.batch = o["batch"].toInteger(s.batch);
   s.learningRate = o["learning_rate"].toDouble(s.learningRate);
@@ -97,6 +99,9 @@ double Student::bias() const {
 }
 int64_t Student::inputDim() const {
   return inputDim_;
+}
+int64_t Student::outputDim() const {
+  return options_.residual ? inputDim_ : options_.outputDim;
 }
 const StudentOptions& Student::options() const {
   return options_;

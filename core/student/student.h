@@ -33,9 +33,14 @@ namespace fastgda {
 struct StudentOptions {
   std::string featureSpace = "cnn+text";
   std::vector<int64_t> hidden = {512, 512};  // hidden layer widths
-  int64_t outputDim = 128;
+  int64_t outputDim = 128;                   // when not residual
   double dropout = 0.1;
   bool inputNorm = false;
+  // g(x) = unit(x) + MLP(x) with the MLP's last layer starting at zero, so the student starts as
+  // the raw space (output dimension = input dimension). The published MLP starts from a random
+  // embedding; with our 300 teacher queries (the paper had 4,900) that never caught up with the
+  // raw features (README, "The student").
+  bool residual = true;
   int epochs = 20;
   int64_t batch = 4096;  // (query, image) pairs per step
   double learningRate = 1e-3;
@@ -65,6 +70,7 @@ class Student {
   double bias() const;   // b
 
   int64_t inputDim() const;
+  int64_t outputDim() const;  // = inputDim() for a residual student
   const StudentOptions& options() const;
   std::string featureSpace;        // name of the space it was trained on
   std::string featureFingerprint;  // FeatureSpace::fingerprint() of that space

@@ -57,7 +57,8 @@ std::string studentInfoJson(const Bundle& bundle) {
     QJsonObject s;
     s["feature_space"] = QString::fromStdString(student.featureSpace);
     s["input_dim"] = static_cast<qint64>(student.inputDim());
-    s["output_dim"] = static_cast<qint64>(student.options().outputDim);
+    s["output_dim"] = static_cast<qint64>(student.outputDim());
+    s["residual"] = student.options().residual;
     QJsonArray hidden, spaces;
     for (int64_t h : student.options().hidden) hidden.append(static_cast<qint64>(h));
     s["hidden"] = hidden;

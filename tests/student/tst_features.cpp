@@ -212,7 +212,9 @@ class FeaturesTest : public QObject {
     QVERIFY2(r.code == 0, qPrintable(r.err));
     const QJsonObject info = QJsonDocument::fromJson(r.out.toUtf8()).object();
     QCOMPARE(info["student"].toObject()["feature_space"].toString(), QStringLiteral("latent+text"));
-    QCOMPARE(info["student"].toObject()["output_dim"].toInt(), 8);
+    // Residual by default: the embedding has the features' dimension (latent 256 + text 16).
+    QCOMPARE(info["student"].toObject()["output_dim"].toInt(), 256 + 16);
+    QCOMPARE(info["student"].toObject()["residual"].toBool(), true);
     QCOMPARE(info["index"].toObject()["type"].toString(), QStringLiteral("flat"));
     QCOMPARE(info["index"].toObject()["vectors"].toInt(), 8);
     QCOMPARE(info["teacher"].toObject()["train_queries"].toInt(), 6);

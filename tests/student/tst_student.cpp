@@ -76,6 +76,7 @@ class StudentTest : public QObject {
     StudentOptions o;
     o.hidden = {};
     o.outputDim = 2;
+    o.residual = false;
     Student s(2, o);
     // With no hidden layer g is one linear map; make it the identity so cos(g(q), g(x)) is the
     // cosine of the inputs.
