@@ -2,22 +2,23 @@
 #include <QApplication>
 #include <QCommandLineParser>
 
-#include "bundle/bundle.h"
 #include "main_window.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("FastGDA Studio"));
+  QApplication::setOrganizationName(QStringLiteral("FastGDA"));  // where QSettings keeps settings
   // Lets Wayland compositors match the window to the installed .desktop file and its icon.
   QGuiApplication::setDesktopFileName(QStringLiteral(FASTGDA_APP_ID));
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Data attribution for text-to-image models."));
   parser.addHelpOption();
   parser.addPositionalArgument(QStringLiteral("bundle"),
-                               QStringLiteral("Bundle folder (default: the built-in bundle)."));
+                               QStringLiteral("Bundle folder (default: the one chosen in "
+                                              "Settings, else the built-in bundle)."));
   parser.process(app);
   const QString bundle = parser.positionalArguments().isEmpty()
-                             ? QString::fromStdString(fastgda::defaultBundleDir())
+                             ? fastgda::ui::MainWindow::startupBundle()
                              : parser.positionalArguments().front();
   fastgda::ui::MainWindow window;
   window.openBundle(bundle);

@@ -1,26 +1,95 @@
-// The studio window on the built-in bundle, offscreen.
+// The studio window on the built-in bundle, offscreen: the dataset browser's filters and details.
+// With FASTGDA_SCREENSHOTS=DIR it also saves DIR/dataset-browser.png.
 #include <QApplication>
+#include <QDir>
 #include <QListView>
 #include <QMessageBox>
+#include <QStandardPaths>
 #include <QTest>
 #include <QTimer>
 
+#include "attribution_view.h"
+#include "bundle/bundle.h"
+#include "data/dataset.h"
 #include "main_window.h"
+#include "session/attribution_session.h"
 
 class TestMainWindow : public QObject {
   Q_OBJECT
+  std::unique_ptr<fastgda::Dataset> data_;
+
+  // How many records pass a filter, counted straight from the dataset.
+  template <typename Keep>
+  int expected(Keep keep) const {
+    int n = 0;
+    for (const fastgda::ImageRecord& r : data_->records()) n += keep(r);
+    return n;
+  }
+
  private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // settings go to a test folder, not the user's
+    QCoreApplication::setOrganizationName(QStringLiteral("fastgda-tests"));
+    data_ = fastgda::openBundle(FASTGDA_SOURCE_DIR "/models/builtin").openDataset();
+  }
+
   void opensTheBuiltinBundleAndFilters() {
     fastgda::ui::MainWindow window;
     QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
     window.show();
     QVERIFY(window.summaryText().contains("training images"));
     const int all = window.visibleImages();
+    QCOMPARE(all, static_cast<int>(data_->size()));
     QVERIFY(all > 13000);
     window.setFilter("thumbs up");
     const int thumbs = window.visibleImages();
     // Thumbs up in 4 styles × 6 tones, minus what a vendor lacks.
     QVERIFY2(thumbs >= 20 && thumbs < 40, qPrintable(QString::number(thumbs)));
+  }
+
+  void filtersByCaptionStyleAndCategory() {
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    QCOMPARE(window.styleChoices(),
+             QStringList({"fluent flat", "fluent modern", "google", "twemoji"}));
+    window.setStyleFilter("twemoji");
+    QCOMPARE(window.visibleImages(), 3752);  // README's table
+    window.setFilter("THUMBS up");           // case-insensitive
+    const int thumbsTwemoji = expected([](const fastgda::ImageRecord& r) {
+      return r.style == "twemoji" && r.caption.find("thumbs up") != std::string::npos;
+    });
+    QCOMPARE(thumbsTwemoji, 6);  // the base emoji and 5 skin tones
+    QCOMPARE(window.visibleImages(), thumbsTwemoji);
+    window.setStyleFilter("");
+    window.setFilter("");
+    window.setCategoryFilter("Food & Drink");
+    const int food =
+        expected([](const fastgda::ImageRecord& r) { return r.category == "Food & Drink"; });
+    QVERIFY(food > 100);
+    QCOMPARE(window.visibleImages(), food);
+    window.setFilter("no caption has this");
+    QCOMPARE(window.visibleImages(), 0);
+  }
+
+  void showsAnImagesDetails() {
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    window.showImageDetails(1234);
+    QCOMPARE(window.imageDetailsCaption(), QString::fromStdString(data_->caption(1234)));
+  }
+
+  void builtinBundleWithoutStudentSaysSo() {
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    if (!fastgda::AttributionSession::open(FASTGDA_SOURCE_DIR "/models/builtin")
+             ->studentSpace()
+             .empty())
+      QSKIP("the built-in bundle has a student now");
+    window.attributeTrainingImage(7);
+    QCOMPARE(window.historySize(), 1);
+    QVERIFY2(window.attributionView()->studentRow()->message().contains("no student"),
+             qPrintable(window.attributionView()->studentRow()->message()));
+    QVERIFY(window.attributionView()->studentRow()->indices().empty());
   }
 
   void usesTheApplicationIcon() {
@@ -41,6 +110,27 @@ class TestMainWindow : public QObject {
     });
     QVERIFY(!window.openBundle("/nonexistent/bundle"));
     QCOMPARE(window.summaryText(), before);
+  }
+
+  void screenshot() {
+    const QString dir = qEnvironmentVariable("FASTGDA_SCREENSHOTS");
+    if (dir.isEmpty()) QSKIP("set FASTGDA_SCREENSHOTS=DIR to save screenshots");
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    window.resize(1360, 820);
+    window.show();
+    window.showDatasetBrowser();
+    window.setFilter("apple");
+    int64_t red = 0;
+    for (int64_t i = 0; i < data_->size(); ++i)
+      if (data_->caption(i) == "red apple, twemoji style") red = i;
+    window.showImageDetails(red);
+    QTest::qWait(300);  // let the batched grid lay out
+    QVERIFY(QDir().mkpath(dir));
+    QVERIFY(window.grab().save(dir + "/dataset-browser.png"));
+    window.setFilter("");
+    QTest::qWait(300);
+    QVERIFY(window.grab().save(dir + "/dataset-browser-all.png"));
   }
 };
 
