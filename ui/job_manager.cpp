@@ -81,14 +81,26 @@ void JobManager::cancelAll() {
 }
 
 void JobManager::waitAll() {
-  shuttingDown_ = true;  // results that arrive from now on are dropped
-  for (auto& [id, e] : entries_)
+  std::vector<int> ended;
+  for (auto& [id, e] : entries_) {
     if (e.thread) {
       e.thread->wait();
       delete e.thread;
       e.thread = nullptr;
     }
-  shuttingDown_ = false;
+    // Its outcome is still in the event queue: drop it (end() ignores jobs no longer running).
+    if (e.job.state == State::Running) {
+      e.job.state = State::Cancelled;
+      e.job.stage = tr("cancelled");
+      e.job.seconds = e.clock.elapsed() / 1000.0;
+      e.job.etaSeconds = -1;
+      ended.push_back(id);
+    }
+  }
+  for (int id : ended) {
+    emit jobChanged(id);
+    emit jobFinished(id);
+  }
 }
 
 JobManager::Job JobManager::job(int id) const {
@@ -148,7 +160,7 @@ void JobManager::end(int id, State state, const QString& error, const Apply& app
   e.job.stage = state == State::Finished    ? tr("done")
                 : state == State::Cancelled ? tr("cancelled")
                                             : tr("failed");
-  if (state == State::Finished && apply && !shuttingDown_) apply();
+  if (state == State::Finished && apply) apply();
   emit jobChanged(id);
   emit jobFinished(id);
   if (state == State::Failed) emit failed(id, e.job.title, error);

@@ -50,7 +50,7 @@ class JobManager : public QObject {
   int start(const QString& title, Work work);
   void cancel(int id);
   void cancelAll();
-  // Blocks until every worker has ended (their results are then dropped).
+  // Blocks until every worker has ended; jobs not yet reported end as cancelled, results dropped.
   void waitAll();
 
   Job job(int id) const;
@@ -76,7 +76,6 @@ class JobManager : public QObject {
 
   std::map<int, Entry> entries_;
   int nextId_ = 1;
-  bool shuttingDown_ = false;
 };
 
 QString formatDuration(double seconds);
