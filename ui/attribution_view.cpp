@@ -83,6 +83,8 @@ void ResultTile::paintEvent(QPaintEvent* event) {
 ResultRow::ResultRow(QWidget* parent)
     : QWidget(parent),
       title_(new QLabel(this)),
+      timing_(new QLabel(this)),
+      header_(new QHBoxLayout),
       message_(new QLabel(this)),
       tiles_(new QWidget(this)),
       tilesLayout_(new QHBoxLayout(tiles_)) {
@@ -96,9 +98,13 @@ ResultRow::ResultRow(QWidget* parent)
   tilesLayout_->setContentsMargins(0, 0, 0, 0);
   tilesLayout_->setSpacing(6);
   tilesLayout_->addStretch();
+  timing_->setForegroundRole(QPalette::PlaceholderText);
+  header_->addWidget(title_);
+  header_->addWidget(timing_);
+  header_->addStretch(1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
-  layout->addWidget(title_);
+  layout->addLayout(header_);
   layout->addWidget(message_);
   layout->addWidget(tiles_);
   tiles_->hide();
@@ -108,10 +114,15 @@ void ResultRow::setTitle(const QString& title) {
   title_->setText(title);
 }
 
+void ResultRow::addHeaderWidget(QWidget* widget, int stretch) {
+  header_->addWidget(widget, stretch);
+}
+
 void ResultRow::clearTiles() {
   for (ResultTile* t : tileWidgets_) delete t;
   tileWidgets_.clear();
   indices_.clear();
+  timing_->clear();
 }
 
 void ResultRow::setRanking(const Dataset& data, const Ranking& ranking, int k) {
@@ -128,6 +139,12 @@ void ResultRow::setRanking(const Dataset& data, const Ranking& ranking, int k) {
     tileWidgets_.push_back(tile);
     indices_.push_back(index);
   }
+  const double seconds = ranking.totalSeconds();
+  timing_->setText(
+      seconds <= 0 ? QString()
+      : seconds < 1
+          ? tr("answered in %1 ms").arg(seconds * 1000, 0, 'f', 0)
+          : tr("ranked %L1 images in %2").arg(ranking.indices.size()).arg(formatDuration(seconds)));
   message_->setVisible(n == 0);
   if (n == 0) message_->setText(tr("The ranking is empty."));
   tiles_->setVisible(n > 0);
@@ -204,11 +221,11 @@ AttributionView::AttributionView(QWidget* parent)
   leftWidget->setFixedWidth(200);
   left->setContentsMargins(0, 0, 0, 0);
 
-  auto* teacherControls = new QHBoxLayout;
-  teacherControls->addWidget(runTeacher_);
-  teacherControls->addWidget(cancelTeacher_);
-  teacherControls->addWidget(teacherProgress_, 1);
-  teacherControls->addWidget(teacherStage_, 2);
+  teacher_->addHeaderWidget(teacherProgress_, 1);
+  teacher_->addHeaderWidget(teacherStage_);
+  teacher_->addHeaderWidget(runTeacher_);
+  teacher_->addHeaderWidget(cancelTeacher_);
+  teacherProgress_->setMaximumWidth(240);
 
   auto* legend = new QLabel(
       tr("<span style=\"color:%1\">■</span> found by both methods · scores: higher = more "
@@ -220,8 +237,7 @@ AttributionView::AttributionView(QWidget* parent)
   auto* rows = new QWidget(this);
   auto* rowsLayout = new QVBoxLayout(rows);
   rowsLayout->addWidget(student_);
-  rowsLayout->addSpacing(8);
-  rowsLayout->addLayout(teacherControls);
+  rowsLayout->addSpacing(12);
   rowsLayout->addWidget(teacher_);
   rowsLayout->addSpacing(4);
   rowsLayout->addWidget(legend);

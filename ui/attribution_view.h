@@ -59,6 +59,8 @@ class ResultRow : public QWidget {
  public:
   explicit ResultRow(QWidget* parent = nullptr);
   void setTitle(const QString& title);
+  // Widgets placed at the right of the title (the teacher's Run and Cancel buttons).
+  void addHeaderWidget(QWidget* widget, int stretch = 0);
   void setRanking(const Dataset& data, const Ranking& ranking, int k);
   void setMessage(const QString& message);
   void mark(const std::set<int64_t>& indices);
@@ -74,6 +76,8 @@ class ResultRow : public QWidget {
  private:
   void clearTiles();
   QLabel* title_;
+  QLabel* timing_;
+  QHBoxLayout* header_;
   QLabel* message_;
   QWidget* tiles_;
   QHBoxLayout* tilesLayout_;

@@ -17,6 +17,10 @@ JobsWidget::JobsWidget(JobManager* jobs, QWidget* parent) : QTreeWidget(parent),
   setRootIsDecorated(false);
   setUniformRowHeights(true);
   header()->setSectionResizeMode(Stage, QHeaderView::Stretch);
+  header()->setSectionResizeMode(Progress, QHeaderView::ResizeToContents);
+  header()->setSectionResizeMode(Time, QHeaderView::ResizeToContents);
+  header()->setSectionResizeMode(Action, QHeaderView::ResizeToContents);
+  setColumnWidth(Title, 320);
   header()->setStretchLastSection(false);
   connect(jobs_, &JobManager::jobAdded, this, &JobsWidget::add);
   connect(jobs_, &JobManager::jobChanged, this, &JobsWidget::refresh);

@@ -29,11 +29,13 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QStyledItemDelegate>
 #include <QTabWidget>
 #include <QThread>
 #include <QVBoxLayout>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "attribution_view.h"
 #include "bundle/bundle.h"
@@ -77,6 +79,18 @@ QImage toQImage(const cv::Mat& rgb) {
                 QImage::Format_RGB888)
       .copy();
 }
+
+// Draws the thumbnail only: captions are in the tooltip and the details pane (elided captions
+// under 64 px images would be noise).
+class ThumbnailDelegate : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+  void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override {
+    QStyledItemDelegate::initStyleOption(option, index);
+    option->text.clear();
+    option->features &= ~QStyleOptionViewItem::HasDisplay;
+  }
+};
 
 QString describe(const Query& q) {
   const QString prompt = QString::fromStdString(q.prompt);
@@ -177,8 +191,10 @@ void MainWindow::buildBrowser() {
   filter_->setSourceModel(model_);
   grid_->setModel(filter_);
   grid_->setViewMode(QListView::IconMode);
+  grid_->setItemDelegate(new ThumbnailDelegate(grid_));
   grid_->setIconSize(QSize(64, 64));
-  grid_->setGridSize(QSize(76, 76));
+  grid_->setGridSize(QSize(72, 72));
+  grid_->setSpacing(4);
   grid_->setUniformItemSizes(true);
   grid_->setResizeMode(QListView::Adjust);
   grid_->setLayoutMode(QListView::Batched);  // 100k items: lay out in batches, stay responsive
@@ -367,7 +383,7 @@ bool MainWindow::openBundle(const QString& dir) {
   panel_->setGenerationEnabled(session_->hasModel(),
                                tr("This bundle has no model to generate with"));
 
-  summary_ = tr("%1: %2 training images, %3 families, %4 styles")
+  summary_ = tr("%1: %L2 training images, %L3 families, %L4 styles")
                  .arg(QString::fromStdString(session_->bundle().name))
                  .arg(s.images)
                  .arg(s.families)
