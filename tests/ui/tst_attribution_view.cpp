@@ -1,14 +1,18 @@
 // The studio's attribution round trip on a tiny bundle with a distilled tiny student, offscreen:
 // generate -> student row; a training image as the query; the teacher job cancelled (nothing
 // written) and run to completion (teacher row, "found by both" marks, a saved result that a new
-// window shows at once). With FASTGDA_SCREENSHOTS=DIR it also saves DIR/attribution-view.png.
+// window shows at once). With FASTGDA_SCREENSHOTS=DIR it also saves DIR/attribution-view.png
+// (and -dark.png, in a dark palette).
 // First: LibTorch headers use a name that Qt defines as a macro (slots).
 #include <torch/types.h>
 
 #include "support/tiny_model.h"
 
+#include <QApplication>
 #include <QDir>
 #include <QFile>
+#include <QImage>
+#include <QMessageBox>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -20,6 +24,7 @@
 #include "data/dataset.h"
 #include "job_manager.h"
 #include "main_window.h"
+#include "support/palettes.h"
 
 using namespace fastgda;
 using fastgda::ui::MainWindow;
@@ -132,14 +137,59 @@ class TestAttributionView : public QObject {
     Q_UNUSED(forImage);
   }
 
+  void anImageFileIsAQueryToo() {
+    MainWindow window;
+    QVERIFY(window.openBundle(dir_.path()));
+    window.setTopK(4);
+    const QString file = dir_.filePath("mine.png");
+    QImage image(50, 70, QImage::Format_ARGB32);  // another size, with alpha: squared, resized
+    image.fill(QColor(10, 200, 30));
+    QVERIFY(image.save(file));
+    window.attributeImageFile(file, "green apple, google style");
+    QCOMPARE(window.historySize(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(window.attributionView()->studentRow()->indices().size(), size_t(4),
+                              kWaitMs);
+    // A file that is not an image: an error message, no query.
+    QFile junk(dir_.filePath("junk.png"));
+    QVERIFY(junk.open(QIODevice::WriteOnly));
+    junk.write("not an image");
+    junk.close();
+    window.attributeImageFile(junk.fileName(), "a");
+    QCOMPARE(window.historySize(), 1);
+    QMessageBox* box = window.findChild<QMessageBox*>();
+    QVERIFY(box);
+    QVERIFY2(box->text().contains("junk.png"), qPrintable(box->text()));
+    box->close();
+  }
+
+  // A generation that finishes after the user chose another query does not replace it.
+  void aLateGenerationDoesNotReplaceTheQuery() {
+    MainWindow window;
+    QVERIFY(window.openBundle(dir_.path()));
+    window.generate("thumbs up, twemoji style", 5, 4, 4.0);
+    window.attributeTrainingImage(3);  // before the event loop can deliver the generation
+    const QString chosen = window.currentQueryKey();
+    QTRY_VERIFY_WITH_TIMEOUT(window.historySize() == 2, kWaitMs);
+    QCOMPARE(window.currentQueryKey(), chosen);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, kWaitMs);
+    QVERIFY(!window.attributionView()->studentRow()->indices().empty());
+    // The generation went into the history, above the chosen query; reopening it shows it.
+    window.reopenHistory(0);
+    QVERIFY(window.currentQueryKey() != chosen);
+  }
+
   void teacherCancelledLeavesNothing() {
     MainWindow window;
     QVERIFY(window.openBundle(dir_.path()));
+    window.show();
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
     window.attributeTrainingImage(0);
-    window.runTeacher();  // default (slower) settings: still running when cancelled
+    // Ctrl+T runs the teacher (default, slower settings: still running when cancelled); Esc stops.
+    QTest::keyClick(&window, Qt::Key_T, Qt::ControlModifier);
     QVERIFY(window.attributionView()->teacherRunning());
     QCOMPARE(window.jobs()->runningCount() >= 1, true);
-    window.cancelCurrentJobs();
+    QTest::keyClick(&window, Qt::Key_Escape);
     QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, kWaitMs);
     QVERIFY(!window.attributionView()->teacherRunning());
     QVERIFY2(window.attributionView()->teacherRow()->message().contains("Cancelled"),
@@ -188,7 +238,12 @@ class TestAttributionView : public QObject {
                           Qt::LeftButton);
         QVERIFY(!view->detailsCaption().isEmpty());
         QTest::qWait(200);
-        QVERIFY(window.grab().save(shots + "/attribution-view.png"));
+        QVERIFY(window.grab().save(shots + "/attribution-view.png", "PNG", 0));
+        const QPalette light = QApplication::palette();
+        QApplication::setPalette(testing::darkPalette());
+        QTest::qWait(200);
+        QVERIFY(window.grab().save(shots + "/attribution-view-dark.png", "PNG", 0));
+        QApplication::setPalette(light);
       }
     }
     // A new window shows the stored teacher result for the same query at once: no teacher job.

@@ -1,5 +1,5 @@
 // The studio window on the built-in bundle, offscreen: the dataset browser's filters and details.
-// With FASTGDA_SCREENSHOTS=DIR it also saves DIR/dataset-browser.png.
+// With FASTGDA_SCREENSHOTS=DIR it also saves DIR/dataset-browser{,-apple,-dark}.png.
 #include <QApplication>
 #include <QDir>
 #include <QListView>
@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "main_window.h"
 #include "session/attribution_session.h"
+#include "support/palettes.h"
 
 class TestMainWindow : public QObject {
   Q_OBJECT
@@ -127,10 +128,15 @@ class TestMainWindow : public QObject {
     window.showImageDetails(red);
     QTest::qWait(300);  // let the batched grid lay out
     QVERIFY(QDir().mkpath(dir));
-    QVERIFY(window.grab().save(dir + "/dataset-browser.png"));
+    QVERIFY(window.grab().save(dir + "/dataset-browser-apple.png", "PNG", 0));
     window.setFilter("");
     QTest::qWait(300);
-    QVERIFY(window.grab().save(dir + "/dataset-browser-all.png"));
+    QVERIFY(window.grab().save(dir + "/dataset-browser.png", "PNG", 0));
+    const QPalette light = QApplication::palette();
+    QApplication::setPalette(fastgda::testing::darkPalette());
+    QTest::qWait(300);
+    QVERIFY(window.grab().save(dir + "/dataset-browser-dark.png", "PNG", 0));
+    QApplication::setPalette(light);
   }
 };
 
