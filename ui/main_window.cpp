@@ -32,6 +32,7 @@
 #include <QStyledItemDelegate>
 #include <QTabWidget>
 #include <QThread>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <optional>
 #include <set>
@@ -210,7 +211,12 @@ void MainWindow::buildBrowser() {
   categoryBox_->setToolTip(tr("Show one category only"));
   categoryBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   count_->setForegroundRole(QPalette::PlaceholderText);
-  connect(search_, &QLineEdit::textChanged, this, &MainWindow::setFilter);
+  // Filtering 100,000 captions on every keystroke would stutter: wait for a pause in typing.
+  auto* typing = new QTimer(this);
+  typing->setSingleShot(true);
+  typing->setInterval(150);
+  connect(search_, &QLineEdit::textChanged, typing, qOverload<>(&QTimer::start));
+  connect(typing, &QTimer::timeout, this, [this] { setFilter(search_->text()); });
   connect(styleBox_, &QComboBox::currentIndexChanged, this, [this] {
     filter_->setStyle(styleBox_->currentData().toString());
     updateFilterCount();
@@ -417,7 +423,10 @@ int MainWindow::visibleImages() const {
 }
 
 void MainWindow::setFilter(const QString& text) {
-  if (search_->text() != text) search_->setText(text);  // comes back here through textChanged
+  if (search_->text() != text) {
+    const QSignalBlocker block(search_);  // typing filters after a pause; this call at once
+    search_->setText(text);
+  }
   filter_->setCaption(text);
   updateFilterCount();
 }

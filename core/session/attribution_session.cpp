@@ -41,7 +41,7 @@ std::string Query::key() const {
       break;
     case Kind::TrainingImage:
       f.add("training");
-      f.add(std::to_string(trainingIndex));
+      f.add(trainingId);
       break;
     case Kind::ImageFile:
       f.add("file");
@@ -132,6 +132,7 @@ Query AttributionSession::trainingImageQuery(int64_t index) const {
   Query q;
   q.kind = Query::Kind::TrainingImage;
   q.trainingIndex = index;
+  q.trainingId = impl_->data->record(index).id;
   q.prompt = impl_->data->caption(index);
   q.image = impl_->data->image(index);
   return q;

@@ -37,12 +37,14 @@ struct Query {
   uint64_t seed = 0;           // Generated: DDIM settings
   int steps = 50;              //
   double guidance = 4.0;       //
-  int64_t trainingIndex = -1;  // TrainingImage
-  std::string file;            // ImageFile
-  cv::Mat image;               // CV_8UC3 RGB at the model's resolution
-  std::vector<float> latent;   // C×h×w, the generated latent; empty for other kinds
+  int64_t trainingIndex = -1;  // TrainingImage: its index and its record's id
+  std::string trainingId;
+  std::string file;           // ImageFile
+  cv::Mat image;              // CV_8UC3 RGB at the model's resolution
+  std::vector<float> latent;  // C×h×w, the generated latent; empty for other kinds
 
-  // 16 hex digits, a hash of what defines the query (prompt and settings, training id or pixels).
+  // 16 hex digits, a hash of what defines the query: the prompt, and the DDIM settings (generated),
+  // the record's id (training image) or the pixels (image file).
   std::string key() const;
 };
 

@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QListView>
 #include <QMessageBox>
+#include <QSettings>
 #include <QStandardPaths>
 #include <QTest>
 #include <QTimer>
@@ -11,6 +12,7 @@
 #include "attribution_view.h"
 #include "bundle/bundle.h"
 #include "data/dataset.h"
+#include "job_manager.h"
 #include "main_window.h"
 #include "session/attribution_session.h"
 #include "support/palettes.h"
@@ -91,6 +93,50 @@ class TestMainWindow : public QObject {
     QVERIFY2(window.attributionView()->studentRow()->message().contains("no student"),
              qPrintable(window.attributionView()->studentRow()->message()));
     QVERIFY(window.attributionView()->studentRow()->indices().empty());
+  }
+
+  // One generation on the built-in model (about a second; the teacher is never run here).
+  void generatesOnTheBuiltinModel() {
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    window.generate("red apple, google style", 1, 10, 4.0);
+    QTRY_COMPARE_WITH_TIMEOUT(window.historySize(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, 60000);
+    QVERIFY(!window.currentQueryKey().isEmpty());
+    const auto* view = window.attributionView();
+    QVERIFY(view->teacherRow()->indices().empty());
+    QVERIFY2(view->teacherRow()->message().contains("Run teacher"),
+             qPrintable(view->teacherRow()->message()));
+    QVERIFY(!view->teacherRunning());
+    // The same prompt, seed and settings are the same query: no second history entry.
+    window.generate("red apple, google style", 1, 10, 4.0);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, 60000);
+    QCOMPARE(window.historySize(), 1);
+    window.generate("red apple, google style", 2, 10, 4.0);
+    QTRY_COMPARE_WITH_TIMEOUT(window.historySize(), 2, 60000);
+  }
+
+  void remembersRecentBundlesAndTheLayout() {
+    QSettings().clear();
+    {
+      fastgda::ui::MainWindow window;
+      QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+      window.show();
+      window.resize(900, 640);
+      QVERIFY(window.close());
+    }
+    const QStringList recent = QSettings().value("recentBundles").toStringList();
+    QCOMPARE(recent.size(), 1);
+    QCOMPARE(QDir(recent[0]).canonicalPath(),
+             QDir(FASTGDA_SOURCE_DIR "/models/builtin").canonicalPath());
+    QVERIFY(!QSettings().value("window/state").toByteArray().isEmpty());
+    fastgda::ui::MainWindow again;
+    // Restored, not the default 1280×800 (offscreen, the height may differ by the menu bar's).
+    QCOMPARE(again.width(), 900);
+    QVERIFY2(qAbs(again.height() - 640) <= 40, qPrintable(QString::number(again.height())));
+    // No default bundle chosen: the built-in one opens at start.
+    QCOMPARE(fastgda::ui::MainWindow::startupBundle(),
+             QString::fromStdString(fastgda::defaultBundleDir()));
   }
 
   void usesTheApplicationIcon() {
