@@ -115,6 +115,7 @@ void ResultRow::setTitle(const QString& title) {
 }
 
 void ResultRow::addHeaderWidget(QWidget* widget, int stretch) {
+  if (stretch > 0) header_->setStretch(2, 0);  // the widget takes the room of the spacer
   header_->addWidget(widget, stretch);
 }
 
@@ -221,11 +222,14 @@ AttributionView::AttributionView(QWidget* parent)
   leftWidget->setFixedWidth(200);
   left->setContentsMargins(0, 0, 0, 0);
 
-  teacher_->addHeaderWidget(teacherProgress_, 1);
-  teacher_->addHeaderWidget(teacherStage_);
+  teacher_->addHeaderWidget(teacherProgress_);
+  teacher_->addHeaderWidget(teacherStage_, 1);
   teacher_->addHeaderWidget(runTeacher_);
   teacher_->addHeaderWidget(cancelTeacher_);
-  teacherProgress_->setMaximumWidth(240);
+  teacherProgress_->setFixedWidth(170);
+  // Long stage names elide instead of widening the view (the full text is in the tooltip).
+  teacherStage_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  teacherStage_->setMinimumWidth(80);
 
   auto* legend = new QLabel(
       tr("<span style=\"color:%1\">■</span> found by both methods · scores: higher = more "
@@ -335,9 +339,12 @@ void AttributionView::setTeacherRunning(bool running) {
 
 void AttributionView::setTeacherProgress(double fraction, const QString& stage, double etaSeconds) {
   teacherProgress_->setValue(static_cast<int>(fraction * 1000));
-  teacherProgress_->setFormat(QStringLiteral("%1%").arg(fraction * 100, 0, 'f', 1));
-  teacherStage_->setText(etaSeconds >= 0 ? tr("%1 · %2 left").arg(stage, formatDuration(etaSeconds))
-                                         : stage);
+  // The ETA in the bar, where it is never clipped; the stage beside it may be.
+  const QString percent = QStringLiteral("%1%").arg(fraction * 100, 0, 'f', 0);
+  teacherProgress_->setFormat(
+      etaSeconds >= 0 ? tr("%1 · %2 left").arg(percent, formatDuration(etaSeconds)) : percent);
+  teacherStage_->setText(stage);
+  teacherStage_->setToolTip(stage);
 }
 
 bool AttributionView::teacherRunning() const {

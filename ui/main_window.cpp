@@ -757,7 +757,9 @@ void MainWindow::onJobFinished(int id) {
 
 void MainWindow::updateJobIndicator() {
   const int running = jobs_->runningCount();
-  jobLabel_->setText(running == 0 ? tr("No jobs running") : tr("%n job(s) running", "", running));
+  jobLabel_->setText(running == 0   ? tr("No jobs running")
+                     : running == 1 ? tr("1 job running")
+                                    : tr("%1 jobs running").arg(running));
   jobBusy_->setVisible(running > 0);
 }
 

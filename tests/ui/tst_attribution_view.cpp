@@ -189,6 +189,13 @@ class TestAttributionView : public QObject {
     QTest::keyClick(&window, Qt::Key_T, Qt::ControlModifier);
     QVERIFY(window.attributionView()->teacherRunning());
     QCOMPARE(window.jobs()->runningCount() >= 1, true);
+    const QString shots = qEnvironmentVariable("FASTGDA_SCREENSHOTS");
+    if (!shots.isEmpty()) {  // the progress bar, stage and ETA while it runs
+      window.resize(1360, 820);
+      QTest::qWait(1500);
+      QVERIFY(QDir().mkpath(shots));
+      QVERIFY(window.grab().save(shots + "/teacher-running.png", "PNG", 0));
+    }
     QTest::keyClick(&window, Qt::Key_Escape);
     QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, kWaitMs);
     QVERIFY(!window.attributionView()->teacherRunning());
