@@ -353,6 +353,7 @@ bool MainWindow::openBundle(const QString& dir) {
   jobs_->waitAll();
   generateJob_ = 0;
   teacherJobs_.clear();
+  studentJobs_.clear();
   panel_->setBusy(false);
   session_ = session;
 
@@ -606,7 +607,7 @@ void MainWindow::startStudent(const std::shared_ptr<QueryState>& state) {
   const quint64 serial = querySerial_;
   const int k = topK_;
   std::shared_ptr<AttributionSession> session = session_;
-  jobs_->start(
+  const int id = jobs_->start(
       tr("Student: %1").arg(QString::fromStdString(state->query.prompt)),
       [this, session, state, serial, k](const JobContext& job) -> JobManager::Apply {
         try {
@@ -624,6 +625,7 @@ void MainWindow::startStudent(const std::shared_ptr<QueryState>& state) {
           };
         }
       });
+  studentJobs_[id] = serial;
 }
 
 void MainWindow::generate(const QString& prompt, quint64 seed, int steps, double guidance) {
@@ -739,6 +741,14 @@ void MainWindow::onJobFinished(int id) {
   if (id == generateJob_) {
     generateJob_ = 0;
     panel_->setBusy(false);
+  }
+  const auto student = studentJobs_.find(id);
+  if (student != studentJobs_.end()) {
+    if (student->second == querySerial_ && j.state == JobManager::State::Cancelled)
+      view_->setStudentMessage(
+          tr("Cancelled. Open the query again from the history to ask the "
+             "student again."));
+    studentJobs_.erase(student);
   }
   const auto it = teacherJobs_.find(id);
   if (it != teacherJobs_.end()) {

@@ -130,6 +130,7 @@ class MainWindow : public QMainWindow {
   quint64 querySerial_ = 0;  // bumped whenever the current query changes
   int generateJob_ = 0;
   std::map<int, std::shared_ptr<QueryState>> teacherJobs_;
+  std::map<int, quint64> studentJobs_;  // job -> the query serial it answers
   TeacherSettings teacherSettings_;
   int topK_ = 10;
 };

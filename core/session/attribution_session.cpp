@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 #include <QFileInfo>
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 
@@ -61,6 +62,7 @@ struct AttributionSession::Impl {
 
   std::mutex modelMutex;  // guards model and student
   std::unique_ptr<StudentAttributor> student;
+  std::atomic<bool> studentReady{false};  // read without the lock: opening may take minutes
 
   std::mutex teacherMutex;  // guards teacher: it changes its model's weights while it runs
   std::unique_ptr<Teacher> teacher;
@@ -155,11 +157,11 @@ void AttributionSession::openStudent(const JobContext& job) {
   if (!impl_->student)
     impl_->student = StudentAttributor::open(impl_->bundle, impl_->model, *impl_->data,
                                              impl_->studentSpace, job);
+  impl_->studentReady = true;
 }
 
 bool AttributionSession::studentOpen() const {
-  std::lock_guard<std::mutex> lock(impl_->modelMutex);
-  return impl_->student != nullptr;
+  return impl_->studentReady;
 }
 
 Ranking AttributionSession::attributeWithStudent(const Query& query, int k) {

@@ -77,7 +77,7 @@ class AttributionSession {
 
   // Loads the default student and its index (built and saved when missing). Errors when none.
   void openStudent(const JobContext& job = {});
-  bool studentOpen() const;
+  bool studentOpen() const;  // never waits, also while the student is being opened
   Ranking attributeWithStudent(const Query& query, int k);
 
   // <bundle>/teacher/studio/<key>.json
