@@ -1,9 +1,12 @@
 // The studio window on the built-in bundle, offscreen: the dataset browser's filters and details.
 // With FASTGDA_SCREENSHOTS=DIR it also saves DIR/dataset-browser{,-apple,-dark}.png.
+#include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QDir>
 #include <QListView>
 #include <QMessageBox>
+#include <QMimeData>
+#include <QPixmap>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTest>
@@ -12,8 +15,10 @@
 #include "attribution_view.h"
 #include "bundle/bundle.h"
 #include "data/dataset.h"
+#include "dataset_model.h"
 #include "job_manager.h"
 #include "main_window.h"
+#include "query_panel.h"
 #include "session/attribution_session.h"
 #include "support/palettes.h"
 
@@ -137,6 +142,41 @@ class TestMainWindow : public QObject {
     // No default bundle chosen: the built-in one opens at start.
     QCOMPARE(fastgda::ui::MainWindow::startupBundle(),
              QString::fromStdString(fastgda::defaultBundleDir()));
+  }
+
+  // The models pass Qt's consistency checks, and thumbnails come from the dataset's images.
+  void modelsAreConsistent() {
+    std::shared_ptr<const fastgda::Dataset> data =
+        fastgda::openBundle(FASTGDA_SOURCE_DIR "/models/builtin").openDataset();
+    fastgda::ui::DatasetModel model;
+    fastgda::ui::DatasetFilter filter;
+    QAbstractItemModelTester modelTester(&model,
+                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester filterTester(&filter,
+                                          QAbstractItemModelTester::FailureReportingMode::QtTest);
+    filter.setSourceModel(&model);
+    model.setDataset(data);
+    filter.setStyle("google");
+    filter.setCaption("apple");
+    QVERIFY(filter.rowCount() >= 3);
+    for (int row = 0; row < filter.rowCount(); ++row) {
+      const QModelIndex index = filter.index(row, 0);
+      const qlonglong i = index.data(fastgda::ui::DatasetModel::IndexRole).toLongLong();
+      QCOMPARE(index.data(fastgda::ui::DatasetModel::StyleRole).toString(), QString("google"));
+      QVERIFY(index.data(Qt::DisplayRole).toString().contains("apple"));
+      const QPixmap thumbnail = index.data(Qt::DecorationRole).value<QPixmap>();
+      QCOMPARE(thumbnail.size(), QSize(64, 64));
+      QCOMPARE(thumbnail.toImage().convertToFormat(QImage::Format_RGB888),
+               fastgda::ui::datasetImage(*data, i));
+    }
+  }
+
+  void acceptsDroppedImageFilesOnly() {
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile("/tmp/notes.txt"), QUrl::fromLocalFile("/tmp/apple.png")});
+    QCOMPARE(fastgda::ui::droppedImageFile(&mime), QString("/tmp/apple.png"));
+    mime.setUrls({QUrl::fromLocalFile("/tmp/notes.txt"), QUrl("https://example.org/a.png")});
+    QCOMPARE(fastgda::ui::droppedImageFile(&mime), QString());
   }
 
   void usesTheApplicationIcon() {
