@@ -1,7 +1,9 @@
-// fastgda-studio: the desktop application. Opens the built-in bundle, or the folder given.
+// fastgda-studio: the desktop application. Opens the folder given, else the default bundle chosen
+// in Settings, else the built-in bundle.
 #include <QApplication>
 #include <QCommandLineParser>
 
+#include "bundle/bundle.h"
 #include "main_window.h"
 
 int main(int argc, char** argv) {
@@ -21,7 +23,10 @@ int main(int argc, char** argv) {
                              ? fastgda::ui::MainWindow::startupBundle()
                              : parser.positionalArguments().front();
   fastgda::ui::MainWindow window;
-  window.openBundle(bundle);
   window.show();
+  // A default bundle that has moved away since it was chosen: say so, then open the built-in one.
+  const QString builtin = QString::fromStdString(fastgda::defaultBundleDir());
+  if (!window.openBundle(bundle) && parser.positionalArguments().isEmpty() && bundle != builtin)
+    window.openBundle(builtin);
   return app.exec();
 }
