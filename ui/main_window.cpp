@@ -97,13 +97,13 @@ QString describe(const Query& q) {
   const QString prompt = QString::fromStdString(q.prompt);
   switch (q.kind) {
     case Query::Kind::Generated:
+      // One multi-argument arg(): a prompt holding "%2" must not be substituted again.
       return MainWindow::tr("Generated from “%1”\nseed %2 · %3 steps · guidance %4")
-          .arg(prompt)
-          .arg(q.seed)
-          .arg(q.steps)
-          .arg(q.guidance);
+          .arg(prompt, QString::number(q.seed), QString::number(q.steps),
+               QString::number(q.guidance));
     case Query::Kind::TrainingImage:
-      return MainWindow::tr("Training image %1\n“%2”").arg(q.trainingIndex).arg(prompt);
+      return MainWindow::tr("Training image %1\n“%2”")
+          .arg(QString::number(q.trainingIndex), prompt);
     case Query::Kind::ImageFile:
       return MainWindow::tr("%1\nprompt: “%2”")
           .arg(QFileInfo(QString::fromStdString(q.file)).fileName(), prompt);

@@ -138,7 +138,8 @@ void QueryPanel::setBusy(bool busy) {
 
 void QueryPanel::setProgress(double fraction, const QString& stage) {
   progress_->setValue(static_cast<int>(fraction * 1000));
-  progress_->setFormat(QStringLiteral("%1 · %2%").arg(stage).arg(fraction * 100, 0, 'f', 0));
+  progress_->setFormat(
+      QStringLiteral("%1 · %2%").arg(stage, QString::number(fraction * 100, 'f', 0)));
 }
 
 void QueryPanel::setQueryImage(const QImage& image, const QString& description) {
