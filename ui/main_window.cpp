@@ -6,6 +6,7 @@
 #include <QComboBox>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -577,9 +578,12 @@ void MainWindow::setCurrentQuery(const std::shared_ptr<QueryState>& state) {
     view_->setStudentRanking(*state->student);
   else if (session_->studentSpace().empty())
     view_->setStudentMessage(
-        tr("This bundle has no student yet, so there is no instant answer. (The built-in "
-           "bundle's student is being trained and comes with a later version.) Run teacher "
-           "gives the slow, accurate ranking meanwhile."));
+        QDir(bundleDir()) == QDir(QString::fromStdString(defaultBundleDir()))
+            ? tr("The built-in bundle has no student yet, so there is no instant answer: its "
+                 "student is being trained and comes with a later version. Run teacher gives "
+                 "the slow, accurate ranking meanwhile.")
+            : tr("This bundle has no student yet, so there is no instant answer (train one with "
+                 "`fastgda distill`). Run teacher gives the slow, accurate ranking meanwhile."));
   else
     startStudent(state);
 
