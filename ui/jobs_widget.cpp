@@ -10,7 +10,8 @@ namespace fastgda::ui {
 
 namespace {
 enum Column { Title, Progress, Stage, Time, Action };
-}
+constexpr int kMaxRows = 50;
+}  // namespace
 
 JobsWidget::JobsWidget(JobManager* jobs, QWidget* parent) : QTreeWidget(parent), jobs_(jobs) {
   setHeaderLabels({tr("Job"), tr("Progress"), tr("Stage"), tr("Time · ETA"), QString()});
@@ -39,6 +40,10 @@ void JobsWidget::add(int id) {
   connect(cancel, &QPushButton::clicked, this, [this, id] { jobs_->cancel(id); });
   setItemWidget(item, Action, cancel);
   refresh(id);
+  // Every query starts a student job: keep the list to the recent ones (running ones stay).
+  for (int i = topLevelItemCount() - 1; i >= 0 && topLevelItemCount() > kMaxRows; --i)
+    if (!jobs_->isRunning(topLevelItem(i)->data(Title, Qt::UserRole).toInt()))
+      delete takeTopLevelItem(i);
 }
 
 void JobsWidget::refresh(int id) {
