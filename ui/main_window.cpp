@@ -1,20 +1,54 @@
 #include "main_window.h"
 
 #include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
 #include <QIcon>
+#include <QInputDialog>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QListWidget>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QSortFilterProxyModel>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QSplitter>
 #include <QStatusBar>
+#include <QStyledItemDelegate>
+#include <QTabWidget>
+#include <QThread>
+#include <QTimer>
 #include <QVBoxLayout>
+#include <optional>
+#include <set>
+#include <tuple>
 
+#include "attribution_view.h"
 #include "bundle/bundle.h"
 #include "data/dataset.h"
 #include "dataset_model.h"
+#include "image_details.h"
+#include "job_manager.h"
+#include "jobs_widget.h"
+#include "query_panel.h"
 #include "util/error.h"
+#include "util/threads.h"
 
 // The icons are compiled into this static library: without a reference the linker drops them.
 static void initResources() {
@@ -23,64 +57,367 @@ static void initResources() {
 
 namespace fastgda::ui {
 
+// One query and what is known about it; kept in the history so that reopening is instant.
+struct QueryState {
+  Query query;  // never changed after creation: workers read it
+  QString key;
+  std::optional<Ranking> student;
+  std::optional<Ranking> teacher;
+};
+
+namespace {
+
+const char* const kThreadsKey = "threads";
+const char* const kDefaultBundleKey = "defaultBundle";
+const char* const kRecentKey = "recentBundles";
+const char* const kGeometryKey = "window/geometry";
+const char* const kStateKey = "window/state";
+constexpr int kMaxRecent = 8;
+constexpr int kMaxHistory = 100;
+
+QImage toQImage(const cv::Mat& rgb) {
+  if (rgb.empty()) return {};
+  return QImage(rgb.data, rgb.cols, rgb.rows, static_cast<qsizetype>(rgb.step),
+                QImage::Format_RGB888)
+      .copy();
+}
+
+// Draws the thumbnail only: captions are in the tooltip and the details pane (elided captions
+// under 64 px images would be noise).
+class ThumbnailDelegate : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+  void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override {
+    QStyledItemDelegate::initStyleOption(option, index);
+    option->text.clear();
+    option->features &= ~QStyleOptionViewItem::HasDisplay;
+  }
+};
+
+QString describe(const Query& q) {
+  const QString prompt = QString::fromStdString(q.prompt);
+  switch (q.kind) {
+    case Query::Kind::Generated:
+      // One multi-argument arg(): a prompt holding "%2" must not be substituted again.
+      return MainWindow::tr("Generated from “%1”\nseed %2 · %3 steps · guidance %4")
+          .arg(prompt, QString::number(q.seed), QString::number(q.steps),
+               QString::number(q.guidance));
+    case Query::Kind::TrainingImage:
+      return MainWindow::tr("Training image %1\n“%2”")
+          .arg(QString::number(q.trainingIndex), prompt);
+    case Query::Kind::ImageFile:
+      return MainWindow::tr("%1\nprompt: “%2”")
+          .arg(QFileInfo(QString::fromStdString(q.file)).fileName(), prompt);
+  }
+  return prompt;
+}
+
+}  // namespace
+
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
+      jobs_(new JobManager(this)),
       model_(new DatasetModel(this)),
-      filter_(new QSortFilterProxyModel(this)),
+      filter_(new DatasetFilter(this)),
+      tabs_(new QTabWidget(this)),
       grid_(new QListView(this)),
-      search_(new QLineEdit(this)) {
+      search_(new QLineEdit(this)),
+      styleBox_(new QComboBox(this)),
+      categoryBox_(new QComboBox(this)),
+      count_(new QLabel(this)),
+      details_(new ImageDetails(256, this)),
+      view_(new AttributionView(this)),
+      panel_(new QueryPanel(this)),
+      history_(new QListWidget(this)),
+      jobLabel_(new QLabel(this)),
+      jobBusy_(new QProgressBar(this)) {
   setWindowTitle(tr("FastGDA Studio"));
   initResources();
   QIcon icon;
   for (const int size : {16, 32, 48, 64, 128, 256})
     icon.addFile(QStringLiteral(":/icons/%1.png").arg(size), QSize(size, size));
   setWindowIcon(icon);
-  filter_->setSourceModel(model_);
-  filter_->setFilterCaseSensitivity(Qt::CaseInsensitive);
-  grid_->setModel(filter_);
-  grid_->setViewMode(QListView::IconMode);
-  grid_->setIconSize(QSize(64, 64));
-  grid_->setGridSize(QSize(76, 76));
-  grid_->setUniformItemSizes(true);
-  grid_->setResizeMode(QListView::Adjust);
-  grid_->setLayoutMode(QListView::Batched);  // 14k items: lay out in batches, stay responsive
-  grid_->setMovement(QListView::Static);
-  search_->setPlaceholderText(tr("Filter training images by caption, e.g. \"thumbs up\""));
-  search_->setClearButtonEnabled(true);
-  connect(search_, &QLineEdit::textChanged, this, &MainWindow::setFilter);
+  setAcceptDrops(true);
 
-  auto* central = new QWidget(this);
-  auto* layout = new QVBoxLayout(central);
-  layout->addWidget(search_);
-  layout->addWidget(grid_);
-  setCentralWidget(central);
+  buildBrowser();
+  tabs_->addTab(view_, tr("&Attribution"));
+  setCentralWidget(tabs_);
+  buildDocks();
+  buildMenus();
 
-  QMenu* file = menuBar()->addMenu(tr("&File"));
-  file->addAction(tr("&Open bundle..."), QKeySequence::Open, this, &MainWindow::chooseBundle);
-  file->addSeparator();
-  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-  resize(1000, 700);
+  jobBusy_->setRange(0, 0);
+  jobBusy_->setMaximumWidth(120);
+  jobBusy_->hide();
+  jobLabel_->setToolTip(tr("Background jobs; see the Jobs panel (View menu) to cancel them."));
+  statusBar()->addPermanentWidget(jobLabel_);
+  statusBar()->addPermanentWidget(jobBusy_);
+  connect(jobs_, &JobManager::jobChanged, this, &MainWindow::onJobChanged);
+  connect(jobs_, &JobManager::jobFinished, this, &MainWindow::onJobFinished);
+  connect(jobs_, &JobManager::failed, this,
+          [this](int, const QString& title, const QString& message) {
+            showError(tr("%1 failed").arg(title), message);
+          });
+  connect(view_, &AttributionView::runTeacherRequested, this, &MainWindow::runTeacher);
+  connect(view_, &AttributionView::cancelTeacherRequested, this, [this] {
+    if (const int id = teacherJobOf(current_.get())) jobs_->cancel(id);
+  });
+  connect(panel_, &QueryPanel::generateRequested, this, &MainWindow::generate);
+  connect(panel_, &QueryPanel::cancelRequested, this, [this] {
+    if (generateJob_) jobs_->cancel(generateJob_);
+  });
+  connect(panel_, &QueryPanel::openImageRequested, this, &MainWindow::chooseImageFile);
+  connect(panel_, &QueryPanel::imageFileDropped, this, &MainWindow::attributeDroppedFile);
+
+  QSettings settings;
+  setComputeThreads(settings.value(kThreadsKey, 0).toInt());
+  resize(1280, 800);
+  restoreGeometry(settings.value(kGeometryKey).toByteArray());
+  restoreState(settings.value(kStateKey).toByteArray());
+  updateJobIndicator();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // Workers hold the session and post results to this window: stop them before anything goes.
+  jobs_->cancelAll();
+  jobs_->waitAll();
+  delete jobs_;
+  jobs_ = nullptr;
+}
+
+QString MainWindow::startupBundle() {
+  const QString chosen = QSettings().value(kDefaultBundleKey).toString();
+  return chosen.isEmpty() ? QString::fromStdString(defaultBundleDir()) : chosen;
+}
+
+void MainWindow::buildBrowser() {
+  filter_->setSourceModel(model_);
+  grid_->setModel(filter_);
+  grid_->setViewMode(QListView::IconMode);
+  grid_->setItemDelegate(new ThumbnailDelegate(grid_));
+  grid_->setIconSize(QSize(64, 64));
+  grid_->setGridSize(QSize(72, 72));
+  grid_->setSpacing(4);
+  grid_->setUniformItemSizes(true);
+  grid_->setResizeMode(QListView::Adjust);
+  grid_->setLayoutMode(QListView::Batched);  // 100k items: lay out in batches, stay responsive
+  grid_->setBatchSize(2000);
+  grid_->setMovement(QListView::Static);
+  grid_->setSelectionMode(QAbstractItemView::SingleSelection);
+  grid_->setContextMenuPolicy(Qt::CustomContextMenu);
+  grid_->setToolTip(QString());  // items have their own
+  search_->setPlaceholderText(tr("Filter training images by caption, e.g. \"thumbs up\""));
+  search_->setClearButtonEnabled(true);
+  search_->setToolTip(tr("Shows the images whose caption contains this text"));
+  styleBox_->setToolTip(tr("Show one style only"));
+  categoryBox_->setToolTip(tr("Show one category only"));
+  categoryBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  count_->setForegroundRole(QPalette::PlaceholderText);
+  // Filtering 100,000 captions on every keystroke would stutter: wait for a pause in typing.
+  auto* typing = new QTimer(this);
+  typing->setSingleShot(true);
+  typing->setInterval(150);
+  connect(search_, &QLineEdit::textChanged, typing, qOverload<>(&QTimer::start));
+  connect(typing, &QTimer::timeout, this, [this] { setFilter(search_->text()); });
+  connect(styleBox_, &QComboBox::currentIndexChanged, this, [this] {
+    filter_->setStyle(styleBox_->currentData().toString());
+    updateFilterCount();
+  });
+  connect(categoryBox_, &QComboBox::currentIndexChanged, this, [this] {
+    filter_->setCategory(categoryBox_->currentData().toString());
+    updateFilterCount();
+  });
+  connect(grid_->selectionModel(), &QItemSelectionModel::currentChanged, this,
+          [this](const QModelIndex& current) {
+            if (current.isValid())
+              showImageDetails(current.data(DatasetModel::IndexRole).toLongLong());
+          });
+  connect(grid_, &QListView::doubleClicked, this, [this](const QModelIndex& index) {
+    attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
+  });
+  connect(grid_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+    const QModelIndex index = grid_->indexAt(at);
+    if (!index.isValid()) return;
+    QMenu menu(this);
+    QAction* attribute = menu.addAction(tr("Attribute this"));
+    attribute->setToolTip(tr("Use this training image and its caption as the query"));
+    if (menu.exec(grid_->viewport()->mapToGlobal(at)) == attribute)
+      attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
+  });
+
+  auto* filters = new QHBoxLayout;
+  filters->addWidget(search_, 3);
+  filters->addWidget(styleBox_, 1);
+  filters->addWidget(categoryBox_, 1);
+  filters->addWidget(count_);
+  auto* left = new QWidget(this);
+  auto* leftLayout = new QVBoxLayout(left);
+  leftLayout->setContentsMargins(0, 0, 0, 0);
+  leftLayout->addLayout(filters);
+  leftLayout->addWidget(grid_);
+  auto* detailsPane = new QWidget(this);
+  auto* detailsLayout = new QVBoxLayout(detailsPane);
+  detailsLayout->addWidget(details_);
+  auto* attribute = new QPushButton(tr("Attribute this image"), detailsPane);
+  attribute->setToolTip(tr("Use the selected training image and its caption as the query"));
+  connect(attribute, &QPushButton::clicked, this, [this] {
+    const QModelIndex index = grid_->currentIndex();
+    if (index.isValid()) attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
+  });
+  detailsLayout->addWidget(attribute);
+  auto* split = new QSplitter(this);
+  split->addWidget(left);
+  split->addWidget(detailsPane);
+  split->setStretchFactor(0, 1);
+  split->setCollapsible(0, false);
+  details_->clear(
+      tr("Click an image to see it here with its caption and metadata. Right-click "
+         "it to attribute it."));
+  tabs_->addTab(split, tr("&Training set"));
+}
+
+void MainWindow::buildDocks() {
+  auto* queryDock = new QDockWidget(tr("Query"), this);
+  queryDock->setObjectName(QStringLiteral("queryDock"));
+  queryDock->setWidget(panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, queryDock);
+
+  history_->setIconSize(QSize(40, 40));
+  history_->setToolTip(tr("Recent queries: click one to see its results again"));
+  connect(history_, &QListWidget::itemClicked, this,
+          [this](QListWidgetItem* item) { reopenHistory(history_->row(item)); });
+  auto* historyDock = new QDockWidget(tr("History"), this);
+  historyDock->setObjectName(QStringLiteral("historyDock"));
+  historyDock->setWidget(history_);
+  addDockWidget(Qt::LeftDockWidgetArea, historyDock);
+
+  auto* jobsDock = new QDockWidget(tr("Jobs"), this);
+  jobsDock->setObjectName(QStringLiteral("jobsDock"));
+  jobsDock->setWidget(new JobsWidget(jobs_, this));
+  addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
+  resizeDocks({jobsDock}, {120}, Qt::Vertical);
+  resizeDocks({queryDock}, {260}, Qt::Horizontal);
+
+  viewMenu_ = new QMenu(tr("&View"), this);
+  for (QDockWidget* dock : {queryDock, historyDock, jobsDock})
+    viewMenu_->addAction(dock->toggleViewAction());
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* open =
+      file->addAction(tr("&Open bundle…"), QKeySequence::Open, this, &MainWindow::chooseBundle);
+  open->setToolTip(tr("Open a bundle folder (a model with its training set)"));
+  recentMenu_ = file->addMenu(tr("Open &recent"));
+  file->addAction(tr("Open &image…"), QKeySequence(Qt::CTRL | Qt::Key_I), this,
+                  &MainWindow::chooseImageFile);
+  file->addSeparator();
+  file->addAction(tr("&Settings…"), QKeySequence::Preferences, this,
+                  &MainWindow::showSettingsDialog);
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+  QMenu* query = menuBar()->addMenu(tr("&Query"));
+  query->addAction(tr("&Generate"), QKeySequence(Qt::CTRL | Qt::Key_G), panel_,
+                   &QueryPanel::requestGenerate);
+  query->addAction(tr("Run &teacher"), QKeySequence(Qt::CTRL | Qt::Key_T), this,
+                   &MainWindow::runTeacher);
+  query->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this,
+                   &MainWindow::cancelCurrentJobs);
+  query->addSeparator();
+  query->addAction(tr("Show the training &set"), QKeySequence(Qt::CTRL | Qt::Key_1), this,
+                   &MainWindow::showDatasetBrowser);
+  query->addAction(tr("Show the &attribution"), QKeySequence(Qt::CTRL | Qt::Key_2), this,
+                   &MainWindow::showAttribution);
+  menuBar()->addMenu(viewMenu_);
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About FastGDA Studio"), this, [this] {
+    QMessageBox::about(
+        this, tr("About FastGDA Studio"),
+        tr("<p><b>FastGDA Studio</b> finds which training images a text-to-image model drew on: "
+           "the fast student (FastGDA) beside the slow, accurate teacher (attribution by "
+           "unlearning).</p><p>Free software under the GNU GPL, version 3 or later.</p>"));
+  });
+  updateRecentMenu();
+}
 
 bool MainWindow::openBundle(const QString& dir) {
+  std::shared_ptr<AttributionSession> session;
   try {
-    const Bundle bundle = fastgda::openBundle(dir.toStdString());
-    std::shared_ptr<const Dataset> data = bundle.openDataset();
-    const DatasetSummary s = summarize(*data);
-    model_->setDataset(std::move(data));
-    summary_ = tr("%1: %2 training images, %3 families, %4 styles")
-                   .arg(QString::fromStdString(bundle.name))
-                   .arg(s.images)
-                   .arg(s.families)
-                   .arg(s.styles);
-    statusBar()->showMessage(summary_);
-    return true;
-  } catch (const Error& e) {
+    session = AttributionSession::open(dir.toStdString());
+  } catch (const std::exception& e) {
     QMessageBox::critical(this, tr("Cannot open bundle"), QString::fromStdString(e.what()));
     return false;
   }
+  // The old bundle's jobs would answer for data that is no longer shown.
+  jobs_->cancelAll();
+  jobs_->waitAll();
+  generateJob_ = 0;
+  teacherJobs_.clear();
+  studentJobs_.clear();
+  panel_->setBusy(false);
+  session_ = session;
+
+  std::shared_ptr<const Dataset> data = session_->dataset();
+  const DatasetSummary s = summarize(*data);
+  std::set<QString> styles, categories;
+  for (const ImageRecord& r : data->records()) {
+    if (!r.style.empty()) styles.insert(QString::fromStdString(r.style));
+    if (!r.category.empty()) categories.insert(QString::fromStdString(r.category));
+  }
+  model_->setDataset(data);
+  for (auto [box, values, all] : {std::tuple{styleBox_, &styles, tr("All styles")},
+                                  std::tuple{categoryBox_, &categories, tr("All categories")}}) {
+    const QSignalBlocker block(box);
+    box->clear();
+    box->addItem(all, QString());
+    for (const QString& v : *values) box->addItem(v, v);
+    box->setEnabled(values->size() > 1);
+  }
+  filter_->setStyle({});
+  filter_->setCategory({});
+  view_->setDataset(data);
+  view_->setStudentName(QString::fromStdString(session_->studentSpace()));
+  view_->clearQuery(
+      tr("No query yet. Generate an image (Ctrl+G), right-click a training image "
+         "and choose \"Attribute this\", or open or drop an image file."));
+  details_->clear(
+      tr("Click an image to see it here with its caption and metadata. Right-click "
+         "it to attribute it."));
+  queries_.clear();
+  history_->clear();
+  current_.reset();
+  ++querySerial_;
+  panel_->setGenerationEnabled(session_->hasModel(),
+                               tr("This bundle has no model to generate with"));
+
+  summary_ = tr("%1: %L2 training images, %L3 families, %L4 styles")
+                 .arg(QString::fromStdString(session_->bundle().name))
+                 .arg(s.images)
+                 .arg(s.families)
+                 .arg(s.styles);
+  setWindowTitle(tr("%1 — FastGDA Studio").arg(QString::fromStdString(session_->bundle().name)));
+  statusBar()->showMessage(summary_);
+  updateFilterCount();
+  addRecentBundle(QString::fromStdString(session_->bundle().dir));
+
+  // Open the student now, so that it answers the first query without waiting.
+  if (session_->hasModel() && !session_->studentSpace().empty()) {
+    std::shared_ptr<AttributionSession> held = session_;
+    jobs_->start(tr("Opening the student"), [held](const JobContext& job) {
+      try {
+        held->openStudent(job);
+      } catch (const Error&) {
+        // Reported in the student row when a query asks for it.
+      }
+      return JobManager::Apply();
+    });
+  }
+  return true;
+}
+
+QString MainWindow::bundleDir() const {
+  return session_ ? QString::fromStdString(session_->bundle().dir) : QString();
 }
 
 int MainWindow::visibleImages() const {
@@ -88,12 +425,376 @@ int MainWindow::visibleImages() const {
 }
 
 void MainWindow::setFilter(const QString& text) {
-  filter_->setFilterFixedString(text);
+  if (search_->text() != text) {
+    const QSignalBlocker block(search_);  // typing filters after a pause; this call at once
+    search_->setText(text);
+  }
+  filter_->setCaption(text);
+  updateFilterCount();
+}
+
+void MainWindow::setStyleFilter(const QString& style) {
+  styleBox_->setCurrentIndex(std::max(0, styleBox_->findData(style)));
+}
+
+void MainWindow::setCategoryFilter(const QString& category) {
+  categoryBox_->setCurrentIndex(std::max(0, categoryBox_->findData(category)));
+}
+
+QStringList MainWindow::styleChoices() const {
+  QStringList out;
+  for (int i = 1; i < styleBox_->count(); ++i) out << styleBox_->itemData(i).toString();
+  return out;
+}
+
+void MainWindow::updateFilterCount() {
+  count_->setText(tr("%L1 of %L2 images").arg(filter_->rowCount()).arg(model_->rowCount()));
+}
+
+void MainWindow::showImageDetails(int64_t index) {
+  if (session_) details_->showTrainingImage(*session_->dataset(), index);
+}
+
+QString MainWindow::imageDetailsCaption() const {
+  return details_->captionText();
+}
+
+void MainWindow::showDatasetBrowser() {
+  tabs_->setCurrentIndex(0);
+}
+
+void MainWindow::showAttribution() {
+  tabs_->setCurrentWidget(view_);
 }
 
 void MainWindow::chooseBundle() {
-  const QString dir = QFileDialog::getExistingDirectory(this, tr("Open bundle folder"));
+  const QString dir =
+      QFileDialog::getExistingDirectory(this, tr("Open bundle folder"), bundleDir());
   if (!dir.isEmpty()) openBundle(dir);
+}
+
+void MainWindow::addRecentBundle(const QString& dir) {
+  QSettings settings;
+  QStringList recent = settings.value(kRecentKey).toStringList();
+  recent.removeAll(dir);
+  recent.prepend(dir);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  settings.setValue(kRecentKey, recent);
+  updateRecentMenu();
+}
+
+void MainWindow::updateRecentMenu() {
+  if (!recentMenu_) return;
+  recentMenu_->clear();
+  const QStringList recent = QSettings().value(kRecentKey).toStringList();
+  for (const QString& dir : recent)
+    recentMenu_->addAction(dir, this, [this, dir] { openBundle(dir); });
+  recentMenu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::showSettingsDialog() {
+  QSettings settings;
+  QDialog dialog(this);
+  dialog.setWindowTitle(tr("Settings"));
+  auto* threads = new QSpinBox(&dialog);
+  threads->setRange(0, QThread::idealThreadCount());
+  threads->setSpecialValueText(tr("All cores (%1)").arg(QThread::idealThreadCount()));
+  threads->setValue(settings.value(kThreadsKey, 0).toInt());
+  threads->setToolTip(tr("CPU threads for generation, the student and the teacher"));
+  auto* bundle = new QLineEdit(settings.value(kDefaultBundleKey).toString(), &dialog);
+  bundle->setPlaceholderText(tr("The built-in bundle"));
+  bundle->setToolTip(tr("The bundle opened at start; empty: the built-in one"));
+  auto* browse = new QPushButton(tr("Browse…"), &dialog);
+  connect(browse, &QPushButton::clicked, &dialog, [&] {
+    const QString dir = QFileDialog::getExistingDirectory(&dialog, tr("Default bundle folder"));
+    if (!dir.isEmpty()) bundle->setText(dir);
+  });
+  auto* bundleRow = new QHBoxLayout;
+  bundleRow->addWidget(bundle);
+  bundleRow->addWidget(browse);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+  connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  auto* form = new QFormLayout(&dialog);
+  form->addRow(tr("Compute threads"), threads);
+  form->addRow(tr("Default bundle"), bundleRow);
+  form->addRow(buttons);
+  if (dialog.exec() != QDialog::Accepted) return;
+  settings.setValue(kThreadsKey, threads->value());
+  settings.setValue(kDefaultBundleKey, bundle->text().trimmed());
+  setComputeThreads(threads->value());
+}
+
+// Queries
+
+std::shared_ptr<QueryState> MainWindow::addToHistory(Query query) {
+  const QString key = QString::fromStdString(query.key());
+  for (size_t i = 0; i < queries_.size(); ++i)
+    if (queries_[i]->key == key) {  // seen before: move it to the top, keep its results
+      std::shared_ptr<QueryState> state = queries_[i];
+      queries_.erase(queries_.begin() + static_cast<std::ptrdiff_t>(i));
+      queries_.insert(queries_.begin(), state);
+      history_->insertItem(0, history_->takeItem(static_cast<int>(i)));
+      return state;
+    }
+  auto state = std::make_shared<QueryState>();
+  state->query = std::move(query);
+  state->key = key;
+  queries_.insert(queries_.begin(), state);
+  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(toQImage(state->query.image))),
+                                   QString::fromStdString(state->query.prompt));
+  item->setToolTip(describe(state->query));
+  history_->insertItem(0, item);
+  while (queries_.size() > kMaxHistory) {
+    queries_.pop_back();
+    delete history_->takeItem(history_->count() - 1);
+  }
+  return state;
+}
+
+int MainWindow::historySize() const {
+  return static_cast<int>(queries_.size());
+}
+
+void MainWindow::reopenHistory(int row) {
+  if (row >= 0 && row < historySize()) setCurrentQuery(queries_[static_cast<size_t>(row)]);
+}
+
+QString MainWindow::currentQueryKey() const {
+  return current_ ? current_->key : QString();
+}
+
+void MainWindow::setCurrentQuery(const std::shared_ptr<QueryState>& state) {
+  ++querySerial_;
+  current_ = state;
+  history_->setCurrentRow(
+      static_cast<int>(std::find(queries_.begin(), queries_.end(), state) - queries_.begin()));
+  const QImage image = toQImage(state->query.image);
+  view_->setQuery(image, describe(state->query));
+  panel_->setQueryImage(image, describe(state->query));
+  showAttribution();
+
+  if (state->student)
+    view_->setStudentRanking(*state->student);
+  else if (session_->studentSpace().empty())
+    view_->setStudentMessage(
+        QDir(bundleDir()) == QDir(QString::fromStdString(defaultBundleDir()))
+            ? tr("The built-in bundle has no student yet, so there is no instant answer: its "
+                 "student is being trained and comes with a later version. Run teacher gives "
+                 "the slow, accurate ranking meanwhile.")
+            : tr("This bundle has no student yet, so there is no instant answer (train one with "
+                 "`fastgda distill`). Run teacher gives the slow, accurate ranking meanwhile."));
+  else
+    startStudent(state);
+
+  if (!state->teacher)
+    if (std::optional<Ranking> stored = session_->storedTeacherRanking(state->query))
+      state->teacher = std::move(stored);
+  const bool running = teacherJobOf(state.get()) != 0;
+  view_->setTeacherRunning(running);
+  if (state->teacher)
+    view_->setTeacherRanking(*state->teacher);
+  else if (running)
+    view_->setTeacherMessage(
+        tr("The teacher is ranking all %L1 training images…").arg(session_->dataset()->size()));
+  else
+    view_->setTeacherMessage(
+        tr("Not run yet. Run teacher (Ctrl+T) unlearns this query and ranks all %L1 training "
+           "images: accurate but slow (minutes on a large set). The result is saved in the "
+           "bundle.")
+            .arg(session_->dataset()->size()));
+}
+
+void MainWindow::startStudent(const std::shared_ptr<QueryState>& state) {
+  view_->setStudentMessage(session_->studentOpen() ? tr("Asking the student…")
+                                                   : tr("Opening the student…"));
+  const quint64 serial = querySerial_;
+  const int k = topK_;
+  std::shared_ptr<AttributionSession> session = session_;
+  const int id = jobs_->start(
+      tr("Student: %1").arg(QString::fromStdString(state->query.prompt)),
+      [this, session, state, serial, k](const JobContext& job) -> JobManager::Apply {
+        try {
+          if (!session->studentOpen()) session->openStudent(job);
+          Ranking r = session->attributeWithStudent(state->query, k);
+          return [this, state, serial, r] {
+            state->student = r;  // kept for the history even when no longer shown
+            if (serial == querySerial_) view_->setStudentRanking(r);
+          };
+        } catch (const Error& e) {
+          const QString message = QString::fromStdString(e.what());
+          return [this, serial, message] {
+            if (serial == querySerial_)
+              view_->setStudentMessage(tr("The student could not answer: %1").arg(message));
+          };
+        }
+      });
+  studentJobs_[id] = serial;
+}
+
+void MainWindow::generate(const QString& prompt, quint64 seed, int steps, double guidance) {
+  if (!session_ || !session_->hasModel() || generateJob_) return;
+  panel_->setPrompt(prompt);
+  panel_->setBusy(true);
+  const quint64 serial = querySerial_;
+  std::shared_ptr<AttributionSession> session = session_;
+  const std::string text = prompt.toStdString();
+  generateJob_ =
+      jobs_->start(tr("Generate: %1").arg(prompt),
+                   [this, session, text, seed, steps, guidance, serial](const JobContext& job) {
+                     Query q = session->generate(text, seed, steps, guidance, job);
+                     return JobManager::Apply([this, q, serial] {
+                       std::shared_ptr<QueryState> state = addToHistory(q);
+                       // Another query was chosen meanwhile: keep this one in the history only.
+                       if (serial == querySerial_) setCurrentQuery(state);
+                     });
+                   });
+}
+
+void MainWindow::attributeTrainingImage(int64_t index) {
+  if (!session_ || index < 0 || index >= session_->dataset()->size()) return;
+  setCurrentQuery(addToHistory(session_->trainingImageQuery(index)));
+}
+
+void MainWindow::attributeImageFile(const QString& path, const QString& prompt) {
+  if (!session_) return;
+  try {
+    setCurrentQuery(
+        addToHistory(session_->imageFileQuery(path.toStdString(), prompt.toStdString())));
+  } catch (const std::exception& e) {
+    showError(tr("Cannot use this image"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::attributeDroppedFile(const QString& path) {
+  QString prompt = panel_->prompt();
+  if (prompt.isEmpty()) {
+    bool ok = false;
+    prompt = QInputDialog::getText(
+        this, tr("Prompt"), tr("The prompt (caption) of %1:").arg(QFileInfo(path).fileName()),
+        QLineEdit::Normal, QFileInfo(path).completeBaseName(), &ok);
+    if (!ok) return;
+  }
+  attributeImageFile(path, prompt);
+}
+
+void MainWindow::chooseImageFile() {
+  const QString path =
+      QFileDialog::getOpenFileName(this, tr("Open an image to attribute"), QString(),
+                                   tr("Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff)"));
+  if (!path.isEmpty()) attributeDroppedFile(path);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (!droppedImageFile(event->mimeData()).isEmpty()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  const QString path = droppedImageFile(event->mimeData());
+  if (path.isEmpty()) return;
+  event->acceptProposedAction();
+  attributeDroppedFile(path);
+}
+
+void MainWindow::setTopK(int k) {
+  topK_ = k;
+  view_->setTopK(k);
+}
+
+int MainWindow::teacherJobOf(const QueryState* state) const {
+  for (const auto& [id, s] : teacherJobs_)
+    if (s.get() == state && jobs_->isRunning(id)) return id;
+  return 0;
+}
+
+void MainWindow::runTeacher() {
+  if (!session_ || !current_ || !session_->hasModel() || teacherJobOf(current_.get())) return;
+  std::shared_ptr<QueryState> state = current_;
+  std::shared_ptr<AttributionSession> session = session_;
+  const TeacherSettings settings = teacherSettings_;
+  view_->setTeacherRunning(true);
+  view_->setTeacherMessage(
+      tr("The teacher is ranking all %L1 training images…").arg(session_->dataset()->size()));
+  const int id = jobs_->start(tr("Teacher: %1").arg(QString::fromStdString(state->query.prompt)),
+                              [this, session, state, settings](const JobContext& job) {
+                                Ranking r = session->runTeacher(state->query, settings, job);
+                                return JobManager::Apply([this, state, r] {
+                                  state->teacher = r;
+                                  if (state == current_) view_->setTeacherRanking(r);
+                                });
+                              });
+  teacherJobs_[id] = state;
+}
+
+void MainWindow::cancelCurrentJobs() {
+  if (generateJob_) jobs_->cancel(generateJob_);
+  if (const int id = teacherJobOf(current_.get())) jobs_->cancel(id);
+}
+
+void MainWindow::onJobChanged(int id) {
+  const JobManager::Job j = jobs_->job(id);
+  if (id == generateJob_) panel_->setProgress(j.fraction, j.stage);
+  const auto it = teacherJobs_.find(id);
+  if (it != teacherJobs_.end() && it->second == current_ && j.state == JobManager::State::Running)
+    view_->setTeacherProgress(j.fraction, j.stage, j.etaSeconds);
+  updateJobIndicator();
+}
+
+void MainWindow::onJobFinished(int id) {
+  const JobManager::Job j = jobs_->job(id);
+  if (id == generateJob_) {
+    generateJob_ = 0;
+    panel_->setBusy(false);
+  }
+  const auto student = studentJobs_.find(id);
+  if (student != studentJobs_.end()) {
+    if (student->second == querySerial_ && j.state == JobManager::State::Cancelled)
+      view_->setStudentMessage(
+          tr("Cancelled. Open the query again from the history to ask the "
+             "student again."));
+    studentJobs_.erase(student);
+  }
+  const auto it = teacherJobs_.find(id);
+  if (it != teacherJobs_.end()) {
+    const std::shared_ptr<QueryState> state = it->second;
+    teacherJobs_.erase(it);
+    if (state == current_) {
+      view_->setTeacherRunning(false);
+      if (j.state == JobManager::State::Cancelled)
+        view_->setTeacherMessage(tr("Cancelled; nothing was saved. Run teacher starts again."));
+      else if (j.state == JobManager::State::Failed)
+        view_->setTeacherMessage(tr("The teacher failed: %1").arg(j.error));
+    }
+  }
+  updateJobIndicator();
+}
+
+void MainWindow::updateJobIndicator() {
+  const int running = jobs_->runningCount();
+  jobLabel_->setText(running == 0   ? tr("No jobs running")
+                     : running == 1 ? tr("1 job running")
+                                    : tr("%1 jobs running").arg(running));
+  jobBusy_->setVisible(running > 0);
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+  // Not exec(): a worker's error must not block the event loop (or a test) behind a modal loop.
+  auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->open();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings settings;
+  settings.setValue(kGeometryKey, saveGeometry());
+  settings.setValue(kStateKey, saveState());
+  if (jobs_->runningCount() > 0) {
+    statusBar()->showMessage(tr("Stopping the running jobs…"));
+    QApplication::processEvents();
+  }
+  jobs_->cancelAll();
+  jobs_->waitAll();
+  event->accept();
 }
 
 }  // namespace fastgda::ui

@@ -1,16 +1,41 @@
-// The studio's main window. For now: the bundle's training set as a searchable image grid.
+// The studio's main window: the bundle's training set as a searchable, filterable image grid with
+// an image's details; a query panel (generate, or take a training image or an image file); the
+// attribution view (student and teacher side by side); a history of queries; and a Jobs dock for
+// everything that runs in the background.
+//
+//   MainWindow window;
+//   window.openBundle(MainWindow::startupBundle());   // the settings' default, else built-in
+//   window.generate("red apple, google style", 1, 50, 4.0);  // -> student row, then Run teacher
+//
+// Settings (QSettings): compute threads, default bundle, recent bundles, window geometry and
+// dock layout.
 #pragma once
 
 #include <QMainWindow>
+#include <map>
 #include <memory>
+#include <vector>
 
-class QListView;
+#include "session/attribution_session.h"
+
+class QComboBox;
+class QLabel;
 class QLineEdit;
-class QSortFilterProxyModel;
+class QListView;
+class QListWidget;
+class QMenu;
+class QProgressBar;
+class QTabWidget;
 
 namespace fastgda::ui {
 
+class AttributionView;
+class DatasetFilter;
 class DatasetModel;
+class ImageDetails;
+class JobManager;
+class QueryPanel;
+struct QueryState;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -18,20 +43,96 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  // Opens the bundle folder; on failure shows the error and keeps the previous bundle.
+  // The bundle to open at start: the settings' default bundle, else the built-in one.
+  static QString startupBundle();
+
+  // Opens the bundle folder; on failure shows the error and keeps the previous bundle. Running
+  // jobs of the previous bundle are cancelled first.
   bool openBundle(const QString& dir);
   QString summaryText() const { return summary_; }
+  QString bundleDir() const;
+
+  // The dataset browser.
   int visibleImages() const;
-  void setFilter(const QString& text);
+  void setFilter(const QString& text);              // caption contains (case-insensitive)
+  void setStyleFilter(const QString& style);        // "" = all styles
+  void setCategoryFilter(const QString& category);  // "" = all categories
+  QStringList styleChoices() const;                 // the style filter's entries, without "all"
+  void showImageDetails(int64_t index);
+  QString imageDetailsCaption() const;
+
+  // Queries: each becomes the current one, is answered by the student at once, and goes into
+  // the history. Generation runs in the background.
+  void generate(const QString& prompt, quint64 seed, int steps, double guidance);
+  void attributeTrainingImage(int64_t index);
+  void attributeImageFile(const QString& path, const QString& prompt);
+  void runTeacher();         // on the current query
+  void cancelCurrentJobs();  // generation and the current query's teacher (Esc)
+  void setTeacherSettings(const TeacherSettings& settings) { teacherSettings_ = settings; }
+  void setTopK(int k);
+
+  QString currentQueryKey() const;
+  int historySize() const;
+  void reopenHistory(int row);  // 0 = most recent
+  AttributionView* attributionView() const { return view_; }
+  JobManager* jobs() const { return jobs_; }
+  void showDatasetBrowser();
+  void showAttribution();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
 
  private:
+  void buildBrowser();
+  void buildDocks();
+  void buildMenus();
   void chooseBundle();
+  void chooseImageFile();
+  void attributeDroppedFile(const QString& path);
+  void showSettingsDialog();
+  void addRecentBundle(const QString& dir);
+  void updateRecentMenu();
+  void updateFilterCount();
 
+  std::shared_ptr<QueryState> addToHistory(Query query);
+  void setCurrentQuery(const std::shared_ptr<QueryState>& state);
+  void startStudent(const std::shared_ptr<QueryState>& state);
+  int teacherJobOf(const QueryState* state) const;  // 0 when none runs
+  void onJobChanged(int id);
+  void onJobFinished(int id);
+  void showError(const QString& title, const QString& message);
+  void updateJobIndicator();
+
+  std::shared_ptr<AttributionSession> session_;
+  JobManager* jobs_;
   DatasetModel* model_;
-  QSortFilterProxyModel* filter_;
+  DatasetFilter* filter_;
+  QTabWidget* tabs_;
   QListView* grid_;
   QLineEdit* search_;
+  QComboBox* styleBox_;
+  QComboBox* categoryBox_;
+  QLabel* count_;
+  ImageDetails* details_;
+  AttributionView* view_;
+  QueryPanel* panel_;
+  QListWidget* history_;
+  QLabel* jobLabel_;
+  QProgressBar* jobBusy_;
+  QMenu* recentMenu_ = nullptr;
+  QMenu* viewMenu_ = nullptr;
   QString summary_;
+
+  std::vector<std::shared_ptr<QueryState>> queries_;  // the history, most recent first
+  std::shared_ptr<QueryState> current_;
+  quint64 querySerial_ = 0;  // bumped whenever the current query changes
+  int generateJob_ = 0;
+  std::map<int, std::shared_ptr<QueryState>> teacherJobs_;
+  std::map<int, quint64> studentJobs_;  // job -> the query serial it answers
+  TeacherSettings teacherSettings_;
+  int topK_ = 10;
 };
 
 }  // namespace fastgda::ui

@@ -1,4 +1,5 @@
-// fastgda-studio: the desktop application. Opens the built-in bundle, or the folder given.
+// fastgda-studio: the desktop application. Opens the folder given, else the default bundle chosen
+// in Settings, else the built-in bundle.
 #include <QApplication>
 #include <QCommandLineParser>
 
@@ -8,19 +9,24 @@
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("FastGDA Studio"));
+  QApplication::setOrganizationName(QStringLiteral("FastGDA"));  // where QSettings keeps settings
   // Lets Wayland compositors match the window to the installed .desktop file and its icon.
   QGuiApplication::setDesktopFileName(QStringLiteral(FASTGDA_APP_ID));
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Data attribution for text-to-image models."));
   parser.addHelpOption();
   parser.addPositionalArgument(QStringLiteral("bundle"),
-                               QStringLiteral("Bundle folder (default: the built-in bundle)."));
+                               QStringLiteral("Bundle folder (default: the one chosen in "
+                                              "Settings, else the built-in bundle)."));
   parser.process(app);
   const QString bundle = parser.positionalArguments().isEmpty()
-                             ? QString::fromStdString(fastgda::defaultBundleDir())
+                             ? fastgda::ui::MainWindow::startupBundle()
                              : parser.positionalArguments().front();
   fastgda::ui::MainWindow window;
-  window.openBundle(bundle);
   window.show();
+  // A default bundle that has moved away since it was chosen: say so, then open the built-in one.
+  const QString builtin = QString::fromStdString(fastgda::defaultBundleDir());
+  if (!window.openBundle(bundle) && parser.positionalArguments().isEmpty() && bundle != builtin)
+    window.openBundle(builtin);
   return app.exec();
 }

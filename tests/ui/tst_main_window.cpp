@@ -1,26 +1,182 @@
-// The studio window on the built-in bundle, offscreen.
+// The studio window on the built-in bundle, offscreen: the dataset browser's filters and details.
+// With FASTGDA_SCREENSHOTS=DIR it also saves DIR/dataset-browser{,-apple,-dark}.png.
+#include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QDir>
 #include <QListView>
 #include <QMessageBox>
+#include <QMimeData>
+#include <QPixmap>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QTest>
 #include <QTimer>
 
+#include "attribution_view.h"
+#include "bundle/bundle.h"
+#include "data/dataset.h"
+#include "dataset_model.h"
+#include "job_manager.h"
 #include "main_window.h"
+#include "query_panel.h"
+#include "session/attribution_session.h"
+#include "support/palettes.h"
 
 class TestMainWindow : public QObject {
   Q_OBJECT
+  std::unique_ptr<fastgda::Dataset> data_;
+
+  // How many records pass a filter, counted straight from the dataset.
+  template <typename Keep>
+  int expected(Keep keep) const {
+    int n = 0;
+    for (const fastgda::ImageRecord& r : data_->records()) n += keep(r);
+    return n;
+  }
+
  private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // settings go to a test folder, not the user's
+    QCoreApplication::setOrganizationName(QStringLiteral("fastgda-tests"));
+    data_ = fastgda::openBundle(FASTGDA_SOURCE_DIR "/models/builtin").openDataset();
+  }
+
   void opensTheBuiltinBundleAndFilters() {
     fastgda::ui::MainWindow window;
     QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
     window.show();
     QVERIFY(window.summaryText().contains("training images"));
     const int all = window.visibleImages();
+    QCOMPARE(all, static_cast<int>(data_->size()));
     QVERIFY(all > 13000);
     window.setFilter("thumbs up");
     const int thumbs = window.visibleImages();
     // Thumbs up in 4 styles × 6 tones, minus what a vendor lacks.
     QVERIFY2(thumbs >= 20 && thumbs < 40, qPrintable(QString::number(thumbs)));
+  }
+
+  void filtersByCaptionStyleAndCategory() {
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    QCOMPARE(window.styleChoices(),
+             QStringList({"fluent flat", "fluent modern", "google", "twemoji"}));
+    window.setStyleFilter("twemoji");
+    QCOMPARE(window.visibleImages(), 3752);  // README's table
+    window.setFilter("THUMBS up");           // case-insensitive
+    const int thumbsTwemoji = expected([](const fastgda::ImageRecord& r) {
+      return r.style == "twemoji" && r.caption.find("thumbs up") != std::string::npos;
+    });
+    QCOMPARE(thumbsTwemoji, 6);  // the base emoji and 5 skin tones
+    QCOMPARE(window.visibleImages(), thumbsTwemoji);
+    window.setStyleFilter("");
+    window.setFilter("");
+    window.setCategoryFilter("Food & Drink");
+    const int food =
+        expected([](const fastgda::ImageRecord& r) { return r.category == "Food & Drink"; });
+    QVERIFY(food > 100);
+    QCOMPARE(window.visibleImages(), food);
+    window.setFilter("no caption has this");
+    QCOMPARE(window.visibleImages(), 0);
+  }
+
+  void showsAnImagesDetails() {
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    window.showImageDetails(1234);
+    QCOMPARE(window.imageDetailsCaption(), QString::fromStdString(data_->caption(1234)));
+  }
+
+  void builtinBundleWithoutStudentSaysSo() {
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    if (!fastgda::AttributionSession::open(FASTGDA_SOURCE_DIR "/models/builtin")
+             ->studentSpace()
+             .empty())
+      QSKIP("the built-in bundle has a student now");
+    window.attributeTrainingImage(7);
+    QCOMPARE(window.historySize(), 1);
+    QVERIFY2(window.attributionView()->studentRow()->message().contains("no student"),
+             qPrintable(window.attributionView()->studentRow()->message()));
+    QVERIFY(window.attributionView()->studentRow()->indices().empty());
+  }
+
+  // One generation on the built-in model (about a second; the teacher is never run here).
+  void generatesOnTheBuiltinModel() {
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    window.generate("red apple, google style", 1, 10, 4.0);
+    QTRY_COMPARE_WITH_TIMEOUT(window.historySize(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, 60000);
+    QVERIFY(!window.currentQueryKey().isEmpty());
+    const auto* view = window.attributionView();
+    QVERIFY(view->teacherRow()->indices().empty());
+    QVERIFY2(view->teacherRow()->message().contains("Run teacher"),
+             qPrintable(view->teacherRow()->message()));
+    QVERIFY(!view->teacherRunning());
+    // The same prompt, seed and settings are the same query: no second history entry.
+    window.generate("red apple, google style", 1, 10, 4.0);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, 60000);
+    QCOMPARE(window.historySize(), 1);
+    window.generate("red apple, google style", 2, 10, 4.0);
+    QTRY_COMPARE_WITH_TIMEOUT(window.historySize(), 2, 60000);
+  }
+
+  void remembersRecentBundlesAndTheLayout() {
+    QSettings().clear();
+    {
+      fastgda::ui::MainWindow window;
+      QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+      window.show();
+      window.resize(900, 640);
+      QVERIFY(window.close());
+    }
+    const QStringList recent = QSettings().value("recentBundles").toStringList();
+    QCOMPARE(recent.size(), 1);
+    QCOMPARE(QDir(recent[0]).canonicalPath(),
+             QDir(FASTGDA_SOURCE_DIR "/models/builtin").canonicalPath());
+    QVERIFY(!QSettings().value("window/state").toByteArray().isEmpty());
+    fastgda::ui::MainWindow again;
+    // Restored, not the default 1280×800 (offscreen, the height may differ by the menu bar's).
+    QCOMPARE(again.width(), 900);
+    QVERIFY2(qAbs(again.height() - 640) <= 40, qPrintable(QString::number(again.height())));
+    // No default bundle chosen: the built-in one opens at start.
+    QCOMPARE(fastgda::ui::MainWindow::startupBundle(),
+             QString::fromStdString(fastgda::defaultBundleDir()));
+  }
+
+  // The models pass Qt's consistency checks, and thumbnails come from the dataset's images.
+  void modelsAreConsistent() {
+    std::shared_ptr<const fastgda::Dataset> data =
+        fastgda::openBundle(FASTGDA_SOURCE_DIR "/models/builtin").openDataset();
+    fastgda::ui::DatasetModel model;
+    fastgda::ui::DatasetFilter filter;
+    QAbstractItemModelTester modelTester(&model,
+                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester filterTester(&filter,
+                                          QAbstractItemModelTester::FailureReportingMode::QtTest);
+    filter.setSourceModel(&model);
+    model.setDataset(data);
+    filter.setStyle("google");
+    filter.setCaption("apple");
+    QVERIFY(filter.rowCount() >= 3);
+    for (int row = 0; row < filter.rowCount(); ++row) {
+      const QModelIndex index = filter.index(row, 0);
+      const qlonglong i = index.data(fastgda::ui::DatasetModel::IndexRole).toLongLong();
+      QCOMPARE(index.data(fastgda::ui::DatasetModel::StyleRole).toString(), QString("google"));
+      QVERIFY(index.data(Qt::DisplayRole).toString().contains("apple"));
+      const QPixmap thumbnail = index.data(Qt::DecorationRole).value<QPixmap>();
+      QCOMPARE(thumbnail.size(), QSize(64, 64));
+      QCOMPARE(thumbnail.toImage().convertToFormat(QImage::Format_RGB888),
+               fastgda::ui::datasetImage(*data, i));
+    }
+  }
+
+  void acceptsDroppedImageFilesOnly() {
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile("/tmp/notes.txt"), QUrl::fromLocalFile("/tmp/apple.png")});
+    QCOMPARE(fastgda::ui::droppedImageFile(&mime), QString("/tmp/apple.png"));
+    mime.setUrls({QUrl::fromLocalFile("/tmp/notes.txt"), QUrl("https://example.org/a.png")});
+    QCOMPARE(fastgda::ui::droppedImageFile(&mime), QString());
   }
 
   void usesTheApplicationIcon() {
@@ -41,6 +197,32 @@ class TestMainWindow : public QObject {
     });
     QVERIFY(!window.openBundle("/nonexistent/bundle"));
     QCOMPARE(window.summaryText(), before);
+  }
+
+  void screenshot() {
+    const QString dir = qEnvironmentVariable("FASTGDA_SCREENSHOTS");
+    if (dir.isEmpty()) QSKIP("set FASTGDA_SCREENSHOTS=DIR to save screenshots");
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    window.resize(1360, 820);
+    window.show();
+    window.showDatasetBrowser();
+    window.setFilter("apple");
+    int64_t red = 0;
+    for (int64_t i = 0; i < data_->size(); ++i)
+      if (data_->caption(i) == "red apple, twemoji style") red = i;
+    window.showImageDetails(red);
+    QTest::qWait(300);  // let the batched grid lay out
+    QVERIFY(QDir().mkpath(dir));
+    QVERIFY(window.grab().save(dir + "/dataset-browser-apple.png", "PNG", 0));
+    window.setFilter("");
+    QTest::qWait(300);
+    QVERIFY(window.grab().save(dir + "/dataset-browser.png", "PNG", 0));
+    const QPalette light = QApplication::palette();
+    QApplication::setPalette(fastgda::testing::darkPalette());
+    QTest::qWait(300);
+    QVERIFY(window.grab().save(dir + "/dataset-browser-dark.png", "PNG", 0));
+    QApplication::setPalette(light);
   }
 };
 

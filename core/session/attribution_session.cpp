@@ -1,0 +1,219 @@
+#include "session/attribution_session.h"
+
+#include <torch/torch.h>
+#include <QFileInfo>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+
+#include "data/dataset.h"
+#include "data/image_prep.h"
+#include "model/generator.h"
+#include "model/image_tensor.h"
+#include "model/model.h"
+#include "student/student_attributor.h"
+#include "teacher/results.h"
+#include "teacher/teacher.h"
+#include "util/error.h"
+
+namespace fastgda {
+
+namespace {
+
+// FNV-1a, 64 bits: stable across runs and platforms (std::hash is not).
+struct Fnv {
+  uint64_t h = 1469598103934665603ull;
+  void add(const void* data, size_t size) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  }
+  void add(const std::string& s) { add(s.data(), s.size() + 1); }  // + '\0': "ab","c" != "a","bc"
+};
+
+}  // namespace
+
+std::string Query::key() const {
+  Fnv f;
+  f.add(prompt);
+  switch (kind) {
+    case Kind::Generated:
+      f.add("generated");
+      f.add(std::to_string(seed) + "/" + std::to_string(steps) + "/" + std::to_string(guidance));
+      break;
+    case Kind::TrainingImage:
+      f.add("training");
+      f.add(trainingId);
+      break;
+    case Kind::ImageFile:
+      f.add("file");
+      for (int r = 0; r < image.rows; ++r) f.add(image.ptr(r), image.cols * image.elemSize());
+      break;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(f.h));
+  return hex;
+}
+
+struct AttributionSession::Impl {
+  Bundle bundle;
+  std::shared_ptr<const Dataset> data;
+  std::shared_ptr<TextToImageModel> model;  // generation, student, encoding
+  std::string studentSpace;
+
+  std::mutex modelMutex;  // guards model and student
+  std::unique_ptr<StudentAttributor> student;
+  std::atomic<bool> studentReady{false};  // read without the lock: opening may take minutes
+
+  std::mutex teacherMutex;  // guards teacher: it changes its model's weights while it runs
+  std::unique_ptr<Teacher> teacher;
+  std::string teacherOptionsJson;
+
+  void requireModel() const {
+    if (!model) fail(bundle.manifestPath, ": the bundle has no model");
+  }
+
+  torch::Tensor latentOf(const Query& q) {
+    if (!q.latent.empty()) {
+      std::vector<float> copy = q.latent;
+      return torch::from_blob(copy.data(), {static_cast<int64_t>(copy.size())}, torch::kFloat32)
+          .clone()
+          .view({1, model->latentShape[0], model->latentShape[1], model->latentShape[2]});
+    }
+    std::lock_guard<std::mutex> lock(modelMutex);
+    torch::NoGradGuard noGrad;
+    return model->codec->encode(rgbToTensor(q.image)).contiguous();
+  }
+};
+
+AttributionSession::AttributionSession() : impl_(std::make_unique<Impl>()) {}
+AttributionSession::~AttributionSession() = default;
+
+std::shared_ptr<AttributionSession> AttributionSession::open(const std::string& bundleDir) {
+  std::shared_ptr<AttributionSession> s(new AttributionSession());
+  s->impl_->bundle = openBundle(bundleDir);
+  s->impl_->data = s->impl_->bundle.openDataset();
+  if (bundleHasModel(s->impl_->bundle)) s->impl_->model = loadModel(s->impl_->bundle);
+  s->impl_->studentSpace = defaultStudentSpace(s->impl_->bundle);
+  return s;
+}
+
+const Bundle& AttributionSession::bundle() const {
+  return impl_->bundle;
+}
+std::shared_ptr<const Dataset> AttributionSession::dataset() const {
+  return impl_->data;
+}
+bool AttributionSession::hasModel() const {
+  return impl_->model != nullptr;
+}
+std::string AttributionSession::studentSpace() const {
+  return impl_->studentSpace;
+}
+
+Query AttributionSession::generate(const std::string& prompt, uint64_t seed, int steps,
+                                   double guidance, const JobContext& job) {
+  impl_->requireModel();
+  GenerateOptions o;
+  o.steps = steps;
+  o.guidance = guidance;
+  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const Generated g = fastgda::generate(*impl_->model, {prompt}, {seed}, o, job);
+  Query q;
+  q.kind = Query::Kind::Generated;
+  q.prompt = prompt;
+  q.seed = seed;
+  q.steps = steps;
+  q.guidance = guidance;
+  q.image = tensorToRgb(g.images[0]);
+  const torch::Tensor latent = g.latents.contiguous();
+  q.latent.assign(latent.data_ptr<float>(), latent.data_ptr<float>() + latent.numel());
+  return q;
+}
+
+Query AttributionSession::trainingImageQuery(int64_t index) const {
+  Query q;
+  q.kind = Query::Kind::TrainingImage;
+  q.trainingIndex = index;
+  q.trainingId = impl_->data->record(index).id;
+  q.prompt = impl_->data->caption(index);
+  q.image = impl_->data->image(index);
+  return q;
+}
+
+Query AttributionSession::imageFileQuery(const std::string& path, const std::string& prompt) const {
+  Query q;
+  q.kind = Query::Kind::ImageFile;
+  q.file = path;
+  q.prompt = prompt;
+  q.image = squareThumbnail(decodeImageFile(path), impl_->data->imageSize());
+  return q;
+}
+
+void AttributionSession::openStudent(const JobContext& job) {
+  impl_->requireModel();
+  if (impl_->studentSpace.empty())
+    fail(impl_->bundle.dir, ": the bundle has no student yet (train one with `fastgda distill`)");
+  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  if (!impl_->student)
+    impl_->student = StudentAttributor::open(impl_->bundle, impl_->model, *impl_->data,
+                                             impl_->studentSpace, job);
+  impl_->studentReady = true;
+}
+
+bool AttributionSession::studentOpen() const {
+  return impl_->studentReady;
+}
+
+Ranking AttributionSession::attributeWithStudent(const Query& query, int k) {
+  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  if (!impl_->student) fail("the student is not open yet");
+  return impl_->student->attribute(rgbToTensor(query.image), query.prompt, k);
+}
+
+std::string AttributionSession::teacherResultPath(const Query& query) const {
+  return impl_->bundle.path("teacher/studio/" + query.key() + ".json");
+}
+
+std::optional<Ranking> AttributionSession::storedTeacherRanking(const Query& query) const {
+  const std::string path = teacherResultPath(query);
+  if (!QFileInfo::exists(QString::fromStdString(path))) return std::nullopt;
+  try {
+    TeacherResult r = loadTeacherResult(path);
+    if (r.query.id != query.key()) return std::nullopt;
+    return r.ranking;
+  } catch (const Error&) {
+    return std::nullopt;  // damaged: the teacher will be run again and overwrite it
+  }
+}
+
+Ranking AttributionSession::runTeacher(const Query& query, const TeacherSettings& settings,
+                                       const JobContext& job) {
+  impl_->requireModel();
+  const torch::Tensor latent = impl_->latentOf(query);
+  std::lock_guard<std::mutex> lock(impl_->teacherMutex);
+  TeacherOptions o;
+  if (settings.querySamples > 0) o.querySamples = settings.querySamples;
+  if (settings.fisherSamples > 0) o.fisherSamples = settings.fisherSamples;
+  if (settings.stepSize > 0) o.stepSize = settings.stepSize;
+  if (!impl_->teacher || impl_->teacherOptionsJson != o.toJson()) {
+    // The teacher's own model: unlearning changes weights that generation must not see.
+    impl_->teacher = std::make_unique<Teacher>(loadModel(impl_->bundle), *impl_->data, o,
+                                               impl_->bundle.path("teacher_cache"));
+    impl_->teacherOptionsJson = o.toJson();
+  }
+  TeacherResult result;
+  result.query.id = query.key();
+  result.query.prompt = query.prompt;
+  result.query.seed = query.seed;
+  result.query.steps = query.steps;
+  result.query.guidance = query.guidance;
+  const torch::Tensor flat = latent.contiguous();
+  result.query.latent.assign(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+  result.allCandidates = true;
+  result.ranking = impl_->teacher->attribute({latent, query.prompt}, {}, job);
+  job.checkCancelled();  // a stop asked for at the very end still writes nothing
+  saveTeacherResult(teacherResultPath(query), result);
+  return result.ranking;
+}
+
+}  // namespace fastgda

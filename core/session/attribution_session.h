@@ -1,0 +1,98 @@
+// The studio's seam to the library: one bundle, its training set and model, and the three things
+// done with them (generate a query, ask the student, run the teacher), with no torch types, so
+// ui/ can include it without compiling LibTorch headers.
+//
+//   auto session = fastgda::AttributionSession::open(fastgda::defaultBundleDir());
+//   fastgda::Query q = session->generate("red apple, google style", 1, 50, 4.0, job);
+//   session->openStudent(job);                             // Error when the bundle has none
+//   fastgda::Ranking fast = session->attributeWithStudent(q, 10);
+//   fastgda::Ranking slow = session->runTeacher(q, {}, job);  // also saved, see teacherResultPath
+//
+// Thread safety: every method may be called from a worker thread. Generation, student and encoding
+// share one model and take turns; the teacher unlearns on its own copy of the model, so it runs
+// beside them, one teacher query at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "attribution/ranking.h"
+#include "bundle/bundle.h"
+#include "util/job.h"
+
+namespace fastgda {
+
+class Dataset;
+
+// A query: an image and its prompt, generated, taken from the training set or read from a file.
+struct Query {
+  enum class Kind { Generated, TrainingImage, ImageFile };
+  Kind kind = Kind::Generated;
+  std::string prompt;
+  uint64_t seed = 0;           // Generated: DDIM settings
+  int steps = 50;              //
+  double guidance = 4.0;       //
+  int64_t trainingIndex = -1;  // TrainingImage: its index and its record's id
+  std::string trainingId;
+  std::string file;           // ImageFile
+  cv::Mat image;              // CV_8UC3 RGB at the model's resolution
+  std::vector<float> latent;  // C×h×w, the generated latent; empty for other kinds
+
+  // 16 hex digits, a hash of what defines the query: the prompt, and the DDIM settings (generated),
+  // the record's id (training image) or the pixels (image file).
+  std::string key() const;
+};
+
+// Teacher settings the studio may change; 0 keeps TeacherOptions' default (core/teacher/teacher.h).
+struct TeacherSettings {
+  int querySamples = 0;   // (noise, timestep) samples of the query per unlearning step
+  int fisherSamples = 0;  // training samples for the Fisher information
+  double stepSize = 0;    // α of the natural-gradient step
+};
+
+class AttributionSession {
+ public:
+  // Opens the bundle, its training set and (when it has one) its model. Errors name the file.
+  static std::shared_ptr<AttributionSession> open(const std::string& bundleDir);
+  ~AttributionSession();
+  AttributionSession(const AttributionSession&) = delete;
+  AttributionSession& operator=(const AttributionSession&) = delete;
+
+  const Bundle& bundle() const;
+  std::shared_ptr<const Dataset> dataset() const;
+  bool hasModel() const;
+  // The default student's feature space, "" when the bundle has no student.
+  std::string studentSpace() const;
+
+  Query generate(const std::string& prompt, uint64_t seed, int steps, double guidance,
+                 const JobContext& job = {});
+  Query trainingImageQuery(int64_t index) const;
+  // Any image file (squared, resized, alpha on white) with the prompt the user gives it.
+  Query imageFileQuery(const std::string& path, const std::string& prompt) const;
+
+  // Loads the default student and its index (built and saved when missing). Errors when none.
+  void openStudent(const JobContext& job = {});
+  bool studentOpen() const;  // never waits, also while the student is being opened
+  Ranking attributeWithStudent(const Query& query, int k);
+
+  // <bundle>/teacher/studio/<key>.json
+  std::string teacherResultPath(const Query& query) const;
+  // The stored teacher ranking of this query, if a complete result file exists.
+  std::optional<Ranking> storedTeacherRanking(const Query& query) const;
+  // Runs the teacher over the whole training set and saves the result (atomically). Throws
+  // Cancelled when job's flag is raised; nothing is written then.
+  Ranking runTeacher(const Query& query, const TeacherSettings& settings,
+                     const JobContext& job = {});
+
+ private:
+  AttributionSession();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fastgda

@@ -1,0 +1,282 @@
+// The studio's attribution round trip on a tiny bundle with a distilled tiny student, offscreen:
+// generate -> student row; a training image as the query; the teacher job cancelled (nothing
+// written) and run to completion (teacher row, "found by both" marks, a saved result that a new
+// window shows at once). With FASTGDA_SCREENSHOTS=DIR it also saves DIR/attribution-view.png
+// (and -dark.png, in a dark palette).
+// First: LibTorch headers use a name that Qt defines as a macro (slots).
+#include <torch/types.h>
+
+#include "support/tiny_model.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QMessageBox>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <set>
+
+#include "attribution_view.h"
+#include "bundle/bundle.h"
+#include "data/dataset.h"
+#include "job_manager.h"
+#include "main_window.h"
+#include "support/palettes.h"
+
+using namespace fastgda;
+using fastgda::ui::MainWindow;
+
+namespace {
+
+// Waits long enough for the tiny model on a busy 2-core machine.
+constexpr int kWaitMs = 120000;
+
+QString cli(const QStringList& arguments) {
+  QProcess p;
+  p.start(QStringLiteral(FASTGDA_CLI), arguments);
+  p.waitForFinished(600000);
+  if (p.exitCode() != 0) return QString::fromUtf8(p.readAllStandardError());
+  return {};
+}
+
+TeacherSettings quickTeacher() {
+  TeacherSettings s;
+  s.querySamples = 32;
+  s.fisherSamples = 16;
+  s.stepSize = 1e-3;
+  return s;
+}
+
+}  // namespace
+
+class TestAttributionView : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  std::unique_ptr<Dataset> data_;
+
+  QString studioResults() const { return dir_.filePath("teacher/studio"); }
+  QStringList studioFiles() const {
+    return QDir(studioResults()).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot);
+  }
+
+ private slots:
+  // The fixture: a tiny bundle, a tiny model, teacher results and a student, as the student's
+  // own tests make them (tests/student/tst_features.cpp).
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("fastgda-tests"));
+    QVERIFY(dir_.isValid());
+    testing::makeTinyBundle(dir_.path());
+    trainModel(testing::tinyTraining(dir_.path(), 60));
+    data_ = openBundle(dir_.path().toStdString()).openDataset();
+    QFile train(dir_.filePath("train.jsonl")), test(dir_.filePath("test.jsonl"));
+    QVERIFY(train.open(QIODevice::WriteOnly) && test.open(QIODevice::WriteOnly));
+    for (int i = 0; i < 8; ++i)
+      (i < 6 ? train : test)
+          .write(QStringLiteral(R"({"id": "q%1", "prompt": "%2", "seed": %1, "steps": 4%3})"
+                                "\n")
+                     .arg(i)
+                     .arg(QString::fromStdString(data_->caption(i)))
+                     .arg(i < 6 ? R"(, "candidates": [0, 1, 2, 3, 4, 5, 6])" : "")
+                     .toUtf8());
+    train.close();
+    test.close();
+    const QStringList settings = {"--query-samples", "32",  "--fisher-samples", "16",
+                                  "--step-size",     "1e-3"};
+    for (const char* part : {"train", "test"}) {
+      const QString error =
+          cli(QStringList{"teacher", "--bundle", dir_.path(), "--batch",
+                          dir_.filePath(QStringLiteral("%1.jsonl").arg(part)), "--out",
+                          dir_.filePath(QStringLiteral("teacher/") + part)} +
+              settings);
+      QVERIFY2(error.isEmpty(), qPrintable(error));
+    }
+    const QString error =
+        cli({"distill", "--bundle", dir_.path(), "--features", "latent+text", "--hidden", "16",
+             "--out-dim", "8", "--epochs", "3", "--batch", "16", "--validation", "0.2"});
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+  }
+
+  void generateThenTheStudentAnswers() {
+    MainWindow window;
+    QVERIFY(window.openBundle(dir_.path()));
+    window.setTopK(5);
+    window.show();
+    const auto* student = window.attributionView()->studentRow();
+    window.generate("red apple, google style", 3, 4, 4.0);
+    QTRY_VERIFY_WITH_TIMEOUT(window.historySize() == 1, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(student->indices().size(), size_t(5), kWaitMs);
+    QVERIFY(!window.currentQueryKey().isEmpty());
+    // The tiles show the dataset's captions of the ranked images, all different images.
+    const std::vector<int64_t> indices = student->indices();
+    QCOMPARE(std::set<int64_t>(indices.begin(), indices.end()).size(), size_t(5));
+    QStringList captions;
+    for (int64_t i : indices) captions << QString::fromStdString(data_->caption(i));
+    QCOMPARE(student->captions(), captions);
+    // The teacher has not run on this query: its row says how to run it.
+    QVERIFY(window.attributionView()->teacherRow()->indices().empty());
+    QVERIFY(window.attributionView()->teacherRow()->message().contains("Run teacher"));
+
+    // A training image as the query: a second history entry, answered too.
+    const QString firstKey = window.currentQueryKey();
+    window.attributeTrainingImage(2);
+    QCOMPARE(window.historySize(), 2);
+    QVERIFY(window.currentQueryKey() != firstKey);
+    QTRY_COMPARE_WITH_TIMEOUT(student->indices().size(), size_t(5), kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, kWaitMs);
+    const std::vector<int64_t> forImage = student->indices();
+    // Reopening the generated query from the history shows its answer again, with no new job.
+    const int jobsBefore = window.jobs()->jobIds().size();
+    window.reopenHistory(1);
+    QCOMPARE(window.currentQueryKey(), firstKey);
+    QCOMPARE(student->indices(), indices);
+    QCOMPARE(window.jobs()->jobIds().size(), jobsBefore);
+    Q_UNUSED(forImage);
+  }
+
+  void anImageFileIsAQueryToo() {
+    MainWindow window;
+    QVERIFY(window.openBundle(dir_.path()));
+    window.setTopK(4);
+    const QString file = dir_.filePath("mine.png");
+    QImage image(50, 70, QImage::Format_ARGB32);  // another size, with alpha: squared, resized
+    image.fill(QColor(10, 200, 30));
+    QVERIFY(image.save(file));
+    window.attributeImageFile(file, "green apple, google style");
+    QCOMPARE(window.historySize(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(window.attributionView()->studentRow()->indices().size(), size_t(4),
+                              kWaitMs);
+    // A file that is not an image: an error message, no query.
+    QFile junk(dir_.filePath("junk.png"));
+    QVERIFY(junk.open(QIODevice::WriteOnly));
+    junk.write("not an image");
+    junk.close();
+    window.attributeImageFile(junk.fileName(), "a");
+    QCOMPARE(window.historySize(), 1);
+    QMessageBox* box = window.findChild<QMessageBox*>();
+    QVERIFY(box);
+    QVERIFY2(box->text().contains("junk.png"), qPrintable(box->text()));
+    box->close();
+  }
+
+  // A generation that finishes after the user chose another query does not replace it.
+  void aLateGenerationDoesNotReplaceTheQuery() {
+    MainWindow window;
+    QVERIFY(window.openBundle(dir_.path()));
+    window.generate("thumbs up, twemoji style", 5, 4, 4.0);
+    window.attributeTrainingImage(3);  // before the event loop can deliver the generation
+    const QString chosen = window.currentQueryKey();
+    QTRY_VERIFY_WITH_TIMEOUT(window.historySize() == 2, kWaitMs);
+    QCOMPARE(window.currentQueryKey(), chosen);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, kWaitMs);
+    QVERIFY(!window.attributionView()->studentRow()->indices().empty());
+    // The generation went into the history, above the chosen query; reopening it shows it.
+    window.reopenHistory(0);
+    QVERIFY(window.currentQueryKey() != chosen);
+  }
+
+  void teacherCancelledLeavesNothing() {
+    MainWindow window;
+    QVERIFY(window.openBundle(dir_.path()));
+    window.show();
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    window.attributeTrainingImage(0);
+    // Ctrl+T runs the teacher (default, slower settings: still running when cancelled); Esc stops.
+    QTest::keyClick(&window, Qt::Key_T, Qt::ControlModifier);
+    QVERIFY(window.attributionView()->teacherRunning());
+    QCOMPARE(window.jobs()->runningCount() >= 1, true);
+    const QString shots = qEnvironmentVariable("FASTGDA_SCREENSHOTS");
+    if (!shots.isEmpty()) {  // the progress bar, stage and ETA while it runs
+      window.resize(1360, 820);
+      QTest::qWait(1500);
+      QVERIFY(QDir().mkpath(shots));
+      QVERIFY(window.grab().save(shots + "/teacher-running.png", "PNG", 0));
+    }
+    QTest::keyClick(&window, Qt::Key_Escape);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, kWaitMs);
+    QVERIFY(!window.attributionView()->teacherRunning());
+    QVERIFY2(window.attributionView()->teacherRow()->message().contains("Cancelled"),
+             qPrintable(window.attributionView()->teacherRow()->message()));
+    QVERIFY(window.attributionView()->teacherRow()->indices().empty());
+    QVERIFY2(studioFiles().isEmpty(), qPrintable(studioFiles().join(", ")));
+  }
+
+  void teacherCompletesAndMarksWhatBothFound() {
+    QString key;
+    std::vector<int64_t> teacherTop;
+    {
+      MainWindow window;
+      QVERIFY(window.openBundle(dir_.path()));
+      window.setTopK(5);
+      window.setTeacherSettings(quickTeacher());
+      window.resize(1360, 820);
+      window.show();
+      window.attributeTrainingImage(4);
+      key = window.currentQueryKey();
+      const auto* view = window.attributionView();
+      QTRY_COMPARE_WITH_TIMEOUT(view->studentRow()->indices().size(), size_t(5), kWaitMs);
+      window.runTeacher();
+      QTRY_COMPARE_WITH_TIMEOUT(view->teacherRow()->indices().size(), size_t(5), kWaitMs);
+      QVERIFY(!view->teacherRunning());
+      teacherTop = view->teacherRow()->indices();
+      // Found by both: with 5 + 5 of 8 images, at least 2 are shared; exactly those are marked.
+      const std::vector<int64_t>& s = view->studentRow()->indices();
+      int both = 0;
+      for (int64_t i : s) both += std::count(teacherTop.begin(), teacherTop.end(), i) > 0;
+      QVERIFY(both >= 2);
+      QCOMPARE(view->studentRow()->markedCount(), both);
+      QCOMPARE(view->teacherRow()->markedCount(), both);
+      QStringList captions;
+      for (int64_t i : teacherTop) captions << QString::fromStdString(data_->caption(i));
+      QCOMPARE(view->teacherRow()->captions(), captions);
+      // Saved under the query's key, complete.
+      QCOMPARE(studioFiles(), QStringList{key + ".json"});
+
+      const QString shots = qEnvironmentVariable("FASTGDA_SCREENSHOTS");
+      if (!shots.isEmpty()) {
+        QVERIFY(QDir().mkpath(shots));
+        QTest::mouseClick(const_cast<QWidget*>(static_cast<const QWidget*>(view->teacherRow()))
+                              ->findChildren<fastgda::ui::ResultTile*>()
+                              .value(0),
+                          Qt::LeftButton);
+        QVERIFY(!view->detailsCaption().isEmpty());
+        QTest::qWait(200);
+        QVERIFY(window.grab().save(shots + "/attribution-view.png", "PNG", 0));
+        const QPalette light = QApplication::palette();
+        QApplication::setPalette(testing::darkPalette());
+        QTest::qWait(200);
+        QVERIFY(window.grab().save(shots + "/attribution-view-dark.png", "PNG", 0));
+        QApplication::setPalette(light);
+      }
+    }
+    // A new window shows the stored teacher result for the same query at once: no teacher job.
+    MainWindow again;
+    QVERIFY(again.openBundle(dir_.path()));
+    again.setTopK(5);
+    again.attributeTrainingImage(4);
+    QCOMPARE(again.currentQueryKey(), key);
+    QCOMPARE(again.attributionView()->teacherRow()->indices(), teacherTop);
+    QTRY_COMPARE_WITH_TIMEOUT(again.jobs()->runningCount(), 0, kWaitMs);
+  }
+
+  void closingDuringATeacherJobCancelsIt() {
+    const QStringList before = studioFiles();
+    {
+      MainWindow window;
+      QVERIFY(window.openBundle(dir_.path()));
+      window.attributeTrainingImage(6);
+      window.runTeacher();
+      QVERIFY(window.jobs()->runningCount() >= 1);
+      QVERIFY(window.close());  // cancels and waits
+      QCOMPARE(window.jobs()->runningCount(), 0);
+    }
+    QCOMPARE(studioFiles(), before);
+  }
+};
+
+QTEST_MAIN(TestAttributionView)
+#include "tst_attribution_view.moc"
