@@ -41,7 +41,7 @@ struct StudentOptions {
   // embedding; with our 300 teacher queries (the paper had 4,900) that never caught up with the
   // raw features (README, "The student").
   bool residual = true;
-  int epochs = 20;
+  int epochs = 10;
   int64_t batch = 4096;  // (query, image) pairs per step
   double learningRate = 1e-3;
   double weightDecay = 0.01;
