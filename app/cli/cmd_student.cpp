@@ -106,6 +106,22 @@ cv::Mat montage(const torch::Tensor& query, const Dataset& data,
   return canvas;
 }
 
+// What `attribute` and `bench attribute` open: the bundle, its model and data, and its student.
+struct StudentCommand {
+  explicit StudentCommand(const QCommandLineParser& parser)
+      : bundle(bundleOption(parser)),
+        model(loadModel(bundle)),
+        data(bundle.openDataset()),
+        job(parser.isSet("json")),
+        attributor(StudentAttributor::open(bundle, model, *data,
+                                           parser.value("student").toStdString(), job.context())) {}
+  Bundle bundle;
+  std::shared_ptr<TextToImageModel> model;
+  std::unique_ptr<Dataset> data;
+  ConsoleJob job;
+  std::unique_ptr<StudentAttributor> attributor;
+};
+
 }  // namespace
 
 int runDistill(const QStringList& arguments) {
@@ -255,12 +271,12 @@ int runAttribute(const QStringList& arguments) {
   const std::string prompt = parser.value("prompt").toStdString();
   const int64_t top = static_cast<int64_t>(numberOption(parser, "top", "attribute"));
   if (top < 1) fail("attribute: --top must be >= 1");
-  const Bundle bundle = bundleOption(parser);
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  ConsoleJob job(parser.isSet("json"));
-  auto attributor = StudentAttributor::open(bundle, model, *data,
-                                            parser.value("student").toStdString(), job.context());
+  StudentCommand c(parser);
+  const Bundle& bundle = c.bundle;
+  const auto& model = c.model;
+  const auto& data = c.data;
+  ConsoleJob& job = c.job;
+  StudentAttributor* attributor = c.attributor.get();
   const torch::Tensor image = queryImage(parser, *model, prompt, "attribute");
   const Ranking r = attributor->attribute(image, prompt, top);
   if (parser.isSet("montage")) {
@@ -361,12 +377,12 @@ int runBenchAttribute(const QStringList& arguments) {
   applyThreadsOption(parser, "bench attribute");
   const int repeats =
       std::max(1, static_cast<int>(numberOption(parser, "repeats", "bench attribute")));
-  const Bundle bundle = bundleOption(parser);
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  ConsoleJob job(parser.isSet("json"));
-  auto attributor = StudentAttributor::open(bundle, model, *data,
-                                            parser.value("student").toStdString(), job.context());
+  StudentCommand c(parser);
+  const Bundle& bundle = c.bundle;
+  const auto& model = c.model;
+  const auto& data = c.data;
+  ConsoleJob& job = c.job;
+  StudentAttributor* attributor = c.attributor.get();
   std::vector<TeacherResult> tests;
   for (TeacherResult& r : loadTeacherResults(bundle.path("teacher/test")))
     if (r.allCandidates) tests.push_back(std::move(r));
