@@ -41,13 +41,13 @@ Bundle bundleOption(const QCommandLineParser& parser) {
 }
 
 std::vector<int64_t> integerList(const QCommandLineParser& parser, const char* name,
-                                 const char* command) {
+                                 const char* command, int64_t minimum = 1) {
   std::vector<int64_t> out;
   for (const QString& part : parser.value(name).split(',', Qt::SkipEmptyParts)) {
     bool ok = false;
     const qint64 v = part.trimmed().toLongLong(&ok);
-    if (!ok || v < 1)
-      fail(command, ": --", name, " expects positive integers separated by commas, got '",
+    if (!ok || v < minimum)
+      fail(command, ": --", name, " expects integers >= ", minimum, " separated by commas, got '",
            parser.value(name).toStdString(), "'");
     out.push_back(v);
   }
@@ -447,7 +447,7 @@ int runBenchAttribute(const QStringList& arguments) {
   // FAISS scaling: IVF-PQ over synthetic unit vectors of the student's dimension.
   QJsonArray scaling;
   const int64_t dim = attributor->index().dim();
-  for (int64_t n : integerList(parser, "synthetic", "bench attribute")) {
+  for (int64_t n : integerList(parser, "synthetic", "bench attribute", 0)) {
     if (n < 1000) continue;
     job.context().progress(0, "FAISS IVF-PQ on " + std::to_string(n) + " synthetic vectors");
     // Synthetic unit vectors, made and added in chunks of a million so that ten million never
