@@ -108,19 +108,22 @@ cv::Mat montage(const torch::Tensor& query, const Dataset& data,
 
 // What `attribute` and `bench attribute` open: the bundle, its model and data, and its student.
 struct StudentCommand {
-  explicit StudentCommand(const QCommandLineParser& parser)
-      : bundle(bundleOption(parser)),
-        model(loadModel(bundle)),
-        data(bundle.openDataset()),
-        job(parser.isSet("json")),
-        attributor(StudentAttributor::open(bundle, model, *data,
-                                           parser.value("student").toStdString(), job.context())) {}
   Bundle bundle;
   std::shared_ptr<TextToImageModel> model;
   std::unique_ptr<Dataset> data;
-  ConsoleJob job;
+  std::unique_ptr<ConsoleJob> job;
   std::unique_ptr<StudentAttributor> attributor;
 };
+
+StudentCommand openStudentCommand(const QCommandLineParser& parser) {
+  StudentCommand c{bundleOption(parser), {}, {}, {}, {}};
+  c.model = loadModel(c.bundle);
+  c.data = c.bundle.openDataset();
+  c.job = std::make_unique<ConsoleJob>(parser.isSet("json"));
+  c.attributor = StudentAttributor::open(c.bundle, c.model, *c.data,
+                                         parser.value("student").toStdString(), c.job->context());
+  return c;
+}
 
 }  // namespace
 
@@ -271,17 +274,12 @@ int runAttribute(const QStringList& arguments) {
   const std::string prompt = parser.value("prompt").toStdString();
   const int64_t top = static_cast<int64_t>(numberOption(parser, "top", "attribute"));
   if (top < 1) fail("attribute: --top must be >= 1");
-  StudentCommand c(parser);
-  const Bundle& bundle = c.bundle;
-  const auto& model = c.model;
-  const auto& data = c.data;
-  ConsoleJob& job = c.job;
-  StudentAttributor* attributor = c.attributor.get();
+  auto [bundle, model, data, job, attributor] = openStudentCommand(parser);
   const torch::Tensor image = queryImage(parser, *model, prompt, "attribute");
   const Ranking r = attributor->attribute(image, prompt, top);
   if (parser.isSet("montage")) {
     writePng(parser.value("montage").toStdString(), montage(image, *data, r.indices, 96));
-    job.context().log("wrote " + parser.value("montage").toStdString());
+    job->context().log("wrote " + parser.value("montage").toStdString());
   }
   if (parser.isSet("json")) {
     QJsonArray results;
@@ -377,12 +375,7 @@ int runBenchAttribute(const QStringList& arguments) {
   applyThreadsOption(parser, "bench attribute");
   const int repeats =
       std::max(1, static_cast<int>(numberOption(parser, "repeats", "bench attribute")));
-  StudentCommand c(parser);
-  const Bundle& bundle = c.bundle;
-  const auto& model = c.model;
-  const auto& data = c.data;
-  ConsoleJob& job = c.job;
-  StudentAttributor* attributor = c.attributor.get();
+  auto [bundle, model, data, job, attributor] = openStudentCommand(parser);
   std::vector<TeacherResult> tests;
   for (TeacherResult& r : loadTeacherResults(bundle.path("teacher/test")))
     if (r.allCandidates) tests.push_back(std::move(r));
@@ -417,7 +410,7 @@ int runBenchAttribute(const QStringList& arguments) {
       static_cast<int>(numberOption(parser, "teacher-queries", "bench attribute"));
   if (teacherNow > 0) {
     Teacher teacher(model, *data, TeacherOptions{}, bundle.path("teacher_cache"));
-    teacher.prepare(job.context());
+    teacher.prepare(job->context());
     double sum = 0;
     const int n = std::min<int>(teacherNow, static_cast<int>(tests.size()));
     for (int q = 0; q < n; ++q) {
@@ -425,7 +418,7 @@ int runBenchAttribute(const QStringList& arguments) {
       const torch::Tensor latent = torch::tensor(l).view(
           {1, model->latentShape[0], model->latentShape[1], model->latentShape[2]});
       const double t = nowSeconds();
-      teacher.attribute({latent, tests[static_cast<size_t>(q)].query.prompt}, {}, job.context());
+      teacher.attribute({latent, tests[static_cast<size_t>(q)].query.prompt}, {}, job->context());
       sum += nowSeconds() - t;
     }
     teacherSeconds = sum / n;
@@ -449,7 +442,7 @@ int runBenchAttribute(const QStringList& arguments) {
   const int64_t dim = attributor->index().dim();
   for (int64_t n : integerList(parser, "synthetic", "bench attribute", 0)) {
     if (n < 1000) continue;
-    job.context().progress(0, "FAISS IVF-PQ on " + std::to_string(n) + " synthetic vectors");
+    job->context().progress(0, "FAISS IVF-PQ on " + std::to_string(n) + " synthetic vectors");
     // Synthetic unit vectors, made and added in chunks of a million so that ten million never
     // sit in memory as floats; the quantisers train on the first 100,000.
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(7);
@@ -468,13 +461,13 @@ int runBenchAttribute(const QStringList& arguments) {
     EmbeddingIndex index =
         EmbeddingIndex::build(first.data_ptr<float>(), trainRows, dim, io, "synthetic");
     for (int64_t added = trainRows; added < n;) {
-      job.context().checkCancelled();
+      job->context().checkCancelled();
       const int64_t rows = std::min<int64_t>(1000000, n - added);
       const torch::Tensor more = chunk(rows);
       index.add(more.data_ptr<float>(), rows);
       added += rows;
-      job.context().progress(double(added) / double(n),
-                             "FAISS IVF-PQ on " + std::to_string(n) + " synthetic vectors");
+      job->context().progress(double(added) / double(n),
+                              "FAISS IVF-PQ on " + std::to_string(n) + " synthetic vectors");
     }
     const double buildSeconds = nowSeconds() - t0;
     const torch::Tensor vectors = first;
