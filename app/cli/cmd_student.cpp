@@ -323,7 +323,8 @@ int runEval(const QStringList& arguments) {
   parser.setApplicationDescription(QStringLiteral(
       "Every attribution method against the teacher on the held-out test queries "
       "(<bundle>/teacher/test): mAP@k as FastGDA defines it and emoji-family precision@10. "
-      "Prints CSV, or JSON with --json."));
+      "Prints CSV, or JSON with --json. With the default options the report is also saved as "
+      "<bundle>/eval/report.json, which the studio's ablation view and `fastgda export` read."));
   parser.addHelpOption();
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
@@ -349,6 +350,11 @@ int runEval(const QStringList& arguments) {
   const auto data = bundle.openDataset();
   ConsoleJob job(parser.isSet("json"));
   const EvaluationReport r = evaluateAgainstTeacher(bundle, model, *data, o, job.context());
+  const EvaluationOptions defaults;
+  if (o.ks == defaults.ks && o.rawSpaces.empty() && o.studentSpaces.empty() && o.seed == 0) {
+    QDir().mkpath(QString::fromStdString(bundle.path("eval")));
+    writeFileAtomically(bundle.path("eval/report.json"), r.json());
+  }
   out(parser.isSet("json") ? r.json() : r.csv());
   return 0;
 }

@@ -12,6 +12,19 @@
 //   random           a seeded random permutation per query
 //   teacher          the teacher's own ranking (mAP is 1 by definition; only its family
 //                    precision@10 is informative)
+//   teacher:<name>   a teacher variant: results with other settings in
+//   <bundle>/teacher/test-<name>/
+//                    (`fastgda teacher --batch <bundle>/teacher/test.jsonl --out ... --weights
+//                    attn`), scored on the test queries it shares (by id) with teacher/test
+//
+// Storage per method, what it must keep to answer a query: a student its embedded training set
+// (N × output dim × 4 bytes) and its weights; a raw space its features (N × dim × 4); the teacher
+// the model's weights and the training set's latents (N × latent size × 4), on which it measures
+// losses; random nothing.
+//
+// The studio and `fastgda export` read the report through cachedEvaluation(): <bundle>/eval/
+// report.json, recomputed when its fingerprint (the students' weights, the teacher result files,
+// the options) no longer matches.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +54,8 @@ struct MethodEvaluation {
   std::vector<MeanAndError> map;  // one per k; count 0 where not applicable (teacher)
   MeanAndError familyPrecisionAt10;
   double secondsPerQuery = 0;  // ranking the full set, features of the query included
+  int64_t queries = 0;         // test queries it was scored on
+  int64_t storageBytes = 0;    // see above
 };
 
 struct EvaluationReport {
@@ -48,14 +63,33 @@ struct EvaluationReport {
   int64_t queries = 0;
   int64_t trainingImages = 0;
   std::vector<MethodEvaluation> methods;
-  std::string csv() const;   // method, map@k, map@k_se, ..., family_precision_at_10, _se
-  std::string json() const;  // {"queries", "ks", "methods": {name: {"map": {"50": m, ...},
-                             //  "map_se": {...}, "family_precision_at_10": p, ...}}}
+  std::string fingerprint;  // evaluationFingerprint() of what it was computed from
+
+  // method, map@k, map@k_se, ..., family_precision_at_10, _se, ms_per_query, queries,
+  // storage_bytes
+  std::string csv() const;
+  // {"queries", "ks", "order": [names], "methods": {name: {"map": {"50": m, ...}, "map_se": {...},
+  //  "family_precision_at_10": p, "ms_per_query", "queries", "storage_bytes"}}, "fingerprint"}
+  std::string json() const;
+  // Reads json()'s text back; throws Error naming `source` and the field.
+  static EvaluationReport fromJson(const std::string& text, const std::string& source);
+
+  const MethodEvaluation* find(const std::string& method) const;  // nullptr when absent
 };
 
 EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
                                         std::shared_ptr<TextToImageModel> model,
                                         const Dataset& data, const EvaluationOptions& options,
                                         const JobContext& job = {});
+
+// A hash of what a report with these options depends on (format, options, the students' weight
+// files, the names and sizes of the teacher's result files).
+std::string evaluationFingerprint(const Bundle& bundle, const EvaluationOptions& options);
+
+// <bundle>/eval/report.json when it is current for the default options; otherwise evaluates and
+// saves it (atomically). fromCache (optional) tells which happened.
+EvaluationReport cachedEvaluation(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
+                                  const Dataset& data, const JobContext& job = {},
+                                  bool* fromCache = nullptr);
 
 }  // namespace fastgda

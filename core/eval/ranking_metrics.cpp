@@ -1,6 +1,9 @@
 #include "eval/ranking_metrics.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "data/dataset.h"
@@ -45,6 +48,49 @@ MeanAndError meanAndError(const std::vector<double>& values) {
   m.standardError = std::sqrt(squares / static_cast<double>(values.size() - 1)) /
                     std::sqrt(static_cast<double>(values.size()));
   return m;
+}
+
+PrecisionRecall precisionRecallCurve(const std::vector<int64_t>& ranking,
+                                     const std::vector<int64_t>& teacher, int64_t positives,
+                                     int64_t maxK) {
+  if (positives < 1 || positives > static_cast<int64_t>(teacher.size()))
+    fail("precision/recall: positives = ", positives, " is outside [1, ", teacher.size(),
+         "] (the teacher's ranking)");
+  if (maxK < 1) fail("precision/recall: the largest k is ", maxK, ", expected >= 1");
+  const std::unordered_set<int64_t> relevant(teacher.begin(), teacher.begin() + positives);
+  PrecisionRecall curve;
+  int64_t hits = 0;
+  for (int64_t k = 1; k <= maxK; ++k) {
+    if (k <= static_cast<int64_t>(ranking.size()))
+      hits += relevant.count(ranking[static_cast<size_t>(k - 1)]) > 0;
+    curve.precision.push_back(static_cast<double>(hits) / static_cast<double>(k));
+    curve.recall.push_back(static_cast<double>(hits) / static_cast<double>(positives));
+  }
+  return curve;
+}
+
+double spearmanCorrelation(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  std::unordered_map<int64_t, int64_t> positionInB;
+  for (size_t i = 0; i < b.size(); ++i) positionInB.emplace(b[i], static_cast<int64_t>(i));
+  // Common images in a's order, each with its position in b; then b's positions re-numbered.
+  std::vector<int64_t> bPositions;
+  for (int64_t index : a) {
+    const auto it = positionInB.find(index);
+    if (it != positionInB.end()) bPositions.push_back(it->second);
+  }
+  const size_t n = bPositions.size();
+  if (n < 2) return std::numeric_limits<double>::quiet_NaN();
+  std::vector<int64_t> sorted = bPositions;
+  std::sort(sorted.begin(), sorted.end());
+  double squares = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto rankInB =
+        std::lower_bound(sorted.begin(), sorted.end(), bPositions[i]) - sorted.begin();
+    const double d = static_cast<double>(i) - static_cast<double>(rankInB);
+    squares += d * d;
+  }
+  const double nd = static_cast<double>(n);
+  return 1.0 - 6.0 * squares / (nd * (nd * nd - 1.0));
 }
 
 }  // namespace fastgda

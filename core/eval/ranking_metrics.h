@@ -29,4 +29,17 @@ struct MeanAndError {
 };
 MeanAndError meanAndError(const std::vector<double>& values);
 
+// Precision and recall of a method's first k images against the teacher's top `positives`, for
+// every k in 1..maxK (element k − 1): precision = hits / k, recall = hits / positives.
+struct PrecisionRecall {
+  std::vector<double> precision, recall;
+};
+PrecisionRecall precisionRecallCurve(const std::vector<int64_t>& ranking,
+                                     const std::vector<int64_t>& teacher, int64_t positives,
+                                     int64_t maxK);
+
+// Spearman's rank correlation of two rankings over the images both rank (their positions
+// re-numbered within that common set); NaN when fewer than two are common.
+double spearmanCorrelation(const std::vector<int64_t>& a, const std::vector<int64_t>& b);
+
 }  // namespace fastgda

@@ -175,6 +175,19 @@ std::string AttributionSession::teacherResultPath(const Query& query) const {
 }
 
 std::optional<Ranking> AttributionSession::storedTeacherRanking(const Query& query) const {
+  // A held-out test query: its stored result, matched by what defines it.
+  if (query.kind == Query::Kind::Generated) {
+    for (const Query& test : testQueries())
+      if (test.prompt == query.prompt && test.seed == query.seed && test.steps == query.steps &&
+          test.guidance == query.guidance) {
+        try {
+          return loadTeacherResult(impl_->bundle.path("teacher/test/" + test.testId + ".json"))
+              .ranking;
+        } catch (const Error&) {
+          break;  // damaged: fall back to the studio's own result
+        }
+      }
+  }
   const std::string path = teacherResultPath(query);
   if (!QFileInfo::exists(QString::fromStdString(path))) return std::nullopt;
   try {
@@ -184,6 +197,37 @@ std::optional<Ranking> AttributionSession::storedTeacherRanking(const Query& que
   } catch (const Error&) {
     return std::nullopt;  // damaged: the teacher will be run again and overwrite it
   }
+}
+
+std::vector<Query> AttributionSession::testQueries() const {
+  const std::string batch = impl_->bundle.path("teacher/test.jsonl");
+  std::vector<Query> queries;
+  if (!QFileInfo::exists(QString::fromStdString(batch))) return queries;
+  try {
+    for (const BatchEntry& e : readQueryBatch(batch)) {
+      if (!e.candidates.empty() || !QFileInfo::exists(QString::fromStdString(
+                                       impl_->bundle.path("teacher/test/" + e.query.id + ".json"))))
+        continue;
+      Query q;
+      q.kind = Query::Kind::Generated;
+      q.prompt = e.query.prompt;
+      q.seed = e.query.seed;
+      q.steps = e.query.steps;
+      q.guidance = e.query.guidance;
+      q.testId = e.query.id;
+      queries.push_back(std::move(q));
+    }
+  } catch (const Error&) {
+    queries.clear();  // an unreadable batch file: no test queries to offer
+  }
+  return queries;
+}
+
+EvaluationReport AttributionSession::evaluation(const JobContext& job, bool* fromCache) {
+  impl_->requireModel();
+  // Evaluation runs the model's encoders: it takes its turn with generation and the student.
+  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  return cachedEvaluation(impl_->bundle, impl_->model, *impl_->data, job, fromCache);
 }
 
 Ranking AttributionSession::runTeacher(const Query& query, const TeacherSettings& settings,

@@ -23,6 +23,7 @@
 
 #include "attribution/ranking.h"
 #include "bundle/bundle.h"
+#include "eval/evaluation.h"
 #include "util/job.h"
 
 namespace fastgda {
@@ -39,6 +40,7 @@ struct Query {
   double guidance = 4.0;       //
   int64_t trainingIndex = -1;  // TrainingImage: its index and its record's id
   std::string trainingId;
+  std::string testId;         // Generated: a held-out test query's id, "" for others
   std::string file;           // ImageFile
   cv::Mat image;              // CV_8UC3 RGB at the model's resolution
   std::vector<float> latent;  // C×h×w, the generated latent; empty for other kinds
@@ -82,12 +84,21 @@ class AttributionSession {
 
   // <bundle>/teacher/studio/<key>.json
   std::string teacherResultPath(const Query& query) const;
-  // The stored teacher ranking of this query, if a complete result file exists.
+  // The stored teacher ranking of this query, if a complete result file exists: the studio's own
+  // (teacherResultPath), or for a generated query one of the held-out test queries
+  // (<bundle>/teacher/test.jsonl and teacher/test/<id>.json) with the same prompt and settings.
   std::optional<Ranking> storedTeacherRanking(const Query& query) const;
+  // The held-out test queries that have a teacher result, as generated queries without images
+  // (prompt, seed, steps, guidance), in the batch file's order.
+  std::vector<Query> testQueries() const;
   // Runs the teacher over the whole training set and saves the result (atomically). Throws
   // Cancelled when job's flag is raised; nothing is written then.
   Ranking runTeacher(const Query& query, const TeacherSettings& settings,
                      const JobContext& job = {});
+
+  // Every method against the teacher on the test queries (core/eval/evaluation.h), from
+  // <bundle>/eval/report.json when current, else computed (minutes) and saved.
+  EvaluationReport evaluation(const JobContext& job = {}, bool* fromCache = nullptr);
 
  private:
   AttributionSession();

@@ -35,6 +35,28 @@ class TestRankingMetrics : public QObject {
     QVERIFY(std::abs(m.standardError - std::sqrt(5.0 / 3.0) / 2.0) < 1e-12);
     QCOMPARE(meanAndError({}).count, 0);
   }
+
+  void precisionAndRecallByHand() {
+    const std::vector<int64_t> teacher = {7, 3, 9, 1, 0};
+    // Positives {7, 3}; ranking 3 5 7: hits after k = 1, 2, 3, 4 are 1, 1, 2, 2 (the ranking is
+    // shorter than 4, so k = 4 adds no hit).
+    const PrecisionRecall c = precisionRecallCurve({3, 5, 7}, teacher, 2, 4);
+    QCOMPARE(c.precision, (std::vector<double>{1.0, 0.5, 2.0 / 3.0, 0.5}));
+    QCOMPARE(c.recall, (std::vector<double>{0.5, 0.5, 1.0, 1.0}));
+    QVERIFY_THROWS_EXCEPTION(Error, precisionRecallCurve({3}, teacher, 6, 4));
+    QVERIFY_THROWS_EXCEPTION(Error, precisionRecallCurve({3}, teacher, 2, 0));
+  }
+
+  void spearmanByHand() {
+    // Identical orders give 1, reversed orders -1.
+    QCOMPARE(spearmanCorrelation({4, 2, 8, 6}, {4, 2, 8, 6}), 1.0);
+    QCOMPARE(spearmanCorrelation({4, 2, 8, 6}, {6, 8, 2, 4}), -1.0);
+    // One swap of neighbours among 4: d = (0, 1, 1, 0), 1 - 6 * 2 / (4 * 15) = 0.8.
+    QCOMPARE(spearmanCorrelation({1, 2, 3, 4}, {1, 3, 2, 4}), 0.8);
+    // Only common images count, re-numbered: b's 9 and 5 are ignored.
+    QCOMPARE(spearmanCorrelation({1, 2, 3, 4}, {9, 1, 5, 3, 2, 4}), 0.8);
+    QVERIFY(std::isnan(spearmanCorrelation({1, 2}, {2, 3})));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestRankingMetrics)
