@@ -23,6 +23,7 @@
 #include "student/student_attributor.h"
 #include "teacher/results.h"
 #include "util/error.h"
+#include "util/csv.h"
 #include "util/files.h"
 
 namespace fastgda {
@@ -84,7 +85,7 @@ std::string EvaluationReport::csv() const {
   out << ",family_precision_at_10,family_precision_at_10_se,ms_per_query,queries,storage_bytes\n";
   out.precision(6);
   for (const MethodEvaluation& m : methods) {
-    out << m.method;
+    out << csvField(m.method);
     for (const MeanAndError& v : m.map) {
       if (v.count)
         out << "," << v.mean << "," << v.standardError;
