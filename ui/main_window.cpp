@@ -39,13 +39,18 @@
 #include <set>
 #include <tuple>
 
+#include "ablation_view.h"
 #include "attribution_view.h"
 #include "bundle/bundle.h"
+#include "chart_view.h"
 #include "data/dataset.h"
 #include "dataset_model.h"
+#include "figure_export.h"
 #include "image_details.h"
 #include "job_manager.h"
 #include "jobs_widget.h"
+#include "query_charts.h"
+#include "query_display.h"
 #include "query_panel.h"
 #include "util/error.h"
 #include "util/threads.h"
@@ -75,13 +80,6 @@ const char* const kStateKey = "window/state";
 constexpr int kMaxRecent = 8;
 constexpr int kMaxHistory = 100;
 
-QImage toQImage(const cv::Mat& rgb) {
-  if (rgb.empty()) return {};
-  return QImage(rgb.data, rgb.cols, rgb.rows, static_cast<qsizetype>(rgb.step),
-                QImage::Format_RGB888)
-      .copy();
-}
-
 // Draws the thumbnail only: captions are in the tooltip and the details pane (elided captions
 // under 64 px images would be noise).
 class ThumbnailDelegate : public QStyledItemDelegate {
@@ -93,24 +91,6 @@ class ThumbnailDelegate : public QStyledItemDelegate {
     option->features &= ~QStyleOptionViewItem::HasDisplay;
   }
 };
-
-QString describe(const Query& q) {
-  const QString prompt = QString::fromStdString(q.prompt);
-  switch (q.kind) {
-    case Query::Kind::Generated:
-      // One multi-argument arg(): a prompt holding "%2" must not be substituted again.
-      return MainWindow::tr("Generated from “%1”\nseed %2 · %3 steps · guidance %4")
-          .arg(prompt, QString::number(q.seed), QString::number(q.steps),
-               QString::number(q.guidance));
-    case Query::Kind::TrainingImage:
-      return MainWindow::tr("Training image %1\n“%2”")
-          .arg(QString::number(q.trainingIndex), prompt);
-    case Query::Kind::ImageFile:
-      return MainWindow::tr("%1\nprompt: “%2”")
-          .arg(QFileInfo(QString::fromStdString(q.file)).fileName(), prompt);
-  }
-  return prompt;
-}
 
 }  // namespace
 
@@ -127,6 +107,8 @@ MainWindow::MainWindow(QWidget* parent)
       count_(new QLabel(this)),
       details_(new ImageDetails(256, this)),
       view_(new AttributionView(this)),
+      charts_(new QueryCharts(this)),
+      ablation_(new AblationView(this)),
       panel_(new QueryPanel(this)),
       history_(new QListWidget(this)),
       jobLabel_(new QLabel(this)),
@@ -141,7 +123,13 @@ MainWindow::MainWindow(QWidget* parent)
 
   buildBrowser();
   tabs_->addTab(view_, tr("&Attribution"));
+  tabs_->addTab(charts_, tr("C&harts"));
+  tabs_->addTab(ablation_, tr("A&blation"));
   setCentralWidget(tabs_);
+  connect(tabs_, &QTabWidget::currentChanged, this, [this] {
+    if (tabs_->currentWidget() == ablation_ && !evaluated_) evaluate();
+  });
+  connect(ablation_, &AblationView::refreshRequested, this, &MainWindow::evaluate);
   buildDocks();
   buildMenus();
 
@@ -311,6 +299,8 @@ void MainWindow::buildMenus() {
   file->addAction(tr("Open &image…"), QKeySequence(Qt::CTRL | Qt::Key_I), this,
                   &MainWindow::chooseImageFile);
   file->addSeparator();
+  buildExportMenu(file);
+  file->addSeparator();
   file->addAction(tr("&Settings…"), QKeySequence::Preferences, this,
                   &MainWindow::showSettingsDialog);
   file->addSeparator();
@@ -323,11 +313,19 @@ void MainWindow::buildMenus() {
                    &MainWindow::runTeacher);
   query->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this,
                    &MainWindow::cancelCurrentJobs);
+  testQueriesMenu_ = query->addMenu(tr("Held-out &test queries"));
+  testQueriesMenu_->setToolTip(
+      tr("The queries the students are evaluated on: the teacher's ranking is stored, so the "
+         "charts appear at once"));
   query->addSeparator();
   query->addAction(tr("Show the training &set"), QKeySequence(Qt::CTRL | Qt::Key_1), this,
                    &MainWindow::showDatasetBrowser);
   query->addAction(tr("Show the &attribution"), QKeySequence(Qt::CTRL | Qt::Key_2), this,
                    &MainWindow::showAttribution);
+  query->addAction(tr("Show the c&harts"), QKeySequence(Qt::CTRL | Qt::Key_3), this,
+                   &MainWindow::showCharts);
+  query->addAction(tr("Show the a&blation"), QKeySequence(Qt::CTRL | Qt::Key_4), this,
+                   &MainWindow::showAblation);
   menuBar()->addMenu(viewMenu_);
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -388,6 +386,15 @@ bool MainWindow::openBundle(const QString& dir) {
   history_->clear();
   current_.reset();
   ++querySerial_;
+  charts_->setDataset(data);
+  charts_->clear(tr("No query yet."));
+  evaluationJob_ = 0;
+  evaluated_ = false;
+  ablation_->setReport({});
+  ablation_->setMessage(tr("Not evaluated yet."));
+  ablation_->setBusy(false);
+  updateTestQueriesMenu();
+  if (tabs_->currentWidget() == ablation_) evaluate();
   panel_->setGenerationEnabled(session_->hasModel(),
                                tr("This bundle has no model to generate with"));
 
@@ -467,6 +474,175 @@ void MainWindow::showAttribution() {
   tabs_->setCurrentWidget(view_);
 }
 
+void MainWindow::showCharts() {
+  tabs_->setCurrentWidget(charts_);
+}
+
+void MainWindow::showAblation() {
+  tabs_->setCurrentWidget(ablation_);
+}
+
+void MainWindow::updateCharts() {
+  if (!current_) {
+    charts_->clear(tr("No query yet."));
+    return;
+  }
+  charts_->setRankings(current_->teacher ? &*current_->teacher : nullptr,
+                       current_->student ? &*current_->student : nullptr, topK_);
+}
+
+void MainWindow::evaluate() {
+  if (!session_ || evaluationJob_) return;
+  if (!session_->hasModel()) {
+    ablation_->setMessage(tr("This bundle has no model to evaluate with."));
+    return;
+  }
+  ablation_->setBusy(true);
+  ablation_->setMessage(tr("Evaluating every method on the held-out test queries…"));
+  std::shared_ptr<AttributionSession> session = session_;
+  evaluationJob_ =
+      jobs_->start(tr("Evaluate against the teacher"), [this, session](const JobContext& job) {
+        try {
+          bool cached = false;
+          EvaluationReport report = session->evaluation(job, &cached);
+          return JobManager::Apply([this, session, report] {
+            if (session != session_) return;
+            evaluated_ = true;
+            ablation_->setReport(report);
+          });
+        } catch (const Error& e) {
+          const QString message = QString::fromStdString(e.what());
+          return JobManager::Apply([this, session, message] {
+            if (session == session_) ablation_->setMessage(tr("Cannot evaluate: %1").arg(message));
+          });
+        }
+      });
+}
+
+void MainWindow::updateTestQueriesMenu() {
+  testQueriesMenu_->clear();
+  const std::vector<Query> tests = session_ ? session_->testQueries() : std::vector<Query>();
+  for (const Query& q : tests) {
+    const QString prompt = QString::fromStdString(q.prompt);
+    const quint64 seed = q.seed;
+    const int steps = q.steps;
+    const double guidance = q.guidance;
+    testQueriesMenu_->addAction(
+        tr("%1 (seed %2)").arg(prompt).arg(seed), this,
+        [this, prompt, seed, steps, guidance] { generate(prompt, seed, steps, guidance); });
+  }
+  testQueriesMenu_->setEnabled(!tests.empty() && session_->hasModel());
+}
+
+void MainWindow::buildExportMenu(QMenu* file) {
+  QMenu* menu = file->addMenu(tr("&Export"));
+  // Asks for a file, then exports; errors are shown.
+  auto ask = [this](const QString& title, const QString& name, const QString& filters,
+                    const std::function<void(const QString&)>& write) {
+    const QString path = QFileDialog::getSaveFileName(this, title, name, filters);
+    if (path.isEmpty()) return;
+    try {
+      write(path);
+      statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 5000);
+    } catch (const std::exception& e) {
+      showError(tr("Cannot export"), QString::fromStdString(e.what()));
+    }
+  };
+  const QString figures = tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)");
+  const QString csv = tr("CSV table (*.csv)");
+  menu->addAction(tr("Attribution &figure…"), this, [=] {
+    ask(tr("Export the attribution figure"), QStringLiteral("attribution.png"), figures,
+        [this](const QString& p) { exportFigure(p); });
+  });
+  menu->addAction(tr("Query &report (PDF)…"), this, [=] {
+    ask(tr("Export the query report"), QStringLiteral("report.pdf"), tr("PDF document (*.pdf)"),
+        [this](const QString& p) { exportReport(p); });
+  });
+  menu->addAction(tr("&Student ranking (CSV)…"), this, [=] {
+    ask(tr("Export the student's ranking"), QStringLiteral("student-ranking.csv"), csv,
+        [this](const QString& p) { exportRanking(p, false); });
+  });
+  menu->addAction(tr("&Teacher ranking (CSV)…"), this, [=] {
+    ask(tr("Export the teacher's ranking"), QStringLiteral("teacher-ranking.csv"), csv,
+        [this](const QString& p) { exportRanking(p, true); });
+  });
+  menu->addSeparator();
+  menu->addAction(tr("&Ablation table (CSV)…"), this, [=] {
+    ask(tr("Export the ablation table"), QStringLiteral("ablation.csv"), csv,
+        [this](const QString& p) {
+          if (!ablation_->hasReport()) fail("no evaluation yet: open the Ablation tab first");
+          saveText(p, QString::fromStdString(ablation_->report().csv()));
+        });
+  });
+  menu->addAction(tr("Ablation &chart…"), this, [=] {
+    ask(tr("Export the ablation chart"), QStringLiteral("ablation.png"), figures,
+        [this](const QString& p) {
+          if (!ablation_->hasReport()) fail("no evaluation yet: open the Ablation tab first");
+          saveChart(ablation_->bars(), p);
+        });
+  });
+  menu->addAction(tr("Trade-off &chart…"), this, [=] {
+    ask(tr("Export the trade-off chart"), QStringLiteral("tradeoff.png"), figures,
+        [this](const QString& p) {
+          if (!ablation_->hasReport()) fail("no evaluation yet: open the Ablation tab first");
+          saveChart(ablation_->tradeoff(), p);
+        });
+  });
+}
+
+void MainWindow::exportFigure(const QString& path) const {
+  if (!current_) fail("no query to export: generate or choose one first");
+  std::vector<std::pair<QString, const Ranking*>> rows;
+  if (current_->student)
+    rows.emplace_back(
+        tr("Student (FastGDA, %1)").arg(QString::fromStdString(session_->studentSpace())),
+        &*current_->student);
+  if (current_->teacher) rows.emplace_back(tr("Teacher (unlearning)"), &*current_->teacher);
+  if (rows.empty()) fail("the query has no ranking yet: wait for the student or run the teacher");
+  saveFigure(attributionFigure(*session_->dataset(), queryImage(current_->query),
+                               describeQuery(current_->query), rows, topK_),
+             path);
+}
+
+void MainWindow::exportReport(const QString& path) const {
+  if (!current_) fail("no query to export: generate or choose one first");
+  QueryReport report;
+  report.title = tr("Attribution report: %1").arg(QString::fromStdString(current_->query.prompt));
+  report.facts << describeQuery(current_->query).replace(QLatin1Char('\n'), QStringLiteral(" · "))
+               << tr("Bundle: %1 (%L2 training images)")
+                      .arg(QString::fromStdString(session_->bundle().dir))
+                      .arg(session_->dataset()->size());
+  std::vector<std::pair<QString, const Ranking*>> rows;
+  for (const auto& [name, ranking] :
+       {std::pair{tr("Student (FastGDA, %1)").arg(QString::fromStdString(session_->studentSpace())),
+                  current_->student ? &*current_->student : nullptr},
+        std::pair{tr("Teacher (unlearning)"), current_->teacher ? &*current_->teacher : nullptr}}) {
+    if (!ranking) continue;
+    rows.emplace_back(name, ranking);
+    QStringList timing;
+    for (const auto& [stage, seconds] : ranking->timing)
+      timing << QStringLiteral("%1 %2").arg(QString::fromStdString(stage), formatDuration(seconds));
+    report.facts << tr("%1: %2; settings %3")
+                        .arg(name, timing.join(QStringLiteral(", ")),
+                             QString::fromStdString(ranking->settingsJson).simplified());
+  }
+  if (rows.empty()) fail("the query has no ranking yet: wait for the student or run the teacher");
+  report.figure = attributionFigure(*session_->dataset(), queryImage(current_->query),
+                                    describeQuery(current_->query), rows, topK_);
+  if (charts_->hasCharts())
+    for (ChartView* chart : charts_->charts()) report.charts.push_back(chart);
+  saveReport(report, path);
+}
+
+void MainWindow::exportRanking(const QString& path, bool teacher) const {
+  if (!current_) fail("no query to export: generate or choose one first");
+  const std::optional<Ranking>& ranking = teacher ? current_->teacher : current_->student;
+  if (!ranking)
+    fail(teacher ? "the teacher has not ranked this query yet (Run teacher)"
+                 : "the student has not answered this query yet");
+  saveText(path, rankingCsv(*ranking, *session_->dataset()));
+}
+
 void MainWindow::chooseBundle() {
   const QString dir =
       QFileDialog::getExistingDirectory(this, tr("Open bundle folder"), bundleDir());
@@ -541,9 +717,9 @@ std::shared_ptr<QueryState> MainWindow::addToHistory(Query query) {
   state->query = std::move(query);
   state->key = key;
   queries_.insert(queries_.begin(), state);
-  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(toQImage(state->query.image))),
+  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(queryImage(state->query))),
                                    QString::fromStdString(state->query.prompt));
-  item->setToolTip(describe(state->query));
+  item->setToolTip(describeQuery(state->query));
   history_->insertItem(0, item);
   while (queries_.size() > kMaxHistory) {
     queries_.pop_back();
@@ -569,9 +745,9 @@ void MainWindow::setCurrentQuery(const std::shared_ptr<QueryState>& state) {
   current_ = state;
   history_->setCurrentRow(
       static_cast<int>(std::find(queries_.begin(), queries_.end(), state) - queries_.begin()));
-  const QImage image = toQImage(state->query.image);
-  view_->setQuery(image, describe(state->query));
-  panel_->setQueryImage(image, describe(state->query));
+  const QImage image = queryImage(state->query);
+  view_->setQuery(image, describeQuery(state->query));
+  panel_->setQueryImage(image, describeQuery(state->query));
   showAttribution();
 
   if (state->student)
@@ -603,13 +779,15 @@ void MainWindow::setCurrentQuery(const std::shared_ptr<QueryState>& state) {
            "images: accurate but slow (minutes on a large set). The result is saved in the "
            "bundle.")
             .arg(session_->dataset()->size()));
+  updateCharts();
 }
 
 void MainWindow::startStudent(const std::shared_ptr<QueryState>& state) {
   view_->setStudentMessage(session_->studentOpen() ? tr("Asking the student…")
                                                    : tr("Opening the student…"));
   const quint64 serial = querySerial_;
-  const int k = topK_;
+  // The whole training set: the view shows the top k, the charts need every image's score.
+  const int k = static_cast<int>(session_->dataset()->size());
   std::shared_ptr<AttributionSession> session = session_;
   const int id = jobs_->start(
       tr("Student: %1").arg(QString::fromStdString(state->query.prompt)),
@@ -619,7 +797,9 @@ void MainWindow::startStudent(const std::shared_ptr<QueryState>& state) {
           Ranking r = session->attributeWithStudent(state->query, k);
           return [this, state, serial, r] {
             state->student = r;  // kept for the history even when no longer shown
-            if (serial == querySerial_) view_->setStudentRanking(r);
+            if (serial != querySerial_) return;
+            view_->setStudentRanking(r);
+            updateCharts();
           };
         } catch (const Error& e) {
           const QString message = QString::fromStdString(e.what());
@@ -699,6 +879,7 @@ void MainWindow::dropEvent(QDropEvent* event) {
 void MainWindow::setTopK(int k) {
   topK_ = k;
   view_->setTopK(k);
+  updateCharts();
 }
 
 int MainWindow::teacherJobOf(const QueryState* state) const {
@@ -720,7 +901,9 @@ void MainWindow::runTeacher() {
                                 Ranking r = session->runTeacher(state->query, settings, job);
                                 return JobManager::Apply([this, state, r] {
                                   state->teacher = r;
-                                  if (state == current_) view_->setTeacherRanking(r);
+                                  if (state != current_) return;
+                                  view_->setTeacherRanking(r);
+                                  updateCharts();
                                 });
                               });
   teacherJobs_[id] = state;
@@ -745,6 +928,11 @@ void MainWindow::onJobFinished(int id) {
   if (id == generateJob_) {
     generateJob_ = 0;
     panel_->setBusy(false);
+  }
+  if (id == evaluationJob_) {
+    evaluationJob_ = 0;
+    ablation_->setBusy(false);
+    if (j.state == JobManager::State::Cancelled) ablation_->setMessage(tr("Evaluation cancelled."));
   }
   const auto student = studentJobs_.find(id);
   if (student != studentJobs_.end()) {

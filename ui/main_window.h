@@ -29,11 +29,13 @@ class QTabWidget;
 
 namespace fastgda::ui {
 
+class AblationView;
 class AttributionView;
 class DatasetFilter;
 class DatasetModel;
 class ImageDetails;
 class JobManager;
+class QueryCharts;
 class QueryPanel;
 struct QueryState;
 
@@ -79,6 +81,22 @@ class MainWindow : public QMainWindow {
   void showDatasetBrowser();
   void showAttribution();
 
+  // Analyses: the current query's charts, and every method against the teacher on the held-out
+  // test queries (the Ablation tab evaluates in the background the first time it is shown, from
+  // the bundle's cached report when it is current).
+  QueryCharts* queryCharts() const { return charts_; }
+  AblationView* ablationView() const { return ablation_; }
+  void showCharts();
+  void showAblation();
+  void evaluate();  // starts the evaluation job unless one runs
+  bool evaluating() const { return evaluationJob_ != 0; }
+
+  // Exports of the current query (format by suffix, see figure_export.h); they throw
+  // fastgda::Error when there is nothing to export or the file cannot be written.
+  void exportFigure(const QString& path) const;
+  void exportReport(const QString& path) const;
+  void exportRanking(const QString& path, bool teacher) const;
+
  protected:
   void closeEvent(QCloseEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
@@ -92,6 +110,9 @@ class MainWindow : public QMainWindow {
   void chooseImageFile();
   void attributeDroppedFile(const QString& path);
   void showSettingsDialog();
+  void buildExportMenu(QMenu* file);
+  void updateTestQueriesMenu();
+  void updateCharts();
   void addRecentBundle(const QString& dir);
   void updateRecentMenu();
   void updateFilterCount();
@@ -117,18 +138,23 @@ class MainWindow : public QMainWindow {
   QLabel* count_;
   ImageDetails* details_;
   AttributionView* view_;
+  QueryCharts* charts_;
+  AblationView* ablation_;
   QueryPanel* panel_;
   QListWidget* history_;
   QLabel* jobLabel_;
   QProgressBar* jobBusy_;
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
+  QMenu* testQueriesMenu_ = nullptr;
   QString summary_;
 
   std::vector<std::shared_ptr<QueryState>> queries_;  // the history, most recent first
   std::shared_ptr<QueryState> current_;
   quint64 querySerial_ = 0;  // bumped whenever the current query changes
   int generateJob_ = 0;
+  int evaluationJob_ = 0;
+  bool evaluated_ = false;  // the ablation view has this bundle's report
   std::map<int, std::shared_ptr<QueryState>> teacherJobs_;
   std::map<int, quint64> studentJobs_;  // job -> the query serial it answers
   TeacherSettings teacherSettings_;

@@ -1,0 +1,58 @@
+// The ablation view: every method against the teacher on the held-out test queries, as a table
+// (mAP@k ± standard error, family precision@10, speed, storage), grouped bars of mAP@k, and the
+// trade-off chart of quality against throughput. Values come from core/eval (EvaluationReport),
+// computed in the background by the main window and cached in the bundle.
+//
+//   view->setReport(session->evaluation(job));
+//   view->addMethod(newStudentEvaluation);   // a student trained in the studio, added or replaced
+#pragma once
+
+#include <QWidget>
+
+#include "eval/evaluation.h"
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace fastgda::ui {
+
+class ChartView;
+
+class AblationView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit AblationView(QWidget* parent = nullptr);
+
+  void setReport(const EvaluationReport& report);
+  void addMethod(const MethodEvaluation& method);
+  void setMessage(const QString& message);  // e.g. while computing; hides nothing already shown
+  void setBusy(bool busy);
+
+  bool hasReport() const { return !report_.methods.empty(); }
+  const EvaluationReport& report() const { return report_; }
+  QTableWidget* table() const { return table_; }
+  ChartView* bars() const { return bars_; }
+  ChartView* tradeoff() const { return tradeoff_; }
+  int64_t tradeoffK() const;
+  void setTradeoffK(int64_t k);
+
+ signals:
+  void refreshRequested();
+
+ private:
+  void fill();
+  void drawTradeoff();
+
+  EvaluationReport report_;
+  QLabel* message_;
+  QPushButton* refresh_;
+  QPushButton* exportTable_;
+  QComboBox* k_;
+  QTableWidget* table_;
+  ChartView* bars_;
+  ChartView* tradeoff_;
+};
+
+}  // namespace fastgda::ui

@@ -1,0 +1,348 @@
+#include "charts.h"
+
+#include <qcustomplot.h>
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <unordered_map>
+
+#include "attribution_view.h"
+#include "chart_view.h"
+#include "data/dataset.h"
+#include "eval/ranking_metrics.h"
+#include "util/csv.h"
+
+namespace fastgda::ui::charts {
+
+namespace {
+
+struct Charts {
+  Q_DECLARE_TR_FUNCTIONS(Charts)
+};
+
+// One colour per kind of method, the same in every chart (colour-blind safe, Okabe-Ito).
+const QColor kStudent(0, 114, 178);
+const QColor kTeacher(213, 94, 0);
+const QColor kRaw(120, 120, 120);
+const QColor kRandom(0, 0, 0);
+const QColor kKs[] = {QColor(0, 114, 178), QColor(0, 158, 115), QColor(204, 121, 167),
+                      QColor(230, 159, 0), QColor(86, 180, 233)};
+
+QColor methodColor(const std::string& method) {
+  if (method.rfind("student:", 0) == 0) return kStudent;
+  if (method.rfind("teacher", 0) == 0) return kTeacher;
+  if (method.rfind("raw:", 0) == 0) return kRaw;
+  return kRandom;
+}
+
+QString methodFamily(const std::string& method) {
+  if (method.rfind("student:", 0) == 0) return Charts::tr("students (tuned)");
+  if (method.rfind("teacher", 0) == 0) return Charts::tr("teacher");
+  if (method.rfind("raw:", 0) == 0) return Charts::tr("raw feature spaces");
+  return Charts::tr("random");
+}
+
+// Back to an empty plot with plain linear axes, whatever the previous chart set.
+void reset(QCustomPlot* plot, const QString& title) {
+  plot->clearPlottables();
+  plot->clearItems();
+  for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
+    axis->setScaleType(QCPAxis::stLinear);
+    axis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    axis->setTickLabelRotation(0);
+    axis->setLabel({});
+  }
+  plot->legend->clearItems();
+  plot->legend->setVisible(true);
+  plot->legend->setBrush(QColor(255, 255, 255, 220));
+  if (plot->plotLayout()->rowCount() > 1) {
+    plot->plotLayout()->remove(plot->plotLayout()->element(0, 0));
+    plot->plotLayout()->simplify();
+  }
+  if (!title.isEmpty()) {
+    plot->plotLayout()->insertRow(0);
+    auto* text = new QCPTextElement(plot, title, QFont(plot->font().family(), 11, QFont::Bold));
+    plot->plotLayout()->addElement(0, 0, text);
+  }
+}
+
+void useLogAxis(QCPAxis* axis) {
+  axis->setScaleType(QCPAxis::stLogarithmic);
+  QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+  axis->setTicker(ticker);
+  axis->setNumberFormat(QStringLiteral("eb"));
+  axis->setNumberPrecision(0);
+}
+
+QString row(const std::vector<std::string>& fields) {
+  return QString::fromStdString(csvRow(fields));
+}
+std::string num(double v) {
+  return QString::number(v, 'g', 9).toStdString();
+}
+
+}  // namespace
+
+QString formatBytes(int64_t bytes) {
+  const double b = static_cast<double>(bytes);
+  if (b >= 1e9) return QStringLiteral("%1 GB").arg(b / 1e9, 0, 'f', 1);
+  if (b >= 1e6) return QStringLiteral("%1 MB").arg(b / 1e6, 0, 'f', 1);
+  if (b >= 1e3) return QStringLiteral("%1 kB").arg(b / 1e3, 0, 'f', 0);
+  return QStringLiteral("%1 B").arg(bytes);
+}
+
+QString influenceDistribution(QCustomPlot* plot, const Ranking& teacher, int k) {
+  reset(plot, Charts::tr("Teacher's influence scores, top %1 marked").arg(k));
+  const std::vector<float>& s = teacher.scores;
+  if (s.empty()) return row({"bin_start", "bin_end", "images", "top_k_images"});
+  k = std::clamp(k, 1, static_cast<int>(s.size()));
+  const auto [lo, hi] = std::minmax_element(s.begin(), s.end());
+  constexpr int kBins = 60;
+  const double width = std::max(double(*hi - *lo), 1e-12) / kBins;
+  std::vector<double> rest(kBins, 0), top(kBins, 0);
+  for (size_t i = 0; i < s.size(); ++i) {
+    const int bin = std::clamp(static_cast<int>((s[i] - *lo) / width), 0, kBins - 1);
+    (static_cast<int>(i) < k ? top : rest)[static_cast<size_t>(bin)] += 1;
+  }
+  QVector<double> keys, restCounts, topCounts;
+  QString csv = row({"bin_start", "bin_end", "images", "top_k_images"});
+  for (int b = 0; b < kBins; ++b) {
+    keys << *lo + (b + 0.5) * width;
+    restCounts << rest[static_cast<size_t>(b)];
+    topCounts << top[static_cast<size_t>(b)];
+    csv += row({num(*lo + b * width), num(*lo + (b + 1) * width),
+                num(rest[static_cast<size_t>(b)] + top[static_cast<size_t>(b)]),
+                num(top[static_cast<size_t>(b)])});
+  }
+  auto* others = new QCPBars(plot->xAxis, plot->yAxis);
+  others->setName(Charts::tr("training images"));
+  others->setWidth(width);
+  others->setBaseValue(0.5);  // the log axis has no 0
+  others->setData(keys, restCounts, true);
+  others->setBrush(kTeacher.lighter(160));
+  others->setPen(QPen(kTeacher));
+  auto* topBars = new QCPBars(plot->xAxis, plot->yAxis);
+  topBars->setName(Charts::tr("the teacher's top %1").arg(k));
+  topBars->setWidth(width);
+  topBars->setData(keys, topCounts, true);
+  topBars->setBrush(ResultTile::markColor());
+  topBars->setPen(QPen(ResultTile::markColor().darker(130)));
+  topBars->moveAbove(others);
+
+  const double threshold = s[static_cast<size_t>(k - 1)];
+  auto* line = new QCPItemStraightLine(plot);
+  line->point1->setCoords(threshold, 1);
+  line->point2->setCoords(threshold, 10);
+  line->setPen(QPen(ResultTile::markColor().darker(150), 1.5, Qt::DashLine));
+  auto* label = new QCPItemText(plot);
+  label->position->setType(QCPItemPosition::ptPlotCoords);
+  label->position->setCoords(threshold, 1);
+  label->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+  label->setText(Charts::tr("k-th score %1 ").arg(threshold, 0, 'g', 3));
+
+  plot->xAxis->setLabel(Charts::tr("influence score (diffusion loss increase after unlearning)"));
+  plot->yAxis->setLabel(Charts::tr("training images per bin"));
+  useLogAxis(plot->yAxis);
+  const double maxCount = *std::max_element(restCounts.begin(), restCounts.end());
+  plot->yAxis->setRange(0.5, std::max(10.0, maxCount * 2));
+  plot->xAxis->setRange(*lo - width, *hi + width);
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  return csv;
+}
+
+QString rankAgainstScore(QCustomPlot* plot, const Ranking& teacher, const Ranking& student, int k,
+                         const Dataset* data) {
+  std::unordered_map<int64_t, std::pair<int64_t, float>> studentOf;  // index -> (rank, score)
+  for (size_t i = 0; i < student.indices.size(); ++i)
+    studentOf[student.indices[i]] = {static_cast<int64_t>(i) + 1, student.scores[i]};
+  const double rho = spearmanCorrelation(teacher.indices, student.indices);
+  reset(plot, std::isnan(rho)
+                  ? Charts::tr("Teacher rank against student score")
+                  : Charts::tr("Teacher rank against student score: Spearman ρ = %1 over %L2 "
+                               "images")
+                        .arg(rho, 0, 'f', 3)
+                        .arg(static_cast<qint64>(studentOf.size())));
+  QString csv = row({"index", "teacher_rank", "teacher_score", "student_rank", "student_score"});
+  QVector<double> x, y, topX, topY;
+  QStringList labels, topLabels;
+  for (size_t i = 0; i < teacher.indices.size(); ++i) {
+    const auto it = studentOf.find(teacher.indices[i]);
+    if (it == studentOf.end()) continue;
+    const double rank = static_cast<double>(i + 1);
+    const bool top = static_cast<int>(i) < k;
+    (top ? topX : x) << rank;
+    (top ? topY : y) << it->second.second;
+    if (data)
+      (top ? topLabels : labels) << QString::fromStdString(data->caption(teacher.indices[i]));
+    csv += row({std::to_string(teacher.indices[i]), std::to_string(i + 1), num(teacher.scores[i]),
+                std::to_string(it->second.first), num(it->second.second)});
+  }
+  auto* rest = plot->addGraph();
+  rest->setName(Charts::tr("training images"));
+  rest->setLineStyle(QCPGraph::lsNone);
+  rest->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(0, 114, 178, 70), 3));
+  rest->setData(x, y, true);
+  rest->setProperty(ChartView::kPointLabels, labels);
+  auto* topGraph = plot->addGraph();
+  topGraph->setName(Charts::tr("the teacher's top %1").arg(k));
+  topGraph->setLineStyle(QCPGraph::lsNone);
+  topGraph->setScatterStyle(QCPScatterStyle(
+      QCPScatterStyle::ssDisc, ResultTile::markColor().darker(130), ResultTile::markColor(), 8));
+  topGraph->setData(topX, topY, true);
+  topGraph->setProperty(ChartView::kPointLabels, topLabels);
+  plot->xAxis->setLabel(Charts::tr("teacher rank (1 = most influential)"));
+  plot->yAxis->setLabel(Charts::tr("student score (scaled cosine similarity)"));
+  useLogAxis(plot->xAxis);
+  plot->rescaleAxes();
+  plot->xAxis->setRange(0.8, std::max<double>(10, teacher.indices.size() * 1.25));
+  plot->yAxis->scaleRange(1.1, plot->yAxis->range().center());
+  return csv;
+}
+
+QString precisionRecall(QCustomPlot* plot, const Ranking& teacher, const Ranking& student,
+                        int positives, int maxK, int64_t trainingImages) {
+  positives = std::clamp(positives, 1, static_cast<int>(teacher.indices.size()));
+  reset(plot, Charts::tr("Student against the teacher's top %1").arg(positives));
+  const PrecisionRecall pr =
+      precisionRecallCurve(student.indices, teacher.indices, positives, maxK);
+  QVector<double> ks, precision, recall, randomPrecision, randomRecall;
+  QString csv = row({"k", "precision", "recall", "random_precision", "random_recall"});
+  const double n = static_cast<double>(std::max<int64_t>(trainingImages, 1));
+  for (int k = 1; k <= maxK; ++k) {
+    ks << k;
+    precision << pr.precision[static_cast<size_t>(k - 1)];
+    recall << pr.recall[static_cast<size_t>(k - 1)];
+    randomPrecision << positives / n;
+    randomRecall << std::min(1.0, k / n);
+    csv += row({std::to_string(k), num(precision.back()), num(recall.back()),
+                num(randomPrecision.back()), num(randomRecall.back())});
+  }
+  struct Curve {
+    QString name;
+    const QVector<double>* values;
+    QColor color;
+    Qt::PenStyle style;
+  };
+  for (const Curve& c :
+       {Curve{Charts::tr("student precision@k"), &precision, kStudent, Qt::SolidLine},
+        Curve{Charts::tr("student recall@k"), &recall, kTeacher, Qt::SolidLine},
+        Curve{Charts::tr("random precision@k"), &randomPrecision, kStudent, Qt::DotLine},
+        Curve{Charts::tr("random recall@k"), &randomRecall, kTeacher, Qt::DotLine}}) {
+    auto* g = plot->addGraph();
+    g->setName(c.name);
+    g->setPen(QPen(c.color, 2, c.style));
+    g->setData(ks, *c.values, true);
+  }
+  auto* line = new QCPItemStraightLine(plot);
+  line->point1->setCoords(positives, 0);
+  line->point2->setCoords(positives, 1);
+  line->setPen(QPen(Qt::gray, 1, Qt::DashLine));
+  plot->xAxis->setLabel(Charts::tr("k (images taken from the top of the student's ranking)"));
+  plot->yAxis->setLabel(Charts::tr("precision and recall (share)"));
+  plot->xAxis->setRange(0, maxK + 1);
+  plot->yAxis->setRange(0, 1.02);
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  return csv;
+}
+
+QString ablationBars(QCustomPlot* plot, const EvaluationReport& report) {
+  reset(plot, Charts::tr("Agreement with the teacher on %1 test queries (mean ± standard error)")
+                  .arg(report.queries));
+  std::vector<const MethodEvaluation*> methods;
+  for (const MethodEvaluation& m : report.methods)
+    if (!m.map.empty() && m.map.front().count > 0) methods.push_back(&m);
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  for (size_t i = 0; i < methods.size(); ++i)
+    ticker->addTick(static_cast<double>(i + 1), QString::fromStdString(methods[i]->method));
+  plot->xAxis->setTicker(ticker);
+  plot->xAxis->setTickLabelRotation(50);
+  plot->xAxis->setSubTicks(false);
+  plot->xAxis->setTickLength(0, 4);
+  auto* group = new QCPBarsGroup(plot);
+  group->setSpacingType(QCPBarsGroup::stAbsolute);
+  group->setSpacing(1);
+  const double barWidth = 0.8 / static_cast<double>(std::max<size_t>(report.ks.size(), 1));
+  double top = 0;
+  for (size_t k = 0; k < report.ks.size(); ++k) {
+    auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
+    bars->setName(Charts::tr("mAP@%1").arg(report.ks[k]));
+    const QColor color = kKs[k % (sizeof kKs / sizeof kKs[0])];
+    bars->setBrush(color);
+    bars->setPen(QPen(color.darker(130)));
+    bars->setWidth(barWidth);
+    bars->setBarsGroup(group);
+    QVector<double> keys, values, errors;
+    QStringList labels;
+    for (size_t i = 0; i < methods.size(); ++i) {
+      keys << static_cast<double>(i + 1);
+      values << methods[i]->map[k].mean;
+      errors << methods[i]->map[k].standardError;
+      labels << QString::fromStdString(methods[i]->method);
+      top = std::max(top, values.back() + errors.back());
+    }
+    bars->setData(keys, values, true);
+    bars->setProperty(ChartView::kPointLabels, labels);
+    auto* error = new QCPErrorBars(plot->xAxis, plot->yAxis);
+    error->removeFromLegend();
+    error->setDataPlottable(bars);
+    error->setData(errors);
+    error->setPen(QPen(Qt::black));
+  }
+  plot->xAxis->setRange(0.3, static_cast<double>(methods.size()) + 0.7);
+  plot->yAxis->setRange(0, std::min(1.05, std::max(0.1, top * 1.15)));
+  plot->yAxis->setLabel(Charts::tr("mAP@k against the teacher"));
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  return QString::fromStdString(report.csv());
+}
+
+QString tradeoff(QCustomPlot* plot, const EvaluationReport& report, int64_t k) {
+  const auto kAt = std::find(report.ks.begin(), report.ks.end(), k);
+  const size_t ki = static_cast<size_t>(kAt - report.ks.begin());
+  reset(plot, Charts::tr("Attribution quality against speed (mAP@%1, %2 test queries)")
+                  .arg(k)
+                  .arg(report.queries));
+  QString csv = row({"method", "queries_per_second", "map@" + std::to_string(k), "storage_bytes"});
+  if (kAt == report.ks.end()) return csv;
+  std::map<QString, bool> inLegend;
+  double fastest = 1e-6, slowest = 1e12;
+  for (const MethodEvaluation& m : report.methods) {
+    if (m.secondsPerQuery <= 0) continue;
+    const bool isTeacher = m.method == "teacher";
+    if (!isTeacher && (m.map.size() <= ki || m.map[ki].count == 0)) continue;
+    const double quality = isTeacher ? 1.0 : m.map[ki].mean;  // the reference agrees with itself
+    const double qps = 1.0 / m.secondsPerQuery;
+    fastest = std::max(fastest, qps);
+    slowest = std::min(slowest, qps);
+    const double mb = static_cast<double>(m.storageBytes) / 1e6;
+    const QColor color = methodColor(m.method);
+    auto* g = plot->addGraph();
+    g->setName(methodFamily(m.method));
+    g->setLineStyle(QCPGraph::lsNone);
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color.darker(120),
+                                       QColor(color.red(), color.green(), color.blue(), 120),
+                                       6 + 6 * std::log10(1 + mb)));
+    g->setData({qps}, {quality});
+    g->setProperty(ChartView::kPointLabels,
+                   QStringList{QString::fromStdString(m.method) + QStringLiteral(", ") +
+                               formatBytes(m.storageBytes)});
+    if (inLegend[g->name()]) g->removeFromLegend();
+    inLegend[g->name()] = true;
+    auto* label = new QCPItemText(plot);
+    label->position->setCoords(qps, quality);
+    label->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    label->setPadding(QMargins(10, 0, 0, 0));
+    label->setFont(QFont(plot->font().family(), 7));
+    label->setText(QStringLiteral("%1 (%2)").arg(QString::fromStdString(m.method),
+                                                 formatBytes(m.storageBytes)));
+    csv += row({m.method, num(qps), num(quality), std::to_string(m.storageBytes)});
+  }
+  plot->xAxis->setLabel(Charts::tr("throughput (queries per second, log scale)"));
+  plot->yAxis->setLabel(Charts::tr("mAP@%1 against the teacher").arg(k));
+  useLogAxis(plot->xAxis);
+  plot->xAxis->setRange(slowest / 3, fastest * 30);
+  plot->yAxis->setRange(-0.05, 1.1);
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+  return csv;
+}
+
+}  // namespace fastgda::ui::charts

@@ -1,0 +1,49 @@
+// The studio's charts, drawn into any QCustomPlot (a ChartView on screen, an offscreen one for
+// `fastgda export`). Each function clears the plot, draws one chart with labelled axes and a
+// legend, and returns the chart's data as CSV (header row first) for export.
+//
+//   ChartView* chart = ...;
+//   chart->finishDrawing(charts::rankAgainstScore(chart, teacher, student, 10, data.get()));
+#pragma once
+
+#include <QString>
+#include <cstdint>
+
+#include "attribution/ranking.h"
+#include "eval/evaluation.h"
+
+class QCustomPlot;
+
+namespace fastgda {
+class Dataset;
+}
+
+namespace fastgda::ui::charts {
+
+// The teacher's influence scores over the training set (histogram, log count axis), its top k
+// stacked in the highlight colour and the k-th score marked.
+QString influenceDistribution(QCustomPlot* plot, const Ranking& teacher, int k);
+
+// Each training image's teacher rank (log axis) against its student score, the teacher's top k
+// highlighted; the title gives Spearman's rank correlation. data (optional) labels points with
+// their captions.
+QString rankAgainstScore(QCustomPlot* plot, const Ranking& teacher, const Ranking& student, int k,
+                         const Dataset* data);
+
+// Precision@k and recall@k of the student against the teacher's top `positives`, for k up to
+// maxK, beside what a random ranking of `trainingImages` images would get.
+QString precisionRecall(QCustomPlot* plot, const Ranking& teacher, const Ranking& student,
+                        int positives, int maxK, int64_t trainingImages);
+
+// Grouped bars: mAP@k (one bar per k, standard-error bars) of every method with an mAP.
+QString ablationBars(QCustomPlot* plot, const EvaluationReport& report);
+
+// Quality against speed: mAP@k against queries per second (log axis) for every method, the
+// teacher at 1 by definition; marker size grows with the storage a method needs, and each point
+// is labelled with its method and storage.
+QString tradeoff(QCustomPlot* plot, const EvaluationReport& report, int64_t k);
+
+// "16.2 MB", "870 kB", ...
+QString formatBytes(int64_t bytes);
+
+}  // namespace fastgda::ui::charts
