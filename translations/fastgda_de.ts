@@ -396,7 +396,7 @@ Prompt: „%2“</translation>
     </message>
     <message>
         <source>The built-in bundle</source>
-        <translation>Das mitgelieferte Bundle</translation>
+        <translation>Mitgeliefertes Bundle</translation>
     </message>
     <message>
         <source>The bundle opened at start; empty: the built-in one</source>

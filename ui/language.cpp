@@ -99,6 +99,8 @@ QString installTranslators(const QString& setting) {
   if (code != QLatin1String(kEnglish))
     install(QStringLiteral("qtbase_") + code, QLibraryInfo::path(QLibraryInfo::TranslationsPath));
   install(QString::fromLatin1(kCataloguePrefix) + code, QString::fromLatin1(kCatalogueDir));
+  // Numbers (%L1) as the language writes them: "13.806 Trainingsbilder" on an English system too.
+  QLocale::setDefault(code == resolveLanguage(QString()) ? QLocale::system() : QLocale(code));
   return code;
 }
 

@@ -33,8 +33,9 @@ QString resolveLanguage(const QString& setting);
 
 // Installs on the application (which must exist) the translators for resolveLanguage(setting),
 // replacing those of an earlier call: the studio's catalogue and, when installed, Qt's own
-// qtbase_<code>.qm from QLibraryInfo's TranslationsPath (standard buttons and dialogs). Returns
-// the code in effect. Widgets built before keep their texts.
+// qtbase_<code>.qm from QLibraryInfo's TranslationsPath (standard buttons and dialogs). A language
+// other than the system's also becomes QLocale's default, for numbers. Returns the code in
+// effect. Widgets built before keep their texts.
 QString installTranslators(const QString& setting = languageSetting());
 
 }  // namespace fastgda::ui

@@ -200,6 +200,7 @@ class TestTranslations : public QObject {
     }
     QCOMPARE(jobsRunning(1), QStringLiteral("1 Auftrag läuft"));
     QCOMPARE(jobsRunning(3), QStringLiteral("3 Aufträge laufen"));
+    QCOMPARE(QLocale().toString(13806), QStringLiteral("13.806"));  // German numbers too
 
     QCOMPARE(fastgda::ui::installTranslators(QStringLiteral("en")), QStringLiteral("en"));
     fastgda::ui::MainWindow window;
@@ -207,6 +208,7 @@ class TestTranslations : public QObject {
     // English's plural forms (fastgda_en.ts): not "1 job(s) running".
     QCOMPARE(jobsRunning(1), QStringLiteral("1 job running"));
     QCOMPARE(jobsRunning(3), QStringLiteral("3 jobs running"));
+    QCOMPARE(QLocale().toString(13806), QStringLiteral("13,806"));
   }
 
   void settingRoundTrips() {
