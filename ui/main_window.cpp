@@ -49,6 +49,7 @@
 #include "image_details.h"
 #include "job_manager.h"
 #include "jobs_widget.h"
+#include "language.h"
 #include "query_charts.h"
 #include "query_display.h"
 #include "query_panel.h"
@@ -688,17 +689,28 @@ void MainWindow::showSettingsDialog() {
   auto* bundleRow = new QHBoxLayout;
   bundleRow->addWidget(bundle);
   bundleRow->addWidget(browse);
+  auto* language = new QComboBox(&dialog);
+  language->addItem(tr("System language"), QString());
+  for (const Language& l : availableLanguages()) language->addItem(l.nativeName, l.code);
+  language->setCurrentIndex(std::max(0, language->findData(languageSetting())));
+  language->setToolTip(tr("The language of menus and messages; applies after a restart"));
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
   connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
   connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
   auto* form = new QFormLayout(&dialog);
   form->addRow(tr("Compute threads"), threads);
   form->addRow(tr("Default bundle"), bundleRow);
+  form->addRow(tr("Language"), language);
   form->addRow(buttons);
   if (dialog.exec() != QDialog::Accepted) return;
   settings.setValue(kThreadsKey, threads->value());
   settings.setValue(kDefaultBundleKey, bundle->text().trimmed());
   setComputeThreads(threads->value());
+  if (language->currentData().toString() != languageSetting()) {
+    setLanguageSetting(language->currentData().toString());
+    QMessageBox::information(this, tr("Language"),
+                             tr("The new language applies when FastGDA Studio is restarted."));
+  }
 }
 
 // Queries
@@ -959,9 +971,8 @@ void MainWindow::onJobFinished(int id) {
 
 void MainWindow::updateJobIndicator() {
   const int running = jobs_->runningCount();
-  jobLabel_->setText(running == 0   ? tr("No jobs running")
-                     : running == 1 ? tr("1 job running")
-                                    : tr("%1 jobs running").arg(running));
+  jobLabel_->setText(running == 0 ? tr("No jobs running")
+                                  : tr("%n job(s) running", nullptr, running));
   jobBusy_->setVisible(running > 0);
 }
 

@@ -4,6 +4,7 @@
 #include <QCommandLineParser>
 
 #include "bundle/bundle.h"
+#include "language.h"
 #include "main_window.h"
 
 int main(int argc, char** argv) {
@@ -12,12 +13,16 @@ int main(int argc, char** argv) {
   QApplication::setOrganizationName(QStringLiteral("FastGDA"));  // where QSettings keeps settings
   // Lets Wayland compositors match the window to the installed .desktop file and its icon.
   QGuiApplication::setDesktopFileName(QStringLiteral(FASTGDA_APP_ID));
+  fastgda::ui::installTranslators();  // the language chosen in Settings, else the system's
   QCommandLineParser parser;
-  parser.setApplicationDescription(QStringLiteral("Data attribution for text-to-image models."));
+  parser.setApplicationDescription(
+      QCoreApplication::translate("main", "Data attribution for text-to-image models."));
   parser.addHelpOption();
-  parser.addPositionalArgument(QStringLiteral("bundle"),
-                               QStringLiteral("Bundle folder (default: the one chosen in "
-                                              "Settings, else the built-in bundle)."));
+  parser.addPositionalArgument(
+      QStringLiteral("bundle"),
+      QCoreApplication::translate(
+          "main",
+          "Bundle folder (default: the one chosen in Settings, else the built-in bundle)."));
   parser.process(app);
   const QString bundle = parser.positionalArguments().isEmpty()
                              ? fastgda::ui::MainWindow::startupBundle()

@@ -1,0 +1,645 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de" sourcelanguage="en">
+<context>
+    <name>fastgda::ui::AttributionView</name>
+    <message>
+        <source>Run teacher</source>
+        <translation>Lehrer starten</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Rank every training image with the slow, accurate teacher (Ctrl+T). The result is saved in the bundle and shown at once next time.</source>
+        <translation>Die Rangfolge aller Trainingsbilder mit dem langsamen, genauen Lehrer berechnen (Strg+T). Das Ergebnis wird im Bundle gespeichert und beim nächsten Mal sofort angezeigt.</translation>
+    </message>
+    <message>
+        <source>Stop the teacher (Esc); nothing is saved.</source>
+        <translation>Lehrer anhalten (Esc); es wird nichts gespeichert.</translation>
+    </message>
+    <message>
+        <source>Query</source>
+        <translation>Abfrage</translation>
+    </message>
+    <message>
+        <source>Selected result</source>
+        <translation>Ausgewähltes Ergebnis</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&quot;color:%1&quot;&gt;■&lt;/span&gt; found by both methods · scores: higher = more influential · click a result to see it large</source>
+        <translation>&lt;span style=&quot;color:%1&quot;&gt;■&lt;/span&gt; von beiden Methoden gefunden · Scores: höher = einflussreicher · Ergebnis anklicken für eine große Ansicht</translation>
+    </message>
+    <message>
+        <source>Student</source>
+        <translation>Schüler</translation>
+    </message>
+    <message>
+        <source>Teacher</source>
+        <translation>Lehrer</translation>
+    </message>
+    <message>
+        <source>No query yet. Generate an image (Ctrl+G), right-click a training image and choose &quot;Attribute this&quot;, or open or drop an image file.</source>
+        <translation>Noch keine Abfrage. Generieren Sie ein Bild (Strg+G), klicken Sie mit der rechten Maustaste auf ein Trainingsbild und wählen Sie „Attribuieren“, oder öffnen Sie eine Bilddatei bzw. ziehen Sie sie hierher.</translation>
+    </message>
+    <message>
+        <source>The student&apos;s answer appears here as soon as there is a query.</source>
+        <translation>Die Antwort des Schülers erscheint hier, sobald es eine Abfrage gibt.</translation>
+    </message>
+    <message>
+        <source>The teacher&apos;s ranking appears here once it has run.</source>
+        <translation>Die Rangfolge des Lehrers erscheint hier, sobald er gelaufen ist.</translation>
+    </message>
+    <message>
+        <source>Click a result to see it here.</source>
+        <translation>Klicken Sie auf ein Ergebnis, um es hier zu sehen.</translation>
+    </message>
+    <message>
+        <source>Student (FastGDA): top %1</source>
+        <translation>Schüler (FastGDA): Top %1</translation>
+    </message>
+    <message>
+        <source>Student (FastGDA, %1 features): top %2</source>
+        <translation>Schüler (FastGDA, Merkmale: %1): Top %2</translation>
+    </message>
+    <message>
+        <source>Teacher (attribution by unlearning): top %1</source>
+        <translation>Lehrer (Attribution durch Verlernen): Top %1</translation>
+    </message>
+    <message>
+        <source>starting…</source>
+        <translation>wird gestartet…</translation>
+    </message>
+    <message>
+        <source>%1 · %2 left</source>
+        <translation>%1 · noch %2</translation>
+    </message>
+    <message>
+        <source>%1 rank %2, score %3</source>
+        <translation>%1: Rang %2, Score %3</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::DatasetModel</name>
+    <message>
+        <source>%1
+style: %2 · category: %3 · family %4</source>
+        <translation>%1
+Stil: %2 · Kategorie: %3 · Familie %4</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::ImageDetails</name>
+    <message>
+        <source>Style: %1</source>
+        <translation>Stil: %1</translation>
+    </message>
+    <message>
+        <source>Category: %1</source>
+        <translation>Kategorie: %1</translation>
+    </message>
+    <message>
+        <source>Subcategory: %1</source>
+        <translation>Unterkategorie: %1</translation>
+    </message>
+    <message>
+        <source>Family: %1</source>
+        <translation>Familie: %1</translation>
+    </message>
+    <message>
+        <source>Training image %1 (id %2)</source>
+        <translation>Trainingsbild %1 (ID %2)</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::JobManager</name>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 min %2 s</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 h %2 min</translation>
+    </message>
+    <message>
+        <source>unknown error</source>
+        <translation>unbekannter Fehler</translation>
+    </message>
+    <message>
+        <source>cancelling…</source>
+        <translation>wird abgebrochen…</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>abgebrochen</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>fertig</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>fehlgeschlagen</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::JobsWidget</name>
+    <message>
+        <source>Job</source>
+        <translation>Auftrag</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>Fortschritt</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>Phase</translation>
+    </message>
+    <message>
+        <source>Time · ETA</source>
+        <translation>Zeit · Restzeit</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Stop this job</source>
+        <translation>Diesen Auftrag anhalten</translation>
+    </message>
+    <message>
+        <source>%1 · %2 left</source>
+        <translation>%1 · noch %2</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::MainWindow</name>
+    <message>
+        <source>Generated from “%1”
+seed %2 · %3 steps · guidance %4</source>
+        <translation>Generiert aus „%1“
+Seed %2 · %3 Schritte · Guidance %4</translation>
+    </message>
+    <message>
+        <source>Training image %1
+“%2”</source>
+        <translation>Trainingsbild %1
+„%2“</translation>
+    </message>
+    <message>
+        <source>%1
+prompt: “%2”</source>
+        <translation>%1
+Prompt: „%2“</translation>
+    </message>
+    <message>
+        <source>FastGDA Studio</source>
+        <translation>FastGDA Studio</translation>
+    </message>
+    <message>
+        <source>&amp;Attribution</source>
+        <translation>Attri&amp;bution</translation>
+    </message>
+    <message>
+        <source>Background jobs; see the Jobs panel (View menu) to cancel them.</source>
+        <translation>Hintergrundaufträge; abbrechen lassen sie sich im Bereich „Aufträge“ (Menü „Ansicht“).</translation>
+    </message>
+    <message>
+        <source>%1 failed</source>
+        <translation>%1 fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Filter training images by caption, e.g. &quot;thumbs up&quot;</source>
+        <translation>Trainingsbilder nach Beschriftung filtern, z. B. „thumbs up“</translation>
+    </message>
+    <message>
+        <source>Shows the images whose caption contains this text</source>
+        <translation>Zeigt die Bilder, deren Beschriftung diesen Text enthält</translation>
+    </message>
+    <message>
+        <source>Show one style only</source>
+        <translation>Nur einen Stil anzeigen</translation>
+    </message>
+    <message>
+        <source>Show one category only</source>
+        <translation>Nur eine Kategorie anzeigen</translation>
+    </message>
+    <message>
+        <source>Attribute this</source>
+        <translation>Attribuieren</translation>
+    </message>
+    <message>
+        <source>Use this training image and its caption as the query</source>
+        <translation>Dieses Trainingsbild und seine Beschriftung als Abfrage verwenden</translation>
+    </message>
+    <message>
+        <source>Attribute this image</source>
+        <translation>Dieses Bild attribuieren</translation>
+    </message>
+    <message>
+        <source>Use the selected training image and its caption as the query</source>
+        <translation>Das ausgewählte Trainingsbild und seine Beschriftung als Abfrage verwenden</translation>
+    </message>
+    <message>
+        <source>Click an image to see it here with its caption and metadata. Right-click it to attribute it.</source>
+        <translation>Klicken Sie auf ein Bild, um es hier mit Beschriftung und Metadaten zu sehen. Mit einem Rechtsklick können Sie es attribuieren.</translation>
+    </message>
+    <message>
+        <source>&amp;Training set</source>
+        <translation>&amp;Trainingsdaten</translation>
+    </message>
+    <message>
+        <source>Query</source>
+        <translation>Abfrage</translation>
+    </message>
+    <message>
+        <source>Recent queries: click one to see its results again</source>
+        <translation>Letzte Abfragen: Klicken Sie auf eine, um ihre Ergebnisse erneut zu sehen</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>Verlauf</translation>
+    </message>
+    <message>
+        <source>Jobs</source>
+        <translation>Aufträge</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Ansicht</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Datei</translation>
+    </message>
+    <message>
+        <source>&amp;Open bundle…</source>
+        <translation>Bundle ö&amp;ffnen…</translation>
+    </message>
+    <message>
+        <source>Open a bundle folder (a model with its training set)</source>
+        <translation>Einen Bundle-Ordner öffnen (ein Modell mit seinen Trainingsdaten)</translation>
+    </message>
+    <message>
+        <source>Open &amp;recent</source>
+        <translation>&amp;Zuletzt geöffnet</translation>
+    </message>
+    <message>
+        <source>Open &amp;image…</source>
+        <translation>B&amp;ild öffnen…</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>&amp;Einstellungen…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <source>&amp;Query</source>
+        <translation>Ab&amp;frage</translation>
+    </message>
+    <message>
+        <source>&amp;Generate</source>
+        <translation>&amp;Generieren</translation>
+    </message>
+    <message>
+        <source>Run &amp;teacher</source>
+        <translation>&amp;Lehrer starten</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>&amp;Abbrechen</translation>
+    </message>
+    <message>
+        <source>Show the training &amp;set</source>
+        <translation>&amp;Trainingsdaten anzeigen</translation>
+    </message>
+    <message>
+        <source>Show the &amp;attribution</source>
+        <translation>Attri&amp;bution anzeigen</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
+    </message>
+    <message>
+        <source>&amp;About FastGDA Studio</source>
+        <translation>Ü&amp;ber FastGDA Studio</translation>
+    </message>
+    <message>
+        <source>About FastGDA Studio</source>
+        <translation>Über FastGDA Studio</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; finds which training images a text-to-image model drew on: the fast student (FastGDA) beside the slow, accurate teacher (attribution by unlearning).&lt;/p&gt;&lt;p&gt;Free software under the GNU GPL, version 3 or later.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; findet heraus, auf welche Trainingsbilder ein Text-zu-Bild-Modell zurückgegriffen hat: der schnelle Schüler (FastGDA) neben dem langsamen, genauen Lehrer (Attribution durch Verlernen).&lt;/p&gt;&lt;p&gt;Freie Software unter der GNU GPL, Version 3 oder neuer.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Cannot open bundle</source>
+        <translation>Bundle kann nicht geöffnet werden</translation>
+    </message>
+    <message>
+        <source>All styles</source>
+        <translation>Alle Stile</translation>
+    </message>
+    <message>
+        <source>All categories</source>
+        <translation>Alle Kategorien</translation>
+    </message>
+    <message>
+        <source>No query yet. Generate an image (Ctrl+G), right-click a training image and choose &quot;Attribute this&quot;, or open or drop an image file.</source>
+        <translation>Noch keine Abfrage. Generieren Sie ein Bild (Strg+G), klicken Sie mit der rechten Maustaste auf ein Trainingsbild und wählen Sie „Attribuieren“, oder öffnen Sie eine Bilddatei bzw. ziehen Sie sie hierher.</translation>
+    </message>
+    <message>
+        <source>This bundle has no model to generate with</source>
+        <translation>Dieses Bundle hat kein Modell zum Generieren</translation>
+    </message>
+    <message>
+        <source>%1: %L2 training images, %L3 families, %L4 styles</source>
+        <translation>%1: %L2 Trainingsbilder, %L3 Familien, %L4 Stile</translation>
+    </message>
+    <message>
+        <source>%1 — FastGDA Studio</source>
+        <translation>%1 — FastGDA Studio</translation>
+    </message>
+    <message>
+        <source>Opening the student</source>
+        <translation>Schüler wird geladen</translation>
+    </message>
+    <message>
+        <source>%L1 of %L2 images</source>
+        <translation>%L1 von %L2 Bildern</translation>
+    </message>
+    <message>
+        <source>Open bundle folder</source>
+        <translation>Bundle-Ordner öffnen</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>Einstellungen</translation>
+    </message>
+    <message>
+        <source>All cores (%1)</source>
+        <translation>Alle Kerne (%1)</translation>
+    </message>
+    <message>
+        <source>CPU threads for generation, the student and the teacher</source>
+        <translation>CPU-Threads für Generierung, Schüler und Lehrer</translation>
+    </message>
+    <message>
+        <source>The built-in bundle</source>
+        <translation>Mitgeliefertes Bundle</translation>
+    </message>
+    <message>
+        <source>The bundle opened at start; empty: the built-in one</source>
+        <translation>Das beim Start geöffnete Bundle; leer: das mitgelieferte</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Durchsuchen…</translation>
+    </message>
+    <message>
+        <source>Default bundle folder</source>
+        <translation>Ordner des Standard-Bundles</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>Systemsprache</translation>
+    </message>
+    <message>
+        <source>The language of menus and messages; applies after a restart</source>
+        <translation>Die Sprache der Menüs und Meldungen; gilt nach einem Neustart</translation>
+    </message>
+    <message>
+        <source>Compute threads</source>
+        <translation>Rechen-Threads</translation>
+    </message>
+    <message>
+        <source>Default bundle</source>
+        <translation>Standard-Bundle</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Sprache</translation>
+    </message>
+    <message>
+        <source>The new language applies when FastGDA Studio is restarted.</source>
+        <translation>Die neue Sprache gilt nach einem Neustart von FastGDA Studio.</translation>
+    </message>
+    <message>
+        <source>The built-in bundle has no student yet, so there is no instant answer: its student is being trained and comes with a later version. Run teacher gives the slow, accurate ranking meanwhile.</source>
+        <translation>Das mitgelieferte Bundle hat noch keinen Schüler, daher gibt es keine sofortige Antwort: Sein Schüler wird gerade trainiert und kommt mit einer späteren Version. „Lehrer starten“ liefert bis dahin die langsame, genaue Rangfolge.</translation>
+    </message>
+    <message>
+        <source>This bundle has no student yet, so there is no instant answer (train one with `fastgda distill`). Run teacher gives the slow, accurate ranking meanwhile.</source>
+        <translation>Dieses Bundle hat noch keinen Schüler, daher gibt es keine sofortige Antwort (trainieren Sie einen mit `fastgda distill`). „Lehrer starten“ liefert bis dahin die langsame, genaue Rangfolge.</translation>
+    </message>
+    <message>
+        <source>The teacher is ranking all %L1 training images…</source>
+        <translation>Der Lehrer erstellt die Rangfolge aller %L1 Trainingsbilder…</translation>
+    </message>
+    <message>
+        <source>Not run yet. Run teacher (Ctrl+T) unlearns this query and ranks all %L1 training images: accurate but slow (minutes on a large set). The result is saved in the bundle.</source>
+        <translation>Noch nicht gelaufen. „Lehrer starten“ (Strg+T) verlernt diese Abfrage und bringt alle %L1 Trainingsbilder in eine Rangfolge: genau, aber langsam (Minuten bei großen Datensätzen). Das Ergebnis wird im Bundle gespeichert.</translation>
+    </message>
+    <message>
+        <source>Asking the student…</source>
+        <translation>Der Schüler wird gefragt…</translation>
+    </message>
+    <message>
+        <source>Opening the student…</source>
+        <translation>Der Schüler wird geladen…</translation>
+    </message>
+    <message>
+        <source>Student: %1</source>
+        <translation>Schüler: %1</translation>
+    </message>
+    <message>
+        <source>The student could not answer: %1</source>
+        <translation>Der Schüler konnte nicht antworten: %1</translation>
+    </message>
+    <message>
+        <source>Generate: %1</source>
+        <translation>Generieren: %1</translation>
+    </message>
+    <message>
+        <source>Cannot use this image</source>
+        <translation>Dieses Bild kann nicht verwendet werden</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <source>The prompt (caption) of %1:</source>
+        <translation>Der Prompt (die Beschriftung) von %1:</translation>
+    </message>
+    <message>
+        <source>Open an image to attribute</source>
+        <translation>Ein Bild zum Attribuieren öffnen</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff)</source>
+        <translation>Bilder (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff)</translation>
+    </message>
+    <message>
+        <source>Teacher: %1</source>
+        <translation>Lehrer: %1</translation>
+    </message>
+    <message>
+        <source>Cancelled. Open the query again from the history to ask the student again.</source>
+        <translation>Abgebrochen. Öffnen Sie die Abfrage erneut aus dem Verlauf, um den Schüler noch einmal zu fragen.</translation>
+    </message>
+    <message>
+        <source>Cancelled; nothing was saved. Run teacher starts again.</source>
+        <translation>Abgebrochen; es wurde nichts gespeichert. „Lehrer starten“ beginnt von vorn.</translation>
+    </message>
+    <message>
+        <source>The teacher failed: %1</source>
+        <translation>Der Lehrer ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>No jobs running</source>
+        <translation>Keine laufenden Aufträge</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n job(s) running</source>
+        <translation>
+            <numerusform>%n Auftrag läuft</numerusform>
+            <numerusform>%n Aufträge laufen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Stopping the running jobs…</source>
+        <translation>Laufende Aufträge werden angehalten…</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::QueryPanel</name>
+    <message>
+        <source>&amp;Generate</source>
+        <translation>&amp;Generieren</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Open image…</source>
+        <translation>Bild öffnen…</translation>
+    </message>
+    <message>
+        <source>e.g. red apple, google style</source>
+        <translation>z. B. red apple, google style</translation>
+    </message>
+    <message>
+        <source>The prompt: what to draw, or the caption of an image you open.</source>
+        <translation>Der Prompt: was gezeichnet werden soll, oder die Beschriftung eines geöffneten Bildes.</translation>
+    </message>
+    <message>
+        <source>The same prompt and seed always give the same image.</source>
+        <translation>Gleicher Prompt und gleicher Seed ergeben immer dasselbe Bild.</translation>
+    </message>
+    <message>
+        <source>DDIM sampling steps: more are slower and a little sharper.</source>
+        <translation>DDIM-Sampling-Schritte: mehr sind langsamer und etwas schärfer.</translation>
+    </message>
+    <message>
+        <source>Classifier-free guidance: higher follows the prompt more closely.</source>
+        <translation>Classifier-free Guidance: höhere Werte folgen dem Prompt genauer.</translation>
+    </message>
+    <message>
+        <source>Generate the image and attribute it (Ctrl+G).</source>
+        <translation>Das Bild generieren und attribuieren (Strg+G).</translation>
+    </message>
+    <message>
+        <source>Stop generating (Esc).</source>
+        <translation>Generierung anhalten (Esc).</translation>
+    </message>
+    <message>
+        <source>Attribute an image file of your own, with the prompt above as its caption.</source>
+        <translation>Eine eigene Bilddatei attribuieren, mit dem Prompt oben als Beschriftung.</translation>
+    </message>
+    <message>
+        <source>Drop an image file here</source>
+        <translation>Bilddatei hierher ziehen</translation>
+    </message>
+    <message>
+        <source>Drop an image file here to attribute it with the prompt above.</source>
+        <translation>Ziehen Sie eine Bilddatei hierher, um sie mit dem Prompt oben zu attribuieren.</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Seed</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Schritte</translation>
+    </message>
+    <message>
+        <source>Guidance</source>
+        <translation>Guidance</translation>
+    </message>
+    <message>
+        <source>starting…</source>
+        <translation>wird gestartet…</translation>
+    </message>
+    <message>
+        <source>Type a prompt first, e.g. red apple, google style</source>
+        <translation>Geben Sie zuerst einen Prompt ein, z. B. red apple, google style</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::ResultRow</name>
+    <message>
+        <source>answered in %1 ms</source>
+        <translation>beantwortet in %1 ms</translation>
+    </message>
+    <message>
+        <source>ranked %L1 images in %2</source>
+        <translation>%L1 Bilder in %2 eingeordnet</translation>
+    </message>
+    <message>
+        <source>The ranking is empty.</source>
+        <translation>Die Rangfolge ist leer.</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::ResultTile</name>
+    <message>
+        <source>Rank %1, score %2
+%3
+Click to see it large.</source>
+        <translation>Rang %1, Score %2
+%3
+Anklicken für eine große Ansicht.</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;#%1&lt;/b&gt; %2</source>
+        <translation>&lt;b&gt;#%1&lt;/b&gt; %2</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Data attribution for text-to-image models.</source>
+        <translation>Datenattribution für Text-zu-Bild-Modelle.</translation>
+    </message>
+    <message>
+        <source>Bundle folder (default: the one chosen in Settings, else the built-in bundle).</source>
+        <translation>Bundle-Ordner (Standard: der in den Einstellungen gewählte, sonst das mitgelieferte Bundle).</translation>
+    </message>
+</context>
+</TS>
