@@ -31,9 +31,9 @@ QString rankAgainstScore(QCustomPlot* plot, const Ranking& teacher, const Rankin
                          const Dataset* data);
 
 // Precision@k and recall@k of the student against the teacher's top `positives`, for k up to
-// maxK, beside what a random ranking of `trainingImages` images would get.
+// 10 × positives, beside what a random ranking would get (the teacher ranks the whole set).
 QString precisionRecall(QCustomPlot* plot, const Ranking& teacher, const Ranking& student,
-                        int positives, int maxK, int64_t trainingImages);
+                        int positives);
 
 // Grouped bars: mAP@k (one bar per k, standard-error bars) of every method with an mAP.
 QString ablationBars(QCustomPlot* plot, const EvaluationReport& report);

@@ -13,6 +13,7 @@
 #include "attribution_view.h"
 #include "data/dataset.h"
 #include "dataset_model.h"
+#include "query_display.h"
 #include "util/csv.h"
 #include "util/error.h"
 
@@ -217,6 +218,24 @@ void saveFigure(const AttributionFigure& figure, const QString& path) {
     paintFigure(p, figure);
     return p.end();
   });
+}
+
+QueryReport queryReport(const Dataset& data, const Query& query,
+                        const std::vector<std::pair<QString, const Ranking*>>& rankings, int k) {
+  QueryReport report;
+  report.title = Export::tr("Attribution report: %1").arg(QString::fromStdString(query.prompt));
+  report.facts << describeQuery(query).replace(QLatin1Char('\n'), QStringLiteral(" · "))
+               << Export::tr("Training set: %L1 images").arg(data.size());
+  for (const auto& [title, ranking] : rankings) {
+    QStringList timing;
+    for (const auto& [stage, seconds] : ranking->timing)
+      timing << Export::tr("%1 %2 s").arg(QString::fromStdString(stage)).arg(seconds, 0, 'g', 3);
+    report.facts << Export::tr("%1: %2; settings %3")
+                        .arg(title, timing.join(QStringLiteral(", ")),
+                             QString::fromStdString(ranking->settingsJson).simplified());
+  }
+  report.figure = attributionFigure(data, queryImage(query), describeQuery(query), rankings, k);
+  return report;
 }
 
 void saveReport(const QueryReport& report, const QString& path) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "attribution/ranking.h"
+#include "session/attribution_session.h"
 
 class QCustomPlot;
 
@@ -62,6 +63,10 @@ struct QueryReport {
   AttributionFigure figure;
   std::vector<QCustomPlot*> charts;
 };
+// The report of one query: its description, each ranking's timing and settings, and the figure
+// of the rankings' top k; the caller adds the charts.
+QueryReport queryReport(const Dataset& data, const Query& query,
+                        const std::vector<std::pair<QString, const Ranking*>>& rankings, int k);
 void saveReport(const QueryReport& report, const QString& path);
 
 // rank,index,id,score,caption; one row per ranked image, best first.

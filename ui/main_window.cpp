@@ -591,14 +591,20 @@ void MainWindow::buildExportMenu(QMenu* file) {
   });
 }
 
-void MainWindow::exportFigure(const QString& path) const {
-  if (!current_) fail("no query to export: generate or choose one first");
+std::vector<std::pair<QString, const Ranking*>> MainWindow::currentRankings() const {
   std::vector<std::pair<QString, const Ranking*>> rows;
+  if (!current_) return rows;
   if (current_->student)
     rows.emplace_back(
         tr("Student (FastGDA, %1)").arg(QString::fromStdString(session_->studentSpace())),
         &*current_->student);
   if (current_->teacher) rows.emplace_back(tr("Teacher (unlearning)"), &*current_->teacher);
+  return rows;
+}
+
+void MainWindow::exportFigure(const QString& path) const {
+  if (!current_) fail("no query to export: generate or choose one first");
+  const std::vector<std::pair<QString, const Ranking*>> rows = currentRankings();
   if (rows.empty()) fail("the query has no ranking yet: wait for the student or run the teacher");
   saveFigure(attributionFigure(*session_->dataset(), queryImage(current_->query),
                                describeQuery(current_->query), rows, topK_),
@@ -607,29 +613,9 @@ void MainWindow::exportFigure(const QString& path) const {
 
 void MainWindow::exportReport(const QString& path) const {
   if (!current_) fail("no query to export: generate or choose one first");
-  QueryReport report;
-  report.title = tr("Attribution report: %1").arg(QString::fromStdString(current_->query.prompt));
-  report.facts << describeQuery(current_->query).replace(QLatin1Char('\n'), QStringLiteral(" · "))
-               << tr("Bundle: %1 (%L2 training images)")
-                      .arg(QString::fromStdString(session_->bundle().dir))
-                      .arg(session_->dataset()->size());
-  std::vector<std::pair<QString, const Ranking*>> rows;
-  for (const auto& [name, ranking] :
-       {std::pair{tr("Student (FastGDA, %1)").arg(QString::fromStdString(session_->studentSpace())),
-                  current_->student ? &*current_->student : nullptr},
-        std::pair{tr("Teacher (unlearning)"), current_->teacher ? &*current_->teacher : nullptr}}) {
-    if (!ranking) continue;
-    rows.emplace_back(name, ranking);
-    QStringList timing;
-    for (const auto& [stage, seconds] : ranking->timing)
-      timing << QStringLiteral("%1 %2").arg(QString::fromStdString(stage), formatDuration(seconds));
-    report.facts << tr("%1: %2; settings %3")
-                        .arg(name, timing.join(QStringLiteral(", ")),
-                             QString::fromStdString(ranking->settingsJson).simplified());
-  }
+  const std::vector<std::pair<QString, const Ranking*>> rows = currentRankings();
   if (rows.empty()) fail("the query has no ranking yet: wait for the student or run the teacher");
-  report.figure = attributionFigure(*session_->dataset(), queryImage(current_->query),
-                                    describeQuery(current_->query), rows, topK_);
+  QueryReport report = queryReport(*session_->dataset(), current_->query, rows, topK_);
   if (charts_->hasCharts())
     for (ChartView* chart : charts_->charts()) report.charts.push_back(chart);
   saveReport(report, path);

@@ -113,6 +113,8 @@ class MainWindow : public QMainWindow {
   void buildExportMenu(QMenu* file);
   void updateTestQueriesMenu();
   void updateCharts();
+  // The current query's rankings, titled: the student's, then the teacher's (when known).
+  std::vector<std::pair<QString, const Ranking*>> currentRankings() const;
   void addRecentBundle(const QString& dir);
   void updateRecentMenu();
   void updateFilterCount();

@@ -47,9 +47,7 @@ void QueryCharts::setRankings(const Ranking* teacher, const Ranking* student, in
   }
   distribution_->finishDrawing(charts::influenceDistribution(distribution_, *teacher, k));
   scatter_->finishDrawing(charts::rankAgainstScore(scatter_, *teacher, *student, k, data_.get()));
-  const int maxK = static_cast<int>(std::min<size_t>(teacher->indices.size(), 10 * k));
-  precision_->finishDrawing(charts::precisionRecall(precision_, *teacher, *student, k, maxK,
-                                                    static_cast<int64_t>(teacher->indices.size())));
+  precision_->finishDrawing(charts::precisionRecall(precision_, *teacher, *student, k));
   message_->hide();
   tabs_->show();
 }

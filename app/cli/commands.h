@@ -3,6 +3,9 @@
 #pragma once
 
 #include <QStringList>
+#include <memory>
+
+class QCoreApplication;
 
 namespace fastgda::cli {
 
@@ -20,5 +23,8 @@ int runDistill(const QStringList& arguments);
 int runAttribute(const QStringList& arguments);
 int runEval(const QStringList& arguments);
 int runBenchAttribute(const QStringList& arguments);
+// Only in builds with the studio (FASTGDA_WITH_GUI): export, and the QApplication it paints with.
+int runExport(const QStringList& arguments);
+std::unique_ptr<QCoreApplication> makeGuiApplication(int& argc, char** argv);
 
 }  // namespace fastgda::cli

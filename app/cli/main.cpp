@@ -1,8 +1,10 @@
 // fastgda: the command-line face of the library. `fastgda help` lists the subcommands.
 #include <QCoreApplication>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "cli/commands.h"
@@ -39,6 +41,10 @@ const std::map<QString, Command>& commands() {
        {fastgda::cli::runEval, "mAP@k of every method against the teacher on test queries"}},
       {QStringLiteral("fidelity"),
        {fastgda::cli::runFidelity, "how recognisable generations are; autoencoder PSNR"}},
+#ifdef FASTGDA_WITH_GUI
+      {QStringLiteral("export"),
+       {fastgda::cli::runExport, "the studio's charts, figures, reports and tables, by script"}},
+#endif
   };
   return table;
 }
@@ -60,7 +66,16 @@ std::string oneLine(std::string text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  QCoreApplication app(argc, argv);
+  // Export draws with Qt's painting classes, which need a GUI application; offscreen, so it runs
+  // without a display (over ssh, in CI).
+  std::unique_ptr<QCoreApplication> app;
+#ifdef FASTGDA_WITH_GUI
+  if (argc > 1 && std::strcmp(argv[1], "export") == 0) {
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    app = fastgda::cli::makeGuiApplication(argc, argv);
+  }
+#endif
+  if (!app) app = std::make_unique<QCoreApplication>(argc, argv);
   QCoreApplication::setApplicationName(QStringLiteral("fastgda"));
   QStringList arguments = QCoreApplication::arguments();
   arguments.removeFirst();

@@ -1,0 +1,200 @@
+// fastgda export: the studio's figures, charts and tables from the command line, drawn by the same
+// code (ui/charts.h, ui/figure_export.h) on an offscreen surface, so figures regenerate by script.
+#include <qcustomplot.h>
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <algorithm>
+#include <optional>
+
+#include "charts.h"
+#include "cli/commands.h"
+#include "cli/console.h"
+#include "data/dataset.h"
+#include "figure_export.h"
+#include "query_display.h"
+#include "session/attribution_session.h"
+#include "util/error.h"
+
+namespace fastgda::cli {
+
+namespace {
+
+const QStringList kKinds = {"ablation", "tradeoff", "figure", "report", "ranking", "chart"};
+const QStringList kCharts = {"scores", "scatter", "precision"};
+
+QString suffix(const QString& path) {
+  return QFileInfo(path).suffix().toLower();
+}
+
+// The query named by the options: a held-out test query, a training image, an image file or a
+// prompt and seed to generate from.
+Query queryFrom(const QCommandLineParser& parser, AttributionSession& session,
+                const JobContext& job) {
+  const std::string prompt = parser.value("prompt").toStdString();
+  if (parser.isSet("test-query")) {
+    const std::string id = parser.value("test-query").toStdString();
+    for (const Query& q : session.testQueries())
+      if (q.testId == id) return session.generate(q.prompt, q.seed, q.steps, q.guidance, job);
+    fail("export: --test-query '", id, "' is not a held-out test query with a teacher result in ",
+         session.bundle().path("teacher/test"));
+  }
+  if (parser.isSet("training-index")) {
+    const double index = numberOption(parser, "training-index", "export");
+    if (index < 0 || index >= static_cast<double>(session.dataset()->size()))
+      fail("export: --training-index ", index, " is outside [0, ", session.dataset()->size(), ")");
+    return session.trainingImageQuery(static_cast<int64_t>(index));
+  }
+  if (parser.isSet("image")) {
+    if (prompt.empty()) fail("export: --image needs --prompt (the image's caption)");
+    return session.imageFileQuery(parser.value("image").toStdString(), prompt);
+  }
+  if (prompt.empty())
+    fail(
+        "export: name the query with --prompt TEXT [--seed N], --test-query ID, "
+        "--training-index I or --image FILE --prompt TEXT");
+  return session.generate(prompt, static_cast<uint64_t>(numberOption(parser, "seed", "export")),
+                          static_cast<int>(numberOption(parser, "steps", "export")),
+                          numberOption(parser, "guidance", "export"), job);
+}
+
+}  // namespace
+
+std::unique_ptr<QCoreApplication> makeGuiApplication(int& argc, char** argv) {
+  return std::make_unique<QApplication>(argc, argv);
+}
+
+int runExport(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Exports what the studio shows, by script. KIND: ablation (mAP@k bars: .png .svg .pdf, or "
+      "the table: .csv), tradeoff (quality against throughput: .png .svg .pdf .csv), figure (the "
+      "query beside the student's and the teacher's top k: .png .svg .pdf), report (one query: "
+      ".pdf), ranking (--method student|teacher: .csv), chart (--chart scores|scatter|precision "
+      "for one query: .png .svg .pdf .csv). Ablation and trade-off read <bundle>/eval/report.json "
+      "(recomputed when stale); query exports use the stored teacher result, or --run-teacher."));
+  parser.addHelpOption();
+  parser.addPositionalArgument(QStringLiteral("kind"), kKinds.join(QStringLiteral(", ")));
+  parser.addOptions({
+      {"out", "Output file; its suffix picks the format.", "FILE"},
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"prompt", "Query prompt (generated with --seed, or the caption of --image).", "TEXT"},
+      {"seed", "Seed of the generated query.", "N", "0"},
+      {"steps", "DDIM steps of the generated query.", "N", "50"},
+      {"guidance", "Guidance of the generated query.", "G", "4"},
+      {"test-query", "A held-out test query by id (e.g. test-0003).", "ID"},
+      {"training-index", "A training image as the query.", "I"},
+      {"image", "An image file as the query (with --prompt).", "FILE"},
+      {"k", "Top k shown (figure, report, charts) or the k of mAP@k (tradeoff).", "K"},
+      {"method", "ranking: student or teacher.", "M", "student"},
+      {"chart", "chart: scores, scatter or precision.", "NAME"},
+      {"run-teacher", "Run the teacher (minutes) when no result is stored for the query."},
+      {"width", "Chart width in points.", "W", "640"},
+      {"height", "Chart height in points.", "H", "420"},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda export")} + arguments);
+  applyThreadsOption(parser, "export");
+  if (parser.positionalArguments().size() != 1 ||
+      !kKinds.contains(parser.positionalArguments().front()))
+    fail("export: expected one KIND of ", kKinds.join(QStringLiteral(", ")).toStdString(),
+         ", found '", parser.positionalArguments().join(QStringLiteral(" ")).toStdString(), "'");
+  const QString kind = parser.positionalArguments().front();
+  if (!parser.isSet("out")) fail("export: --out FILE is required");
+  const QString path = parser.value("out");
+  const int width = static_cast<int>(numberOption(parser, "width", "export"));
+  const int height = static_cast<int>(numberOption(parser, "height", "export"));
+  if (width < 100 || height < 100 || width > 10000 || height > 10000)
+    fail("export: --width and --height must be in [100, 10000] points, found ", width, " × ",
+         height);
+
+  const auto session = AttributionSession::open(
+      parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir());
+  ConsoleJob job;
+  QCustomPlot plot;  // offscreen: drawn with toPainter/toPixmap, never shown
+  plot.resize(width, height);
+  auto saveChartOrCsv = [&](const QString& csv) {
+    if (suffix(path) == QLatin1String("csv"))
+      ui::saveText(path, csv);
+    else
+      ui::saveChart(&plot, path, width, height);
+  };
+
+  if (kind == QLatin1String("ablation") || kind == QLatin1String("tradeoff")) {
+    const EvaluationReport report = session->evaluation(job.context());
+    if (kind == QLatin1String("ablation")) {
+      const QString table = ui::charts::ablationBars(&plot, report);
+      saveChartOrCsv(table);
+    } else {
+      const int64_t k = parser.isSet("k")
+                            ? static_cast<int64_t>(numberOption(parser, "k", "export"))
+                            : report.ks[std::min<size_t>(1, report.ks.size() - 1)];
+      if (std::find(report.ks.begin(), report.ks.end(), k) == report.ks.end()) {
+        std::string ks;
+        for (int64_t v : report.ks) ks += (ks.empty() ? "" : ", ") + std::to_string(v);
+        fail("export tradeoff: --k ", k, " is not one of the evaluated k (", ks, ")");
+      }
+      saveChartOrCsv(ui::charts::tradeoff(&plot, report, k));
+    }
+    out("wrote " + path.toStdString() + "\n");
+    return 0;
+  }
+
+  const int k = parser.isSet("k") ? static_cast<int>(numberOption(parser, "k", "export")) : 10;
+  if (k < 1 || k > session->dataset()->size())
+    fail("export: --k ", k, " is outside [1, ", session->dataset()->size(), "]");
+  const Query query = queryFrom(parser, *session, job.context());
+  session->openStudent(job.context());
+  const Ranking student =
+      session->attributeWithStudent(query, static_cast<int>(session->dataset()->size()));
+  std::optional<Ranking> teacher = session->storedTeacherRanking(query);
+  if (!teacher && parser.isSet("run-teacher"))
+    teacher = session->runTeacher(query, {}, job.context());
+  auto requireTeacher = [&]() -> const Ranking& {
+    if (!teacher)
+      fail("export ", kind.toStdString(), ": no stored teacher result for this query (",
+           session->teacherResultPath(query),
+           "); pass --run-teacher to compute it (minutes), or use --test-query ID");
+    return *teacher;
+  };
+  const QString studentTitle =
+      QStringLiteral("Student (FastGDA, %1)").arg(QString::fromStdString(session->studentSpace()));
+  std::vector<std::pair<QString, const Ranking*>> rows = {{studentTitle, &student}};
+  if (teacher) rows.emplace_back(QStringLiteral("Teacher (unlearning)"), &*teacher);
+  if (kind == QLatin1String("figure")) {
+    ui::saveFigure(ui::attributionFigure(*session->dataset(), ui::queryImage(query),
+                                         ui::describeQuery(query), rows, k),
+                   path);
+  } else if (kind == QLatin1String("ranking")) {
+    const QString method = parser.value("method");
+    if (method != QLatin1String("student") && method != QLatin1String("teacher"))
+      fail("export ranking: --method is '", method.toStdString(), "', expected student or teacher");
+    ui::saveText(path,
+                 ui::rankingCsv(method == QLatin1String("teacher") ? requireTeacher() : student,
+                                *session->dataset()));
+  } else if (kind == QLatin1String("chart")) {
+    const QString name = parser.value("chart");
+    if (!kCharts.contains(name))
+      fail("export chart: --chart is '", name.toStdString(), "', expected ",
+           kCharts.join(QStringLiteral(", ")).toStdString());
+    const Ranking& t = requireTeacher();
+    saveChartOrCsv(
+        name == QLatin1String("scores") ? ui::charts::influenceDistribution(&plot, t, k)
+        : name == QLatin1String("scatter")
+            ? ui::charts::rankAgainstScore(&plot, t, student, k, session->dataset().get())
+            : ui::charts::precisionRecall(&plot, t, student, k));
+  } else {  // report
+    const Ranking& t = requireTeacher();
+    QCustomPlot scores, scatter, precision;
+    ui::charts::influenceDistribution(&scores, t, k);
+    ui::charts::rankAgainstScore(&scatter, t, student, k, session->dataset().get());
+    ui::charts::precisionRecall(&precision, t, student, k);
+    ui::QueryReport report = ui::queryReport(*session->dataset(), query, rows, k);
+    report.charts = {&scores, &scatter, &precision};
+    ui::saveReport(report, path);
+  }
+  out("wrote " + path.toStdString() + "\n");
+  return 0;
+}
+
+}  // namespace fastgda::cli
