@@ -143,10 +143,10 @@ QString influenceDistribution(QCustomPlot* plot, const Ranking& teacher, int k) 
   line->point2->setCoords(threshold, 10);
   line->setPen(QPen(ResultTile::markColor().darker(150), 1.5, Qt::DashLine));
   auto* label = new QCPItemText(plot);
-  label->position->setType(QCPItemPosition::ptPlotCoords);
-  label->position->setCoords(threshold, 1);
-  label->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
-  label->setText(Charts::tr("k-th score %1 ").arg(threshold, 0, 'g', 3));
+  label->position->setCoords(threshold, *std::max_element(restCounts.begin(), restCounts.end()));
+  label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+  label->setPadding(QMargins(4, 0, 0, 0));
+  label->setText(Charts::tr("score of rank %1: %2").arg(k).arg(threshold, 0, 'g', 3));
 
   plot->xAxis->setLabel(Charts::tr("influence score (diffusion loss increase after unlearning)"));
   plot->yAxis->setLabel(Charts::tr("training images per bin"));
@@ -163,13 +163,19 @@ QString rankAgainstScore(QCustomPlot* plot, const Ranking& teacher, const Rankin
   std::unordered_map<int64_t, std::pair<int64_t, float>> studentOf;  // index -> (rank, score)
   for (size_t i = 0; i < student.indices.size(); ++i)
     studentOf[student.indices[i]] = {static_cast<int64_t>(i) + 1, student.scores[i]};
-  const double rho = spearmanCorrelation(teacher.indices, student.indices);
-  reset(plot, std::isnan(rho)
-                  ? Charts::tr("Teacher rank against student score")
-                  : Charts::tr("Teacher rank against student score: Spearman ρ = %1 over %L2 "
-                               "images")
-                        .arg(rho, 0, 'f', 3)
-                        .arg(static_cast<qint64>(studentOf.size())));
+  // Over the whole set the many images of no influence dominate the correlation; over the
+  // teacher's top 1,000 it says whether the student orders the relevant ones as the teacher does.
+  const double rhoAll = spearmanCorrelation(teacher.indices, student.indices);
+  const size_t head = std::min<size_t>(1000, teacher.indices.size());
+  const double rhoTop = spearmanCorrelation(
+      std::vector<int64_t>(teacher.indices.begin(), teacher.indices.begin() + head),
+      student.indices);
+  reset(plot, std::isnan(rhoAll) ? Charts::tr("Teacher rank against student score")
+                                 : Charts::tr("Spearman ρ: %1 over all images, %2 over the "
+                                              "teacher's top %L3")
+                                       .arg(rhoAll, 0, 'f', 2)
+                                       .arg(rhoTop, 0, 'f', 2)
+                                       .arg(static_cast<qint64>(head)));
   QString csv = row({"index", "teacher_rank", "teacher_score", "student_rank", "student_score"});
   QVector<double> x, y, topX, topY;
   QStringList labels, topLabels;

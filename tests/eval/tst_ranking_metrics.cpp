@@ -2,6 +2,7 @@
 #include <QTest>
 #include <cmath>
 
+#include "eval/evaluation.h"
 #include "eval/ranking_metrics.h"
 #include "util/error.h"
 
@@ -45,6 +46,40 @@ class TestRankingMetrics : public QObject {
     QCOMPARE(c.recall, (std::vector<double>{0.5, 0.5, 1.0, 1.0}));
     QVERIFY_THROWS_EXCEPTION(Error, precisionRecallCurve({3}, teacher, 6, 4));
     QVERIFY_THROWS_EXCEPTION(Error, precisionRecallCurve({3}, teacher, 2, 0));
+  }
+
+  void evaluationReportReadsBack() {
+    EvaluationReport r;
+    r.ks = {50, 100};
+    r.queries = 32;
+    r.trainingImages = 1000;
+    r.fingerprint = "abc";
+    MethodEvaluation student{
+        "student:text", {{0.5, 0.03, 32}, {0.25, 0.02, 32}}, {0.3, 0.1, 32}, 0.004, 32, 1234};
+    MethodEvaluation teacher{"teacher", {{}, {}}, {0.4, 0.1, 32}, 80.0, 32, 99};
+    MethodEvaluation variant{
+        "teacher:attn", {{0.8, 0.1, 8}, {0.6, 0.1, 8}}, {0.2, 0.1, 8}, 300.0, 8, 99};
+    r.methods = {student, teacher, variant};
+    const EvaluationReport back = EvaluationReport::fromJson(r.json(), "report.json");
+    QCOMPARE(back.ks, r.ks);
+    QCOMPARE(back.fingerprint, std::string("abc"));
+    QCOMPARE(back.methods.size(), size_t(3));  // in their order, not JSON's alphabetical one
+    QCOMPARE(back.methods[0].method, std::string("student:text"));
+    QCOMPARE(back.methods[2].method, std::string("teacher:attn"));
+    QCOMPARE(back.methods[0].map[1].mean, 0.25);
+    QCOMPARE(back.methods[0].storageBytes, int64_t(1234));
+    QCOMPARE(back.methods[1].map[0].count, int64_t(0));  // the teacher has no mAP
+    QCOMPARE(back.methods[2].queries, int64_t(8));
+    QCOMPARE(back.methods[2].secondsPerQuery, 300.0);
+    QVERIFY(back.find("teacher:attn") && !back.find("raw:text"));
+    QCOMPARE(back.csv(), r.csv());
+    try {
+      EvaluationReport::fromJson("{\"format\": \"other\"}", "eval/report.json");
+      QFAIL("another format was accepted");
+    } catch (const Error& e) {
+      QVERIFY2(QString(e.what()).contains("eval/report.json: format is 'other'"), e.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(Error, EvaluationReport::fromJson("not json", "r.json"));
   }
 
   void spearmanByHand() {
