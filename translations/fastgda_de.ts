@@ -2,6 +2,232 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de" sourcelanguage="en">
 <context>
+    <name>Charts</name>
+    <message>
+        <source>students (tuned)</source>
+        <translation>Schüler (trainiert)</translation>
+    </message>
+    <message>
+        <source>teacher</source>
+        <translation>Lehrer</translation>
+    </message>
+    <message>
+        <source>raw feature spaces</source>
+        <translation>rohe Merkmalsräume</translation>
+    </message>
+    <message>
+        <source>random</source>
+        <translation>Zufall</translation>
+    </message>
+    <message>
+        <source>Teacher&apos;s influence scores, top %1 marked</source>
+        <translation>Einflusswerte des Lehrers, Top %1 markiert</translation>
+    </message>
+    <message>
+        <source>training images</source>
+        <translation>Trainingsbilder</translation>
+    </message>
+    <message>
+        <source>the teacher&apos;s top %1</source>
+        <translation>Top %1 des Lehrers</translation>
+    </message>
+    <message>
+        <source>score of rank %1: %2</source>
+        <translation>Wert von Rang %1: %2</translation>
+    </message>
+    <message>
+        <source>influence score (diffusion loss increase after unlearning)</source>
+        <translation>Einflusswert (Anstieg des Diffusionsverlusts nach dem Verlernen)</translation>
+    </message>
+    <message>
+        <source>training images per bin</source>
+        <translation>Trainingsbilder je Klasse</translation>
+    </message>
+    <message>
+        <source>Teacher rank against student score</source>
+        <translation>Lehrer-Rang gegen Schüler-Wert</translation>
+    </message>
+    <message>
+        <source>Spearman ρ: %1 over all images, %2 over the teacher&apos;s top %L3</source>
+        <translation>Spearman-ρ: %1 über alle Bilder, %2 über die Top %L3 des Lehrers</translation>
+    </message>
+    <message>
+        <source>teacher rank (1 = most influential)</source>
+        <translation>Lehrer-Rang (1 = größter Einfluss)</translation>
+    </message>
+    <message>
+        <source>student score (scaled cosine similarity)</source>
+        <translation>Schüler-Wert (skalierte Kosinus-Ähnlichkeit)</translation>
+    </message>
+    <message>
+        <source>Student against the teacher&apos;s top %1</source>
+        <translation>Schüler gegen die Top %1 des Lehrers</translation>
+    </message>
+    <message>
+        <source>student precision@k</source>
+        <translation>Schüler: Präzision@k</translation>
+    </message>
+    <message>
+        <source>student recall@k</source>
+        <translation>Schüler: Trefferquote@k</translation>
+    </message>
+    <message>
+        <source>random precision@k</source>
+        <translation>Zufall: Präzision@k</translation>
+    </message>
+    <message>
+        <source>random recall@k</source>
+        <translation>Zufall: Trefferquote@k</translation>
+    </message>
+    <message>
+        <source>k (images taken from the top of the student&apos;s ranking)</source>
+        <translation>k (Bilder von der Spitze der Schüler-Rangfolge)</translation>
+    </message>
+    <message>
+        <source>precision and recall (share)</source>
+        <translation>Präzision und Trefferquote (Anteil)</translation>
+    </message>
+    <message>
+        <source>Agreement with the teacher on %1 test queries (mean ± standard error)</source>
+        <translation>Übereinstimmung mit dem Lehrer auf %1 Testabfragen (Mittel ± Standardfehler)</translation>
+    </message>
+    <message>
+        <source>mAP@%1</source>
+        <translation>mAP@%1</translation>
+    </message>
+    <message>
+        <source>mAP@k against the teacher</source>
+        <translation>mAP@k gegen den Lehrer</translation>
+    </message>
+    <message>
+        <source>Attribution quality against speed (mAP@%1, %2 test queries)</source>
+        <translation>Attributionsqualität gegen Tempo (mAP@%1, %2 Testabfragen)</translation>
+    </message>
+    <message>
+        <source>throughput (queries per second, log scale)</source>
+        <translation>Durchsatz (Abfragen pro Sekunde, logarithmisch)</translation>
+    </message>
+    <message>
+        <source>mAP@%1 against the teacher</source>
+        <translation>mAP@%1 gegen den Lehrer</translation>
+    </message>
+</context>
+<context>
+    <name>Export</name>
+    <message>
+        <source>Query</source>
+        <translation>Abfrage</translation>
+    </message>
+    <message>
+        <source>Attribution report: %1</source>
+        <translation>Attributionsbericht: %1</translation>
+    </message>
+    <message>
+        <source>Training set: %L1 images</source>
+        <translation>Trainingsdaten: %L1 Bilder</translation>
+    </message>
+    <message>
+        <source>%1 %2 s</source>
+        <translation>%1 %2 s</translation>
+    </message>
+    <message>
+        <source>%1: %2; settings %3</source>
+        <translation>%1: %2; Einstellungen %3</translation>
+    </message>
+</context>
+<context>
+    <name>QueryDisplay</name>
+    <message>
+        <source>Generated from “%1”
+seed %2 · %3 steps · guidance %4</source>
+        <translation>Generiert aus „%1“
+Seed %2 · %3 Schritte · Guidance %4</translation>
+    </message>
+    <message>
+        <source>Training image %1
+“%2”</source>
+        <translation>Trainingsbild %1
+„%2“</translation>
+    </message>
+    <message>
+        <source>%1
+prompt: “%2”</source>
+        <translation>%1
+Prompt: „%2“</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::AblationView</name>
+    <message>
+        <source>&amp;Recompute</source>
+        <translation>&amp;Neu berechnen</translation>
+    </message>
+    <message>
+        <source>Evaluate again if students or teacher results changed</source>
+        <translation>Erneut auswerten, wenn sich Schüler oder Lehrer-Ergebnisse geändert haben</translation>
+    </message>
+    <message>
+        <source>Export table…</source>
+        <translation>Tabelle exportieren…</translation>
+    </message>
+    <message>
+        <source>The k of mAP@k in the trade-off chart</source>
+        <translation>Das k von mAP@k im Qualität-Tempo-Diagramm</translation>
+    </message>
+    <message>
+        <source>Trade-off at</source>
+        <translation>Qualität-Tempo bei</translation>
+    </message>
+    <message>
+        <source>Export the ablation table</source>
+        <translation>Ablationstabelle exportieren</translation>
+    </message>
+    <message>
+        <source>CSV table (*.csv)</source>
+        <translation>CSV-Tabelle (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot export</source>
+        <translation>Export nicht möglich</translation>
+    </message>
+    <message>
+        <source>Not evaluated yet.</source>
+        <translation>Noch nicht ausgewertet.</translation>
+    </message>
+    <message>
+        <source>mAP@%1</source>
+        <translation>mAP@%1</translation>
+    </message>
+    <message>
+        <source>%1 methods on %2 held-out test queries over %L3 training images.</source>
+        <translation>%1 Methoden auf %2 zurückgehaltenen Testabfragen über %L3 Trainingsbilder.</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>Methode</translation>
+    </message>
+    <message>
+        <source>Family p@10</source>
+        <translation>Familien-P@10</translation>
+    </message>
+    <message>
+        <source>ms per query</source>
+        <translation>ms pro Abfrage</translation>
+    </message>
+    <message>
+        <source>Queries per second</source>
+        <translation>Abfragen pro Sekunde</translation>
+    </message>
+    <message>
+        <source>Storage</source>
+        <translation>Speicher</translation>
+    </message>
+    <message>
+        <source>Test queries</source>
+        <translation>Testabfragen</translation>
+    </message>
+</context>
+<context>
     <name>fastgda::ui::AttributionView</name>
     <message>
         <source>Run teacher</source>
@@ -78,6 +304,29 @@
     <message>
         <source>%1 rank %2, score %3</source>
         <translation>%1: Rang %2, Score %3</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::ChartView</name>
+    <message>
+        <source>Export %1</source>
+        <translation>%1 exportieren</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf);;Chart data, CSV (*.csv)</source>
+        <translation>PNG-Bild (*.png);;SVG-Zeichnung (*.svg);;PDF-Dokument (*.pdf);;Diagrammdaten, CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot export</source>
+        <translation>Export nicht möglich</translation>
+    </message>
+    <message>
+        <source>Reset zoom</source>
+        <translation>Zoom zurücksetzen</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>Exportieren…</translation>
     </message>
 </context>
 <context>
@@ -180,24 +429,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
 </context>
 <context>
     <name>fastgda::ui::MainWindow</name>
-    <message>
-        <source>Generated from “%1”
-seed %2 · %3 steps · guidance %4</source>
-        <translation>Generiert aus „%1“
-Seed %2 · %3 Schritte · Guidance %4</translation>
-    </message>
-    <message>
-        <source>Training image %1
-“%2”</source>
-        <translation>Trainingsbild %1
-„%2“</translation>
-    </message>
-    <message>
-        <source>%1
-prompt: “%2”</source>
-        <translation>%1
-Prompt: „%2“</translation>
-    </message>
     <message>
         <source>FastGDA Studio</source>
         <translation>FastGDA Studio</translation>
@@ -520,6 +751,181 @@ Prompt: „%2“</translation>
     <message>
         <source>Stopping the running jobs…</source>
         <translation>Laufende Aufträge werden angehalten…</translation>
+    </message>
+    <message>
+        <source>C&amp;harts</source>
+        <translation>&amp;Diagramme</translation>
+    </message>
+    <message>
+        <source>A&amp;blation</source>
+        <translation>Ablati&amp;on</translation>
+    </message>
+    <message>
+        <source>Held-out &amp;test queries</source>
+        <translation>Zurückgehaltene Te&amp;stabfragen</translation>
+    </message>
+    <message>
+        <source>The queries the students are evaluated on: the teacher&apos;s ranking is stored, so the charts appear at once</source>
+        <translation>Die Abfragen, auf denen die Schüler ausgewertet werden: die Rangfolge des Lehrers ist gespeichert, daher erscheinen die Diagramme sofort</translation>
+    </message>
+    <message>
+        <source>Show the c&amp;harts</source>
+        <translation>&amp;Diagramme anzeigen</translation>
+    </message>
+    <message>
+        <source>Show the a&amp;blation</source>
+        <translation>Ablati&amp;on anzeigen</translation>
+    </message>
+    <message>
+        <source>No query yet.</source>
+        <translation>Noch keine Abfrage.</translation>
+    </message>
+    <message>
+        <source>Not evaluated yet.</source>
+        <translation>Noch nicht ausgewertet.</translation>
+    </message>
+    <message>
+        <source>This bundle has no model to evaluate with.</source>
+        <translation>Dieses Bundle hat kein Modell zum Auswerten.</translation>
+    </message>
+    <message>
+        <source>Evaluating every method on the held-out test queries…</source>
+        <translation>Alle Methoden werden auf den zurückgehaltenen Testabfragen ausgewertet…</translation>
+    </message>
+    <message>
+        <source>Evaluate against the teacher</source>
+        <translation>Gegen den Lehrer auswerten</translation>
+    </message>
+    <message>
+        <source>Cannot evaluate: %1</source>
+        <translation>Auswertung nicht möglich: %1</translation>
+    </message>
+    <message>
+        <source>%1 (seed %2)</source>
+        <translation>%1 (Seed %2)</translation>
+    </message>
+    <message>
+        <source>&amp;Export</source>
+        <translation>E&amp;xportieren</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>%1 exportiert</translation>
+    </message>
+    <message>
+        <source>Cannot export</source>
+        <translation>Export nicht möglich</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)</source>
+        <translation>PNG-Bild (*.png);;PDF-Dokument (*.pdf);;SVG-Zeichnung (*.svg)</translation>
+    </message>
+    <message>
+        <source>CSV table (*.csv)</source>
+        <translation>CSV-Tabelle (*.csv)</translation>
+    </message>
+    <message>
+        <source>Attribution &amp;figure…</source>
+        <translation>Attributions&amp;grafik…</translation>
+    </message>
+    <message>
+        <source>Export the attribution figure</source>
+        <translation>Attributionsgrafik exportieren</translation>
+    </message>
+    <message>
+        <source>Query &amp;report (PDF)…</source>
+        <translation>Abfrage&amp;bericht (PDF)…</translation>
+    </message>
+    <message>
+        <source>Export the query report</source>
+        <translation>Abfragebericht exportieren</translation>
+    </message>
+    <message>
+        <source>PDF document (*.pdf)</source>
+        <translation>PDF-Dokument (*.pdf)</translation>
+    </message>
+    <message>
+        <source>&amp;Student ranking (CSV)…</source>
+        <translation>&amp;Schüler-Rangfolge (CSV)…</translation>
+    </message>
+    <message>
+        <source>Export the student&apos;s ranking</source>
+        <translation>Rangfolge des Schülers exportieren</translation>
+    </message>
+    <message>
+        <source>&amp;Teacher ranking (CSV)…</source>
+        <translation>&amp;Lehrer-Rangfolge (CSV)…</translation>
+    </message>
+    <message>
+        <source>Export the teacher&apos;s ranking</source>
+        <translation>Rangfolge des Lehrers exportieren</translation>
+    </message>
+    <message>
+        <source>&amp;Ablation table (CSV)…</source>
+        <translation>&amp;Ablationstabelle (CSV)…</translation>
+    </message>
+    <message>
+        <source>Export the ablation table</source>
+        <translation>Ablationstabelle exportieren</translation>
+    </message>
+    <message>
+        <source>Ablation &amp;chart…</source>
+        <translation>Ablations&amp;diagramm…</translation>
+    </message>
+    <message>
+        <source>Export the ablation chart</source>
+        <translation>Ablationsdiagramm exportieren</translation>
+    </message>
+    <message>
+        <source>Export the trade-off chart</source>
+        <translation>Qualität-Tempo-Diagramm exportieren</translation>
+    </message>
+    <message>
+        <source>Student (FastGDA, %1)</source>
+        <translation>Schüler (FastGDA, %1)</translation>
+    </message>
+    <message>
+        <source>Teacher (unlearning)</source>
+        <translation>Lehrer (Verlernen)</translation>
+    </message>
+    <message>
+        <source>Evaluation cancelled.</source>
+        <translation>Auswertung abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Trade-off c&amp;hart…</source>
+        <translation>Qualität-&amp;Tempo-Diagramm…</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::QueryCharts</name>
+    <message>
+        <source>Influence scores</source>
+        <translation>Einflusswerte</translation>
+    </message>
+    <message>
+        <source>Teacher rank vs student score</source>
+        <translation>Lehrer-Rang gegen Schüler-Wert</translation>
+    </message>
+    <message>
+        <source>Precision and recall</source>
+        <translation>Präzision und Trefferquote</translation>
+    </message>
+    <message>
+        <source>Drag to pan, wheel to zoom; right-click to reset or export</source>
+        <translation>Ziehen zum Verschieben, Mausrad zum Zoomen; Rechtsklick zum Zurücksetzen oder Exportieren</translation>
+    </message>
+    <message>
+        <source>No query yet.</source>
+        <translation>Noch keine Abfrage.</translation>
+    </message>
+    <message>
+        <source>The charts compare the student with the teacher: run the teacher on this query (Ctrl+T) to see them.</source>
+        <translation>Die Diagramme vergleichen den Schüler mit dem Lehrer: Starten Sie den Lehrer für diese Abfrage (Strg+T), um sie zu sehen.</translation>
+    </message>
+    <message>
+        <source>Waiting for the student&apos;s ranking of the whole training set…</source>
+        <translation>Warten auf die Rangfolge des Schülers über alle Trainingsdaten…</translation>
     </message>
 </context>
 <context>

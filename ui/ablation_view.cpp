@@ -74,6 +74,7 @@ AblationView::AblationView(QWidget* parent) : QWidget(parent) {
   split->addWidget(table_);
   split->addWidget(charts);
   split->setStretchFactor(1, 2);
+  charts->setSizes({1, 1});  // the two charts share the width
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(header);

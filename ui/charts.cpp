@@ -154,7 +154,7 @@ QString influenceDistribution(QCustomPlot* plot, const Ranking& teacher, int k) 
   const double maxCount = *std::max_element(restCounts.begin(), restCounts.end());
   plot->yAxis->setRange(0.5, std::max(10.0, maxCount * 2));
   plot->xAxis->setRange(*lo - width, *hi + width);
-  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
   return csv;
 }
 
@@ -307,7 +307,7 @@ QString ablationBars(QCustomPlot* plot, const EvaluationReport& report) {
   plot->xAxis->setRange(0.3, static_cast<double>(methods.size()) + 0.7);
   plot->yAxis->setRange(0, std::min(1.05, std::max(0.1, top * 1.15)));
   plot->yAxis->setLabel(Charts::tr("mAP@k against the teacher"));
-  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
   return QString::fromStdString(report.csv());
 }
 

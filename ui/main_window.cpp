@@ -582,7 +582,7 @@ void MainWindow::buildExportMenu(QMenu* file) {
           saveChart(ablation_->bars(), p);
         });
   });
-  menu->addAction(tr("Trade-off &chart…"), this, [=] {
+  menu->addAction(tr("Trade-off c&hart…"), this, [=] {
     ask(tr("Export the trade-off chart"), QStringLiteral("tradeoff.png"), figures,
         [this](const QString& p) {
           if (!ablation_->hasReport()) fail("no evaluation yet: open the Ablation tab first");
