@@ -813,6 +813,7 @@ void MainWindow::startStudent(const std::shared_ptr<QueryState>& state) {
 void MainWindow::generate(const QString& prompt, quint64 seed, int steps, double guidance) {
   if (!session_ || !session_->hasModel() || generateJob_) return;
   panel_->setPrompt(prompt);
+  panel_->setSettings(seed, steps, guidance);
   panel_->setBusy(true);
   const quint64 serial = querySerial_;
   std::shared_ptr<AttributionSession> session = session_;

@@ -13,6 +13,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "image_details.h"
 
@@ -118,6 +119,13 @@ QString QueryPanel::prompt() const {
 
 void QueryPanel::setPrompt(const QString& prompt) {
   prompt_->setText(prompt);
+}
+
+void QueryPanel::setSettings(quint64 seed, int steps, double guidance) {
+  seed_->setValue(
+      static_cast<int>(std::min<quint64>(seed, static_cast<quint64>(seed_->maximum()))));
+  steps_->setValue(steps);
+  guidance_->setValue(guidance);
 }
 
 void QueryPanel::setGenerationEnabled(bool enabled, const QString& reason) {

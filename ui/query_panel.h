@@ -40,6 +40,9 @@ class QueryPanel : public QWidget {
 
   QString prompt() const;
   void setPrompt(const QString& prompt);
+  // The DDIM settings, e.g. of a query generated from the menu (a seed above the box's range is
+  // shown as its largest value).
+  void setSettings(quint64 seed, int steps, double guidance);
   void setGenerationEnabled(bool enabled, const QString& reason = {});
   void setBusy(bool busy);
   void setProgress(double fraction, const QString& stage);
