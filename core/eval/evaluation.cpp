@@ -22,8 +22,8 @@
 #include "student/student.h"
 #include "student/student_attributor.h"
 #include "teacher/results.h"
-#include "util/error.h"
 #include "util/csv.h"
+#include "util/error.h"
 #include "util/files.h"
 
 namespace fastgda {
@@ -238,8 +238,13 @@ EvaluationReport cachedEvaluation(const Bundle& bundle, std::shared_ptr<TextToIm
     }
   }
   EvaluationReport report = evaluateAgainstTeacher(bundle, std::move(model), data, options, job);
-  QDir().mkpath(QString::fromStdString(bundle.path("eval")));
-  writeFileAtomically(path, report.json());
+  try {
+    QDir().mkpath(QString::fromStdString(bundle.path("eval")));
+    writeFileAtomically(path, report.json());
+  } catch (const Error& e) {
+    // A read-only bundle (an installed one) evaluates again next time; the report is still good.
+    qWarning("%s", e.what());
+  }
   if (fromCache) *fromCache = false;
   return report;
 }

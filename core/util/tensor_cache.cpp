@@ -59,6 +59,17 @@ torch::Tensor TensorCache::load(const std::string& name, const std::string& key,
 void TensorCache::store(const std::string& name, const std::string& key,
                         const torch::Tensor& value) const {
   if (!enabled()) return;
+  try {
+    write(name, key, value);
+  } catch (const std::exception& e) {
+    // A cache is an optimisation: a read-only bundle (an installed one) still answers, it just
+    // computes again next time.
+    qWarning("cannot write the cache %s/%s: %s", dir_.c_str(), name.c_str(), e.what());
+  }
+}
+
+void TensorCache::write(const std::string& name, const std::string& key,
+                        const torch::Tensor& value) const {
   const QDir dir(QString::fromStdString(dir_));
   QDir().mkpath(dir.absolutePath());
   const std::string data = dir.filePath(QString::fromStdString(name + ".pt")).toStdString();

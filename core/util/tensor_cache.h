@@ -17,9 +17,11 @@ class TensorCache {
   bool enabled() const { return !dir_.empty(); }
   // Undefined tensor when absent, stale (other key) or corrupt; `job` hears why.
   torch::Tensor load(const std::string& name, const std::string& key, const JobContext& job) const;
+  // Never throws: a cache that cannot be written (a read-only bundle) is a warning on stderr.
   void store(const std::string& name, const std::string& key, const torch::Tensor& value) const;
 
  private:
+  void write(const std::string& name, const std::string& key, const torch::Tensor& value) const;
   std::string dir_;
 };
 
