@@ -328,10 +328,12 @@ DistillSummary AttributionSession::distillStudent(const DistillSettings& setting
   job.checkCancelled();
   job.progress(1.0, "saving and indexing the student");
   const bool hadDefault = !studentSpace().empty();
+  // With the model's lock: openStudent() must not read this space's files (and rebuild its
+  // index) while they are being replaced. Saving a flat index takes a moment.
+  std::lock_guard<std::mutex> lock(impl_->modelMutex);
   const SavedStudent saved = saveDistilledStudent(impl_->bundle, result, set.trainingFeatures, {});
   if (saved.isDefault) {
     // The open student is this space's previous one (or none): load the new one when next asked.
-    std::lock_guard<std::mutex> lock(impl_->modelMutex);
     impl_->studentReady = false;
     impl_->student.reset();
     std::lock_guard<std::mutex> spaceLock(impl_->spaceMutex);
