@@ -32,6 +32,7 @@ namespace fastgda::ui {
 class AttributionView;
 class DatasetFilter;
 class DatasetModel;
+class DistillDialog;
 class ImageDetails;
 class JobManager;
 class QueryPanel;
@@ -78,6 +79,10 @@ class MainWindow : public QMainWindow {
   JobManager* jobs() const { return jobs_; }
   void showDatasetBrowser();
   void showAttribution();
+  // Tools › Distil a student…: the dialog on the current bundle (made on first use, then kept,
+  // so a training closed from view goes on and shows its progress when reopened).
+  DistillDialog* distillDialog();
+  void showDistillDialog();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -88,6 +93,8 @@ class MainWindow : public QMainWindow {
   void buildBrowser();
   void buildDocks();
   void buildMenus();
+  void buildToolsMenu();
+  void onStudentSaved(const QString& space, bool isDefault);
   void chooseBundle();
   void chooseImageFile();
   void attributeDroppedFile(const QString& path);
@@ -123,6 +130,7 @@ class MainWindow : public QMainWindow {
   QProgressBar* jobBusy_;
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
+  DistillDialog* distillDialog_ = nullptr;
   QString summary_;
 
   std::vector<std::shared_ptr<QueryState>> queries_;  // the history, most recent first
