@@ -45,6 +45,7 @@
 #include "chart_view.h"
 #include "data/dataset.h"
 #include "dataset_model.h"
+#include "distill_dialog.h"
 #include "figure_export.h"
 #include "image_details.h"
 #include "job_manager.h"
@@ -133,6 +134,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(ablation_, &AblationView::refreshRequested, this, &MainWindow::evaluate);
   buildDocks();
   buildMenus();
+  buildToolsMenu();
 
   jobBusy_->setRange(0, 0);
   jobBusy_->setMaximumWidth(120);
@@ -356,6 +358,7 @@ bool MainWindow::openBundle(const QString& dir) {
   studentJobs_.clear();
   panel_->setBusy(false);
   session_ = session;
+  if (distillDialog_) distillDialog_->setSession(session_);
 
   std::shared_ptr<const Dataset> data = session_->dataset();
   const DatasetSummary s = summarize(*data);
@@ -981,6 +984,64 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   jobs_->cancelAll();
   jobs_->waitAll();
   event->accept();
+}
+
+// Tools
+
+// Its own menu, not Query's: distilling works on the whole bundle (the teacher's stored
+// rankings) and runs for minutes, while the Query menu acts on the current query.
+void MainWindow::buildToolsMenu() {
+  auto* tools = new QMenu(tr("&Tools"), this);
+  QAction* distil =
+      tools->addAction(tr("&Distil a student…"), this, &MainWindow::showDistillDialog);
+  distil->setToolTip(
+      tr("Train a student in a feature space of your choice from the teacher's stored rankings"));
+  menuBar()->insertMenu(viewMenu_->menuAction(), tools);
+}
+
+DistillDialog* MainWindow::distillDialog() {
+  if (!distillDialog_) {
+    distillDialog_ = new DistillDialog(jobs_, this);
+    distillDialog_->setSession(session_);
+    connect(distillDialog_, &DistillDialog::studentSaved, this, &MainWindow::onStudentSaved);
+    // The new student's row joins the ablation view at once; the next time the tab is shown the
+    // whole report is evaluated again (the cached one predates this student).
+    connect(distillDialog_, &DistillDialog::studentTrained, this,
+            [this](const QString&, const MethodEvaluation& m) {
+              if (ablation_->hasReport() && ablation_->report().ks == session_->evaluationKs())
+                ablation_->addMethod(m);
+              evaluated_ = false;
+            });
+  }
+  return distillDialog_;
+}
+
+void MainWindow::showDistillDialog() {
+  DistillDialog* dialog = distillDialog();
+  dialog->show();
+  dialog->raise();
+  dialog->activateWindow();
+}
+
+void MainWindow::onStudentSaved(const QString& space, bool isDefault) {
+  if (!isDefault || !session_ || !session_->hasModel()) return;
+  // The session loads the new default student when next asked: the answers of the one it
+  // replaces are forgotten, and the current query is asked again.
+  view_->setStudentName(space);
+  for (const std::shared_ptr<QueryState>& state : queries_) state->student.reset();
+  if (current_) {
+    startStudent(current_);
+    return;
+  }
+  std::shared_ptr<AttributionSession> held = session_;
+  jobs_->start(tr("Opening the student"), [held](const JobContext& job) {
+    try {
+      held->openStudent(job);
+    } catch (const Error&) {
+      // Reported in the student row when a query asks for it.
+    }
+    return JobManager::Apply();
+  });
 }
 
 }  // namespace fastgda::ui

@@ -33,6 +33,7 @@ class AblationView;
 class AttributionView;
 class DatasetFilter;
 class DatasetModel;
+class DistillDialog;
 class ImageDetails;
 class JobManager;
 class QueryCharts;
@@ -80,6 +81,10 @@ class MainWindow : public QMainWindow {
   JobManager* jobs() const { return jobs_; }
   void showDatasetBrowser();
   void showAttribution();
+  // Tools › Distil a student…: the dialog on the current bundle (made on first use, then kept,
+  // so a training closed from view goes on and shows its progress when reopened).
+  DistillDialog* distillDialog();
+  void showDistillDialog();
 
   // Analyses: the current query's charts, and every method against the teacher on the held-out
   // test queries (the Ablation tab evaluates in the background the first time it is shown, from
@@ -106,6 +111,8 @@ class MainWindow : public QMainWindow {
   void buildBrowser();
   void buildDocks();
   void buildMenus();
+  void buildToolsMenu();
+  void onStudentSaved(const QString& space, bool isDefault);
   void chooseBundle();
   void chooseImageFile();
   void attributeDroppedFile(const QString& path);
@@ -149,6 +156,7 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
   QMenu* testQueriesMenu_ = nullptr;
+  DistillDialog* distillDialog_ = nullptr;
   QString summary_;
 
   std::vector<std::shared_ptr<QueryState>> queries_;  // the history, most recent first

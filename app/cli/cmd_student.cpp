@@ -19,6 +19,7 @@
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
+#include "student/bundle_distill.h"
 #include "student/distill.h"
 #include "student/student_attributor.h"
 #include "teacher/results.h"
@@ -52,21 +53,6 @@ std::vector<int64_t> integerList(const QCommandLineParser& parser, const char* n
     out.push_back(v);
   }
   return out;
-}
-
-// Query images decoded from stored teacher latents, [Q, 3, S, S].
-torch::Tensor queryImages(TextToImageModel& model, const std::vector<TeacherResult>& results) {
-  const auto& shape = model.latentShape;
-  torch::Tensor latents =
-      torch::empty({static_cast<int64_t>(results.size()), shape[0], shape[1], shape[2]});
-  for (size_t q = 0; q < results.size(); ++q) {
-    const auto& l = results[q].query.latent;
-    if (static_cast<int64_t>(l.size()) != latents[0].numel())
-      fail("teacher result '", results[q].query.id, "': latent has ", l.size(),
-           " values, the model's latents ", latents[0].numel());
-    latents[static_cast<int64_t>(q)].copy_(torch::tensor(l).view({shape[0], shape[1], shape[2]}));
-  }
-  return decodeLatents(model, latents);
 }
 
 // The query image from --image FILE (any size or channel count: squared, resized, alpha on
@@ -184,66 +170,34 @@ int runDistill(const QStringList& arguments) {
   const auto model = loadModel(bundle);
   const auto data = bundle.openDataset();
   ConsoleJob job(parser.isSet("json"));
-  const std::vector<TeacherResult> results = loadTeacherResults(bundle.path("teacher/train"));
-  if (results.size() < 2)
-    fail(bundle.path("teacher/train"), ": ", results.size(),
-         " teacher results; distillation needs at least 2 (run `fastgda teacher-plan`, then "
-         "`fastgda teacher --batch ",
-         bundle.path("teacher/train.jsonl"), "`)");
+  const DistillSet set = teacherDistillSet(bundle, model, *data, o.featureSpace, job.context());
+  o.featureSpace = set.featureSpace;
 
-  auto space = makeFeatureSpace(o.featureSpace, {model, &bundle, data.get()}, job.context());
-  o.featureSpace = space->name();
-  DistillSet set;
-  set.featureSpace = space->name();
-  set.featureFingerprint = space->fingerprint();
-  set.trainingFeatures = trainingFeatures(*space, *data, bundle.path("features"), job.context());
-  std::vector<std::string> prompts;
-  for (const TeacherResult& r : results) {
-    prompts.push_back(r.query.prompt);
-    set.rankings.push_back(r.ranking.indices);
-  }
-  set.queryFeatures = space->extract(queryImages(*model, results), prompts);
-
-  const std::string dir = studentDir(bundle, space->name());
-  QDir().mkpath(QString::fromStdString(dir));
+  const std::string dir = studentDir(bundle, set.featureSpace);
   if (parser.isSet("fresh")) QDir(QString::fromStdString(dir + "/checkpoint")).removeRecursively();
-  std::string lossCsv = "epoch,train_loss,validation_loss,validation_map,seconds\n";
   const double start = nowSeconds();
-  DistillResult result =
+  const DistillResult result =
       distill(set, o, dir + "/checkpoint", job.context(), [&](const EpochReport& e) {
         job.context().log("epoch " + std::to_string(e.epoch) + ": train loss " +
                           std::to_string(e.trainLoss) + ", validation loss " +
                           std::to_string(e.validationLoss) + ", validation mAP " +
                           std::to_string(e.validationMap));
       });
-  for (const EpochReport& e : result.epochs)
-    lossCsv += std::to_string(e.epoch) + "," + std::to_string(e.trainLoss) + "," +
-               std::to_string(e.validationLoss) + "," + std::to_string(e.validationMap) + "," +
-               std::to_string(e.seconds) + "\n";
   const double trainSeconds = nowSeconds() - start;
-  result.student.save(dir + "/student.pt");
-  writeFileAtomically(dir + "/loss.csv", lossCsv);
-  const EmbeddingIndex index =
-      buildStudentIndex(result.student, set.trainingFeatures, indexOptions);
-  index.save(dir + "/index.faiss");
-  if (parser.isSet("default") || defaultStudentSpace(bundle).empty() ||
-      defaultStudentSpace(bundle) == space->name()) {
-    QJsonObject member;
-    member["feature_space"] = QString::fromStdString(space->name());
-    updateBundleMember(bundle.dir, "student",
-                       QJsonDocument(member).toJson(QJsonDocument::Compact).toStdString());
-  }
+  const SavedStudent saved = saveDistilledStudent(bundle, result, set.trainingFeatures,
+                                                  indexOptions, parser.isSet("default"));
   QJsonObject summary;
-  summary["student"] = QString::fromStdString(dir + "/student.pt");
-  summary["feature_space"] = QString::fromStdString(space->name());
-  summary["feature_dim"] = static_cast<qint64>(space->dim());
-  summary["train_queries"] = static_cast<qint64>(results.size() - result.validationQueries.size());
+  summary["student"] = QString::fromStdString(saved.dir + "/student.pt");
+  summary["feature_space"] = QString::fromStdString(set.featureSpace);
+  summary["feature_dim"] = static_cast<qint64>(set.queryFeatures.size(1));
+  summary["train_queries"] =
+      static_cast<qint64>(set.rankings.size() - result.validationQueries.size());
   summary["validation_queries"] = static_cast<qint64>(result.validationQueries.size());
   summary["validation"] =
       QJsonDocument::fromJson(QByteArray::fromStdString(result.student.validationJson)).object();
   summary["seconds"] = trainSeconds;
-  summary["index_type"] = QString::fromStdString(index.type());
-  summary["index_vectors"] = static_cast<qint64>(index.size());
+  summary["index_type"] = QString::fromStdString(saved.indexType);
+  summary["index_vectors"] = static_cast<qint64>(saved.indexVectors);
   out(QJsonDocument(summary).toJson().toStdString());
   return 0;
 }
@@ -388,7 +342,7 @@ int runBenchAttribute(const QStringList& arguments) {
   if (tests.empty())
     fail(bundle.path("teacher/test"),
          ": no teacher results over the full training set to compare with");
-  const torch::Tensor images = queryImages(*model, tests);
+  const torch::Tensor images = teacherQueryImages(*model, tests);
 
   // Student: end to end per query (one query at a time, as a user asks), median of the repeats.
   std::vector<double> total, features, mlp, search;

@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 #include <QFileInfo>
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 
@@ -11,6 +13,8 @@
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
+#include "student/bundle_distill.h"
+#include "student/distill.h"
 #include "student/student_attributor.h"
 #include "teacher/results.h"
 #include "teacher/teacher.h"
@@ -58,6 +62,7 @@ struct AttributionSession::Impl {
   Bundle bundle;
   std::shared_ptr<const Dataset> data;
   std::shared_ptr<TextToImageModel> model;  // generation, student, encoding
+  mutable std::mutex spaceMutex;            // guards studentSpace: distillation may set it
   std::string studentSpace;
 
   std::mutex modelMutex;  // guards model and student
@@ -107,6 +112,7 @@ bool AttributionSession::hasModel() const {
   return impl_->model != nullptr;
 }
 std::string AttributionSession::studentSpace() const {
+  std::lock_guard<std::mutex> lock(impl_->spaceMutex);
   return impl_->studentSpace;
 }
 
@@ -151,12 +157,12 @@ Query AttributionSession::imageFileQuery(const std::string& path, const std::str
 
 void AttributionSession::openStudent(const JobContext& job) {
   impl_->requireModel();
-  if (impl_->studentSpace.empty())
+  const std::string space = studentSpace();
+  if (space.empty())
     fail(impl_->bundle.dir, ": the bundle has no student yet (train one with `fastgda distill`)");
   std::lock_guard<std::mutex> lock(impl_->modelMutex);
   if (!impl_->student)
-    impl_->student = StudentAttributor::open(impl_->bundle, impl_->model, *impl_->data,
-                                             impl_->studentSpace, job);
+    impl_->student = StudentAttributor::open(impl_->bundle, impl_->model, *impl_->data, space, job);
   impl_->studentReady = true;
 }
 
@@ -258,6 +264,126 @@ Ranking AttributionSession::runTeacher(const Query& query, const TeacherSettings
   job.checkCancelled();  // a stop asked for at the very end still writes nothing
   saveTeacherResult(teacherResultPath(query), result);
   return result.ranking;
+}
+
+DistillSettings defaultDistillSettings() {
+  const StudentOptions o;
+  DistillSettings s;
+  s.featureSpace = o.featureSpace;
+  s.hidden = o.hidden;
+  s.epochs = o.epochs;
+  s.outlierRate = o.outlierRate;
+  return s;
+}
+
+std::vector<std::string> AttributionSession::students() const {
+  return bundleStudents(impl_->bundle);
+}
+
+DistillSummary AttributionSession::distillStudent(const DistillSettings& settings,
+                                                  const DistillPointCallback& onPoint,
+                                                  const JobContext& job) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  impl_->requireModel();
+  StudentOptions o;
+  if (!settings.featureSpace.empty()) o.featureSpace = settings.featureSpace;
+  if (!settings.hidden.empty()) o.hidden = settings.hidden;
+  for (int64_t width : o.hidden)
+    if (width < 1) fail("distill: hidden layer widths must be >= 1, got ", width);
+  if (settings.epochs < 0) fail("distill: epochs must be >= 1, got ", settings.epochs);
+  if (settings.epochs > 0) o.epochs = settings.epochs;
+  if (settings.outlierRate >= 1)
+    fail("distill: the outlier rate must be in [0, 1), got ", settings.outlierRate);
+  if (settings.outlierRate >= 0) o.outlierRate = settings.outlierRate;
+
+  // Features run the model's encoders: they take their turn with generation and the student.
+  // Training does not use the model, so the student keeps answering meanwhile.
+  DistillSet set;
+  {
+    std::lock_guard<std::mutex> lock(impl_->modelMutex);
+    set = teacherDistillSet(impl_->bundle, impl_->model, *impl_->data, o.featureSpace, job);
+  }
+  o.featureSpace = set.featureSpace;
+  const std::string dir = studentDir(impl_->bundle, set.featureSpace);
+  auto onEpoch = [&](const EpochReport& e) {
+    if (!onPoint) return;
+    DistillPoint p;
+    p.epoch = e.epoch;
+    p.trainLoss = e.trainLoss;
+    p.epochEnd = true;
+    p.validationLoss = e.validationLoss;
+    p.validationMap = e.validationMap;
+    onPoint(p);
+  };
+  auto onStep = [&](double position, double runningLoss) {
+    if (!onPoint) return;
+    DistillPoint p;
+    p.epoch = position;
+    p.trainLoss = runningLoss;
+    onPoint(p);
+  };
+  const DistillResult result = distill(set, o, dir + "/checkpoint", job, onEpoch, onStep);
+  // The last chance to stop: from here the new student is written (each file atomically).
+  job.checkCancelled();
+  job.progress(1.0, "saving and indexing the student");
+  const bool hadDefault = !studentSpace().empty();
+  // With the model's lock: openStudent() must not read this space's files (and rebuild its
+  // index) while they are being replaced. Saving a flat index takes a moment.
+  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const SavedStudent saved = saveDistilledStudent(impl_->bundle, result, set.trainingFeatures, {});
+  if (saved.isDefault) {
+    // The open student is this space's previous one (or none): load the new one when next asked.
+    impl_->studentReady = false;
+    impl_->student.reset();
+    std::lock_guard<std::mutex> spaceLock(impl_->spaceMutex);
+    impl_->studentSpace = set.featureSpace;
+  }
+
+  DistillSummary summary;
+  summary.featureSpace = set.featureSpace;
+  summary.studentFile = saved.dir + "/student.pt";
+  summary.epochs = static_cast<int>(result.epochs.size());
+  summary.resumedAfterEpoch = result.resumedAfterEpoch;
+  summary.bestEpoch = result.bestEpoch;
+  if (result.bestEpoch > 0)
+    summary.validationMap = result.epochs[static_cast<size_t>(result.bestEpoch - 1)].validationMap;
+  else if (!result.epochs.empty())
+    summary.validationMap = result.epochs.back().validationMap;
+  summary.rawValidationMap = result.rawValidationMap;
+  summary.validationQueries = static_cast<int64_t>(result.validationQueries.size());
+  summary.trainQueries = static_cast<int64_t>(set.rankings.size()) - summary.validationQueries;
+  summary.isDefault = saved.isDefault;
+  summary.becameDefault = saved.isDefault && !hadDefault;
+  summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return summary;
+}
+
+std::vector<int64_t> AttributionSession::evaluationKs() const {
+  const int64_t n = impl_->data->size();
+  std::vector<int64_t> ks;
+  for (int64_t k : EvaluationOptions().ks)
+    if (k <= n) ks.push_back(k);
+  if (ks.empty())
+    for (int64_t k : {n / 8, n / 4, n / 2})
+      if (k >= 1 && (ks.empty() || k > ks.back())) ks.push_back(k);
+  if (ks.empty()) ks.push_back(1);
+  return ks;
+}
+
+MethodEvaluation AttributionSession::evaluateStudent(const std::string& space,
+                                                     const JobContext& job) {
+  impl_->requireModel();
+  EvaluationOptions o;
+  o.ks = evaluationKs();
+  o.studentSpaces = {space};
+  o.includeRaw = false;
+  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const EvaluationReport report =
+      evaluateAgainstTeacher(impl_->bundle, impl_->model, *impl_->data, o, job);
+  const MethodEvaluation* row = report.find("student:" + space);
+  if (!row) fail(impl_->bundle.dir, ": the evaluation has no row for student '", space, "'");
+  return *row;
 }
 
 }  // namespace fastgda

@@ -7,6 +7,7 @@
 //   session->openStudent(job);                             // Error when the bundle has none
 //   fastgda::Ranking fast = session->attributeWithStudent(q, 10);
 //   fastgda::Ranking slow = session->runTeacher(q, {}, job);  // also saved, see teacherResultPath
+//   fastgda::DistillSummary d = session->distillStudent({}, onPoint, job);  // a new student
 //
 // Thread safety: every method may be called from a worker thread. Generation, student and encoding
 // share one model and take turns; the teacher unlearns on its own copy of the model, so it runs
@@ -24,6 +25,7 @@
 #include "attribution/ranking.h"
 #include "bundle/bundle.h"
 #include "eval/evaluation.h"
+#include "session/distillation.h"
 #include "util/job.h"
 
 namespace fastgda {
@@ -99,6 +101,28 @@ class AttributionSession {
   // Every method against the teacher on the test queries (core/eval/evaluation.h), from
   // <bundle>/eval/report.json when current, else computed (minutes) and saved.
   EvaluationReport evaluation(const JobContext& job = {}, bool* fromCache = nullptr);
+
+  // Distils a student from the teacher's training results (<bundle>/teacher/train) as `fastgda
+  // distill` does: features, training with a checkpoint each epoch in <bundle>/student/<space>/
+  // checkpoint (a stopped run with the same settings resumes from it), then student.pt, loss.csv
+  // and the FAISS index, each written atomically. It becomes the default student when the
+  // bundle had none; then, and when it replaces the default student, the next openStudent()
+  // loads it. onPoint (optional, on this thread) hears the loss curve. Throws Cancelled when
+  // job's flag is raised before saving begins: the student already in that space is untouched.
+  // Errors name bad settings (a hidden width < 1, an unknown feature space) or missing results.
+  DistillSummary distillStudent(const DistillSettings& settings,
+                                const DistillPointCallback& onPoint = {},
+                                const JobContext& job = {});
+  // The feature spaces that have a student in the bundle, sorted.
+  std::vector<std::string> students() const;
+  // One student (its feature space) against the teacher on the held-out test queries: its row
+  // of evaluateAgainstTeacher with only that student and no raw spaces, at evaluationKs(). Not
+  // cached. Errors when the bundle has no test queries or no student in that space.
+  MethodEvaluation evaluateStudent(const std::string& space, const JobContext& job = {});
+  // The mAP levels of evaluateStudent(), one per MethodEvaluation::map entry: EvaluationOptions'
+  // (50, 100, 400) that do not exceed the training set; when none fits (a tiny bundle), N/8, N/4
+  // and N/2 of its N images.
+  std::vector<int64_t> evaluationKs() const;
 
  private:
   AttributionSession();

@@ -144,7 +144,8 @@ torch::Tensor distillationLoss(Student& student, const torch::Tensor& queries,
 
 DistillResult distill(const DistillSet& set, const StudentOptions& o,
                       const std::string& checkpointDir, const JobContext& job,
-                      const std::function<void(const EpochReport&)>& onEpoch) {
+                      const std::function<void(const EpochReport&)>& onEpoch,
+                      const DistillStepCallback& onStep) {
   checkSet(set, o);
   const int64_t nQueries = set.queryFeatures.size(0), n = set.trainingFeatures.size(0);
   DistillResult result{Student(set.queryFeatures.size(1), o), {}, {}};
@@ -224,6 +225,7 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
         for (const auto& p : best.net().parameters()) bestWeights.push_back(p.detach().clone());
       }
       firstEpoch = static_cast<int>(result.epochs.size()) + 1;
+      result.resumedAfterEpoch = firstEpoch - 1;
       job.log("distill: resuming after epoch " + std::to_string(firstEpoch - 1));
     } else {
       job.log("distill: the checkpoint in " + checkpointDir +
@@ -241,6 +243,9 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
     net.train();
     double lossSum = 0;
     int64_t steps = 0;
+    // onStep about 50 times an epoch (and after its last step).
+    const int64_t stepsPerEpoch = (count + o.batch - 1) / o.batch;
+    const int64_t stepEvery = std::max<int64_t>(1, stepsPerEpoch / 50);
     for (int64_t begin = 0; begin < count; begin += o.batch) {
       job.checkCancelled();
       const int64_t b = std::min(o.batch, count - begin);
@@ -255,6 +260,8 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       optimizer.step();
       lossSum += loss.item<double>();
       ++steps;
+      if (onStep && (steps % stepEvery == 0 || begin + b >= count))
+        onStep(double(epoch - 1) + double(begin + b) / double(count), lossSum / double(steps));
       job.progress((double(epoch - 1) + double(begin + b) / double(count)) / o.epochs,
                    "distilling: epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs));
     }

@@ -47,12 +47,20 @@ struct DistillResult {
   std::vector<int64_t> validationQueries;  // indices into DistillSet's queries
   double rawValidationMap = 0;             // the same mAP for cosine similarity of the raw features
   int bestEpoch = 0;  // whose weights `student` holds (best validation mAP); 0: the last one's
+  int resumedAfterEpoch = 0;  // epochs taken from the checkpoint (0: started afresh)
 };
 
-// checkpointDir "" trains without checkpoints. onEpoch (optional) hears each finished epoch.
+// Hears the training loss during an epoch: position = epoch − 1 + the share of the epoch's pairs
+// done (2.5: halfway through the third epoch), runningLoss = the mean batch loss of the epoch so
+// far. Called about every 2% of an epoch and after its last step; it changes nothing in training.
+using DistillStepCallback = std::function<void(double position, double runningLoss)>;
+
+// checkpointDir "" trains without checkpoints. onEpoch (optional) hears each finished epoch,
+// onStep (optional) the running loss within one.
 DistillResult distill(const DistillSet& set, const StudentOptions& options,
                       const std::string& checkpointDir, const JobContext& job = {},
-                      const std::function<void(const EpochReport&)>& onEpoch = {});
+                      const std::function<void(const EpochReport&)>& onEpoch = {},
+                      const DistillStepCallback& onStep = {});
 
 // The loss of one batch, exposed for tests: BCE with logits of s = a·cos(g(q), g(x)) + b against
 // labels. queries and images are [B, d] features; labels [B] in [0, 1].

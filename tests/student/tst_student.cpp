@@ -148,9 +148,29 @@ class StudentTest : public QObject {
     }
     QVERIFY(cancelled);
     QVERIFY(QFile::exists(dir.filePath("checkpoint/state.json")));
-    DistillResult resumed = distill(set, o, checkpoint);
+    // Resumed with a step listener (what the studio draws its curve from): it hears epochs 3
+    // and 4 only, each ending at a whole position with the epoch's train loss, and changes
+    // nothing in the result.
+    std::vector<std::pair<double, double>> steps;
+    DistillResult resumed = distill(set, o, checkpoint, {}, {}, [&](double position, double loss) {
+      steps.emplace_back(position, loss);
+    });
     QCOMPARE(static_cast<int>(resumed.epochs.size()), o.epochs);
+    QCOMPARE(resumed.resumedAfterEpoch, 2);
     QVERIFY(sameWeights(straight.student, resumed.student));
+    QVERIFY(steps.size() >= 2);
+    std::vector<double> ends;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      QVERIFY(steps[i].first > 2 && steps[i].first <= 4);
+      QVERIFY(i == 0 || steps[i].first > steps[i - 1].first);
+      QVERIFY(std::isfinite(steps[i].second) && steps[i].second > 0);
+      if (steps[i].first == std::floor(steps[i].first)) {
+        ends.push_back(steps[i].first);
+        QCOMPARE(steps[i].second,
+                 resumed.epochs[static_cast<size_t>(steps[i].first) - 1].trainLoss);
+      }
+    }
+    QCOMPARE(ends, (std::vector<double>{3, 4}));
   }
 
   void saveLoadRoundTripAndBadFiles() {

@@ -320,6 +320,9 @@ class TestStudioAnalysis : public QObject {
       QDir().mkpath(shots);
       saveChart(window.ablationView()->bars(), shots + "/ablation.png", 900, 520);
       saveChart(window.ablationView()->tradeoff(), shots + "/tradeoff.png", 900, 520);
+      window.showCharts();
+      window.grab().save(shots + "/charts-view.png");
+      window.showAblation();
       window.grab().save(shots + "/ablation-view.png");
     }
   }

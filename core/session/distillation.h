@@ -1,0 +1,54 @@
+// Distillation as the studio asks for it (AttributionSession::distillStudent): the settings a
+// user may change, the points of the live loss curve and the outcome, with no torch types.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace fastgda {
+
+// Empty, 0 or negative keeps StudentOptions' default (core/student/student.h).
+struct DistillSettings {
+  std::string featureSpace;     // "": the default space; else as `fastgda distill --features`
+  std::vector<int64_t> hidden;  // hidden layer widths, each >= 1; empty: the default
+  int epochs = 0;               // 0: the default
+  double outlierRate = -1;      // < 0: the default; 0 is a choice (no outlier pairs), < 1
+};
+
+// StudentOptions' defaults, spelt out: what a form shows before the user changes anything.
+DistillSettings defaultDistillSettings();
+
+// One point of the loss curve. During an epoch (about every 2% of it): the position and the
+// running mean train loss of the epoch so far. At the end of each epoch one more point with
+// epochEnd set, a whole position (3 = the end of the third epoch), the epoch's train loss and its
+// validation loss and mAP (NaN without validation queries).
+struct DistillPoint {
+  double epoch = 0;
+  double trainLoss = 0;
+  bool epochEnd = false;
+  double validationLoss = std::numeric_limits<double>::quiet_NaN();
+  double validationMap = std::numeric_limits<double>::quiet_NaN();
+};
+// Called on the worker thread that distils.
+using DistillPointCallback = std::function<void(const DistillPoint&)>;
+
+struct DistillSummary {
+  std::string featureSpace;   // the space's canonical name (its folder under <bundle>/student)
+  std::string studentFile;    // <bundle>/student/<space>/student.pt
+  int epochs = 0;             // in all, the resumed ones included
+  int resumedAfterEpoch = 0;  // epochs taken from an earlier, stopped run's checkpoint
+  int bestEpoch = 0;          // whose weights were saved (best validation mAP)
+  // mAP@(K/10) on the held-out training queries' candidates, of the student and of cosine
+  // similarity in the raw feature space (NaN without validation queries).
+  double validationMap = std::numeric_limits<double>::quiet_NaN();
+  double rawValidationMap = std::numeric_limits<double>::quiet_NaN();
+  int64_t trainQueries = 0, validationQueries = 0;
+  double seconds = 0;          // features, training, saving and indexing
+  bool isDefault = false;      // bundle.json names it the default student now
+  bool becameDefault = false;  // and did not before (the bundle had no student)
+};
+
+}  // namespace fastgda

@@ -1,0 +1,61 @@
+// Distillation on a bundle: the teacher's stored rankings as a DistillSet in one feature space,
+// and a distilled student saved beside its loss curve and index. `fastgda distill` and the
+// studio (AttributionSession::distillStudent) both go through these, so they store the same.
+//
+//   fastgda::DistillSet set = fastgda::teacherDistillSet(bundle, model, *data, "cnn+text", job);
+//   const std::string dir = fastgda::studentDir(bundle, set.featureSpace);
+//   fastgda::DistillResult r = fastgda::distill(set, options, dir + "/checkpoint", job);
+//   fastgda::SavedStudent s = fastgda::saveDistilledStudent(bundle, r, set.trainingFeatures, {});
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "index/embedding_index.h"
+#include "student/distill.h"
+#include "util/job.h"
+
+namespace fastgda {
+
+class Dataset;
+struct Bundle;
+struct TeacherResult;
+struct TextToImageModel;
+
+// Query images decoded from the stored teacher results' latents, [Q, 3, S, S] in [-1, 1].
+// Errors name a result whose latent does not fit the model.
+torch::Tensor teacherQueryImages(TextToImageModel& model,
+                                 const std::vector<TeacherResult>& results);
+
+// The teacher's training results (<bundle>/teacher/train) in feature space `space` (a name as
+// makeFeatureSpace takes it; the set's featureSpace is its canonical name): query features from
+// the results' latents and prompts, the training set's features (cached in <bundle>/features).
+// Errors when there are fewer than 2 results, saying how to make them.
+DistillSet teacherDistillSet(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
+                             const Dataset& data, const std::string& space,
+                             const JobContext& job = {});
+
+// loss.csv: "epoch,train_loss,validation_loss,validation_map,seconds", one line per epoch.
+std::string distillLossCsv(const DistillResult& result);
+
+struct SavedStudent {
+  std::string dir;  // <bundle>/student/<space>
+  std::string indexType;
+  int64_t indexVectors = 0;
+  bool isDefault = false;  // bundle.json names this student the default (now)
+};
+
+// Writes <bundle>/student/<space>/student.pt, loss.csv and index.faiss (+ .json), each atomically
+// (a stop in between leaves complete files; an index of the previous student is refused by its
+// fingerprint and rebuilt when opened). Names it the bundle's default student when makeDefault,
+// when the bundle had no student before, or when it already was the default (bundle.json is read
+// afresh, so a Bundle opened before an earlier save is fine).
+SavedStudent saveDistilledStudent(const Bundle& bundle, const DistillResult& result,
+                                  const torch::Tensor& trainingFeatures,
+                                  const IndexOptions& indexOptions, bool makeDefault = false);
+
+}  // namespace fastgda
