@@ -339,6 +339,227 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     </message>
 </context>
 <context>
+    <name>fastgda::ui::DistillDialog</name>
+    <message>
+        <source>&amp;Train</source>
+        <translation>&amp;Trainieren</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Schließen</translation>
+    </message>
+    <message>
+        <source>Distil a student</source>
+        <translation>Schüler destillieren</translation>
+    </message>
+    <message>
+        <source>The features the student learns on: text (the caption), latent (the autoencoder&apos;s latent), cnn (a classifier&apos;s features), hog (shape and colour), torchscript:FILE (your own image encoder), or several joined with +, e.g. cnn+text</source>
+        <translation>Die Merkmale, auf denen der Schüler lernt: text (die Bildunterschrift), latent (der Latentraum des Autoencoders), cnn (Merkmale eines Klassifikators), hog (Form und Farbe), torchscript:DATEI (Ihr eigener Bild-Encoder) oder mehrere mit + verbunden, z. B. cnn+text</translation>
+    </message>
+    <message>
+        <source>TorchScript…</source>
+        <translation>TorchScript…</translation>
+    </message>
+    <message>
+        <source>Use your own image encoder, saved as TorchScript</source>
+        <translation>Eigenen Bild-Encoder verwenden, als TorchScript gespeichert</translation>
+    </message>
+    <message>
+        <source>An image encoder saved as TorchScript</source>
+        <translation>Ein als TorchScript gespeicherter Bild-Encoder</translation>
+    </message>
+    <message>
+        <source>TorchScript modules (*.pt *.pth *.ts);;All files (*)</source>
+        <translation>TorchScript-Module (*.pt *.pth *.ts);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Widths of the student&apos;s hidden layers, separated by commas, e.g. 512,512</source>
+        <translation>Breiten der verborgenen Schichten des Schülers, durch Kommas getrennt, z. B. 512,512</translation>
+    </message>
+    <message>
+        <source>Passes over the teacher&apos;s rankings; the epoch with the best validation mAP is kept</source>
+        <translation>Durchläufe über die Rangfolgen des Lehrers; die Epoche mit dem besten Validierungs-mAP wird behalten</translation>
+    </message>
+    <message>
+        <source>Share of training pairs whose image is replaced by a random one outside the teacher&apos;s candidates, labelled as not influential</source>
+        <translation>Anteil der Trainingspaare, deren Bild durch ein zufälliges außerhalb der Kandidaten des Lehrers ersetzt und als nicht einflussreich markiert wird</translation>
+    </message>
+    <message>
+        <source>&amp;Feature space</source>
+        <translation>&amp;Merkmalsraum</translation>
+    </message>
+    <message>
+        <source>&amp;Hidden sizes</source>
+        <translation>&amp;Verborgene Schichten</translation>
+    </message>
+    <message>
+        <source>&amp;Epochs</source>
+        <translation>&amp;Epochen</translation>
+    </message>
+    <message>
+        <source>&amp;Outlier rate</source>
+        <translation>&amp;Ausreißeranteil</translation>
+    </message>
+    <message>
+        <source>epoch</source>
+        <translation>Epoche</translation>
+    </message>
+    <message>
+        <source>loss (binary cross-entropy)</source>
+        <translation>Verlust (binäre Kreuzentropie)</translation>
+    </message>
+    <message>
+        <source>validation mAP</source>
+        <translation>Validierungs-mAP</translation>
+    </message>
+    <message>
+        <source>train loss</source>
+        <translation>Trainingsverlust</translation>
+    </message>
+    <message>
+        <source>validation loss</source>
+        <translation>Validierungsverlust</translation>
+    </message>
+    <message>
+        <source>Distil the teacher&apos;s rankings (&lt;bundle&gt;/teacher/train) into a student in this feature space; it is saved in the bundle and indexed for search</source>
+        <translation>Die Rangfolgen des Lehrers (&lt;bundle&gt;/teacher/train) in einen Schüler in diesem Merkmalsraum destillieren; er wird im Bundle gespeichert und für die Suche indiziert</translation>
+    </message>
+    <message>
+        <source>Open a bundle first.</source>
+        <translation>Öffnen Sie zuerst ein Bundle.</translation>
+    </message>
+    <message>
+        <source>This bundle has no model, so its features cannot be computed: no student can be distilled in it.</source>
+        <translation>Dieses Bundle hat kein Modell, daher können seine Merkmale nicht berechnet werden: in ihm kann kein Schüler destilliert werden.</translation>
+    </message>
+    <message>
+        <source>Hidden sizes: “%1” is not a layer width (a whole number from 1 to 1,000,000). Give the widths separated by commas, e.g. 512,512.</source>
+        <translation>Verborgene Schichten: „%1“ ist keine Schichtbreite (eine ganze Zahl von 1 bis 1.000.000). Geben Sie die Breiten durch Kommas getrennt an, z. B. 512,512.</translation>
+    </message>
+    <message>
+        <source>This bundle has no model, so its features cannot be computed.</source>
+        <translation>Dieses Bundle hat kein Modell, daher können seine Merkmale nicht berechnet werden.</translation>
+    </message>
+    <message>
+        <source>Replace the student?</source>
+        <translation>Schüler ersetzen?</translation>
+    </message>
+    <message>
+        <source>The bundle already has a student in the feature space “%1”. The new one replaces it (its weights, loss curve and index) once training has finished; if you cancel, the present one stays.</source>
+        <translation>Das Bundle hat bereits einen Schüler im Merkmalsraum „%1“. Der neue ersetzt ihn (Gewichte, Verlustkurve und Index), sobald das Training beendet ist; wenn Sie abbrechen, bleibt der jetzige.</translation>
+    </message>
+    <message>
+        <source>&amp;Replace</source>
+        <translation>&amp;Ersetzen</translation>
+    </message>
+    <message>
+        <source>Not started: the present student stays.</source>
+        <translation>Nicht gestartet: der jetzige Schüler bleibt.</translation>
+    </message>
+    <message>
+        <source>Computing the features of the training set and the teacher&apos;s queries…</source>
+        <translation>Die Merkmale der Trainingsdaten und der Abfragen des Lehrers werden berechnet…</translation>
+    </message>
+    <message>
+        <source>Distil a student: %1</source>
+        <translation>Schüler destillieren: %1</translation>
+    </message>
+    <message>
+        <source>, about %1 left</source>
+        <translation>, noch etwa %1</translation>
+    </message>
+    <message>
+        <source>Training: epoch %1 of %2 (%3%)%4</source>
+        <translation>Training: Epoche %1 von %2 (%3 %)%4</translation>
+    </message>
+    <message>
+        <source>Student “%1” saved: best epoch %2 of %3, validation mAP %4 (the raw %1 features: %5) on %6 held-out training queries.</source>
+        <translation>Schüler „%1“ gespeichert: beste Epoche %2 von %3, Validierungs-mAP %4 (die rohen %1-Merkmale: %5) auf %6 zurückgehaltenen Trainingsabfragen.</translation>
+    </message>
+    <message>
+        <source>Student “%1” saved after %2 epochs (no validation queries, so the last epoch&apos;s weights).</source>
+        <translation>Schüler „%1“ nach %2 Epochen gespeichert (keine Validierungsabfragen, daher die Gewichte der letzten Epoche).</translation>
+    </message>
+    <message>
+        <source>Epochs 1 to %1 came from the checkpoint of an earlier run with the same settings.</source>
+        <translation>Die Epochen 1 bis %1 stammen aus dem Zwischenstand eines früheren Laufs mit denselben Einstellungen.</translation>
+    </message>
+    <message>
+        <source>It is the bundle&apos;s default student now.</source>
+        <translation>Er ist jetzt der Standard-Schüler des Bundles.</translation>
+    </message>
+    <message>
+        <source>It took %1.</source>
+        <translation>Dauer: %1.</translation>
+    </message>
+    <message>
+        <source>Evaluating the student against the teacher on the held-out test queries…</source>
+        <translation>Der Schüler wird auf den zurückgehaltenen Testabfragen gegen den Lehrer ausgewertet…</translation>
+    </message>
+    <message>
+        <source>Evaluate the student: %1</source>
+        <translation>Schüler auswerten: %1</translation>
+    </message>
+    <message>
+        <source>The student is saved, but was not evaluated: %1</source>
+        <translation>Der Schüler ist gespeichert, wurde aber nicht ausgewertet: %1</translation>
+    </message>
+    <message>
+        <source>mAP@%1 %2 ± %3</source>
+        <translation>mAP@%1 %2 ± %3</translation>
+    </message>
+    <message numerus="yes">
+        <source>Against the teacher on %n test queries: %1.</source>
+        <translation>
+            <numerusform>Gegen den Lehrer auf %n Testabfrage: %1.</numerusform>
+            <numerusform>Gegen den Lehrer auf %n Testabfragen: %1.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Done.</source>
+        <translation>Fertig.</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Wird abgebrochen…</translation>
+    </message>
+    <message>
+        <source>Preparing: %1</source>
+        <translation>Vorbereitung: %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Cancelled. The student in “%1” is unchanged; the %n finished epoch(s) are kept in a checkpoint, so Train with the same settings resumes from there.</source>
+        <translation>
+            <numerusform>Abgebrochen. Der Schüler in „%1“ ist unverändert; die %n fertige Epoche bleibt in einem Zwischenstand, daher setzt Trainieren mit denselben Einstellungen dort fort.</numerusform>
+            <numerusform>Abgebrochen. Der Schüler in „%1“ ist unverändert; die %n fertigen Epochen bleiben in einem Zwischenstand, daher setzt Trainieren mit denselben Einstellungen dort fort.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cancelled. The student in “%1” is unchanged.</source>
+        <translation>Abgebrochen. Der Schüler in „%1“ ist unverändert.</translation>
+    </message>
+    <message>
+        <source>Training failed: %1</source>
+        <translation>Training fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Evaluation cancelled; the student is saved.</source>
+        <translation>Auswertung abgebrochen; der Schüler ist gespeichert.</translation>
+    </message>
+    <message>
+        <source>The student is saved, but evaluating it failed: %1</source>
+        <translation>Der Schüler ist gespeichert, aber seine Auswertung ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Stop training; the bundle&apos;s students stay as they are</source>
+        <translation>Training anhalten; die Schüler des Bundles bleiben, wie sie sind</translation>
+    </message>
+</context>
+<context>
     <name>fastgda::ui::ImageDetails</name>
     <message>
         <source>Style: %1</source>
@@ -895,6 +1116,18 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>Trade-off c&amp;hart…</source>
         <translation>Qualität-&amp;Tempo-Diagramm…</translation>
+    </message>
+    <message>
+        <source>&amp;Tools</source>
+        <translation>E&amp;xtras</translation>
+    </message>
+    <message>
+        <source>&amp;Distil a student…</source>
+        <translation>Schüler &amp;destillieren…</translation>
+    </message>
+    <message>
+        <source>Train a student in a feature space of your choice from the teacher&apos;s stored rankings</source>
+        <translation>Einen Schüler in einem Merkmalsraum Ihrer Wahl aus den gespeicherten Rangfolgen des Lehrers trainieren</translation>
     </message>
 </context>
 <context>

@@ -2,6 +2,23 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
+    <name>fastgda::ui::DistillDialog</name>
+    <message numerus="yes">
+        <source>Against the teacher on %n test queries: %1.</source>
+        <translation>
+            <numerusform>Against the teacher on %n test query: %1.</numerusform>
+            <numerusform>Against the teacher on %n test queries: %1.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Cancelled. The student in “%1” is unchanged; the %n finished epoch(s) are kept in a checkpoint, so Train with the same settings resumes from there.</source>
+        <translation>
+            <numerusform>Cancelled. The student in “%1” is unchanged; the %n finished epoch is kept in a checkpoint, so Train with the same settings resumes from there.</numerusform>
+            <numerusform>Cancelled. The student in “%1” is unchanged; the %n finished epochs are kept in a checkpoint, so Train with the same settings resumes from there.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>fastgda::ui::MainWindow</name>
     <message numerus="yes">
         <source>%n job(s) running</source>
