@@ -100,7 +100,9 @@ DistillDialog::DistillDialog(JobManager* jobs, QWidget* parent)
          "candidates, labelled as not influential"));
 
   auto* form = new QFormLayout;
-  form->addRow(tr("&Feature space"), spaceRow);
+  auto* spaceLabel = new QLabel(tr("&Feature space"), this);
+  spaceLabel->setBuddy(space_);  // a row of two widgets: the label needs its buddy named
+  form->addRow(spaceLabel, spaceRow);
   form->addRow(tr("&Hidden sizes"), hidden_);
   form->addRow(tr("&Epochs"), epochs_);
   form->addRow(tr("&Outlier rate"), outliers_);
@@ -124,8 +126,14 @@ DistillDialog::DistillDialog(JobManager* jobs, QWidget* parent)
   map->setLineStyle(QCPGraph::lsNone);
   map->setScatterStyle(
       QCPScatterStyle(QCPScatterStyle::ssDiamond, QColor(44, 160, 44), QColor(44, 160, 44), 8));
+  // The legend in a row below the axes, where it never hides a point.
   plot_->legend->setVisible(true);
-  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
+  auto* legendRow = new QCPLayoutGrid;
+  plot_->plotLayout()->addElement(1, 0, legendRow);
+  legendRow->setMargins(QMargins(5, 0, 5, 5));
+  legendRow->addElement(0, 0, plot_->legend);
+  plot_->plotLayout()->setRowStretchFactor(1, 0.001);
   // Follow the palette (a dark theme too), as the rest of the studio does.
   const QPalette pal = palette();
   plot_->setBackground(pal.brush(QPalette::Base));
@@ -360,7 +368,8 @@ void DistillDialog::addPoint(quint64 run, const DistillPoint& p) {
     progress_->setRange(0, 1000);
   }
   lastEpoch_ = std::max(lastEpoch_, p.epoch);
-  plot_->xAxis->setRange(0, std::max<double>(runEpochs_, lastEpoch_));
+  // A little room on the right, so that the last epoch's points are not cut in half.
+  plot_->xAxis->setRange(0, 1.03 * std::max<double>(runEpochs_, lastEpoch_));
   plot_->yAxis->setRange(0, lossMax_ > 0 ? lossMax_ * 1.1 : 1);
   plot_->replot(QCustomPlot::rpQueuedReplot);
   progress_->setValue(static_cast<int>(1000 * std::min(1.0, lastEpoch_ / std::max(1, runEpochs_))));
@@ -390,12 +399,12 @@ void DistillDialog::trainingDone(quint64 run, const DistillSummary& s) {
   QString text =
       s.bestEpoch > 0
           ? tr("Student “%1” saved: best epoch %2 of %3, validation mAP %4 (the raw %1 "
-               "features: %5) on %6 held-out training queries.")
+               "features: %5) on %n held-out training queries.",
+               "", static_cast<int>(s.validationQueries))
                 .arg(space)
                 .arg(s.bestEpoch)
                 .arg(s.epochs)
                 .arg(formatMap(s.validationMap), formatMap(s.rawValidationMap))
-                .arg(s.validationQueries)
           : tr("Student “%1” saved after %2 epochs (no validation queries, so the last epoch's "
                "weights).")
                 .arg(space)
@@ -529,7 +538,7 @@ void DistillDialog::setBusy(bool busy) {
   closeButton_->setText(busy ? tr("Cancel") : tr("Close"));
   closeButton_->setToolTip(busy ? tr("Stop training; the bundle's students stay as they are")
                                 : QString());
-  progress_->setVisible(busy || progress_->value() > 0);
+  progress_->setVisible(busy);
 }
 
 void DistillDialog::setStatus(const QString& text, bool error) {
@@ -542,7 +551,7 @@ void DistillDialog::setStatus(const QString& text, bool error) {
 void DistillDialog::clearCurve() {
   for (int g = 0; g < plot_->graphCount(); ++g) plot_->graph(g)->data()->clear();
   lossMax_ = 0;
-  plot_->xAxis->setRange(0, std::max(1, runEpochs_));
+  plot_->xAxis->setRange(0, 1.03 * std::max(1, runEpochs_));
   plot_->yAxis->setRange(0, 1);
   progress_->setValue(0);
   plot_->replot(QCustomPlot::rpQueuedReplot);

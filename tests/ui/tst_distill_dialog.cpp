@@ -3,6 +3,7 @@
 // student with a live loss curve, saves it as the bundle's default (the attribution view then
 // answers with it) and evaluates it against the teacher; a second run, cancelled at its first
 // point, leaves that student byte for byte as it was and the dialog ready for another run.
+// With FASTGDA_SCREENSHOTS=DIR it also saves DIR/distill-dialog.png.
 // First: LibTorch headers use a name that Qt defines as a macro (slots).
 #include <torch/types.h>
 
@@ -35,8 +36,10 @@ using fastgda::ui::MainWindow;
 
 namespace {
 
-// Long enough for the tiny model on a busy 2-core machine.
-constexpr int kWaitMs = 120000;
+// Long enough for the tiny model on a busy 2-core machine (each step here takes well under a
+// second), and short enough that a failing QTRY (which waits twice) reports before the test
+// function's 300 s watchdog.
+constexpr int kWaitMs = 60000;
 
 QString cli(const QStringList& arguments) {
   QProcess p;
@@ -182,6 +185,15 @@ class TestDistillDialog : public QObject {
     QVERIFY(QFile::exists(studentFile("index.faiss")));
     QCOMPARE(defaultStudentSpace(openBundle(dir_.path().toStdString())), space_.toStdString());
 
+    const QString shots = qEnvironmentVariable("FASTGDA_SCREENSHOTS");
+    if (!shots.isEmpty()) {  // the dialog when done: the curve, the validation and test mAP
+      dialog->resize(760, 640);
+      dialog->show();
+      QTest::qWait(300);
+      QVERIFY(QDir().mkpath(shots));
+      QVERIFY(dialog->grab().save(shots + "/distill-dialog.png", "PNG", 0));
+    }
+
     // The attribution view now answers with it.
     QTRY_COMPARE_WITH_TIMEOUT(window.attributionView()->studentRow()->indices().size(), size_t(4),
                               kWaitMs);
@@ -230,14 +242,14 @@ class TestDistillDialog : public QObject {
     QVERIFY(dialog->isBusy());
     QTRY_VERIFY_WITH_TIMEOUT(!dialog->isBusy(), kWaitMs);
     QVERIFY(cancelled);
-    QCOMPARE(window.jobs()->job(dialog->trainingJob()).state, JobManager::State::Cancelled);
-    QVERIFY2(dialog->statusText().startsWith("Cancelled"), qPrintable(dialog->statusText()));
-    QCOMPARE(trained.count(), 0);
-    QCOMPARE(saved.count(), 0);
     QVERIFY(bytesOf(studentFile("student.pt")) == studentBefore);
     QVERIFY(bytesOf(studentFile("loss.csv")) == lossBefore);
     QVERIFY(bytesOf(studentFile("index.faiss")) == indexBefore);
     QVERIFY(!QFile::exists(studentFile("student.pt.tmp")));
+    QCOMPARE(window.jobs()->job(dialog->trainingJob()).state, JobManager::State::Cancelled);
+    QVERIFY2(dialog->statusText().startsWith("Cancelled"), qPrintable(dialog->statusText()));
+    QCOMPARE(trained.count(), 0);
+    QCOMPARE(saved.count(), 0);
     QCOMPARE(defaultStudentSpace(openBundle(dir_.path().toStdString())), space_.toStdString());
 
     // Still usable: another run (other settings, so not resumed) replaces the student.
