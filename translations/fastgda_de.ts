@@ -473,10 +473,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <translation>Training: Epoche %1 von %2 (%3 %)%4</translation>
     </message>
     <message>
-        <source>Student “%1” saved: best epoch %2 of %3, validation mAP %4 (the raw %1 features: %5) on %6 held-out training queries.</source>
-        <translation>Schüler „%1“ gespeichert: beste Epoche %2 von %3, Validierungs-mAP %4 (die rohen %1-Merkmale: %5) auf %6 zurückgehaltenen Trainingsabfragen.</translation>
-    </message>
-    <message>
         <source>Student “%1” saved after %2 epochs (no validation queries, so the last epoch&apos;s weights).</source>
         <translation>Schüler „%1“ nach %2 Epochen gespeichert (keine Validierungsabfragen, daher die Gewichte der letzten Epoche).</translation>
     </message>
@@ -557,6 +553,13 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>Stop training; the bundle&apos;s students stay as they are</source>
         <translation>Training anhalten; die Schüler des Bundles bleiben, wie sie sind</translation>
+    </message>
+    <message numerus="yes">
+        <source>Student “%1” saved: best epoch %2 of %3, validation mAP %4 (the raw %1 features: %5) on %n held-out training queries.</source>
+        <translation>
+            <numerusform>Schüler „%1“ gespeichert: beste Epoche %2 von %3, Validierungs-mAP %4 (die rohen %1-Merkmale: %5) auf %n zurückgehaltenen Trainingsabfrage.</numerusform>
+            <numerusform>Schüler „%1“ gespeichert: beste Epoche %2 von %3, Validierungs-mAP %4 (die rohen %1-Merkmale: %5) auf %n zurückgehaltenen Trainingsabfragen.</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -887,14 +890,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <translation>Die neue Sprache gilt nach einem Neustart von FastGDA Studio.</translation>
     </message>
     <message>
-        <source>The built-in bundle has no student yet, so there is no instant answer: its student is being trained and comes with a later version. Run teacher gives the slow, accurate ranking meanwhile.</source>
-        <translation>Das mitgelieferte Bundle hat noch keinen Schüler, daher gibt es keine sofortige Antwort: Sein Schüler wird gerade trainiert und kommt mit einer späteren Version. „Lehrer starten“ liefert bis dahin die langsame, genaue Rangfolge.</translation>
-    </message>
-    <message>
-        <source>This bundle has no student yet, so there is no instant answer (train one with `fastgda distill`). Run teacher gives the slow, accurate ranking meanwhile.</source>
-        <translation>Dieses Bundle hat noch keinen Schüler, daher gibt es keine sofortige Antwort (trainieren Sie einen mit `fastgda distill`). „Lehrer starten“ liefert bis dahin die langsame, genaue Rangfolge.</translation>
-    </message>
-    <message>
         <source>The teacher is ranking all %L1 training images…</source>
         <translation>Der Lehrer erstellt die Rangfolge aller %L1 Trainingsbilder…</translation>
     </message>
@@ -1128,6 +1123,10 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>Train a student in a feature space of your choice from the teacher&apos;s stored rankings</source>
         <translation>Einen Schüler in einem Merkmalsraum Ihrer Wahl aus den gespeicherten Rangfolgen des Lehrers trainieren</translation>
+    </message>
+    <message>
+        <source>This bundle has no student yet, so there is no instant answer: train one with Tools › Distil a student… (or `fastgda distill`) from the teacher&apos;s stored rankings. Run teacher gives the slow, accurate ranking meanwhile.</source>
+        <translation>Dieses Bundle hat noch keinen Schüler, daher gibt es keine sofortige Antwort: Trainieren Sie einen mit Extras › Schüler destillieren… (oder `fastgda distill`) aus den gespeicherten Rangfolgen des Lehrers. „Lehrer starten“ liefert inzwischen die langsame, genaue Rangfolge.</translation>
     </message>
 </context>
 <context>

@@ -17,6 +17,13 @@
             <numerusform>Cancelled. The student in “%1” is unchanged; the %n finished epochs are kept in a checkpoint, so Train with the same settings resumes from there.</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Student “%1” saved: best epoch %2 of %3, validation mAP %4 (the raw %1 features: %5) on %n held-out training queries.</source>
+        <translation>
+            <numerusform>Student “%1” saved: best epoch %2 of %3, validation mAP %4 (the raw %1 features: %5) on %n held-out training query.</numerusform>
+            <numerusform>Student “%1” saved: best epoch %2 of %3, validation mAP %4 (the raw %1 features: %5) on %n held-out training queries.</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>fastgda::ui::MainWindow</name>

@@ -755,12 +755,9 @@ void MainWindow::setCurrentQuery(const std::shared_ptr<QueryState>& state) {
     view_->setStudentRanking(*state->student);
   else if (session_->studentSpace().empty())
     view_->setStudentMessage(
-        QDir(bundleDir()) == QDir(QString::fromStdString(defaultBundleDir()))
-            ? tr("The built-in bundle has no student yet, so there is no instant answer: its "
-                 "student is being trained and comes with a later version. Run teacher gives "
-                 "the slow, accurate ranking meanwhile.")
-            : tr("This bundle has no student yet, so there is no instant answer (train one with "
-                 "`fastgda distill`). Run teacher gives the slow, accurate ranking meanwhile."));
+        tr("This bundle has no student yet, so there is no instant answer: train one with Tools "
+           "› Distil a student… (or `fastgda distill`) from the teacher's stored rankings. Run "
+           "teacher gives the slow, accurate ranking meanwhile."));
   else
     startStudent(state);
 
