@@ -88,10 +88,6 @@
         <translation>Präzision und Trefferquote (Anteil)</translation>
     </message>
     <message>
-        <source>Agreement with the teacher on %1 test queries (mean ± standard error)</source>
-        <translation>Übereinstimmung mit dem Lehrer auf %1 Testabfragen (Mittel ± Standardfehler)</translation>
-    </message>
-    <message>
         <source>mAP@%1</source>
         <translation>mAP@%1</translation>
     </message>
@@ -110,6 +106,10 @@
     <message>
         <source>mAP@%1 against the teacher</source>
         <translation>mAP@%1 gegen den Lehrer</translation>
+    </message>
+    <message>
+        <source>Agreement with the teacher (%1 test queries)</source>
+        <translation>Übereinstimmung mit dem Lehrer (%1 Testabfragen)</translation>
     </message>
 </context>
 <context>

@@ -262,8 +262,7 @@ QString precisionRecall(QCustomPlot* plot, const Ranking& teacher, const Ranking
 }
 
 QString ablationBars(QCustomPlot* plot, const EvaluationReport& report) {
-  reset(plot, Charts::tr("Agreement with the teacher on %1 test queries (mean ± standard error)")
-                  .arg(report.queries));
+  reset(plot, Charts::tr("Agreement with the teacher (%1 test queries)").arg(report.queries));
   std::vector<const MethodEvaluation*> methods;
   for (const MethodEvaluation& m : report.methods)
     if (!m.map.empty() && m.map.front().count > 0) methods.push_back(&m);
