@@ -413,17 +413,7 @@ bool MainWindow::openBundle(const QString& dir) {
   addRecentBundle(QString::fromStdString(session_->bundle().dir));
 
   // Open the student now, so that it answers the first query without waiting.
-  if (session_->hasModel() && !session_->studentSpace().empty()) {
-    std::shared_ptr<AttributionSession> held = session_;
-    jobs_->start(tr("Opening the student"), [held](const JobContext& job) {
-      try {
-        held->openStudent(job);
-      } catch (const Error&) {
-        // Reported in the student row when a query asks for it.
-      }
-      return JobManager::Apply();
-    });
-  }
+  if (session_->hasModel() && !session_->studentSpace().empty()) openStudentInBackground();
   return true;
 }
 
@@ -1030,6 +1020,10 @@ void MainWindow::onStudentSaved(const QString& space, bool isDefault) {
     startStudent(current_);
     return;
   }
+  openStudentInBackground();
+}
+
+void MainWindow::openStudentInBackground() {
   std::shared_ptr<AttributionSession> held = session_;
   jobs_->start(tr("Opening the student"), [held](const JobContext& job) {
     try {

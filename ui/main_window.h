@@ -129,6 +129,7 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<QueryState> addToHistory(Query query);
   void setCurrentQuery(const std::shared_ptr<QueryState>& state);
   void startStudent(const std::shared_ptr<QueryState>& state);
+  void openStudentInBackground();  // so that it answers the next query without waiting
   int teacherJobOf(const QueryState* state) const;  // 0 when none runs
   void onJobChanged(int id);
   void onJobFinished(int id);

@@ -7,11 +7,11 @@
 #include <set>
 #include <unordered_set>
 
+#include <torch/torch.h>
 #include "bundle/bundle.h"
 #include "data/dataset.h"
 #include "model/generator.h"
 #include "model/model.h"
-#include <torch/torch.h>
 #include "util/error.h"
 
 using namespace fastgda;
@@ -89,12 +89,16 @@ class TestBuiltinBundle : public QObject {
     const auto model = loadModel(bundle);
     GenerateOptions o;
     o.steps = 25;
-    const Generated g = generate(*model, {"red apple, google style", "green apple, google style"}, {1, 1}, o);
+    const Generated g =
+        generate(*model, {"red apple, google style", "green apple, google style"}, {1, 1}, o);
     // The centre of each image is dominated by the colour its prompt names.
-    const torch::Tensor centre = g.images.narrow(2, 10, 12).narrow(3, 10, 12).mean({2, 3});  // [2, 3]
+    const torch::Tensor centre =
+        g.images.narrow(2, 10, 12).narrow(3, 10, 12).mean({2, 3});  // [2, 3]
     QVERIFY2(centre[0][0].item<float>() > centre[0][1].item<float>() + 0.3, "red apple is not red");
-    QVERIFY2(centre[1][1].item<float>() > centre[1][0].item<float>() + 0.1, "green apple is not green");
-    const QJsonObject info = QJsonDocument::fromJson(QByteArray::fromStdString(bundleInfoJson(bundle))).object();
+    QVERIFY2(centre[1][1].item<float>() > centre[1][0].item<float>() + 0.1,
+             "green apple is not green");
+    const QJsonObject info =
+        QJsonDocument::fromJson(QByteArray::fromStdString(bundleInfoJson(bundle))).object();
     QVERIFY(info["model"].toObject()["parameters"].toObject()["total"].toInteger() > 1000000);
   }
 

@@ -6,19 +6,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/cli.h"
+
 namespace {
 
-struct Result {
-  int exitCode;
-  QByteArray out, err;
-};
-
-Result run(const QStringList& arguments) {
-  QProcess p;
-  p.start(QStringLiteral(FASTGDA_CLI), arguments);
-  if (!p.waitForFinished(120000)) p.kill();
-  return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
-}
+using fastgda::testing::runCli;
 
 }  // namespace
 
@@ -26,10 +18,10 @@ class TestCli : public QObject {
   Q_OBJECT
  private slots:
   void infoJsonDescribesTheBuiltinBundle() {
-    const Result r = run({"info", "--bundle", FASTGDA_SOURCE_DIR "/models/builtin", "--json"});
+    const auto r = runCli({"info", "--bundle", FASTGDA_SOURCE_DIR "/models/builtin", "--json"});
     QCOMPARE(r.exitCode, 0);
-    const QJsonObject info = QJsonDocument::fromJson(r.out).object();
-    QVERIFY2(info["dataset"].toObject()["images"].toInteger() > 13000, r.out.constData());
+    const QJsonObject info = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QVERIFY2(info["dataset"].toObject()["images"].toInteger() > 13000, qPrintable(r.out));
   }
 
   void corruptPackGivesOneLineNamingTheFile() {
@@ -42,12 +34,12 @@ class TestCli : public QObject {
     QVERIFY(pack.open(QIODevice::WriteOnly));
     pack.write(QByteArray(100, 'x'));
     pack.close();
-    const Result r = run({"info", "--bundle", dir.path(), "--json"});
+    const auto r = runCli({"info", "--bundle", dir.path(), "--json"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY(r.out.isEmpty());
     QCOMPARE(r.err.count('\n'), 1);
     QVERIFY2(r.err.contains("bad.fgpack") && r.err.startsWith("fastgda info: error:"),
-             r.err.constData());
+             qPrintable(r.err));
   }
 
   void badManifestLineIsReported() {
@@ -56,19 +48,20 @@ class TestCli : public QObject {
     QVERIFY(manifest.open(QIODevice::WriteOnly));
     manifest.write("{\"path\": \"a.png\", \"caption\": \"x\"}\n");
     manifest.close();
-    const Result r = run({"dataset", "summary", dir.path()});
+    const auto r = runCli({"dataset", "summary", dir.path()});
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("manifest.jsonl:1") && r.err.contains("a.png: file not found"),
-             r.err.constData());
+             qPrintable(r.err));
   }
 
   void unknownCommandsAreRejected() {
-    QCOMPARE(run({"no-such-command"}).exitCode, 2);
-    const Result r = run({"dataset", "frobnicate"});
+    QCOMPARE(runCli({"no-such-command"}).exitCode, 2);
+    const auto r = runCli({"dataset", "frobnicate"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY(r.err.contains("unknown subcommand 'frobnicate'"));
   }
 };
 
 QTEST_GUILESS_MAIN(TestCli)
+#include "support/cli.h"
 #include "tst_cli.moc"

@@ -17,6 +17,7 @@
 #include "eval/fidelity.h"
 #include "model/image_tensor.h"
 #include "model/trainer.h"
+#include "support/cli.h"
 #include "support/tiny_model.h"
 #include "util/error.h"
 
@@ -116,17 +117,7 @@ QDateTime modified(const std::string& path) {
   return QFileInfo(QString::fromStdString(path)).lastModified();
 }
 
-struct CliResult {
-  int exitCode;
-  QByteArray out, err;
-};
-
-CliResult runCli(const QStringList& arguments) {
-  QProcess p;
-  p.start(QStringLiteral(FASTGDA_CLI), arguments);
-  if (!p.waitForFinished(120000)) p.kill();
-  return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
-}
+using fastgda::testing::runCli;
 
 }  // namespace
 
@@ -261,33 +252,34 @@ class TestFidelity : public QObject {
     const QString message = errorOf([&] { measureFidelity(smallRun(dir.path())); });
     QVERIFY2(message.contains("tiny.fgpack") && message.contains("no record has a subcategory"),
              qPrintable(message));
-    const CliResult r = runCli({"fidelity", "--bundle", dir.path(), "--json"});
+    const fastgda::testing::CliRun r = runCli({"fidelity", "--bundle", dir.path(), "--json"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY(r.out.isEmpty());
     QVERIFY2(r.err.startsWith("fastgda fidelity: error:") && r.err.contains("tiny.fgpack") &&
                  r.err.count('\n') == 1,
-             r.err.constData());
+             qPrintable(r.err));
   }
 
   void cliPrintsJsonAndWritesTheGrid() {
     QTemporaryDir out;
     const QString grid = out.filePath("grid.png");
-    const CliResult r =
+    const fastgda::testing::CliRun r =
         runCli({"fidelity", "--bundle", bundle_.path(), "--captions", "6", "--steps", "2",
                 "--classifier-steps", "20", "--grid", grid, "--json", "--threads", "1"});
-    QVERIFY2(r.exitCode == 0, r.err.constData());
-    const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
     QCOMPARE(j["images"].toInt(), 6);
     QVERIFY2(j["subcategory_accuracy"].isDouble() && j["chance"].isDouble() &&
                  j["uniform_chance"].isDouble() && j["autoencoder_psnr"].isDouble() &&
                  j["classifier_real_accuracy"].isDouble(),
-             r.out.constData());
+             qPrintable(r.out));
     QCOMPARE(j["autoencoder_holdout_images"].toInt(), 4);
     QCOMPARE(j["settings"].toObject()["classifier"].toObject()["steps"].toInt(), 20);
     QVERIFY(QFileInfo(grid).size() > 100);
-    const CliResult usage = runCli({"fidelity", "--bundle", bundle_.path(), "--captions", "x"});
+    const fastgda::testing::CliRun usage =
+        runCli({"fidelity", "--bundle", bundle_.path(), "--captions", "x"});
     QCOMPARE(usage.exitCode, 1);
-    QVERIFY2(usage.err.contains("--captions"), usage.err.constData());
+    QVERIFY2(usage.err.contains("--captions"), qPrintable(usage.err));
   }
 };
 

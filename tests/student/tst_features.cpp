@@ -17,6 +17,7 @@
 #include "features/feature_space.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
+#include "support/cli.h"
 #include "support/errors.h"
 #include "support/tiny_model.h"
 #include "util/error.h"
@@ -26,18 +27,8 @@ using fastgda::testing::errorOf;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  QString out, err;
-};
-
-Run cli(const QStringList& arguments) {
-  QProcess p;
-  p.start(QStringLiteral(FASTGDA_CLI), arguments);
-  p.waitForFinished(600000);
-  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-          QString::fromUtf8(p.readAllStandardError())};
-}
+using fastgda::testing::CliRun;
+using fastgda::testing::runCli;
 
 }  // namespace
 
@@ -188,18 +179,19 @@ class FeaturesTest : public QObject {
     test.close();
     const QStringList teacherSettings = {"--query-samples", "32",  "--fisher-samples", "16",
                                          "--step-size",     "1e-3"};
-    Run r = cli(QStringList{"teacher", "--bundle", bundle, "--batch", train.fileName(), "--out",
-                            bundle + "/teacher/train"} +
-                teacherSettings);
-    QVERIFY2(r.code == 0, qPrintable(r.err));
-    r = cli(QStringList{"teacher", "--bundle", bundle, "--batch", test.fileName(), "--out",
-                        bundle + "/teacher/test"} +
-            teacherSettings);
-    QVERIFY2(r.code == 0, qPrintable(r.err));
+    CliRun r = runCli(QStringList{"teacher", "--bundle", bundle, "--batch", train.fileName(),
+                                  "--out", bundle + "/teacher/train"} +
+                      teacherSettings);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    r = runCli(QStringList{"teacher", "--bundle", bundle, "--batch", test.fileName(), "--out",
+                           bundle + "/teacher/test"} +
+               teacherSettings);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
 
-    r = cli({"distill", "--bundle", bundle, "--features", "latent+text", "--hidden", "16",
-             "--out-dim", "8", "--epochs", "3", "--batch", "16", "--validation", "0.2", "--json"});
-    QVERIFY2(r.code == 0, qPrintable(r.err));
+    r = runCli({"distill", "--bundle", bundle, "--features", "latent+text", "--hidden", "16",
+                "--out-dim", "8", "--epochs", "3", "--batch", "16", "--validation", "0.2",
+                "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
     QCOMPARE(summary["feature_space"].toString(), QStringLiteral("latent+text"));
     QCOMPARE(summary["validation_queries"].toInt(), 1);
@@ -208,8 +200,8 @@ class FeaturesTest : public QObject {
     QVERIFY(QFile::exists(bundle + "/student/latent+text/index.faiss"));
     QVERIFY(QFile::exists(bundle + "/student/latent+text/loss.csv"));
 
-    r = cli({"info", "--bundle", bundle, "--json"});
-    QVERIFY2(r.code == 0, qPrintable(r.err));
+    r = runCli({"info", "--bundle", bundle, "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject info = QJsonDocument::fromJson(r.out.toUtf8()).object();
     QCOMPARE(info["student"].toObject()["feature_space"].toString(), QStringLiteral("latent+text"));
     // Residual by default: the embedding has the features' dimension (latent 256 + text 16).
@@ -221,9 +213,9 @@ class FeaturesTest : public QObject {
     QCOMPARE(info["teacher"].toObject()["test_queries"].toInt(), 2);
 
     const QString montage = dir_.filePath("montage.png");
-    r = cli({"attribute", "--bundle", bundle, "--prompt", "red apple, google style", "--seed", "3",
-             "--steps", "4", "--top", "5", "--json", "--montage", montage});
-    QVERIFY2(r.code == 0, qPrintable(r.err));
+    r = runCli({"attribute", "--bundle", bundle, "--prompt", "red apple, google style", "--seed",
+                "3", "--steps", "4", "--top", "5", "--json", "--montage", montage});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject answer = QJsonDocument::fromJson(r.out.toUtf8()).object();
     const QJsonArray results = answer["results"].toArray();
     QCOMPARE(results.size(), 5);
@@ -242,16 +234,16 @@ class FeaturesTest : public QObject {
       cv::Mat image(50, 70, CV_8UC4, cv::Scalar(10, 200, 30, 255));
       QVERIFY(cv::imwrite(rgba.toStdString(), image));
     }
-    r = cli({"attribute", "--bundle", bundle, "--image", rgba, "--prompt",
-             "green apple, google style", "--json"});
-    QVERIFY2(r.code == 0, qPrintable(r.err));
-    r = cli({"attribute", "--bundle", bundle, "--image", dir_.filePath("missing.png"), "--prompt",
-             "a"});
-    QCOMPARE(r.code, 1);
+    r = runCli({"attribute", "--bundle", bundle, "--image", rgba, "--prompt",
+                "green apple, google style", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    r = runCli({"attribute", "--bundle", bundle, "--image", dir_.filePath("missing.png"),
+                "--prompt", "a"});
+    QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("missing.png"), qPrintable(r.err));
 
-    r = cli({"eval", "--bundle", bundle, "--k", "1,2,4", "--raw", "latent,text", "--json"});
-    QVERIFY2(r.code == 0, qPrintable(r.err));
+    r = runCli({"eval", "--bundle", bundle, "--k", "1,2,4", "--raw", "latent,text", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject eval = QJsonDocument::fromJson(r.out.toUtf8()).object();
     QCOMPARE(eval["queries"].toInt(), 2);
     const QJsonObject methods = eval["methods"].toObject();
@@ -260,33 +252,33 @@ class FeaturesTest : public QObject {
     const double map =
         methods["student:latent+text"].toObject()["map"].toObject()["2"].toDouble(-1);
     QVERIFY(map >= 0 && map <= 1);
-    r = cli({"eval", "--bundle", bundle, "--k", "50"});
-    QCOMPARE(r.code, 1);
+    r = runCli({"eval", "--bundle", bundle, "--k", "50"});
+    QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("k = 50"), qPrintable(r.err));
 
     // A student whose folder says another space, and an index of another student, are caught.
     QVERIFY(QDir().mkpath(bundle + "/student/text"));
     QVERIFY(QFile::copy(bundle + "/student/latent+text/student.pt",
                         bundle + "/student/text/student.pt"));
-    r = cli({"attribute", "--bundle", bundle, "--student", "text", "--prompt",
-             "red apple, google style", "--steps", "2"});
-    QCOMPARE(r.code, 1);
+    r = runCli({"attribute", "--bundle", bundle, "--student", "text", "--prompt",
+                "red apple, google style", "--steps", "2"});
+    QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("trained on feature space 'latent+text'"), qPrintable(r.err));
     QDir(bundle + "/student/text").removeRecursively();
     // Retrain: the saved index (of the old student) is refused and rebuilt, with a message.
     QFile::copy(bundle + "/student/latent+text/index.faiss", dir_.filePath("old.faiss"));
     QFile::copy(bundle + "/student/latent+text/index.faiss.json", dir_.filePath("old.faiss.json"));
-    r = cli({"distill", "--bundle", bundle, "--features", "latent+text", "--hidden", "16",
-             "--out-dim", "8", "--epochs", "3", "--batch", "16", "--seed", "9", "--fresh"});
-    QVERIFY2(r.code == 0, qPrintable(r.err));
+    r = runCli({"distill", "--bundle", bundle, "--features", "latent+text", "--hidden", "16",
+                "--out-dim", "8", "--epochs", "3", "--batch", "16", "--seed", "9", "--fresh"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QFile::remove(bundle + "/student/latent+text/index.faiss");
     QFile::remove(bundle + "/student/latent+text/index.faiss.json");
     QVERIFY(QFile::copy(dir_.filePath("old.faiss"), bundle + "/student/latent+text/index.faiss"));
     QVERIFY(QFile::copy(dir_.filePath("old.faiss.json"),
                         bundle + "/student/latent+text/index.faiss.json"));
-    r = cli(
+    r = runCli(
         {"attribute", "--bundle", bundle, "--prompt", "red apple, google style", "--steps", "2"});
-    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY2(r.err.contains("another student"), qPrintable(r.err));
   }
 };

@@ -6,6 +6,7 @@
 // First: LibTorch headers use a name that Qt defines as a macro (slots).
 #include <torch/types.h>
 
+#include "support/cli.h"
 #include "support/tiny_model.h"
 
 #include <QApplication>
@@ -34,13 +35,7 @@ namespace {
 // Waits long enough for the tiny model on a busy 2-core machine.
 constexpr int kWaitMs = 120000;
 
-QString cli(const QStringList& arguments) {
-  QProcess p;
-  p.start(QStringLiteral(FASTGDA_CLI), arguments);
-  p.waitForFinished(600000);
-  if (p.exitCode() != 0) return QString::fromUtf8(p.readAllStandardError());
-  return {};
-}
+using fastgda::testing::cliError;
 
 TeacherSettings quickTeacher() {
   TeacherSettings s;
@@ -88,15 +83,15 @@ class TestAttributionView : public QObject {
                                   "--step-size",     "1e-3"};
     for (const char* part : {"train", "test"}) {
       const QString error =
-          cli(QStringList{"teacher", "--bundle", dir_.path(), "--batch",
-                          dir_.filePath(QStringLiteral("%1.jsonl").arg(part)), "--out",
-                          dir_.filePath(QStringLiteral("teacher/") + part)} +
-              settings);
+          cliError(QStringList{"teacher", "--bundle", dir_.path(), "--batch",
+                               dir_.filePath(QStringLiteral("%1.jsonl").arg(part)), "--out",
+                               dir_.filePath(QStringLiteral("teacher/") + part)} +
+                   settings);
       QVERIFY2(error.isEmpty(), qPrintable(error));
     }
     const QString error =
-        cli({"distill", "--bundle", dir_.path(), "--features", "latent+text", "--hidden", "16",
-             "--out-dim", "8", "--epochs", "3", "--batch", "16", "--validation", "0.2"});
+        cliError({"distill", "--bundle", dir_.path(), "--features", "latent+text", "--hidden", "16",
+                  "--out-dim", "8", "--epochs", "3", "--batch", "16", "--validation", "0.2"});
     QVERIFY2(error.isEmpty(), qPrintable(error));
   }
 

@@ -7,6 +7,7 @@
 // First: LibTorch headers use a name that Qt defines as a macro (slots).
 #include <torch/types.h>
 
+#include "support/cli.h"
 #include "support/tiny_model.h"
 
 #include <QAbstractButton>
@@ -41,13 +42,7 @@ namespace {
 // function's 300 s watchdog.
 constexpr int kWaitMs = 60000;
 
-QString cli(const QStringList& arguments) {
-  QProcess p;
-  p.start(QStringLiteral(FASTGDA_CLI), arguments);
-  p.waitForFinished(600000);
-  if (p.exitCode() != 0) return QString::fromUtf8(p.readAllStandardError());
-  return {};
-}
+using fastgda::testing::cliError;
 
 QByteArray bytesOf(const QString& path) {
   QFile f(path);
@@ -100,10 +95,10 @@ class TestDistillDialog : public QObject {
     test.close();
     for (const char* part : {"train", "test"}) {
       const QString error =
-          cli({"teacher", "--bundle", dir_.path(), "--batch",
-               dir_.filePath(QStringLiteral("%1.jsonl").arg(part)), "--out",
-               dir_.filePath(QStringLiteral("teacher/") + part), "--query-samples", "32",
-               "--fisher-samples", "16", "--step-size", "1e-3"});
+          cliError({"teacher", "--bundle", dir_.path(), "--batch",
+                    dir_.filePath(QStringLiteral("%1.jsonl").arg(part)), "--out",
+                    dir_.filePath(QStringLiteral("teacher/") + part), "--query-samples", "32",
+                    "--fisher-samples", "16", "--step-size", "1e-3"});
       QVERIFY2(error.isEmpty(), qPrintable(error));
     }
     QVERIFY(!QFile::exists(dir_.filePath("student")));

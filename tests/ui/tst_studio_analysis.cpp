@@ -25,6 +25,7 @@
 #include "job_manager.h"
 #include "main_window.h"
 #include "query_charts.h"
+#include "support/cli.h"
 #include "teacher/results.h"
 #include "util/csv.h"
 #include "util/error.h"
@@ -328,12 +329,10 @@ class TestStudioAnalysis : public QObject {
   }
 
   void exportFromTheCommandLine() {
-    auto run = [](const QStringList& args, QString* err = nullptr) {
-      QProcess p;
-      p.start(QStringLiteral(FASTGDA_CLI), QStringList{"export"} + args);
-      p.waitForFinished(600000);
-      if (err) *err = QString::fromUtf8(p.readAllStandardError());
-      return p.exitCode();
+    auto run = [](const QStringList& args, QString* err) {
+      const testing::CliRun r = testing::runCli(QStringList{"export"} + args);
+      *err = r.err;
+      return r.exitCode;
     };
     QString err;
     const QString svg = dir_.filePath("cli-tradeoff.svg");

@@ -17,13 +17,12 @@ class TestCsv : public QObject {
   }
 
   void roundTrips() {
-    const std::vector<std::vector<std::string>> rows = {
-        {"rank", "caption"},
-        {"1", "red apple, google style"},
-        {"2", "a \"quoted\" word"},
-        {"3", "two\nlines"},
-        {"4", ""},
-        {"5", "ünïcödé ☺"}};
+    const std::vector<std::vector<std::string>> rows = {{"rank", "caption"},
+                                                        {"1", "red apple, google style"},
+                                                        {"2", "a \"quoted\" word"},
+                                                        {"3", "two\nlines"},
+                                                        {"4", ""},
+                                                        {"5", "ünïcödé ☺"}};
     std::string text;
     for (const auto& r : rows) text += csvRow(r);
     QCOMPARE(parseCsv(text, "t.csv"), rows);
