@@ -8,6 +8,7 @@
 
 #include "support/cli.h"
 #include "support/tiny_model.h"
+#include "support/tiny_teacher.h"
 
 #include <QApplication>
 #include <QDir>
@@ -67,28 +68,8 @@ class TestAttributionView : public QObject {
     testing::makeTinyBundle(dir_.path());
     trainModel(testing::tinyTraining(dir_.path(), 60));
     data_ = openBundle(dir_.path().toStdString()).openDataset();
-    QFile train(dir_.filePath("train.jsonl")), test(dir_.filePath("test.jsonl"));
-    QVERIFY(train.open(QIODevice::WriteOnly) && test.open(QIODevice::WriteOnly));
-    for (int i = 0; i < 8; ++i)
-      (i < 6 ? train : test)
-          .write(QStringLiteral(R"({"id": "q%1", "prompt": "%2", "seed": %1, "steps": 4%3})"
-                                "\n")
-                     .arg(i)
-                     .arg(QString::fromStdString(data_->caption(i)))
-                     .arg(i < 6 ? R"(, "candidates": [0, 1, 2, 3, 4, 5, 6])" : "")
-                     .toUtf8());
-    train.close();
-    test.close();
-    const QStringList settings = {"--query-samples", "32",  "--fisher-samples", "16",
-                                  "--step-size",     "1e-3"};
-    for (const char* part : {"train", "test"}) {
-      const QString error =
-          cliError(QStringList{"teacher", "--bundle", dir_.path(), "--batch",
-                               dir_.filePath(QStringLiteral("%1.jsonl").arg(part)), "--out",
-                               dir_.filePath(QStringLiteral("teacher/") + part)} +
-                   settings);
-      QVERIFY2(error.isEmpty(), qPrintable(error));
-    }
+    const QString teacherError = testing::addTinyTeacherResults(dir_.path());
+    QVERIFY2(teacherError.isEmpty(), qPrintable(teacherError));
     const QString error =
         cliError({"distill", "--bundle", dir_.path(), "--features", "latent+text", "--hidden", "16",
                   "--out-dim", "8", "--epochs", "3", "--batch", "16", "--validation", "0.2"});

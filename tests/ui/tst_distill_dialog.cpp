@@ -7,8 +7,8 @@
 // First: LibTorch headers use a name that Qt defines as a macro (slots).
 #include <torch/types.h>
 
-#include "support/cli.h"
 #include "support/tiny_model.h"
+#include "support/tiny_teacher.h"
 
 #include <QAbstractButton>
 #include <QDir>
@@ -42,7 +42,6 @@ namespace {
 // function's 300 s watchdog.
 constexpr int kWaitMs = 60000;
 
-using fastgda::testing::cliError;
 
 QByteArray bytesOf(const QString& path) {
   QFile f(path);
@@ -80,27 +79,8 @@ class TestDistillDialog : public QObject {
     QVERIFY(dir_.isValid());
     testing::makeTinyBundle(dir_.path());
     trainModel(testing::tinyTraining(dir_.path(), 60));
-    const std::unique_ptr<Dataset> data = openBundle(dir_.path().toStdString()).openDataset();
-    QFile train(dir_.filePath("train.jsonl")), test(dir_.filePath("test.jsonl"));
-    QVERIFY(train.open(QIODevice::WriteOnly) && test.open(QIODevice::WriteOnly));
-    for (int i = 0; i < 8; ++i)
-      (i < 6 ? train : test)
-          .write(QStringLiteral(R"({"id": "q%1", "prompt": "%2", "seed": %1, "steps": 4%3})"
-                                "\n")
-                     .arg(i)
-                     .arg(QString::fromStdString(data->caption(i)))
-                     .arg(i < 6 ? R"(, "candidates": [0, 1, 2, 3, 4, 5, 6])" : "")
-                     .toUtf8());
-    train.close();
-    test.close();
-    for (const char* part : {"train", "test"}) {
-      const QString error =
-          cliError({"teacher", "--bundle", dir_.path(), "--batch",
-                    dir_.filePath(QStringLiteral("%1.jsonl").arg(part)), "--out",
-                    dir_.filePath(QStringLiteral("teacher/") + part), "--query-samples", "32",
-                    "--fisher-samples", "16", "--step-size", "1e-3"});
-      QVERIFY2(error.isEmpty(), qPrintable(error));
-    }
+    const QString error = testing::addTinyTeacherResults(dir_.path());
+    QVERIFY2(error.isEmpty(), qPrintable(error));
     QVERIFY(!QFile::exists(dir_.filePath("student")));
   }
 
