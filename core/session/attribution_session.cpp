@@ -262,7 +262,12 @@ Ranking AttributionSession::runTeacher(const Query& query, const TeacherSettings
   result.allCandidates = true;
   result.ranking = impl_->teacher->attribute({latent, query.prompt}, {}, job);
   job.checkCancelled();  // a stop asked for at the very end still writes nothing
-  saveTeacherResult(teacherResultPath(query), result);
+  try {
+    saveTeacherResult(teacherResultPath(query), result);
+  } catch (const Error& e) {
+    // A read-only bundle (an installed one) still gets its answer; it is just not kept.
+    qWarning("%s", e.what());
+  }
   return result.ranking;
 }
 

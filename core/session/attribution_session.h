@@ -93,8 +93,9 @@ class AttributionSession {
   // The held-out test queries that have a teacher result, as generated queries without images
   // (prompt, seed, steps, guidance), in the batch file's order.
   std::vector<Query> testQueries() const;
-  // Runs the teacher over the whole training set and saves the result (atomically). Throws
-  // Cancelled when job's flag is raised; nothing is written then.
+  // Runs the teacher over the whole training set and saves the result (atomically; a bundle that
+  // cannot be written to gets a warning on stderr, not an error). Throws Cancelled when job's flag
+  // is raised; nothing is written then.
   Ranking runTeacher(const Query& query, const TeacherSettings& settings,
                      const JobContext& job = {});
 
