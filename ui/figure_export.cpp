@@ -182,6 +182,12 @@ AttributionFigure attributionFigure(const Dataset& data, const QImage& query,
   return f;
 }
 
+AttributionFigure queryFigure(const Dataset& data, const Query& query,
+                              const std::vector<std::pair<QString, const Ranking*>>& rankings,
+                              int k) {
+  return attributionFigure(data, queryImage(query), describeQuery(query), rankings, k);
+}
+
 QImage renderFigure(const AttributionFigure& figure, qreal scale) {
   const QSizeF size = figureSize(figure);
   QImage image((size * scale).toSize(), QImage::Format_RGB32);
@@ -234,7 +240,7 @@ QueryReport queryReport(const Dataset& data, const Query& query,
                         .arg(title, timing.join(QStringLiteral(", ")),
                              QString::fromStdString(ranking->settingsJson).simplified());
   }
-  report.figure = attributionFigure(data, queryImage(query), describeQuery(query), rankings, k);
+  report.figure = queryFigure(data, query, rankings, k);
   return report;
 }
 

@@ -52,6 +52,10 @@ AttributionFigure attributionFigure(const Dataset& data, const QImage& query,
                                     const QString& queryText,
                                     const std::vector<std::pair<QString, const Ranking*>>& rankings,
                                     int k);
+// The figure of a query: its image and description (query_display.h) beside the rankings' top k.
+AttributionFigure queryFigure(const Dataset& data, const Query& query,
+                              const std::vector<std::pair<QString, const Ranking*>>& rankings,
+                              int k);
 // .png, .svg or .pdf.
 void saveFigure(const AttributionFigure& figure, const QString& path);
 QImage renderFigure(const AttributionFigure& figure, qreal scale = 2);

@@ -599,9 +599,7 @@ void MainWindow::exportFigure(const QString& path) const {
   if (!current_) fail("no query to export: generate or choose one first");
   const std::vector<std::pair<QString, const Ranking*>> rows = currentRankings();
   if (rows.empty()) fail("the query has no ranking yet: wait for the student or run the teacher");
-  saveFigure(attributionFigure(*session_->dataset(), queryImage(current_->query),
-                               describeQuery(current_->query), rows, topK_),
-             path);
+  saveFigure(queryFigure(*session_->dataset(), current_->query, rows, topK_), path);
 }
 
 void MainWindow::exportReport(const QString& path) const {

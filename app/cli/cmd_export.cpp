@@ -12,7 +12,6 @@
 #include "cli/console.h"
 #include "data/dataset.h"
 #include "figure_export.h"
-#include "query_display.h"
 #include "session/attribution_session.h"
 #include "util/error.h"
 
@@ -162,9 +161,7 @@ int runExport(const QStringList& arguments) {
   std::vector<std::pair<QString, const Ranking*>> rows = {{studentTitle, &student}};
   if (teacher) rows.emplace_back(QStringLiteral("Teacher (unlearning)"), &*teacher);
   if (kind == QLatin1String("figure")) {
-    ui::saveFigure(ui::attributionFigure(*session->dataset(), ui::queryImage(query),
-                                         ui::describeQuery(query), rows, k),
-                   path);
+    ui::saveFigure(ui::queryFigure(*session->dataset(), query, rows, k), path);
   } else if (kind == QLatin1String("ranking")) {
     const QString method = parser.value("method");
     if (method != QLatin1String("student") && method != QLatin1String("teacher"))

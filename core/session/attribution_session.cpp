@@ -58,12 +58,42 @@ std::string Query::key() const {
   return hex;
 }
 
+namespace {
+
+// The held-out test queries with a stored result, from <bundle>/teacher/test.jsonl.
+std::vector<Query> readTestQueries(const Bundle& bundle) {
+  const std::string batch = bundle.path("teacher/test.jsonl");
+  std::vector<Query> queries;
+  if (!QFileInfo::exists(QString::fromStdString(batch))) return queries;
+  try {
+    for (const BatchEntry& e : readQueryBatch(batch)) {
+      if (!e.candidates.empty() || !QFileInfo::exists(QString::fromStdString(
+                                       bundle.path("teacher/test/" + e.query.id + ".json"))))
+        continue;
+      Query q;
+      q.kind = Query::Kind::Generated;
+      q.prompt = e.query.prompt;
+      q.seed = e.query.seed;
+      q.steps = e.query.steps;
+      q.guidance = e.query.guidance;
+      q.testId = e.query.id;
+      queries.push_back(std::move(q));
+    }
+  } catch (const Error&) {
+    queries.clear();  // an unreadable batch file: no test queries to offer
+  }
+  return queries;
+}
+
+}  // namespace
+
 struct AttributionSession::Impl {
   Bundle bundle;
   std::shared_ptr<const Dataset> data;
   std::shared_ptr<TextToImageModel> model;  // generation, student, encoding
   mutable std::mutex spaceMutex;            // guards studentSpace: distillation may set it
   std::string studentSpace;
+  std::vector<Query> testQueries;  // read once at open: the batch and its results are data
 
   std::mutex modelMutex;  // guards model and student
   std::unique_ptr<StudentAttributor> student;
@@ -99,6 +129,7 @@ std::shared_ptr<AttributionSession> AttributionSession::open(const std::string& 
   s->impl_->data = s->impl_->bundle.openDataset();
   if (bundleHasModel(s->impl_->bundle)) s->impl_->model = loadModel(s->impl_->bundle);
   s->impl_->studentSpace = defaultStudentSpace(s->impl_->bundle);
+  s->impl_->testQueries = readTestQueries(s->impl_->bundle);
   return s;
 }
 
@@ -206,27 +237,7 @@ std::optional<Ranking> AttributionSession::storedTeacherRanking(const Query& que
 }
 
 std::vector<Query> AttributionSession::testQueries() const {
-  const std::string batch = impl_->bundle.path("teacher/test.jsonl");
-  std::vector<Query> queries;
-  if (!QFileInfo::exists(QString::fromStdString(batch))) return queries;
-  try {
-    for (const BatchEntry& e : readQueryBatch(batch)) {
-      if (!e.candidates.empty() || !QFileInfo::exists(QString::fromStdString(
-                                       impl_->bundle.path("teacher/test/" + e.query.id + ".json"))))
-        continue;
-      Query q;
-      q.kind = Query::Kind::Generated;
-      q.prompt = e.query.prompt;
-      q.seed = e.query.seed;
-      q.steps = e.query.steps;
-      q.guidance = e.query.guidance;
-      q.testId = e.query.id;
-      queries.push_back(std::move(q));
-    }
-  } catch (const Error&) {
-    queries.clear();  // an unreadable batch file: no test queries to offer
-  }
-  return queries;
+  return impl_->testQueries;
 }
 
 EvaluationReport AttributionSession::evaluation(const JobContext& job, bool* fromCache) {

@@ -91,7 +91,8 @@ class AttributionSession {
   // (<bundle>/teacher/test.jsonl and teacher/test/<id>.json) with the same prompt and settings.
   std::optional<Ranking> storedTeacherRanking(const Query& query) const;
   // The held-out test queries that have a teacher result, as generated queries without images
-  // (prompt, seed, steps, guidance), in the batch file's order.
+  // (prompt, seed, steps, guidance), in the batch file's order, as found when the bundle was
+  // opened.
   std::vector<Query> testQueries() const;
   // Runs the teacher over the whole training set and saves the result (atomically; a bundle that
   // cannot be written to gets a warning on stderr, not an error). Throws Cancelled when job's flag
