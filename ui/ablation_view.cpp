@@ -125,6 +125,10 @@ void AblationView::addMethod(const MethodEvaluation& method) {
   fill();
 }
 
+QString AblationView::message() const {
+  return message_->text();
+}
+
 void AblationView::setMessage(const QString& message) {
   message_->setText(message);
 }

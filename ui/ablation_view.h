@@ -31,6 +31,7 @@ class AblationView : public QWidget {
   void setBusy(bool busy);
 
   bool hasReport() const { return !report_.methods.empty(); }
+  QString message() const;  // what the view says in place of (or above) the report
   const EvaluationReport& report() const { return report_; }
   QTableWidget* table() const { return table_; }
   ChartView* bars() const { return bars_; }

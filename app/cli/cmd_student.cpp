@@ -26,6 +26,7 @@
 #include "teacher/teacher.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/fingerprint.h"
 #include "util/threads.h"
 
 namespace fastgda::cli {
@@ -219,7 +220,9 @@ int runAttribute(const QStringList& arguments) {
       {"student", "Feature space of the student (default: the bundle's).", "SPACE"},
       {"top", "Results to show.", "K", "10"},
       {"montage", "Write the query beside its top results as a PNG.", "FILE"},
-      {"json", "Print JSON: {query, method, results: [{index, score, caption}], timing}."},
+      {"json",
+       "Print JSON: {query, method, results: [{index, score, caption}], timing_ms, "
+       "fingerprints, query_image_sha256}."},
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda attribute")} + arguments);
@@ -252,6 +255,17 @@ int runAttribute(const QStringList& arguments) {
     o["method"] = QString::fromStdString(r.method);
     o["results"] = results;
     o["timing_ms"] = timing;
+    // Identities from stored bytes (equal on every machine), and the query image's bytes, which
+    // are computed and so may differ in their last bits between CPUs, kernels and thread counts.
+    QJsonObject fingerprints;
+    fingerprints["model"] = QString::fromStdString(model->fingerprint);
+    fingerprints["features"] = QString::fromStdString(attributor->space().fingerprint());
+    fingerprints["student_features"] =
+        QString::fromStdString(attributor->student().featureFingerprint);
+    fingerprints["student"] = QString::fromStdString(attributor->student().fingerprint());
+    o["fingerprints"] = fingerprints;
+    o["query_image_sha256"] =
+        QString::fromStdString(Fingerprint("query-image").addTensor("image", image).hex());
     out(QJsonDocument(o).toJson().toStdString());
     return 0;
   }
@@ -310,6 +324,48 @@ int runEval(const QStringList& arguments) {
     writeFileAtomically(bundle.path("eval/report.json"), r.json());
   }
   out(parser.isSet("json") ? r.json() : r.csv());
+  return 0;
+}
+
+int runRefingerprint(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "For a bundle made before fingerprints hashed stored bytes only: re-stamps each student's "
+      "feature fingerprint with what its feature space gives now, and the evaluation report's "
+      "fingerprint, without retraining or evaluating. Use it only on a bundle whose students "
+      "were distilled from its own model and classifier: it cannot tell, and a stale student "
+      "would then answer."));
+  parser.addHelpOption();
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"json", "Print JSON: {students: [{space, before, after}], report}."},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda refingerprint")} + arguments);
+  const Bundle bundle = bundleOption(parser);
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  ConsoleJob job(parser.isSet("json"));
+  const std::vector<RestampedStudent> students =
+      restampStudentFingerprints(bundle, model, *data, job.context());
+  const bool report = restampEvaluationReport(bundle);
+  QJsonArray list;
+  std::string text;
+  for (const RestampedStudent& s : students) {
+    QJsonObject e;
+    e["space"] = QString::fromStdString(s.space);
+    e["before"] = QString::fromStdString(s.before);
+    e["after"] = QString::fromStdString(s.after);
+    list.append(e);
+    text += s.space + ": " + (s.before == s.after ? "current" : "re-stamped") + "\n";
+  }
+  if (parser.isSet("json")) {
+    QJsonObject o;
+    o["students"] = list;
+    o["report"] = report;
+    out(QJsonDocument(o).toJson().toStdString());
+  } else {
+    out(text + (report ? "eval/report.json: re-stamped\n" : "eval/report.json: none\n"));
+  }
   return 0;
 }
 

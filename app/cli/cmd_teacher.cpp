@@ -16,6 +16,7 @@
 #include "model/generator.h"
 #include "model/model.h"
 #include "teacher/plan.h"
+#include "teacher/repeatability.h"
 #include "teacher/results.h"
 #include "teacher/sanity.h"
 #include "teacher/teacher.h"
@@ -93,6 +94,10 @@ QList<QCommandLineOption> teacherSettingOptions() {
   return {
       {"weights", "cross-attn-kv, cross-attn, attn or all.", "W",
        QString::fromStdString(weightSelectionName(d.weights))},
+      {"fisher", "diagonal or ekfac (EK-FAC, for cross-attn-kv).", "F",
+       QString::fromStdString(fisherKindName(d.fisher))},
+      {"teacher-seed", "Seed of the query's noise and the Fisher's samples.", "S",
+       QString::number(d.seed)},
       {"step-size", "Natural-gradient step size α.", "A", QString::number(d.stepSize)},
       {"unlearn-steps", "Unlearning steps.", "S", QString::number(d.unlearnSteps)},
       {"query-samples", "(noise, t) samples of the query per step.", "Q",
@@ -108,6 +113,8 @@ TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* com
   auto number = [&](const char* name) { return numberOption(parser, name, command); };
   TeacherOptions o;
   o.weights = parseWeightSelection(parser.value("weights").toStdString());
+  o.fisher = parseFisherKind(parser.value("fisher").toStdString());
+  o.seed = static_cast<uint64_t>(number("teacher-seed"));
   o.stepSize = number("step-size");
   o.unlearnSteps = static_cast<int>(number("unlearn-steps"));
   o.querySamples = static_cast<int>(number("query-samples"));
@@ -355,6 +362,117 @@ int runTeacherSanity(const QStringList& arguments) {
                   bundle.path("teacher_cache"));
   ConsoleJob job;
   out(runTeacherSanity(teacher, *model, *data, o, job.context()).json());
+  return 0;
+}
+
+int runTeacherRepeatability(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "How repeatable the teacher is: the first --queries training queries of the bundle's "
+      "teacher batch (teacher/train.jsonl, their candidates and stored query latents) ranked "
+      "twice, with two teacher seeds, for every combination of --fisher, --query-samples and "
+      "--loss-timesteps; mAP@k of one ranking against the other, the cost per query and the "
+      "query-loss increase. Resumable: rows are appended to --out and skipped on rerun."));
+  parser.addHelpOption();
+  parser.addOptions(teacherSettingOptions());
+  const RepeatabilityOptions d;
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"queries", "Training queries to rank.", "N", "16"},
+      {"fishers", "Fisher kinds, comma-separated.", "LIST", "diagonal"},
+      {"query-samples-list", "Query samples, comma-separated.", "LIST", "512"},
+      {"loss-timesteps-list", "Loss timesteps, comma-separated.", "LIST", "5"},
+      {"seeds", "The two teacher seeds.", "A,B", "1,2"},
+      {"k", "mAP levels, comma-separated.", "K,K", "10,50,100"},
+      {"out", "Rows file, JSON lines (default: <bundle>/teacher/repeatability.jsonl).", "FILE"},
+      {"json", "Print JSON rows."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda teacher-repeatability")} + arguments);
+  applyThreadsOption(parser, "teacher-repeatability");
+  const char* command = "teacher-repeatability";
+  auto integers = [&](const char* name) {
+    std::vector<int64_t> out;
+    for (const QString& part : parser.value(name).split(',', Qt::SkipEmptyParts)) {
+      bool ok = false;
+      const qint64 v = part.trimmed().toLongLong(&ok);
+      if (!ok || v < 1)
+        fail(command, ": --", name, " expects integers >= 1 separated by commas, got '",
+             parser.value(name).toStdString(), "'");
+      out.push_back(v);
+    }
+    if (out.empty()) fail(command, ": --", name, " is empty");
+    return out;
+  };
+  RepeatabilityOptions o;
+  o.fishers.clear();
+  for (const QString& f : parser.value("fishers").split(',', Qt::SkipEmptyParts))
+    o.fishers.push_back(parseFisherKind(f.trimmed().toStdString()));
+  o.querySamples.clear();
+  for (int64_t v : integers("query-samples-list")) o.querySamples.push_back(static_cast<int>(v));
+  o.lossTimesteps.clear();
+  for (int64_t v : integers("loss-timesteps-list")) o.lossTimesteps.push_back(static_cast<int>(v));
+  const std::vector<int64_t> seeds = integers("seeds");
+  if (seeds.size() != 2) fail(command, ": --seeds expects two seeds A,B");
+  o.seedA = static_cast<uint64_t>(seeds[0]);
+  o.seedB = static_cast<uint64_t>(seeds[1]);
+  o.ks = integers("k");
+  const int64_t count = integers("queries").front();
+
+  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
+                                                          : defaultBundleDir());
+  const auto model = loadModel(bundle);
+  const auto data = bundle.openDataset();
+  const std::vector<BatchEntry> batch = readQueryBatch(bundle.path("teacher/train.jsonl"));
+  std::vector<RepeatabilityQuery> queries;
+  for (const BatchEntry& e : batch) {
+    if (static_cast<int64_t>(queries.size()) == count) break;
+    const std::string file = bundle.path("teacher/train/" + e.query.id + ".json");
+    const TeacherResult stored = loadTeacherResult(file);
+    const std::vector<int64_t> shape = {1, model->latentShape[0], model->latentShape[1],
+                                        model->latentShape[2]};
+    if (static_cast<int64_t>(stored.query.latent.size()) != shape[1] * shape[2] * shape[3])
+      fail(file, ": the query latent has ", stored.query.latent.size(), " values, the model's has ",
+           shape[1] * shape[2] * shape[3]);
+    RepeatabilityQuery q;
+    q.id = e.query.id;
+    q.query.latent = torch::tensor(stored.query.latent).view(shape);
+    q.query.prompt = e.query.prompt;
+    q.candidates = e.candidates;
+    queries.push_back(std::move(q));
+  }
+  if (static_cast<int64_t>(queries.size()) < count)
+    fail(bundle.path("teacher/train.jsonl"), ": has ", queries.size(), " queries, --queries asks ",
+         count);
+  const std::string rowsFile = parser.isSet("out") ? parser.value("out").toStdString()
+                                                   : bundle.path("teacher/repeatability.jsonl");
+  ConsoleJob job(parser.isSet("json"));
+  const std::vector<RepeatabilityRow> rows =
+      measureRepeatability(model, *data, teacherSettings(parser, command), queries, o,
+                           bundle.path("teacher_cache"), rowsFile, job.context());
+  std::string text;
+  if (parser.isSet("json")) {
+    for (const RepeatabilityRow& r : rows) text += r.json(o.ks) + "\n";
+  } else {
+    text = "fisher,query_samples,loss_timesteps";
+    for (int64_t k : o.ks) text += ",map@" + std::to_string(k) + ",se";
+    text += ",seconds_per_query,cpu_seconds_per_query,query_loss_increase\n";
+    for (const RepeatabilityRow& r : rows) {
+      text += fisherKindName(r.fisher) + "," + std::to_string(r.querySamples) + "," +
+              std::to_string(r.lossTimesteps);
+      for (const MeanAndError& m : r.map)
+        text += QStringLiteral(",%1,%2")
+                    .arg(m.mean, 0, 'f', 3)
+                    .arg(m.standardError, 0, 'f', 3)
+                    .toStdString();
+      text += QStringLiteral(",%1,%2,%3\n")
+                  .arg(r.secondsPerQuery, 0, 'f', 1)
+                  .arg(r.cpuSecondsPerQuery, 0, 'f', 1)
+                  .arg(r.queryLossIncrease, 0, 'g', 3)
+                  .toStdString();
+    }
+  }
+  out(text);
   return 0;
 }
 

@@ -18,10 +18,12 @@ int runTeacher(const QStringList& arguments);
 int runTeacherPlan(const QStringList& arguments);
 int runBenchTeacher(const QStringList& arguments);
 int runTeacherSanity(const QStringList& arguments);
+int runTeacherRepeatability(const QStringList& arguments);
 int runFidelity(const QStringList& arguments);
 int runDistill(const QStringList& arguments);
 int runAttribute(const QStringList& arguments);
 int runEval(const QStringList& arguments);
+int runRefingerprint(const QStringList& arguments);
 int runBenchAttribute(const QStringList& arguments);
 // Only in builds with the studio (FASTGDA_WITH_GUI): export, and the QApplication it paints with.
 int runExport(const QStringList& arguments);

@@ -33,12 +33,16 @@ const std::map<QString, Command>& commands() {
        {fastgda::cli::runTeacherPlan, "choose the teacher's train and test queries"}},
       {QStringLiteral("teacher-sanity"),
        {fastgda::cli::runTeacherSanity, "self-attribution and family precision@10 of the teacher"}},
+      {QStringLiteral("teacher-repeatability"),
+       {fastgda::cli::runTeacherRepeatability, "the teacher ranked twice with two seeds: mAP@k"}},
       {QStringLiteral("distill"),
        {fastgda::cli::runDistill, "train the student on the teacher's rankings; index it"}},
       {QStringLiteral("attribute"),
        {fastgda::cli::runAttribute, "influential training images of a query, by the student"}},
       {QStringLiteral("eval"),
        {fastgda::cli::runEval, "mAP@k of every method against the teacher on test queries"}},
+      {QStringLiteral("refingerprint"),
+       {fastgda::cli::runRefingerprint, "re-stamp an older bundle's stored fingerprints"}},
       {QStringLiteral("fidelity"),
        {fastgda::cli::runFidelity, "how recognisable generations are; autoencoder PSNR"}},
 #ifdef FASTGDA_WITH_GUI
@@ -52,7 +56,7 @@ const std::map<QString, Command>& commands() {
 void printUsage() {
   std::printf("usage: fastgda <command> [options]   (fastgda <command> --help for details)\n\n");
   for (const auto& [name, command] : commands())
-    std::printf("  %-12s %s\n", qPrintable(name), command.summary);
+    std::printf("  %-22s %s\n", qPrintable(name), command.summary);
 }
 
 // Library messages may quote text with line breaks (LibTorch's do); the CLI prints one line.

@@ -1,7 +1,6 @@
 #include "eval/evaluation.h"
 
 #include <torch/torch.h>
-#include <QCryptographicHash>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -25,6 +24,7 @@
 #include "util/csv.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/fingerprint.h"
 
 namespace fastgda {
 namespace {
@@ -190,33 +190,43 @@ const MethodEvaluation* EvaluationReport::find(const std::string& method) const 
 }
 
 std::string evaluationFingerprint(const Bundle& bundle, const EvaluationOptions& o) {
-  QCryptographicHash hash(QCryptographicHash::Sha256);
-  auto add = [&](const std::string& text) {
-    hash.addData(QByteArray::fromStdString(text));
-    hash.addData(QByteArrayView("\n", 1));
-  };
-  add(std::string(kReportFormat) + " " + std::to_string(kReportVersion));
-  for (int64_t k : o.ks) add("k " + std::to_string(k));
-  add("seed " + std::to_string(o.seed) + " students " + std::to_string(o.includeStudents) +
-      " raw " + std::to_string(o.includeRaw));
-  for (const std::string& s : o.rawSpaces) add("raw " + s);
+  Fingerprint f(std::string(kReportFormat) + "/" + std::to_string(kReportVersion));
+  for (int64_t k : o.ks) f.add("k " + std::to_string(k));
+  f.add("seed " + std::to_string(o.seed) + " students " + std::to_string(o.includeStudents) +
+        " raw " + std::to_string(o.includeRaw));
+  for (const std::string& s : o.rawSpaces) f.add("raw " + s);
+  // What the raw spaces and students are computed from: the model, its classifier, the data.
+  if (bundleHasModel(bundle)) f.add("model " + modelFingerprint(bundle));
+  const std::string classifier = bundle.path("fidelity_classifier.pt");
+  if (QFileInfo::exists(QString::fromStdString(classifier)))
+    f.add("classifier").addFile(classifier);
+  if (QFileInfo(QString::fromStdString(bundle.datasetFile)).isFile())
+    f.add("dataset").addFile(bundle.datasetFile);
   std::vector<std::string> students = o.studentSpaces;
   if (o.includeStudents && students.empty()) students = bundleStudents(bundle);
-  for (const std::string& s : students) {
-    const std::vector<char> bytes = readFileBytes(studentDir(bundle, s) + "/student.pt");
-    add("student " + s);
-    hash.addData(QByteArrayView(bytes.data(), static_cast<qsizetype>(bytes.size())));
-  }
+  for (const std::string& s : students)
+    f.add("student " + s).addFile(studentDir(bundle, s) + "/student.pt");
   std::vector<std::string> folders = {"test"};
   for (const std::string& v : teacherVariants(bundle)) folders.push_back("test-" + v);
   for (const std::string& folder : folders) {
     const QDir dir(QString::fromStdString(bundle.path("teacher/" + folder)));
-    for (const QFileInfo& f :
+    for (const QFileInfo& file :
          dir.entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Name))
-      add(folder + "/" + f.fileName().toStdString() + " " + std::to_string(f.size()));
+      f.add(folder + "/" + file.fileName().toStdString())
+          .addFile(file.absoluteFilePath().toStdString());
   }
-  add("dataset " + std::to_string(fileBytes(bundle.datasetFile)));
-  return hash.result().toHex().left(16).toStdString();
+  return f.hex().substr(0, 16);
+}
+
+bool restampEvaluationReport(const Bundle& bundle) {
+  const std::string path = bundle.path("eval/report.json");
+  if (!QFileInfo::exists(QString::fromStdString(path))) return false;
+  const std::vector<char> bytes = readFileBytes(path);
+  EvaluationReport report =
+      EvaluationReport::fromJson(std::string(bytes.begin(), bytes.end()), path);
+  report.fingerprint = evaluationFingerprint(bundle, EvaluationOptions{});
+  writeFileAtomically(path, report.json());
+  return true;
 }
 
 EvaluationReport cachedEvaluation(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,

@@ -82,9 +82,14 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
                                         const Dataset& data, const EvaluationOptions& options,
                                         const JobContext& job = {});
 
-// A hash of what a report with these options depends on (format, options, the students' weight
-// files, the names and sizes of the teacher's result files).
+// SHA-256 (16 hex digits) of what a report with these options depends on: format, options, the
+// model's fingerprint, the classifier, dataset and students' files, the teacher's result files.
 std::string evaluationFingerprint(const Bundle& bundle, const EvaluationOptions& options);
+
+// Re-stamps <bundle>/eval/report.json with the current fingerprint for the default options,
+// without evaluating again: for a bundle whose fingerprints were re-stamped (see
+// restampStudentFingerprints). Returns false when there is no report.
+bool restampEvaluationReport(const Bundle& bundle);
 
 // <bundle>/eval/report.json when it is current for the default options; otherwise evaluates and
 // saves it (atomically). fromCache (optional) tells which happened.

@@ -18,6 +18,7 @@
 #include "model/model.h"
 #include "model/trainer.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 #include "util/threads.h"
 
 namespace fastgda {
@@ -287,6 +288,15 @@ torch::Tensor SubcategoryClassifier::features(const torch::Tensor& images) const
         net_->pooled(resizeImages(images.narrow(0, begin, b).to(torch::kFloat32), imageSize_)));
   }
   return out.empty() ? torch::zeros({0, featureDim()}) : torch::cat(out);
+}
+
+std::string SubcategoryClassifier::fingerprint() const {
+  Fingerprint f("subcategory-classifier");
+  f.add(settingsJson).add(dataFingerprint).add(std::to_string(imageSize_));
+  for (const std::string& c : classes_) f.add(c);
+  for (const auto& p : net_->named_parameters()) f.addTensor(p.key(), p.value());
+  for (const auto& b : net_->named_buffers()) f.addTensor(b.key(), b.value());
+  return f.hex();
 }
 
 int64_t SubcategoryClassifier::featureDim() const {

@@ -75,6 +75,9 @@ class SubcategoryClassifier {
   // learned on the dataset, used by the student's "cnn" features.
   torch::Tensor features(const torch::Tensor& images) const;
   int64_t featureDim() const;
+  // SHA-256 of its settings, dataset fingerprint, classes and weights as stored: the identity of
+  // the "cnn" features it makes, the same on every machine.
+  std::string fingerprint() const;
 
   std::string settingsJson;     // ClassifierOptions::toJson() it was trained with
   std::string dataFingerprint;  // datasetFingerprint() of the dataset it was trained on

@@ -13,6 +13,7 @@
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 #include "util/tensor_cache.h"
 
 namespace fastgda {
@@ -34,7 +35,7 @@ void checkImages(const torch::Tensor& images, const std::vector<std::string>& ca
 class TextSpace : public FeatureSpace {
  public:
   explicit TextSpace(std::shared_ptr<TextToImageModel> model)
-      : model_(std::move(model)), fingerprint_(modelFingerprint(*model_)) {
+      : model_(std::move(model)), fingerprint_(model_->fingerprint) {
     dim_ = model_->text->encode(model_->tokenize({""})).first.size(2);
   }
   std::string name() const override { return "text"; }
@@ -60,7 +61,7 @@ class TextSpace : public FeatureSpace {
 class LatentSpace : public FeatureSpace {
  public:
   explicit LatentSpace(std::shared_ptr<TextToImageModel> model)
-      : model_(std::move(model)), fingerprint_(modelFingerprint(*model_)) {
+      : model_(std::move(model)), fingerprint_(model_->fingerprint) {
     dim_ = model_->latentShape[0] * model_->latentShape[1] * model_->latentShape[2];
   }
   std::string name() const override { return "latent"; }
@@ -93,10 +94,7 @@ class CnnSpace : public FeatureSpace {
       : classifier_(bundleClassifier(bundle, dataset, ClassifierOptions{}, false, job)) {}
   std::string name() const override { return "cnn"; }
   int64_t dim() const override { return classifier_.featureDim(); }
-  std::string fingerprint() const override {
-    return "cnn/" + classifier_.dataFingerprint.substr(0, 16) + "/" +
-           std::to_string(std::hash<std::string>{}(classifier_.settingsJson));
-  }
+  std::string fingerprint() const override { return "cnn/" + classifier_.fingerprint(); }
   torch::Tensor extract(const torch::Tensor& images,
                         const std::vector<std::string>& captions) override {
     checkImages(images, captions, name());
@@ -161,10 +159,7 @@ class TorchScriptSpace : public FeatureSpace {
     // One probe image fixes the dimension and checks the output's shape once, here.
     const torch::Tensor probe = run(torch::zeros({2, 3, size_, size_}));
     dim_ = probe.size(1);
-    fingerprint_ =
-        "torchscript/" + tensorDigest(probe).substr(0, 16) + "/" +
-        tensorDigest(run(torch::linspace(-1, 1, 2 * 3 * size_ * size_).view({2, 3, size_, size_})))
-            .substr(0, 16);
+    fingerprint_ = "torchscript/" + Fingerprint("torchscript-features").addFile(file).hex();
   }
   std::string name() const override { return "torchscript:" + file_; }
   int64_t dim() const override { return dim_; }

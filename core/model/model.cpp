@@ -14,24 +14,9 @@
 #include "model/native.h"
 #include "util/error.h"
 #include "util/files.h"
-#include "util/tensor_cache.h"
+#include "util/fingerprint.h"
 
 namespace fastgda {
-namespace {}  // namespace
-
-std::string modelFingerprint(TextToImageModel& model) {
-  torch::NoGradGuard noGrad;
-  std::string digest;
-  for (const auto& [name, p] : model.denoiser->namedParameters())
-    digest += tensorDigest(p).substr(0, 8);
-  digest +=
-      tensorDigest(model.codec->encode(torch::linspace(-1, 1, 3 * model.imageSize * model.imageSize)
-                                           .view({1, 3, model.imageSize, model.imageSize})));
-  digest += tensorDigest(model.text->encode(model.tokenize({""})).first);
-  return tensorDigest(
-      torch::from_blob(digest.data(), {static_cast<int64_t>(digest.size())}, torch::kUInt8));
-}
-
 std::string shapeString(const torch::Tensor& t) {
   std::ostringstream out;
   out << "[";
@@ -160,6 +145,21 @@ class ScriptDenoiser final : public Denoiser {
   std::string file_;
 };
 
+// The model member of bundle.json without its "summary" (facts for people, such as training
+// hours), as canonical JSON (sorted keys, compact), and then each file it names, by field.
+std::string modelFingerprint(const Bundle& b, QJsonObject m) {
+  m.remove(QStringLiteral("summary"));
+  Fingerprint f("model");
+  f.add(QJsonDocument(m).toJson(QJsonDocument::Compact).toStdString());
+  for (const char* field :
+       {"weights", "tokenizer", "text_encoder", "image_encoder", "image_decoder", "denoiser"}) {
+    if (!m[QLatin1String(field)].isString()) continue;
+    f.add(field);
+    f.addFile(b.path(m[QLatin1String(field)].toString().toStdString()));
+  }
+  return f.hex();
+}
+
 std::string requireFile(const Bundle& b, const QJsonObject& m, const char* field) {
   if (!m[QLatin1String(field)].isString())
     fail(b.manifestPath, ": model field '", field, "' is missing or not a string");
@@ -241,6 +241,13 @@ bool bundleHasModel(const Bundle& bundle) {
       .isObject();
 }
 
+std::string modelFingerprint(const Bundle& bundle) {
+  return modelFingerprint(bundle,
+                          QJsonDocument::fromJson(QByteArray::fromStdString(bundle.manifestJson))
+                              .object()["model"]
+                              .toObject());
+}
+
 std::shared_ptr<TextToImageModel> loadModel(const Bundle& b) {
   const QJsonObject m = QJsonDocument::fromJson(QByteArray::fromStdString(b.manifestJson))
                             .object()["model"]
@@ -273,6 +280,7 @@ std::shared_ptr<TextToImageModel> loadModel(const Bundle& b) {
     model->text = std::make_shared<NativeTextEncoder>(nets.text);
     model->codec = std::make_shared<NativeCodec>(nets.codec, scale);
     model->denoiser = std::make_shared<NativeDenoiser>(nets.unet);
+    model->fingerprint = modelFingerprint(b, m);  // after loading: a bad file fails by name first
     return model;
   }
   if (model->kind == "torchscript") {
@@ -292,6 +300,7 @@ std::shared_ptr<TextToImageModel> loadModel(const Bundle& b) {
         std::make_shared<ScriptCodec>(loadScript(encFile), encFile, loadScript(decFile), decFile);
     model->denoiser = std::make_shared<ScriptDenoiser>(loadScript(denFile), denFile);
     checkScriptShapes(*model, textFile, encFile, decFile, denFile);
+    model->fingerprint = modelFingerprint(b, m);
     return model;
   }
   fail(b.manifestPath, ": model kind '", model->kind,

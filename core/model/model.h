@@ -44,6 +44,10 @@ struct TextToImageModel {
   std::shared_ptr<Denoiser> denoiser;
   double denoiserFlops = 0;     // per latent per forward pass; 0 when unknown (TorchScript)
   std::string infoJson = "{}";  // parameter counts, training steps, ...
+  // The model's identity for everything computed from it (features, teacher caches, students):
+  // SHA-256 of the bundle's model settings and the bytes of its weight and tokenizer files, set
+  // when the model is loaded. Stored bytes only, so it is the same on every machine.
+  std::string fingerprint;
 
   torch::Tensor tokenize(const std::vector<std::string>& prompts) const;  // [B, L] int64
 };
@@ -53,11 +57,9 @@ class Dataset;
 torch::Tensor encodeDataset(TextToImageModel& model, const Dataset& data,
                             const JobContext& job = {});
 
-// A short identity of the model's weights (denoiser parameters, codec and text encoder outputs on
-// fixed probes), for caches computed from it (teacher losses, training-set features).
-std::string modelFingerprint(TextToImageModel& model);
-
 bool bundleHasModel(const Bundle& bundle);
+// TextToImageModel::fingerprint of the bundle's model, without loading it.
+std::string modelFingerprint(const Bundle& bundle);
 std::shared_ptr<TextToImageModel> loadModel(const Bundle& bundle);
 
 // "[a, b, c]", for messages.

@@ -10,6 +10,7 @@
 #include "features/feature_space.h"
 #include "model/generator.h"
 #include "model/model.h"
+#include "student/student.h"
 #include "student/student_attributor.h"
 #include "teacher/results.h"
 #include "util/error.h"
@@ -90,6 +91,27 @@ SavedStudent saveDistilledStudent(const Bundle& bundle, const DistillResult& res
                        QJsonDocument(member).toJson(QJsonDocument::Compact).toStdString());
   }
   return saved;
+}
+
+std::vector<RestampedStudent> restampStudentFingerprints(const Bundle& bundle,
+                                                         std::shared_ptr<TextToImageModel> model,
+                                                         const Dataset& data,
+                                                         const JobContext& job) {
+  std::vector<RestampedStudent> out;
+  for (const std::string& name : bundleStudents(bundle)) {
+    const std::string file = studentDir(bundle, name) + "/student.pt";
+    Student student = Student::load(file);
+    const std::unique_ptr<FeatureSpace> space =
+        makeFeatureSpace(student.featureSpace, FeatureSources{model, &bundle, &data}, job);
+    if (space->dim() != student.inputDim())
+      fail(file, ": the student takes ", student.inputDim(), " features, space '",
+           student.featureSpace, "' gives ", space->dim(), "; distill it again");
+    out.push_back({name, student.featureFingerprint, space->fingerprint()});
+    if (out.back().before == out.back().after) continue;
+    student.featureFingerprint = out.back().after;
+    student.save(file);
+  }
+  return out;
 }
 
 }  // namespace fastgda

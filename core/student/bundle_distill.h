@@ -58,4 +58,17 @@ SavedStudent saveDistilledStudent(const Bundle& bundle, const DistillResult& res
                                   const torch::Tensor& trainingFeatures,
                                   const IndexOptions& indexOptions, bool makeDefault = false);
 
+// For a bundle made before fingerprints hashed stored bytes only (they hashed computed floats, so
+// they changed between CPUs): rewrites each student's feature fingerprint to what its space gives
+// now, without retraining anything. Only for students known to be distilled from this bundle's
+// model and classifier: it cannot tell, and a stale student would then answer. Each student's
+// feature dimension is still checked.
+struct RestampedStudent {
+  std::string space, before, after;
+};
+std::vector<RestampedStudent> restampStudentFingerprints(const Bundle& bundle,
+                                                         std::shared_ptr<TextToImageModel> model,
+                                                         const Dataset& data,
+                                                         const JobContext& job = {});
+
 }  // namespace fastgda

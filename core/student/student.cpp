@@ -10,7 +10,7 @@
 
 #include "model/model.h"
 #include "util/error.h"
-#include "util/tensor_cache.h"
+#include "util/fingerprint.h"
 
 namespace fastgda {
 
@@ -111,10 +111,9 @@ Student::Net& Student::net() {
 }
 
 std::string Student::fingerprint() const {
-  std::string digest;
-  for (const auto& p : net_->named_parameters()) digest += tensorDigest(p.value()).substr(0, 16);
-  return tensorDigest(
-      torch::from_blob(digest.data(), {static_cast<int64_t>(digest.size())}, torch::kUInt8));
+  Fingerprint f("student-weights");
+  for (const auto& p : net_->named_parameters()) f.addTensor(p.key(), p.value());
+  return f.hex();
 }
 
 void Student::save(const std::string& path) const {

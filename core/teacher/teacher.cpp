@@ -10,6 +10,7 @@
 #include "data/dataset.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
+#include "teacher/ekfac.h"
 #include "util/error.h"
 #include "util/tensor_cache.h"
 
@@ -53,9 +54,20 @@ WeightSelection parseWeightSelection(const std::string& name) {
        "' is unknown (expected cross-attn-kv, cross-attn, attn or all)");
 }
 
+std::string fisherKindName(FisherKind k) {
+  return k == FisherKind::Ekfac ? "ekfac" : "diagonal";
+}
+
+FisherKind parseFisherKind(const std::string& name) {
+  for (FisherKind k : {FisherKind::Diagonal, FisherKind::Ekfac})
+    if (fisherKindName(k) == name) return k;
+  fail("Fisher '", name, "' is unknown (expected diagonal or ekfac)");
+}
+
 std::string TeacherOptions::toJson() const {
   QJsonObject o;
   o["weights"] = QString::fromStdString(weightSelectionName(weights));
+  o["fisher"] = QString::fromStdString(fisherKindName(fisher));
   o["step_size"] = stepSize;
   o["unlearn_steps"] = unlearnSteps;
   o["query_samples"] = querySamples;
@@ -78,7 +90,8 @@ struct Teacher::Impl {
   std::string fingerprint;                                      // model identity for caches
   torch::Tensor latents;                                        // [N, C, h, w]
   torch::Tensor contexts, paddings;                             // [N, L, D], [N, L]
-  std::vector<torch::Tensor> fisher;                            // per selected tensor
+  std::vector<torch::Tensor> fisher;                            // diagonal, per selected tensor
+  std::vector<EkfacLayer> ekfac;                                // EK-FAC, per selected tensor
   torch::Tensor baseline;                                       // [N] float64
   std::vector<int64_t> lossTimesteps;
   std::vector<std::pair<std::string, double>> preparation;
@@ -124,9 +137,18 @@ struct Teacher::Impl {
     if (selected.empty())
       fail("teacher: weight selection '", weightSelectionName(o.weights),
            "' matches no denoiser parameter");
-    // Identity of the model for the caches: its weights, and what its codec and text encoder make
-    // of a fixed probe.
-    fingerprint = modelFingerprint(*model);
+    if (o.fisher == FisherKind::Ekfac) {
+      if (o.weights != WeightSelection::CrossAttentionKV)
+        fail(
+            "teacher: the EK-FAC Fisher takes the cross-attn-kv weights (their input is the text "
+            "context), not '",
+            weightSelectionName(o.weights), "'");
+      for (const auto& [name, p] : selected)
+        if (p.dim() != 2)
+          fail("teacher: EK-FAC takes Linear weights [out, in]; '", name, "' has ", p.dim(),
+               " dimensions (a bias?)");
+    }
+    fingerprint = model->fingerprint;
   }
 
   std::string key(const std::string& what) const {
@@ -202,7 +224,9 @@ struct Teacher::Impl {
 
   void ensurePrepared(const JobContext& job) {
     ensureInputs(job);
-    if (fisher.empty()) {
+    if (o.fisher == FisherKind::Ekfac && ekfac.empty()) {
+      prepareEkfac(job);
+    } else if (o.fisher == FisherKind::Diagonal && fisher.empty()) {
       const std::string fisherKey =
           key("fisher|" + weightSelectionName(o.weights) +
               "|samples=" + std::to_string(o.fisherSamples) + "|seed=" + std::to_string(o.seed));
@@ -244,32 +268,116 @@ struct Teacher::Impl {
 
   // Empirical diagonal Fisher: mean squared per-sample gradient of the per-sample loss.
   void computeFisher(const JobContext& job) {
-    torch::AutoGradMode enableGrad(true);  // callers may hold a NoGradGuard
     fisher.clear();
     for (const auto& s : selected) fisher.push_back(torch::zeros_like(s.second, torch::kFloat64));
-    const int64_t n = data.size(), total = model->schedule.steps;
     for (int s = 0; s < o.fisherSamples; ++s) {
       job.checkCancelled();
-      at::Generator gen = seeded(kFisherNoise + o.seed, static_cast<uint64_t>(s));
-      const int64_t i = torch::randint(0, n, {1}, gen, torch::kLong).item<int64_t>();
-      const torch::Tensor t = torch::randint(0, total, {1}, gen, torch::kLong);
-      const torch::Tensor z0 = latents.narrow(0, i, 1);
-      const torch::Tensor eps = torch::randn(z0.sizes(), gen, torch::kFloat32);
-      const torch::Tensor ab = alphas.index_select(0, t).view({1, 1, 1, 1});
-      const torch::Tensor xt = ab.sqrt() * z0 + (1 - ab).sqrt() * eps;
-      const torch::Tensor loss = (model->denoiser->predictNoise(xt, t, contexts.narrow(0, i, 1),
-                                                                paddings.narrow(0, i, 1)) -
-                                  eps)
-                                     .pow(2)
-                                     .mean();
-      std::vector<torch::Tensor> params;
-      for (const auto& p : selected) params.push_back(p.second);
-      const std::vector<torch::Tensor> grads = torch::autograd::grad({loss}, params);
+      const std::vector<torch::Tensor> grads = fisherSampleGradient(s, nullptr);
       for (size_t j = 0; j < grads.size(); ++j) fisher[j] += grads[j].to(torch::kFloat64).pow(2);
       if (s % 16 == 0)
         job.progress(double(s) / o.fisherSamples, "Fisher information (once per model)");
     }
     for (torch::Tensor& f : fisher) f /= static_cast<double>(o.fisherSamples);
+  }
+
+  // The s-th Fisher sample (the same for both Fisher kinds): training image i, its
+  // per-sample loss's gradient for every selected tensor.
+  std::vector<torch::Tensor> fisherSampleGradient(int s, int64_t* image) {
+    torch::AutoGradMode enableGrad(true);  // callers may hold a NoGradGuard
+    const int64_t n = data.size(), total = model->schedule.steps;
+    at::Generator gen = seeded(kFisherNoise + o.seed, static_cast<uint64_t>(s));
+    const int64_t i = torch::randint(0, n, {1}, gen, torch::kLong).item<int64_t>();
+    const torch::Tensor t = torch::randint(0, total, {1}, gen, torch::kLong);
+    const torch::Tensor z0 = latents.narrow(0, i, 1);
+    const torch::Tensor eps = torch::randn(z0.sizes(), gen, torch::kFloat32);
+    const torch::Tensor ab = alphas.index_select(0, t).view({1, 1, 1, 1});
+    const torch::Tensor xt = ab.sqrt() * z0 + (1 - ab).sqrt() * eps;
+    const torch::Tensor loss =
+        (model->denoiser->predictNoise(xt, t, contexts.narrow(0, i, 1), paddings.narrow(0, i, 1)) -
+         eps)
+            .pow(2)
+            .mean();
+    std::vector<torch::Tensor> params;
+    for (const auto& p : selected) params.push_back(p.second);
+    if (image) *image = i;
+    return torch::autograd::grad({loss}, params);
+  }
+
+  // EK-FAC for the cross-attention K/V weights. Their input is the image's text context; the
+  // padding tokens are masked out of attention, so only the real tokens (rows a_t) carry a
+  // gradient. The per-token output gradients g_t follow exactly from the per-sample weight
+  // gradient dW = Σ_t g_t a_tᵀ when the real tokens' contexts are linearly independent (at most
+  // maxTokens of them in `in` dimensions): g = (A Aᵀ)⁻¹ A dWᵀ for A [T, in]. The residual of that
+  // solve is checked, so a model whose K/V input is not the context fails here, not silently.
+  void prepareEkfac(const JobContext& job) {
+    const std::string ekfacKey =
+        key("ekfac|" + weightSelectionName(o.weights) +
+            "|samples=" + std::to_string(o.fisherSamples) + "|seed=" + std::to_string(o.seed));
+    const std::string name = "ekfac-" + weightSelectionName(o.weights);
+    const torch::Tensor cached = cache.load(name, ekfacKey, job);
+    int64_t total = 0;
+    for (const auto& p : selected)
+      total += p.second.numel() + p.second.size(0) * p.second.size(0) +
+               p.second.size(1) * p.second.size(1);
+    if (cached.defined() && cached.numel() == total && cached.scalar_type() == torch::kFloat64) {
+      int64_t offset = 0;
+      for (const auto& [pname, p] : selected) {
+        const int64_t size = p.numel() + p.size(0) * p.size(0) + p.size(1) * p.size(1);
+        ekfac.push_back(EkfacLayer::fromPacked(p.size(0), p.size(1), cached.narrow(0, offset, size),
+                                               cache.enabled() ? name : "EK-FAC cache"));
+        offset += size;
+      }
+      return;
+    }
+    const double start = nowSeconds();
+    std::vector<EkfacLayer> layers;
+    for (const auto& [pname, p] : selected) layers.emplace_back(p.size(0), p.size(1));
+    double worstResidual = 0;
+    for (int s = 0; s < o.fisherSamples; ++s) {
+      job.checkCancelled();
+      int64_t i = 0;
+      const std::vector<torch::Tensor> grads = fisherSampleGradient(s, &i);
+      const torch::Tensor real = paddings[i].logical_not().nonzero().flatten();
+      const torch::Tensor a = contexts[i].index_select(0, real).to(torch::kFloat64);  // [T, in]
+      const torch::Tensor gram = a.mm(a.t());
+      for (size_t j = 0; j < grads.size(); ++j) {
+        const torch::Tensor dW = grads[j].to(torch::kFloat64);
+        const torch::Tensor g = torch::linalg::solve(gram, a.mm(dW.t()), true);  // [T, out]
+        const double residual = ((g.t().mm(a) - dW).norm() / (dW.norm() + 1e-30)).item<double>();
+        worstResidual = std::max(worstResidual, residual);
+        layers[j].addCovariances(a, g);
+      }
+      if (s % 16 == 0)
+        job.progress(0.5 * s / o.fisherSamples, "EK-FAC covariances (once per model)");
+    }
+    if (worstResidual > 1e-3)
+      fail(
+          "teacher: EK-FAC cannot recover the per-token gradients of the K/V weights (relative "
+          "residual ",
+          worstResidual, ", expected < 1e-3): is their input the text context?");
+    for (EkfacLayer& l : layers) l.finishCovariances();
+    for (int s = 0; s < o.fisherSamples; ++s) {
+      job.checkCancelled();
+      const std::vector<torch::Tensor> grads = fisherSampleGradient(s, nullptr);
+      for (size_t j = 0; j < grads.size(); ++j) layers[j].addSampleGradient(grads[j]);
+      if (s % 16 == 0)
+        job.progress(0.5 + 0.5 * s / o.fisherSamples, "EK-FAC eigenvalues (once per model)");
+    }
+    preparation.emplace_back("fisher", nowSeconds() - start);
+    std::vector<torch::Tensor> flat;
+    for (const EkfacLayer& l : layers) flat.push_back(l.packed());
+    cache.store(name, ekfacKey, torch::cat(flat));
+    ekfac = std::move(layers);
+  }
+
+  // The natural-gradient direction for selected tensor j.
+  torch::Tensor preconditioned(size_t j, const torch::Tensor& g) const {
+    if (o.fisher == FisherKind::Ekfac)
+      return ekfac[j].precondition(g, o.damping).to(g.scalar_type());
+    const torch::Tensor f = fisher[j];
+    const torch::Tensor precondition = (f + o.damping * f.mean()).to(torch::kFloat32);
+    // Guard zero Fisher entries (weights the loss never moves): no update there.
+    return torch::where(precondition > 0, g / precondition, torch::zeros_like(g));
   }
 
   // Gradient of the query's loss, averaged over its (noise, timestep) samples.
@@ -359,6 +467,30 @@ double Teacher::queryLoss(const TeacherQuery& query) {
   return loss;
 }
 
+double Teacher::queryLossIncrease(const TeacherQuery& query, const JobContext& job) {
+  Impl& m = *impl_;
+  m.checkQuery(query);
+  if (m.o.unlearnSteps == 0) return 0;
+  m.ensurePrepared(job);
+  const auto [ctx, pad] = m.encodePrompt(query.prompt);
+  double before = 0, after = 0;
+  try {
+    for (int step = 0; step < m.o.unlearnSteps; ++step) {
+      const std::vector<torch::Tensor> g =
+          m.queryGradient(query, ctx, pad, step == 0 ? &before : nullptr);
+      torch::NoGradGuard noGrad;
+      for (size_t j = 0; j < m.selected.size(); ++j)
+        m.selected[j].second.add_(m.preconditioned(j, g[j]), m.o.stepSize);
+    }
+    m.queryGradient(query, ctx, pad, &after);
+  } catch (...) {
+    m.restore();
+    throw;
+  }
+  m.restore();
+  return after - before;
+}
+
 Ranking Teacher::attribute(const TeacherQuery& query, const std::vector<int64_t>& candidates,
                            const JobContext& job) {
   Impl& m = *impl_;
@@ -390,14 +522,8 @@ Ranking Teacher::attribute(const TeacherQuery& query, const std::vector<int64_t>
       job.progress(double(step) / std::max(1, m.o.unlearnSteps), "unlearning the query");
       const std::vector<torch::Tensor> g = m.queryGradient(query, ctx, pad, nullptr);
       torch::NoGradGuard noGrad;
-      for (size_t j = 0; j < m.selected.size(); ++j) {
-        const torch::Tensor f = m.fisher[j];
-        const torch::Tensor precondition = (f + m.o.damping * f.mean()).to(torch::kFloat32);
-        // Guard zero Fisher entries (weights the loss never moves): no update there.
-        const torch::Tensor update =
-            torch::where(precondition > 0, g[j] / precondition, torch::zeros_like(g[j]));
-        m.selected[j].second.add_(update, m.o.stepSize);
-      }
+      for (size_t j = 0; j < m.selected.size(); ++j)
+        m.selected[j].second.add_(m.preconditioned(j, g[j]), m.o.stepSize);
     }
     ranking.timing.emplace_back("unlearn", nowSeconds() - t0);
     t0 = nowSeconds();

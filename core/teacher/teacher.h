@@ -3,10 +3,11 @@
 //   fastgda::Teacher teacher(model, dataset, options, "models/builtin/teacher_cache");
 //   fastgda::Ranking r = teacher.attribute({latent, "red apple, google style"}, {}, job);
 //
-// For a query (a generated latent and its prompt) it (1) takes the diagonal Fisher information of
-// the diffusion loss for the selected weights (computed once per model and selection, cached),
-// (2) unlearns the query with natural-gradient ascent steps θ += α · g / (F + λ·mean(F)), g being
-// the query's loss gradient averaged over many (noise, timestep) samples, (3) evaluates the loss
+// For a query (a generated latent and its prompt) it (1) takes the Fisher information of the
+// diffusion loss for the selected weights, diagonal or EK-FAC (computed once per model and
+// selection, cached), (2) unlearns the query with natural-gradient ascent steps
+// θ += α · (F + λ·mean(F))⁻¹ g, g being the query's loss gradient averaged over many (noise,
+// timestep) samples, (3) evaluates the loss
 // of every candidate training image on fixed (noise, timestep) pairs, seeded by (image, slot), and
 // (4) scores each image by loss after minus loss before. The losses before unlearning do not
 // depend on the query: they are computed once for the whole training set and cached. Images are
@@ -30,11 +31,18 @@ class Dataset;
 struct TextToImageModel;
 
 enum class WeightSelection { CrossAttentionKV, CrossAttention, Attention, All };
+// The curvature that preconditions the unlearning step: the diagonal Fisher (AbU) or EK-FAC
+// (AbU+; ekfac.h), the latter for the cross-attention key/value weights, whose input is the text
+// context.
+enum class FisherKind { Diagonal, Ekfac };
+std::string fisherKindName(FisherKind k);             // "diagonal", "ekfac"
+FisherKind parseFisherKind(const std::string& name);  // throws Error naming the choices
 std::string weightSelectionName(WeightSelection s);  // "cross-attn-kv", "cross-attn", "attn", "all"
 WeightSelection parseWeightSelection(const std::string& name);  // throws Error naming the choices
 
 struct TeacherOptions {
   WeightSelection weights = WeightSelection::CrossAttentionKV;
+  FisherKind fisher = FisherKind::Diagonal;
   double stepSize = 2e-6;    // α of the natural-gradient step (tuned: README, "The teacher")
   int unlearnSteps = 1;      // natural-gradient steps per query
   int querySamples = 512;    // (noise, timestep) samples of the query per step
@@ -68,6 +76,9 @@ class Teacher {
                     const JobContext& job = {});
   // The query's own diffusion loss on its samples (before unlearning), for diagnostics.
   double queryLoss(const TeacherQuery& query);
+  // How much unlearning raises that loss (on the same samples): the effect of α, to calibrate
+  // one Fisher's step size against another's. The model is restored afterwards.
+  double queryLossIncrease(const TeacherQuery& query, const JobContext& job = {});
 
   const TeacherOptions& options() const;
   // Seconds spent computing (not loading) each preparation stage in this object's lifetime:

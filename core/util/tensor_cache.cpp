@@ -19,13 +19,6 @@ QString sha256(const QByteArray& bytes) {
 
 }  // namespace
 
-std::string tensorDigest(const torch::Tensor& t) {
-  const torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
-  return sha256(QByteArray(static_cast<const char*>(c.data_ptr()),
-                           static_cast<qsizetype>(c.numel() * c.element_size())))
-      .toStdString();
-}
-
 torch::Tensor TensorCache::load(const std::string& name, const std::string& key,
                                 const JobContext& job) const {
   if (!enabled()) return {};

@@ -25,7 +25,4 @@ class TensorCache {
   std::string dir_;
 };
 
-// SHA-256 (hex) of a tensor's bytes; used to fingerprint models and settings.
-std::string tensorDigest(const torch::Tensor& t);
-
 }  // namespace fastgda

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 
@@ -17,8 +18,18 @@ struct CliRun {
   QString out, err;
 };
 
-inline CliRun runCli(const QStringList& arguments, int timeoutMs = 600000) {
+// `environment`: variables set (or, with an empty value, removed) for this run only.
+inline CliRun runCli(const QStringList& arguments, int timeoutMs = 600000,
+                     const QList<QPair<QString, QString>>& environment = {}) {
   QProcess p;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  for (const auto& [name, value] : environment) {
+    if (value.isEmpty())
+      env.remove(name);
+    else
+      env.insert(name, value);
+  }
+  p.setProcessEnvironment(env);
   p.start(QStringLiteral(FASTGDA_CLI), arguments);
   CliRun r;
   if (!p.waitForFinished(timeoutMs)) {

@@ -128,6 +128,39 @@ class TestTeacher : public QObject {
     }));
   }
 
+  // EK-FAC (AbU+): self-attribution still holds, the factors are cached and reused to the bit,
+  // the update differs from the diagonal one, and only the K/V weights (input: the context) fit.
+  void ekfacTeacherAttributesAndCachesItsFactors() {
+    TeacherOptions o = quickOptions();
+    o.fisher = FisherKind::Ekfac;
+    const std::string cache = dir_.filePath("ekfac-cache").toStdString();
+    Teacher teacher(model_, *data_, o, cache);
+    int first = 0;
+    Ranking three;
+    for (int64_t i = 0; i < data_->size(); ++i) {
+      const Ranking r = teacher.attribute(trainingQuery(i), {});
+      first += r.indices[0] == i;
+      QVERIFY2(r.indices[0] == i || r.indices[1] == i, qPrintable(QString("image %1").arg(i)));
+      if (i == 3) three = r;
+    }
+    QVERIFY2(first >= 5, qPrintable(QString("%1 of 8 ranked first").arg(first)));
+    QVERIFY(three.settingsJson.find("\"fisher\":\"ekfac\"") != std::string::npos);
+    QVERIFY(QFile::exists(QString::fromStdString(cache + "/ekfac-cross-attn-kv.pt")));
+    Teacher again(model_, *data_, o, cache);  // loads the factors
+    QCOMPARE(again.attribute(trainingQuery(3), {}).scores, three.scores);
+    Teacher diagonal(model_, *data_, quickOptions(), "");
+    QVERIFY(diagonal.attribute(trainingQuery(3), {}).scores != three.scores);
+    QVERIFY(teacher.queryLossIncrease(trainingQuery(3)) > 0);
+
+    o.weights = WeightSelection::Attention;
+    QVERIFY(errorOf([&] {
+              Teacher(model_, *data_, o, "");
+            }).contains("the EK-FAC Fisher takes the cross-attn-kv weights"));
+    QVERIFY(errorOf([] {
+              parseFisherKind("kfac");
+            }).contains("Fisher 'kfac' is unknown (expected diagonal or ekfac)"));
+  }
+
   void badInputIsNamed() {
     Teacher teacher(model_, *data_, quickOptions(), "");
     TeacherQuery q = trainingQuery(0);
