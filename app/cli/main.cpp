@@ -43,6 +43,8 @@ const std::map<QString, Command>& commands() {
        {fastgda::cli::runEval, "mAP@k of every method against the teacher on test queries"}},
       {QStringLiteral("refingerprint"),
        {fastgda::cli::runRefingerprint, "re-stamp an older bundle's stored fingerprints"}},
+      {QStringLiteral("counterfactual"),
+       {fastgda::cli::runCounterfactual, "retrain without a method's top images (plan, train)"}},
       {QStringLiteral("fidelity"),
        {fastgda::cli::runFidelity, "how recognisable generations are; autoencoder PSNR"}},
 #ifdef FASTGDA_WITH_GUI

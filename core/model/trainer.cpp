@@ -12,6 +12,7 @@
 
 #include "bundle/bundle.h"
 #include "data/dataset.h"
+#include "model/detail/diffusion_step.h"
 #include "model/detail/networks.h"
 #include "model/image_tensor.h"
 #include "model/schedule.h"
@@ -82,12 +83,6 @@ void copyParameters(torch::nn::Module& from, torch::nn::Module& to) {
   torch::NoGradGuard noGrad;
   auto source = from.parameters(), target = to.parameters();
   for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
-}
-
-void updateEma(torch::nn::Module& model, torch::nn::Module& ema, double decay) {
-  torch::NoGradGuard noGrad;
-  auto source = model.parameters(), target = ema.parameters();
-  for (size_t i = 0; i < source.size(); ++i) target[i].mul_(decay).add_(source[i], 1.0 - decay);
 }
 
 struct LossLog {
@@ -371,6 +366,12 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
     const torch::Tensor emptyTokens = torch::tensor(tokenizer.encode(""), torch::kLong);
     const torch::Tensor alphas = NoiseSchedule().alphasCumprod().to(torch::kFloat32);
     const torch::Tensor scaled = latents * latentScale;
+    detail::DiffusionRecipe recipe;
+    recipe.learningRate = o.learningRate;
+    recipe.warmupSteps = o.warmupSteps;
+    recipe.warmupFrom = warmupFrom;
+    recipe.emaDecay = o.emaDecay;
+    recipe.minSnrGamma = o.minSnrGamma;
     const double start = nowSeconds();
     const int64_t first = step;
     while (step < o.diffusionSteps) {
@@ -385,26 +386,10 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
       const torch::Tensor t =
           torch::randint(0, alphas.size(0), {o.diffusionBatch}, gen, torch::kLong);
       const torch::Tensor eps = torch::randn(z0.sizes(), gen, z0.options());
-      const torch::Tensor ab = alphas.index_select(0, t).view({-1, 1, 1, 1});
-      const torch::Tensor xt = ab.sqrt() * z0 + (1 - ab).sqrt() * eps;
-      const torch::Tensor context = nets.text(batchTokens);
-      const torch::Tensor pred = nets.unet(xt, t, context, batchTokens.eq(Tokenizer::kPad));
-      const torch::Tensor snr = ab.view({-1}) / (1 - ab.view({-1}));
-      const torch::Tensor weight = torch::clamp_max(snr, o.minSnrGamma) / snr;
-      const torch::Tensor loss = (weight * (pred - eps).pow(2).mean({1, 2, 3})).mean();
-      const double lr = o.learningRate *
-                        std::min(1.0, static_cast<double>(step - warmupFrom + 1) / o.warmupSteps);
-      for (auto& group : optimizer.param_groups())
-        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-      optimizer.zero_grad();
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(diffusionParameters, 1.0);
-      optimizer.step();
-      const double decay = std::min(o.emaDecay, (1.0 + step) / (10.0 + step));
-      updateEma(*nets.text, *ema.text, decay);
-      updateEma(*nets.unet, *ema.unet, decay);
+      report.lastLoss =
+          detail::diffusionStep(nets, ema, optimizer, diffusionParameters, recipe, step, alphas, z0,
+                                batchTokens, t, eps, static_cast<double>(o.diffusionBatch));
       ++step;
-      report.lastLoss = loss.item<double>();
       log.add("diffusion", step, report.lastLoss, elapsed(), 10);
       const double rate = (nowSeconds() - start) / static_cast<double>(step - first);
       std::ostringstream stage;

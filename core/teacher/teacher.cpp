@@ -151,6 +151,13 @@ struct Teacher::Impl {
     fingerprint = model->fingerprint;
   }
 
+  // One cache file per Fisher kind, weight selection and seed, so that teachers with two seeds
+  // (the repeatability check) do not evict each other's.
+  std::string cacheName(const std::string& kind) const {
+    return kind + "-" + weightSelectionName(o.weights) +
+           (o.seed == 0 ? "" : "-seed" + std::to_string(o.seed));
+  }
+
   std::string key(const std::string& what) const {
     return fingerprint + "|" + what + "|images=" + std::to_string(data.size());
   }
@@ -230,8 +237,7 @@ struct Teacher::Impl {
       const std::string fisherKey =
           key("fisher|" + weightSelectionName(o.weights) +
               "|samples=" + std::to_string(o.fisherSamples) + "|seed=" + std::to_string(o.seed));
-      const torch::Tensor cached =
-          cache.load("fisher-" + weightSelectionName(o.weights), fisherKey, job);
+      const torch::Tensor cached = cache.load(cacheName("fisher"), fisherKey, job);
       int64_t total = 0;
       for (const auto& s : selected) total += s.second.numel();
       if (cached.defined() && cached.numel() == total) {
@@ -247,7 +253,7 @@ struct Teacher::Impl {
         preparation.emplace_back("fisher", nowSeconds() - start);
         std::vector<torch::Tensor> flat;
         for (const torch::Tensor& f : fisher) flat.push_back(f.flatten());
-        cache.store("fisher-" + weightSelectionName(o.weights), fisherKey, torch::cat(flat));
+        cache.store(cacheName("fisher"), fisherKey, torch::cat(flat));
       }
     }
     if (!baseline.defined()) {
@@ -313,7 +319,7 @@ struct Teacher::Impl {
     const std::string ekfacKey =
         key("ekfac|" + weightSelectionName(o.weights) +
             "|samples=" + std::to_string(o.fisherSamples) + "|seed=" + std::to_string(o.seed));
-    const std::string name = "ekfac-" + weightSelectionName(o.weights);
+    const std::string name = cacheName("ekfac");
     const torch::Tensor cached = cache.load(name, ekfacKey, job);
     int64_t total = 0;
     for (const auto& p : selected)

@@ -1,0 +1,68 @@
+// The counterfactual check, step 1: the plan, fixed before any retrained model is looked at.
+//
+// The held-out test queries (the stored teacher results in <bundle>/teacher/test) are split into
+// `groups` groups of similar queries: sorted by the (category, subcategory) of the training image
+// whose caption is the query's prompt, then cut into equal runs. For each method and group, one
+// arm removes the union of the group's queries' top-K training images; "reference" removes
+// nothing; "random" removes a seeded uniform sample as large as the mean union of the method arms.
+//
+//   fastgda::CounterfactualPlan plan = fastgda::makeCounterfactualPlan(bundle, model, *data, {},
+//   job); plan.save(bundle.path("counterfactual/plan.json"));
+//
+// plan.json, format "fastgda-counterfactual-plan" version 1:
+//   {"k": 64, "seed": 0, "methods": ["teacher", "student:cnn+text"],
+//    "groups": [{"name": "A", "queries": ["test-0003", ...]}, ...],
+//    "arms": [{"name": "teacher-A", "method": "teacher", "group": "A", "removed": [indices]}, ...],
+//    "overlap": {"teacher": {"test-0003": 0.41, ...}, ...}}
+// where overlap is each query's share of its top-K that the rest of its group also ranks in
+// their top-K (grouped removal overstates a single query's effect by that much).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/job.h"
+
+namespace fastgda {
+
+class Dataset;
+struct Bundle;
+struct TextToImageModel;
+
+struct CounterfactualOptions {
+  int64_t k = 64;       // top images removed per query
+  int groups = 2;       // groups of similar test queries
+  uint64_t seed = 0;    // the random arm's draw
+  std::string student;  // feature space of the student arm; "" = the bundle's default
+};
+
+struct CounterfactualArm {
+  std::string name;              // "reference", "random", "teacher-A", "student-B", ...
+  std::string method;            // "", "random", "teacher", "student:SPACE"
+  std::string group;             // "" for reference and random
+  std::vector<int64_t> removed;  // sorted training indices
+};
+
+struct CounterfactualPlan {
+  int64_t k = 0;
+  uint64_t seed = 0;
+  std::vector<std::string> methods;
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // name, query ids
+  std::vector<CounterfactualArm> arms;
+  std::map<std::string, std::map<std::string, double>> overlap;  // method -> query -> share
+
+  const CounterfactualArm& arm(const std::string& name) const;  // throws Error listing the arms
+  std::string json() const;
+  void save(const std::string& path) const;                 // atomic
+  static CounterfactualPlan load(const std::string& path);  // errors name the file and field
+};
+
+CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
+                                          std::shared_ptr<TextToImageModel> model,
+                                          const Dataset& data, const CounterfactualOptions& options,
+                                          const JobContext& job = {});
+
+}  // namespace fastgda

@@ -1,0 +1,53 @@
+#include "model/detail/diffusion_step.h"
+
+#include <algorithm>
+
+#include "model/tokenizer.h"
+
+namespace fastgda::detail {
+namespace {
+
+void updateEma(torch::nn::Module& model, torch::nn::Module& ema, double decay) {
+  torch::NoGradGuard noGrad;
+  auto source = model.parameters(), target = ema.parameters();
+  for (size_t i = 0; i < source.size(); ++i) target[i].mul_(decay).add_(source[i], 1.0 - decay);
+}
+
+}  // namespace
+
+double diffusionStep(NativeNetworks& nets, NativeNetworks& ema, torch::optim::AdamW& optimizer,
+                     const std::vector<torch::Tensor>& parameters, const DiffusionRecipe& recipe,
+                     int64_t step, const torch::Tensor& alphas, const torch::Tensor& z0,
+                     const torch::Tensor& tokens, const torch::Tensor& t, const torch::Tensor& eps,
+                     double divisor) {
+  const double lr =
+      recipe.learningRate * std::min(1.0, static_cast<double>(step - recipe.warmupFrom + 1) /
+                                              static_cast<double>(recipe.warmupSteps));
+  for (auto& group : optimizer.param_groups())
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  optimizer.zero_grad();
+  double lossValue = 0;
+  if (z0.size(0) > 0) {
+    const torch::Tensor ab = alphas.index_select(0, t).view({-1, 1, 1, 1});
+    const torch::Tensor xt = ab.sqrt() * z0 + (1 - ab).sqrt() * eps;
+    const torch::Tensor context = nets.text(tokens);
+    const torch::Tensor pred = nets.unet(xt, t, context, tokens.eq(Tokenizer::kPad));
+    const torch::Tensor snr = ab.view({-1}) / (1 - ab.view({-1}));
+    const torch::Tensor weight = torch::clamp_max(snr, recipe.minSnrGamma) / snr;
+    const torch::Tensor loss = (weight * (pred - eps).pow(2).mean({1, 2, 3})).sum() / divisor;
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(parameters, 1.0);
+    lossValue = loss.item<double>();
+  } else {
+    // Nothing left in this batch: the step still counts (zero gradients; AdamW's moments and
+    // weight decay move on), so every run takes the same number of steps.
+    for (const torch::Tensor& p : parameters) p.mutable_grad() = torch::zeros_like(p);
+  }
+  optimizer.step();
+  const double decay = std::min(recipe.emaDecay, (1.0 + step) / (10.0 + step));
+  updateEma(*nets.text, *ema.text, decay);
+  updateEma(*nets.unet, *ema.unet, decay);
+  return lossValue;
+}
+
+}  // namespace fastgda::detail
