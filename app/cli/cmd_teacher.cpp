@@ -383,6 +383,9 @@ int runTeacherRepeatability(const QStringList& arguments) {
       {"query-samples-list", "Query samples, comma-separated.", "LIST", "512"},
       {"loss-timesteps-list", "Loss timesteps, comma-separated.", "LIST", "5"},
       {"seeds", "The two teacher seeds.", "A,B", "1,2"},
+      {"same-loss-noise",
+       "Both runs use the default loss noise (vary only the query's noise and "
+       "the Fisher's samples)."},
       {"k", "mAP levels, comma-separated.", "K,K", "10,50,100"},
       {"out", "Rows file, JSON lines (default: <bundle>/teacher/repeatability.jsonl).", "FILE"},
       {"json", "Print JSON rows."},
@@ -416,6 +419,7 @@ int runTeacherRepeatability(const QStringList& arguments) {
   if (seeds.size() != 2) fail(command, ": --seeds expects two seeds A,B");
   o.seedA = static_cast<uint64_t>(seeds[0]);
   o.seedB = static_cast<uint64_t>(seeds[1]);
+  o.varyLossNoise = !parser.isSet("same-loss-noise");
   o.ks = integers("k");
   const int64_t count = integers("queries").front();
 

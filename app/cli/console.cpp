@@ -3,6 +3,7 @@
 #include "util/error.h"
 #include "util/threads.h"
 
+#include <unistd.h>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -39,7 +40,8 @@ std::string formatDuration(double seconds) {
 
 }  // namespace
 
-ConsoleJob::ConsoleJob(bool quiet) : startSeconds_(nowSeconds()) {
+ConsoleJob::ConsoleJob(bool quiet)
+    : startSeconds_(nowSeconds()), interactive_(isatty(fileno(stderr)) != 0) {
   gCancel = false;
   std::signal(SIGINT, onInterrupt);
   context_.cancelFlag = &gCancel;
@@ -55,6 +57,17 @@ ConsoleJob::ConsoleJob(bool quiet) : startSeconds_(nowSeconds()) {
     if (startFraction_ < 0) startFraction_ = fraction;
     const double done = fraction - startFraction_;
     const std::string eta = done > 0.001 ? formatDuration(elapsed * (1.0 - fraction) / done) : "?";
+    if (!interactive_) {
+      // A log file or CI: a line every 5%, and when a new stage starts again from a lower
+      // fraction, instead of a bar redrawn thousands of times.
+      const int bucket = static_cast<int>(fraction * 20.0 + 1e-9);
+      if (bucket == lastBucket_) return;
+      lastBucket_ = bucket;
+      std::fprintf(stderr, "[%5.1f%%] %s elapsed, ETA %s  %s\n", 100.0 * fraction,
+                   formatDuration(elapsed).c_str(), eta.c_str(), stage.c_str());
+      std::fflush(stderr);
+      return;
+    }
     std::fprintf(stderr, "\r[%s] %5.1f%%  %s elapsed, ETA %s  %s   ", bar.c_str(), 100.0 * fraction,
                  formatDuration(elapsed).c_str(), eta.c_str(), stage.c_str());
     if (fraction >= 1.0) std::fprintf(stderr, "\n");

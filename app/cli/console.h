@@ -12,8 +12,9 @@
 
 namespace fastgda::cli {
 
-// A JobContext that draws a progress bar with ETA on stderr and prints log lines. Ctrl-C sets
-// the cancellation flag (a second Ctrl-C kills the process).
+// A JobContext that draws a progress bar with ETA on stderr and prints log lines. When stderr is
+// not a terminal (a log file, CI) it prints one line every 5% instead. Ctrl-C sets the
+// cancellation flag (a second Ctrl-C kills the process).
 class ConsoleJob {
  public:
   explicit ConsoleJob(bool quiet = false);
@@ -24,6 +25,8 @@ class ConsoleJob {
   JobContext context_;
   double startSeconds_ = 0;
   double startFraction_ = -1;  // the first progress reported (a resumed job starts above 0)
+  bool interactive_ = true;    // stderr is a terminal: redraw one bar
+  int lastBucket_ = -1;        // the last 5% step printed, when not interactive
 };
 
 // The value of a numeric option; anything else is an Error naming the command, option and text.

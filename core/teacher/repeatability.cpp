@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <chrono>
+#include <ctime>
 #include <map>
 
 #include "util/error.h"
@@ -20,6 +21,12 @@ double nowSeconds() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
+// CPU time of the whole process (every thread), so a row's cost does not depend on what else the
+// machine was doing.
+double cpuNowSeconds() {
+  return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+}
+
 // The identity of a row in the rows file: everything that changes its numbers.
 std::string rowKey(const TeacherOptions& o, const RepeatabilityOptions& r, int64_t queries) {
   QJsonObject k = QJsonDocument::fromJson(QByteArray::fromStdString(o.toJson())).object();
@@ -29,6 +36,7 @@ std::string rowKey(const TeacherOptions& o, const RepeatabilityOptions& r, int64
   for (int64_t v : r.ks) ks.append(static_cast<qint64>(v));
   k["ks"] = ks;
   k["queries"] = static_cast<qint64>(queries);
+  k["vary_loss_noise"] = r.varyLossNoise;
   return QJsonDocument(k).toJson(QJsonDocument::Compact).toStdString();
 }
 
@@ -51,6 +59,7 @@ std::string RepeatabilityRow::json(const std::vector<int64_t>& ks) const {
   o["threads"] = threads;
   o["query_loss_increase"] = queryLossIncrease;
   o["queries"] = static_cast<qint64>(queries);
+  o["vary_loss_noise"] = varyLossNoise;
   return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
@@ -89,6 +98,7 @@ std::vector<RepeatabilityRow> measureRepeatability(
         row.querySamples = samples;
         row.lossTimesteps = timesteps;
         row.queries = static_cast<int64_t>(queries.size());
+        row.varyLossNoise = options.varyLossNoise;
         const auto found = done.find(key);
         if (found != done.end()) {
           const QJsonObject& r = found->second["row"].toObject();
@@ -104,20 +114,23 @@ std::vector<RepeatabilityRow> measureRepeatability(
           continue;
         }
         o.seed = options.seedA;
+        o.lossSeed = options.varyLossNoise ? options.seedA : base.lossSeed;
         Teacher a(model, data, o, cacheDir);
         o.seed = options.seedB;
+        o.lossSeed = options.varyLossNoise ? options.seedB : base.lossSeed;
         Teacher b(model, data, o, cacheDir);
         a.prepare(job);
         b.prepare(job);
         std::vector<std::vector<double>> aps(options.ks.size());
-        double seconds = 0, increase = 0;
+        double seconds = 0, cpuSeconds = 0, increase = 0;
         for (size_t q = 0; q < queries.size(); ++q) {
           job.checkCancelled();
           const RepeatabilityQuery& rq = queries[q];
-          const double start = nowSeconds();
+          const double start = nowSeconds(), cpuStart = cpuNowSeconds();
           const Ranking ra = a.attribute(rq.query, rq.candidates, job);
           const Ranking rb = b.attribute(rq.query, rq.candidates, job);
           seconds += nowSeconds() - start;
+          cpuSeconds += cpuNowSeconds() - cpuStart;
           increase += a.queryLossIncrease(rq.query, job) + b.queryLossIncrease(rq.query, job);
           for (size_t i = 0; i < options.ks.size(); ++i)
             aps[i].push_back(0.5 * (averagePrecisionAtK(rb.indices, ra.indices, options.ks[i]) +
@@ -130,7 +143,7 @@ std::vector<RepeatabilityRow> measureRepeatability(
         for (const std::vector<double>& v : aps) row.map.push_back(meanAndError(v));
         row.secondsPerQuery = seconds / (2.0 * queries.size());
         row.threads = torch::get_num_threads();
-        row.cpuSecondsPerQuery = row.secondsPerQuery * row.threads;
+        row.cpuSecondsPerQuery = cpuSeconds / (2.0 * queries.size());
         row.queryLossIncrease = increase / (2.0 * queries.size());
         rows.push_back(row);
         ++settingIndex;

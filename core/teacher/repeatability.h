@@ -1,5 +1,6 @@
 // How repeatable the teacher is: the same queries ranked twice, with two seeds of the teacher's
-// own randomness (the query's noise and timesteps, the Fisher's samples), and the agreement of the
+// own randomness (the query's noise and timesteps, the Fisher's samples and, unless turned off,
+// the noise of each training image's loss pairs), and the agreement of the
 // two rankings as mAP@k (each against the other's top k, averaged). That is the ceiling for any
 // student learning from it. One row per (Fisher, query samples, loss timesteps) setting, with the
 // cost per query, so the defaults can be chosen by repeatability per CPU-second.
@@ -33,7 +34,10 @@ struct RepeatabilityOptions {
   std::vector<FisherKind> fishers = {FisherKind::Diagonal};
   std::vector<int> querySamples = {512};
   std::vector<int> lossTimesteps = {5};
-  uint64_t seedA = 1, seedB = 2;            // TeacherOptions::seed of the two runs
+  uint64_t seedA = 1, seedB = 2;  // TeacherOptions::seed of the two runs
+  // Also draw the loss pairs' noise from the two seeds (TeacherOptions::lossSeed): all of the
+  // teacher's randomness. Without it, both runs share the per-image loss noise.
+  bool varyLossNoise = true;
   std::vector<int64_t> ks = {10, 50, 100};  // mAP levels
 };
 
@@ -46,6 +50,7 @@ struct RepeatabilityRow {
   int threads = 0;
   double queryLossIncrease = 0;  // mean over queries and both seeds (α's effect)
   int64_t queries = 0;
+  bool varyLossNoise = true;
   std::string json(const std::vector<int64_t>& ks) const;  // one line
 };
 

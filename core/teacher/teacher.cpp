@@ -76,6 +76,7 @@ std::string TeacherOptions::toJson() const {
   o["fisher_samples"] = fisherSamples;
   o["loss_batch"] = lossBatch;
   o["seed"] = static_cast<qint64>(seed);
+  if (lossSeed != 0) o["loss_seed"] = static_cast<qint64>(lossSeed);
   return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
@@ -206,7 +207,7 @@ struct Teacher::Impl {
       const torch::Tensor z0 = latents.index_select(0, index).unsqueeze(1);  // [B, 1, C, h, w]
       std::vector<torch::Tensor> noise;
       for (int64_t i : idx) {
-        at::Generator gen = seeded(kLossNoise, static_cast<uint64_t>(i));
+        at::Generator gen = seeded(kLossNoise + 1000 * o.lossSeed, static_cast<uint64_t>(i));
         noise.push_back(
             torch::randn({k, z0.size(2), z0.size(3), z0.size(4)}, gen, torch::kFloat32));
       }
@@ -257,9 +258,12 @@ struct Teacher::Impl {
       }
     }
     if (!baseline.defined()) {
-      const std::string lossKey = key("losses|t=" + std::to_string(o.lossTimesteps) +
-                                      "|batch=" + std::to_string(o.lossBatch));
-      baseline = cache.load("losses-before", lossKey, job);
+      const std::string lossKey = key(
+          "losses|t=" + std::to_string(o.lossTimesteps) + "|batch=" + std::to_string(o.lossBatch) +
+          (o.lossSeed == 0 ? "" : "|loss-seed=" + std::to_string(o.lossSeed)));
+      const std::string lossName =
+          "losses-before" + (o.lossSeed == 0 ? "" : "-loss-seed" + std::to_string(o.lossSeed));
+      baseline = cache.load(lossName, lossKey, job);
       if (!baseline.defined() || baseline.numel() != data.size()) {
         std::vector<int64_t> all(static_cast<size_t>(data.size()));
         for (int64_t i = 0; i < data.size(); ++i) all[static_cast<size_t>(i)] = i;
@@ -267,7 +271,7 @@ struct Teacher::Impl {
         const std::vector<double> l = losses(all, job, "losses before unlearning (once per model)");
         preparation.emplace_back("losses_before", nowSeconds() - start);
         baseline = torch::tensor(l, torch::kFloat64);
-        cache.store("losses-before", lossKey, baseline);
+        cache.store(lossName, lossKey, baseline);
       }
     }
   }

@@ -50,7 +50,8 @@ struct TeacherOptions {
   double damping = 0.1;      // λ = damping × mean(F), per weight tensor (as in AbU+)
   int fisherSamples = 1024;  // training samples (one image, caption, noise, timestep each)
   int lossBatch = 256;       // images per loss-evaluation batch (× lossTimesteps rows)
-  uint64_t seed = 0;         // query noise and Fisher sampling; loss noise is fixed per image
+  uint64_t seed = 0;         // query noise and Fisher sampling
+  uint64_t lossSeed = 0;     // the loss pairs' noise, fixed per (image, slot) for a given seed
 
   std::string toJson() const;
 };
