@@ -25,7 +25,7 @@ cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/out" >"$work/cpack.lo
 debs=("$work"/out/fastgda-studio_"$version"_*.deb)
 [ -f "${debs[0]}" ] || fail "no fastgda-studio_${version}_*.deb in the cpack output"
 deb=${debs[0]}
-echo "$(basename "$deb"): $(du -k "$deb" | cut -f1) KiB"
+echo "$(basename "$deb"): $(du -k "$deb" | cut -f1) KiB, Installed-Size $(dpkg-deb -f "$deb" Installed-Size) KiB"
 
 step "control fields"
 [ "$(dpkg-deb -f "$deb" Package)" = fastgda-studio ] || fail "Package field"
@@ -43,13 +43,19 @@ dpkg-deb -x "$deb" "$root"
 bundle=$root/usr/share/fastgda/models/builtin
 
 step "installed files"
-# The bundle folder is installed whole, except training checkpoints.
-diff -r --exclude=checkpoint "$src/models/builtin" "$bundle" || fail "installed bundle differs"
+# The bundle folder is installed whole, except what stays local (packaging/CMakeLists.txt):
+# checkpoints, caches and counterfactual retrains.
+diff -r --exclude=checkpoint --exclude=features --exclude=teacher_cache --exclude='index.faiss*' \
+  --exclude=models "$src/models/builtin" "$bundle" || fail "installed bundle differs"
+for local in features teacher_cache counterfactual/models; do
+  [ ! -e "$bundle/$local" ] || fail "the package holds the local folder $local"
+done
 [ -s "$root/usr/share/doc/fastgda-studio/copyright" ] || fail "no copyright file"
 binaries=(fastgda)
 [ "$with_gui" = 1 ] && binaries+=(fastgda-studio)
 for b in "${binaries[@]}"; do
   [ -x "$root/usr/bin/$b" ] || fail "usr/bin/$b missing"
+  file -b "$root/usr/bin/$b" | grep -q ', stripped' || fail "usr/bin/$b is not stripped"
   # A build-tree RPATH could let the installed program load files from the build tree.
   if readelf -d "$root/usr/bin/$b" | grep -E 'R(UN)?PATH'; then fail "$b carries an RPATH"; fi
 done
