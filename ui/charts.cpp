@@ -6,10 +6,10 @@
 #include <map>
 #include <unordered_map>
 
+#include "attribution/ranking_metrics.h"
 #include "attribution_view.h"
 #include "chart_view.h"
 #include "data/dataset.h"
-#include "eval/ranking_metrics.h"
 #include "util/csv.h"
 
 namespace fastgda::ui::charts {

@@ -1,4 +1,4 @@
-#include "eval/ranking_metrics.h"
+#include "attribution/ranking_metrics.h"
 
 #include <algorithm>
 #include <cmath>

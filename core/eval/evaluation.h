@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "eval/ranking_metrics.h"
+#include "attribution/ranking_metrics.h"
 #include "util/job.h"
 
 namespace fastgda {

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <limits>
 
-#include "eval/ranking_metrics.h"
+#include "attribution/ranking_metrics.h"
 #include "model/model.h"
 #include "util/checkpoint_folder.h"
 #include "util/error.h"

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "eval/ranking_metrics.h"
+#include "attribution/ranking_metrics.h"
 #include "teacher/teacher.h"
 #include "util/job.h"
 

@@ -8,8 +8,8 @@
 #include <chrono>
 #include <random>
 
+#include "attribution/ranking_metrics.h"
 #include "data/dataset.h"
-#include "eval/ranking_metrics.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"

@@ -2,8 +2,8 @@
 #include <QTest>
 #include <cmath>
 
+#include "attribution/ranking_metrics.h"
 #include "eval/evaluation.h"
-#include "eval/ranking_metrics.h"
 #include "util/error.h"
 
 using namespace fastgda;

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cmath>
 
-#include "eval/ranking_metrics.h"
+#include "attribution/ranking_metrics.h"
 #include "index/embedding_index.h"
 #include "student/detail/student_net.h"
 #include "student/distill.h"
