@@ -12,8 +12,8 @@
 
 #include "bundle/bundle.h"
 #include "data/dataset.h"
-#include "model/detail/diffusion_step.h"
 #include "model/detail/networks.h"
+#include "model/detail/training.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "model/native.h"
@@ -27,6 +27,10 @@
 
 namespace fastgda {
 namespace {
+
+using detail::copyParameters;
+using detail::loadTensor;
+using detail::readText;
 
 using Parts = std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>>;
 
@@ -46,34 +50,6 @@ constexpr uint64_t kOrder = 1, kExample = 2;
 at::Generator keyed(uint64_t seed, uint64_t purpose, uint64_t epoch, uint64_t image) {
   return at::make_generator<at::CPUGeneratorImpl>(
       mix(mix(mix(mix(seed) ^ purpose) ^ epoch) ^ image));
-}
-
-std::string readText(const std::string& path) {
-  const std::vector<char> bytes = readFileBytes(path);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-template <typename Value>
-void saveArchive(const Value& value, const std::string& path) {
-  torch::serialize::OutputArchive archive;
-  value.save(archive);
-  archive.save_to(path);
-}
-
-torch::Tensor loadTensor(const std::string& path) {
-  torch::Tensor t;
-  try {
-    torch::load(t, path);
-  } catch (const c10::Error&) {
-    fail(path, ": cannot read tensor file (truncated?)");
-  }
-  return t;
-}
-
-void copyParameters(torch::nn::Module& from, torch::nn::Module& to) {
-  torch::NoGradGuard noGrad;
-  auto source = from.parameters(), target = to.parameters();
-  for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
 }
 
 }  // namespace
@@ -161,13 +137,7 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
            checkpoint.dir.toStdString(), " to start this run afresh");
     detail::loadWeights(checkpoint.file("train.pt"), trainParts);
     detail::loadWeights(checkpoint.file("ema.pt"), emaParts);
-    torch::serialize::InputArchive archive;
-    try {
-      archive.load_from(checkpoint.file("optimizer.pt"));
-      optimizer.load(archive);
-    } catch (const c10::Error&) {
-      fail(checkpoint.file("optimizer.pt"), ": cannot read the optimiser state (truncated?)");
-    }
+    detail::loadOptimizer(optimizer, checkpoint.file("optimizer.pt"));
     latents = loadTensor(checkpoint.file("latents.pt"));
     step = state["step"].toInteger();
     if (state["threads"].toInt() != torch::get_num_threads())
@@ -195,7 +165,7 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
     checkpoint.beginWrite();
     detail::saveWeights(checkpoint.stagingFile("train.pt"), trainParts);
     detail::saveWeights(checkpoint.stagingFile("ema.pt"), emaParts);
-    saveArchive(optimizer, checkpoint.stagingFile("optimizer.pt"));
+    detail::saveOptimizer(optimizer, checkpoint.stagingFile("optimizer.pt"));
     torch::save(latents, checkpoint.stagingFile("latents.pt"));
     state["step"] = static_cast<qint64>(step);
     writeFileAtomically(checkpoint.stagingFile("state.json"),

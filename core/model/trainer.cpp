@@ -12,8 +12,8 @@
 
 #include "bundle/bundle.h"
 #include "data/dataset.h"
-#include "model/detail/diffusion_step.h"
 #include "model/detail/networks.h"
+#include "model/detail/training.h"
 #include "model/image_tensor.h"
 #include "model/schedule.h"
 #include "model/tokenizer.h"
@@ -38,52 +38,17 @@ at::Generator stepGenerator(uint64_t seed, int phase, int64_t step) {
                                                   static_cast<uint64_t>(step) * 2654435761ULL);
 }
 
-int64_t countParameters(const torch::nn::Module& m) {
-  int64_t n = 0;
-  for (const auto& p : m.parameters()) n += p.numel();
-  return n;
-}
-
-std::string readText(const std::string& path) {
-  const std::vector<char> bytes = readFileBytes(path);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-template <typename Optimizer>
-void saveOptimizer(const Optimizer& optimizer, const std::string& path) {
-  torch::serialize::OutputArchive archive;
-  optimizer.save(archive);
-  archive.save_to(path);
-}
-template <typename Optimizer>
-void loadOptimizer(Optimizer& optimizer, const std::string& path) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-    optimizer.load(archive);
-  } catch (const c10::Error& e) {
-    fail(path, ": cannot read optimiser state (truncated or from another architecture)");
-  }
-}
+using detail::countParameters;
+using detail::loadOptimizer;
+using detail::loadTensor;
+using detail::readText;
+using detail::saveOptimizer;
 
 void saveTensor(const torch::Tensor& t, const std::string& path) {
   torch::save(t, path);
 }
-torch::Tensor loadTensor(const std::string& path) {
-  torch::Tensor t;
-  try {
-    torch::load(t, path);
-  } catch (const c10::Error& e) {
-    fail(path, ": cannot read tensor file (truncated?)");
-  }
-  return t;
-}
 
-void copyParameters(torch::nn::Module& from, torch::nn::Module& to) {
-  torch::NoGradGuard noGrad;
-  auto source = from.parameters(), target = to.parameters();
-  for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
-}
+using detail::copyParameters;
 
 struct LossLog {
   std::string csv = "phase,step,loss,elapsed_seconds\n";

@@ -1,8 +1,10 @@
-#include "model/detail/diffusion_step.h"
+#include "model/detail/training.h"
 
 #include <algorithm>
 
 #include "model/tokenizer.h"
+#include "util/error.h"
+#include "util/files.h"
 
 namespace fastgda::detail {
 namespace {
@@ -48,6 +50,49 @@ double diffusionStep(NativeNetworks& nets, NativeNetworks& ema, torch::optim::Ad
   updateEma(*nets.text, *ema.text, decay);
   updateEma(*nets.unet, *ema.unet, decay);
   return lossValue;
+}
+
+void copyParameters(torch::nn::Module& from, torch::nn::Module& to) {
+  torch::NoGradGuard noGrad;
+  auto source = from.parameters(), target = to.parameters();
+  for (size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+}
+
+int64_t countParameters(const torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+void saveOptimizer(const torch::optim::Optimizer& optimizer, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  archive.save_to(path);
+}
+
+void loadOptimizer(torch::optim::Optimizer& optimizer, const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+    optimizer.load(archive);
+  } catch (const c10::Error&) {
+    fail(path, ": cannot read optimiser state (truncated or from another architecture)");
+  }
+}
+
+torch::Tensor loadTensor(const std::string& path) {
+  torch::Tensor t;
+  try {
+    torch::load(t, path);
+  } catch (const c10::Error&) {
+    fail(path, ": cannot read tensor file (truncated?)");
+  }
+  return t;
+}
+
+std::string readText(const std::string& path) {
+  const std::vector<char> bytes = readFileBytes(path);
+  return std::string(bytes.begin(), bytes.end());
 }
 
 }  // namespace fastgda::detail

@@ -1,10 +1,10 @@
-// One optimiser step of the diffusion phase (text encoder and UNet together): ε-prediction with
-// min-SNR weighting, gradient clipping, a linear learning-rate warm-up and the EMA update. Shared
-// by the trainer (images drawn per step) and the counterfactual retrainer (common random numbers,
-// images removed), so both follow the shipped recipe exactly.
+// What the trainer (images drawn per step) and the counterfactual retrainer (common random numbers,
+// images removed) share, so both follow the shipped recipe exactly: one optimiser step of the
+// diffusion phase, and the pieces of their checkpoints.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <torch/torch.h>
@@ -21,6 +21,8 @@ struct DiffusionRecipe {
   double minSnrGamma = 5.0;
 };
 
+// One optimiser step of the diffusion phase (text encoder and UNet together): ε-prediction with
+// min-SNR weighting, gradient clipping, a linear learning-rate warm-up and the EMA update.
 // The examples' latents z0 [B, C, h, w] (scaled), tokens [B, L] (dropped captions already
 // replaced), timesteps t [B], noise eps like z0. The loss is the sum of the weighted per-example
 // losses divided by `divisor` (the batch size before any removal), so removing an example removes
@@ -31,5 +33,14 @@ double diffusionStep(NativeNetworks& nets, NativeNetworks& ema, torch::optim::Ad
                      int64_t step, const torch::Tensor& alphas, const torch::Tensor& z0,
                      const torch::Tensor& tokens, const torch::Tensor& t, const torch::Tensor& eps,
                      double divisor);
+
+void copyParameters(torch::nn::Module& from, torch::nn::Module& to);
+int64_t countParameters(const torch::nn::Module& m);
+
+// Checkpoint pieces; errors name the file.
+void saveOptimizer(const torch::optim::Optimizer& optimizer, const std::string& path);
+void loadOptimizer(torch::optim::Optimizer& optimizer, const std::string& path);
+torch::Tensor loadTensor(const std::string& path);
+std::string readText(const std::string& path);
 
 }  // namespace fastgda::detail
