@@ -212,6 +212,17 @@ class FeaturesTest : public QObject {
     QCOMPARE(info["teacher"].toObject()["train_queries"].toInt(), 6);
     QCOMPARE(info["teacher"].toObject()["test_queries"].toInt(), 2);
 
+    // The benchmark times the teacher in the same run, and its ratio is of those two numbers.
+    r = runCli(
+        {"bench", "attribute", "--bundle", bundle, "--repeats", "1", "--synthetic", "0", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject bench = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(bench["teacher_queries"].toInt(), 1);
+    QVERIFY(bench["teacher_s"].toDouble() > 0 && bench["teacher_stored_s"].toDouble() > 0);
+    QVERIFY(std::abs(bench["ratio"].toDouble() -
+                     bench["teacher_s"].toDouble() / (bench["student_ms"].toDouble() / 1000)) <
+            1e-6 * bench["ratio"].toDouble());
+
     const QString montage = dir_.filePath("montage.png");
     r = runCli({"attribute", "--bundle", bundle, "--prompt", "red apple, google style", "--seed",
                 "3", "--steps", "4", "--top", "5", "--json", "--montage", montage});
