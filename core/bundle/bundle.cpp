@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -102,7 +103,37 @@ std::string bundleInfoJson(const Bundle& bundle) {
       }
     }
     teacher["settings"] = settings;
+    // Results made before EK-FAC existed carry no "fisher" field: they used the diagonal one.
+    teacher["fisher"] = settings["fisher"].toString(QStringLiteral("diagonal"));
+    // The measured repeatability rows (fastgda teacher-repeatability), when there are any.
+    QFile rows(teacherDir.filePath(QStringLiteral("repeatability.jsonl")));
+    if (rows.open(QIODevice::ReadOnly)) {
+      QJsonArray repeatability;
+      for (const QByteArray& line : rows.readAll().split('\n')) {
+        const QJsonObject row = QJsonDocument::fromJson(line).object()["row"].toObject();
+        if (!row.isEmpty()) repeatability.append(row);
+      }
+      teacher["repeatability"] = repeatability;
+    }
     info["teacher"] = teacher;
+  }
+  // The counterfactual check: its plan's arms and which of them are retrained here.
+  QFile plan(QString::fromStdString(bundle.path("counterfactual/plan.json")));
+  if (plan.open(QIODevice::ReadOnly)) {
+    QJsonObject counterfactual;
+    const QJsonObject p = QJsonDocument::fromJson(plan.readAll()).object();
+    counterfactual["k"] = p["k"];
+    QJsonArray arms, retrained;
+    for (const QJsonValue& a : p["arms"].toArray()) {
+      const QString name = a.toObject()["name"].toString();
+      arms.append(name);
+      if (QFile::exists(QString::fromStdString(
+              bundle.path("counterfactual/models/" + name.toStdString() + "/bundle.json"))))
+        retrained.append(name);
+    }
+    counterfactual["arms"] = arms;
+    counterfactual["retrained"] = retrained;
+    info["counterfactual"] = counterfactual;
   }
   return QJsonDocument(info).toJson(QJsonDocument::Indented).toStdString();
 }

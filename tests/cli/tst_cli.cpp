@@ -1,5 +1,6 @@
 // The fastgda tool as a user meets it: JSON output, and one-line errors with non-zero exits.
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -22,6 +23,14 @@ class TestCli : public QObject {
     QCOMPARE(r.exitCode, 0);
     const QJsonObject info = QJsonDocument::fromJson(r.out.toUtf8()).object();
     QVERIFY2(info["dataset"].toObject()["images"].toInteger() > 13000, qPrintable(r.out));
+    // The teacher's Fisher kind and its measured repeatability; the counterfactual plan's arms.
+    const QJsonObject teacher = info["teacher"].toObject();
+    QCOMPARE(teacher["fisher"].toString(), QStringLiteral("diagonal"));
+    QVERIFY2(!teacher["repeatability"].toArray().isEmpty(), qPrintable(r.out));
+    QVERIFY(teacher["repeatability"].toArray()[0].toObject()["map"].toObject().contains("100"));
+    const QJsonObject counterfactual = info["counterfactual"].toObject();
+    QCOMPARE(counterfactual["k"].toInt(), 64);
+    QCOMPARE(counterfactual["arms"].toArray().size(), 6);
   }
 
   void corruptPackGivesOneLineNamingTheFile() {
