@@ -20,11 +20,6 @@
 namespace fastgda::cli {
 namespace {
 
-Bundle bundleOption(const QCommandLineParser& parser) {
-  return openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
-                                           : defaultBundleDir());
-}
-
 std::string planPath(const Bundle& bundle) {
   return bundle.path("counterfactual/plan.json");
 }

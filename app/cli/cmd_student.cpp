@@ -48,11 +48,6 @@ double nowSeconds() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-Bundle bundleOption(const QCommandLineParser& parser) {
-  return openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
-                                           : defaultBundleDir());
-}
-
 std::vector<int64_t> integerList(const QCommandLineParser& parser, const char* name,
                                  const char* command, int64_t minimum = 1) {
   std::vector<int64_t> out;

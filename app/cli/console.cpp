@@ -94,6 +94,11 @@ void applyThreadsOption(const QCommandLineParser& parser, const char* command) {
   setComputeThreads(static_cast<int>(n));
 }
 
+Bundle bundleOption(const QCommandLineParser& parser) {
+  return openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
+                                           : defaultBundleDir());
+}
+
 void out(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);

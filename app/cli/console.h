@@ -8,6 +8,7 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "bundle/bundle.h"
 #include "util/job.h"
 
 namespace fastgda::cli {
@@ -33,6 +34,9 @@ class ConsoleJob {
 double numberOption(const QCommandLineParser& parser, const char* name, const char* command);
 // Applies --threads N when given (validated), else uses all cores.
 void applyThreadsOption(const QCommandLineParser& parser, const char* command);
+
+// The bundle of --bundle DIR, else the built-in one.
+Bundle bundleOption(const QCommandLineParser& parser);
 
 // Writes text to stdout.
 void out(const std::string& text);

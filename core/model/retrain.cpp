@@ -173,13 +173,9 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
     checkpoint.commit();
   };
 
-  std::vector<int64_t> allTokens;
-  for (const ImageRecord& r : data->records()) {
-    const std::vector<int64_t> ids = tokenizer.encode(r.caption);
-    allTokens.insert(allTokens.end(), ids.begin(), ids.end());
-  }
-  const torch::Tensor tokens =
-      torch::tensor(allTokens, torch::kLong).view({n, tokenizer.maxTokens()});
+  std::vector<std::string> captions;
+  for (const ImageRecord& r : data->records()) captions.push_back(r.caption);
+  const torch::Tensor tokens = detail::captionTokens(tokenizer, captions);
   const torch::Tensor emptyTokens = torch::tensor(tokenizer.encode(""), torch::kLong);
   const torch::Tensor alphas = NoiseSchedule().alphasCumprod().to(torch::kFloat32);
   const torch::Tensor scaled = latents * latentScale;

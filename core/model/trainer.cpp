@@ -321,13 +321,7 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
     nets.codec->eval();
     nets.text->train();
     nets.unet->train();
-    std::vector<int64_t> allTokens;
-    for (const std::string& c : captions) {
-      const std::vector<int64_t> ids = tokenizer.encode(c);
-      allTokens.insert(allTokens.end(), ids.begin(), ids.end());
-    }
-    const torch::Tensor tokens =
-        torch::tensor(allTokens, torch::kLong).view({n, tokenizer.maxTokens()});
+    const torch::Tensor tokens = detail::captionTokens(tokenizer, captions);
     const torch::Tensor emptyTokens = torch::tensor(tokenizer.encode(""), torch::kLong);
     const torch::Tensor alphas = NoiseSchedule().alphasCumprod().to(torch::kFloat32);
     const torch::Tensor scaled = latents * latentScale;

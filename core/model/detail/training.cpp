@@ -52,6 +52,16 @@ double diffusionStep(NativeNetworks& nets, NativeNetworks& ema, torch::optim::Ad
   return lossValue;
 }
 
+torch::Tensor captionTokens(const Tokenizer& tokenizer, const std::vector<std::string>& captions) {
+  std::vector<int64_t> ids;
+  for (const std::string& c : captions) {
+    const std::vector<int64_t> one = tokenizer.encode(c);
+    ids.insert(ids.end(), one.begin(), one.end());
+  }
+  return torch::tensor(ids, torch::kLong)
+      .view({static_cast<int64_t>(captions.size()), tokenizer.maxTokens()});
+}
+
 void copyParameters(torch::nn::Module& from, torch::nn::Module& to) {
   torch::NoGradGuard noGrad;
   auto source = from.parameters(), target = to.parameters();

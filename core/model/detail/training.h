@@ -11,6 +11,10 @@
 
 #include "model/detail/networks.h"
 
+namespace fastgda {
+class Tokenizer;
+}
+
 namespace fastgda::detail {
 
 struct DiffusionRecipe {
@@ -33,6 +37,9 @@ double diffusionStep(NativeNetworks& nets, NativeNetworks& ema, torch::optim::Ad
                      int64_t step, const torch::Tensor& alphas, const torch::Tensor& z0,
                      const torch::Tensor& tokens, const torch::Tensor& t, const torch::Tensor& eps,
                      double divisor);
+
+// Every caption's token ids, [N, maxTokens] int64, in the tokenizer's fixed length.
+torch::Tensor captionTokens(const Tokenizer& tokenizer, const std::vector<std::string>& captions);
 
 void copyParameters(torch::nn::Module& from, torch::nn::Module& to);
 int64_t countParameters(const torch::nn::Module& m);
