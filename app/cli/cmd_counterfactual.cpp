@@ -1,31 +1,32 @@
 // fastgda counterfactual: retrain without a method's top images (core/counterfactual,
 // core/model/retrain.h). `plan` fixes the groups, K and the removal sets before any retrained
-// model exists; `train` retrains one arm (or all), resumably.
+// model exists; `train` retrains one arm (or all), resumably; `measure` measures the retrained
+// models against the shipped queries; `report` makes the table from the measurements.
 #include <torch/torch.h>
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <cstdio>
 
 #include "bundle/bundle.h"
 #include "cli/commands.h"
 #include "cli/console.h"
+#include "counterfactual/measure.h"
 #include "counterfactual/plan.h"
+#include "counterfactual/report.h"
 #include "data/dataset.h"
 #include "model/model.h"
 #include "model/retrain.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace fastgda::cli {
 namespace {
 
 std::string planPath(const Bundle& bundle) {
   return bundle.path("counterfactual/plan.json");
-}
-
-std::string armDir(const Bundle& bundle, const std::string& arm) {
-  return bundle.path("counterfactual/models/" + arm);
 }
 
 int planCommand(const QStringList& arguments) {
@@ -109,13 +110,13 @@ int trainCommand(const QStringList& arguments) {
   for (const CounterfactualArm* arm : arms) {
     RetrainOptions o;
     o.bundleDir = bundle.dir;
-    o.outDir = armDir(bundle, arm->name);
+    o.outDir = counterfactualModelDir(bundle, arm->name);
     o.removed = arm->removed;
     o.steps = static_cast<int64_t>(numberOption(parser, "steps", "counterfactual train"));
     o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "counterfactual train"));
     o.maxMinutes = maxMinutes;
     o.name = bundle.name + " without " + (arm->removed.empty() ? "nothing" : arm->name);
-    if (QFileInfo::exists(QString::fromStdString(o.outDir + "/bundle.json"))) {
+    if (armIsRetrained(bundle, arm->name)) {
       QJsonObject e;
       e["name"] = QString::fromStdString(arm->name);
       e["done"] = true;
@@ -152,6 +153,116 @@ int trainCommand(const QStringList& arguments) {
   return 0;
 }
 
+int measureCommand(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Measure retrained arms: each test query's diffusion loss under shared noise, the control "
+      "images' loss, and the query's prompt and seed drawn again. Into "
+      "<bundle>/counterfactual/measurements. Resumable; a measured arm is skipped; with --all, "
+      "arms not retrained yet are listed and skipped."));
+  parser.addHelpOption();
+  const MeasureOptions d;
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"arm", "The arm to measure (see the plan).", "NAME"},
+      {"all", "Every retrained arm."},
+      {"stride", "Timestep stride: t = 0, stride, ...", "N", QString::number(d.timestepStride)},
+      {"draws", "Noise draws per timestep.", "N", QString::number(d.noiseDraws)},
+      {"control", "Control images (never removed).", "N", QString::number(d.controlImages)},
+      {"seed", "Seed of the shared noise and the control sample.", "S", QString::number(d.seed)},
+      {"json", "Print JSON: {arms: [{name, measured: \"now\"|\"before\"|\"not retrained\"}]}."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda counterfactual measure")} + arguments);
+  applyThreadsOption(parser, "counterfactual measure");
+  const Bundle bundle = bundleOption(parser);
+  const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
+  MeasureOptions o;
+  o.timestepStride = static_cast<int>(numberOption(parser, "stride", "counterfactual measure"));
+  o.noiseDraws = static_cast<int>(numberOption(parser, "draws", "counterfactual measure"));
+  o.controlImages = static_cast<int>(numberOption(parser, "control", "counterfactual measure"));
+  o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "counterfactual measure"));
+  std::vector<std::string> arms;
+  if (parser.isSet("all")) {
+    for (const CounterfactualArm& a : plan.arms) arms.push_back(a.name);
+  } else if (parser.isSet("arm")) {
+    arms.push_back(plan.arm(parser.value("arm").toStdString()).name);
+  } else {
+    fail("counterfactual measure: give --arm NAME or --all");
+  }
+  ConsoleJob job(parser.isSet("json"));
+  QJsonArray states;
+  std::string text;
+  for (const std::string& arm : arms) {
+    std::string state = "not retrained";
+    if (!parser.isSet("all") || armIsRetrained(bundle, arm))
+      state = measureArm(bundle, plan, arm, o, job.context()) ? "now" : "before";
+    QJsonObject e;
+    e["name"] = QString::fromStdString(arm);
+    e["measured"] = QString::fromStdString(state);
+    states.append(e);
+    text += arm + ": " + (state == "not retrained" ? state : "measured " + state) + "\n";
+  }
+  if (parser.isSet("json")) {
+    QJsonObject root;
+    root["arms"] = states;
+    out(QJsonDocument(root).toJson().toStdString());
+  } else {
+    out(text);
+  }
+  return 0;
+}
+
+std::string formatEstimate(const Estimate& e, double scale) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.2f ± %.2f", e.mean * scale, e.se * scale);
+  return buffer;
+}
+
+int reportCommand(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "The counterfactual table from the measured arms: per method ΔL, ΔL beyond the control "
+      "images, ΔG (pixel MSE and cnn cosine distance) as mean ± standard error over the test "
+      "queries, per-group means, and the paired sign test against random removal. Writes "
+      "<bundle>/counterfactual/report.json."));
+  parser.addHelpOption();
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"json", "Print the report as JSON."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda counterfactual report")} + arguments);
+  applyThreadsOption(parser, "counterfactual report");
+  const Bundle bundle = bundleOption(parser);
+  const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
+  ConsoleJob job(parser.isSet("json"));
+  const CounterfactualReport report = makeCounterfactualReport(bundle, plan, job.context());
+  writeFileAtomically(bundle.path("counterfactual/report.json"), report.json());
+  if (parser.isSet("json")) {
+    out(report.json());
+    return 0;
+  }
+  std::string text = "K = " + std::to_string(report.k) + "; ΔL × 1e-3, ΔG MSE × 1e-3\n";
+  for (const MethodEffect& m : report.methods) {
+    text += "  " + m.method + " (" + std::to_string(m.deltaLoss.n) + " queries): ΔL " +
+            formatEstimate(m.deltaLoss, 1e3) + ", beyond control " +
+            formatEstimate(m.deltaLossVsControl, 1e3) + ", ΔG MSE " +
+            formatEstimate(m.deltaGMse, 1e3) + ", ΔG cnn " + formatEstimate(m.deltaGCnn, 1) + "\n";
+    if (m.vsRandom.n > 0)
+      text += "      vs random: " + formatEstimate(m.vsRandom, 1e3) + ", higher on " +
+              std::to_string(m.higherThanRandom) + "/" + std::to_string(m.vsRandom.n) +
+              " queries, sign test p = " + std::to_string(m.signTestP) + "\n";
+  }
+  if (!report.missing.empty()) {
+    text += "not measured yet:";
+    for (const std::string& a : report.missing) text += " " + a;
+    text += "\n";
+  }
+  out(text);
+  return 0;
+}
+
 }  // namespace
 
 int runCounterfactual(const QStringList& arguments) {
@@ -159,8 +270,10 @@ int runCounterfactual(const QStringList& arguments) {
   const QStringList rest = arguments.mid(1);
   if (sub == QLatin1String("plan")) return planCommand(rest);
   if (sub == QLatin1String("train")) return trainCommand(rest);
+  if (sub == QLatin1String("measure")) return measureCommand(rest);
+  if (sub == QLatin1String("report")) return reportCommand(rest);
   fail("counterfactual: unknown subcommand '", sub.toStdString(),
-       "' (expected 'plan' or 'train'; 'measure' and 'report' are not built yet)");
+       "' (expected plan, train, measure or report)");
 }
 
 }  // namespace fastgda::cli

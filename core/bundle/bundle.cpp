@@ -117,22 +117,39 @@ std::string bundleInfoJson(const Bundle& bundle) {
     }
     info["teacher"] = teacher;
   }
-  // The counterfactual check: its plan's arms and which of them are retrained here.
+  // The counterfactual check: its plan's arms, which of them are retrained here and measured,
+  // and the report's per-method ΔL when one was made.
   QFile plan(QString::fromStdString(bundle.path("counterfactual/plan.json")));
   if (plan.open(QIODevice::ReadOnly)) {
     QJsonObject counterfactual;
     const QJsonObject p = QJsonDocument::fromJson(plan.readAll()).object();
     counterfactual["k"] = p["k"];
-    QJsonArray arms, retrained;
+    QJsonArray arms, retrained, measured;
     for (const QJsonValue& a : p["arms"].toArray()) {
-      const QString name = a.toObject()["name"].toString();
-      arms.append(name);
+      const std::string name = a.toObject()["name"].toString().toStdString();
+      arms.append(QString::fromStdString(name));
       if (QFile::exists(QString::fromStdString(
-              bundle.path("counterfactual/models/" + name.toStdString() + "/bundle.json"))))
-        retrained.append(name);
+              bundle.path("counterfactual/models/" + name + "/bundle.json"))))
+        retrained.append(QString::fromStdString(name));
+      if (QFile::exists(
+              QString::fromStdString(bundle.path("counterfactual/measurements/" + name + ".json"))))
+        measured.append(QString::fromStdString(name));
     }
     counterfactual["arms"] = arms;
     counterfactual["retrained"] = retrained;
+    counterfactual["measured"] = measured;
+    QFile reportFile(QString::fromStdString(bundle.path("counterfactual/report.json")));
+    if (reportFile.open(QIODevice::ReadOnly)) {
+      QJsonArray methods;
+      for (const QJsonValue& m :
+           QJsonDocument::fromJson(reportFile.readAll()).object()["methods"].toArray()) {
+        QJsonObject e;
+        for (const char* key : {"method", "queries", "delta_loss", "delta_loss_vs_control"})
+          e[key] = m.toObject()[key];
+        methods.append(e);
+      }
+      counterfactual["report"] = methods;
+    }
     info["counterfactual"] = counterfactual;
   }
   return QJsonDocument(info).toJson(QJsonDocument::Indented).toStdString();

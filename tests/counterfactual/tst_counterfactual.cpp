@@ -1,7 +1,9 @@
 // The counterfactual check's plan and retrains, through the CLI on the tiny bundle with its
 // teacher results and a student: the groups, each arm's removal set (the union of its group's
 // top K, a random set of their mean size, nothing for the reference), the plan never replaced,
-// an arm retrained into a bundle of its own, and a damaged plan named.
+// an arm retrained into a bundle of its own, the arms measured against the reference under shared
+// noise (a copy of the reference measures a ΔL of exactly 0; a killed measurement resumes to the
+// same bytes), the report's table and sign test, and a damaged plan named.
 #include <torch/torch.h>
 #include <QDir>
 #include <QFile>
@@ -10,10 +12,13 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
+#include <cmath>
 #include <set>
 
 #include "bundle/bundle.h"
+#include "counterfactual/measure.h"
 #include "counterfactual/plan.h"
+#include "counterfactual/report.h"
 #include "data/dataset.h"
 #include "support/cli.h"
 #include "support/errors.h"
@@ -91,6 +96,143 @@ class TestCounterfactual : public QObject {
     const testing::CliRun r = runCli({"counterfactual", "train", "--bundle", dir_.path(), "--arm",
                                       "teacher-A", "--steps", "3", "--json"});
     QVERIFY2(r.exitCode == 0 && r.out.contains("\"done\": true"), qPrintable(r.out + r.err));
+  }
+
+  void armsAreMeasuredAgainstTheReference() {
+    for (const char* arm : {"reference", "random"}) {
+      const testing::CliRun r = runCli(
+          {"counterfactual", "train", "--bundle", dir_.path(), "--arm", arm, "--steps", "3"});
+      QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    }
+    const QStringList measure = {
+        "counterfactual", "measure", "--bundle",  dir_.path(), "--all", "--stride", "100",
+        "--draws",        "2",       "--control", "2",         "--json"};
+    const testing::CliRun r = runCli(measure);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonArray states = QJsonDocument::fromJson(r.out.toUtf8()).object()["arms"].toArray();
+    QCOMPARE(states.size(), 6);
+    QStringList measured;
+    for (const QJsonValue& v : states)
+      measured << v.toObject()["name"].toString() + "=" + v.toObject()["measured"].toString();
+    QCOMPARE(measured,
+             (QStringList{"reference=now", "random=now", "teacher-A=now", "teacher-B=not retrained",
+                          "student-A=not retrained", "student-B=not retrained"}));
+    const Bundle bundle = openBundle(dir_.path().toStdString());
+    const ArmMeasurement ref =
+        ArmMeasurement::load(counterfactualMeasurementPath(bundle, "reference"));
+    QCOMPARE(ref.queries.size(), size_t(2));
+    QCOMPARE(ref.queries[0].lossByT.size(), size_t(10));  // t = 0, 100, ..., 900
+    QVERIFY(ref.queries[0].loss > 0 && std::isfinite(ref.queries[0].loss));
+    QCOMPARE(ref.control.size(), size_t(2));
+    QVERIFY(QFile::exists(dir_.filePath("counterfactual/measurements/" +
+                                        QString::fromStdString(ref.queries[0].image))));
+    // Measured arms are not measured again.
+    const testing::CliRun again = runCli(measure);
+    QVERIFY2(again.out.contains("\"before\""), qPrintable(again.out));
+
+    // The report: random covers both queries, the teacher only group A so far.
+    const testing::CliRun report =
+        runCli({"counterfactual", "report", "--bundle", dir_.path(), "--json"});
+    QVERIFY2(report.exitCode == 0, qPrintable(report.err));
+    const CounterfactualReport table =
+        CounterfactualReport::fromJson(dir_.filePath("counterfactual/report.json").toStdString());
+    QCOMPARE(table.methods.size(), size_t(2));
+    QCOMPARE(table.methods[0].method, std::string("random"));
+    QCOMPARE(table.methods[0].deltaLoss.n, int64_t(2));
+    QCOMPARE(table.methods[1].method, std::string("teacher"));
+    QCOMPARE(table.methods[1].deltaLoss.n, int64_t(1));
+    QCOMPARE(table.methods[1].vsRandom.n, int64_t(1));
+    QCOMPARE(table.missing, (std::vector<std::string>{"teacher-B", "student-A", "student-B"}));
+    const testing::CliRun info = runCli({"info", "--bundle", dir_.path(), "--json"});
+    const QJsonObject cf =
+        QJsonDocument::fromJson(info.out.toUtf8()).object()["counterfactual"].toObject();
+    QCOMPARE(cf["measured"].toArray(), (QJsonArray{"reference", "random", "teacher-A"}));
+    QCOMPARE(cf["report"].toArray().size(), 2);
+    const ArmMeasurement random =
+        ArmMeasurement::load(counterfactualMeasurementPath(bundle, "random"));
+    for (const QueryEffect& q : table.queries)
+      if (q.method == "random")
+        QCOMPARE(q.deltaLoss, random.query(q.query).loss - ref.query(q.query).loss);
+  }
+
+  void aCopyOfTheReferenceMeasuresNoChange() {
+    // Shared noise and seeded sampling: the same weights give exactly the same losses and images,
+    // so every difference the table shows comes from the removed images.
+    const Bundle bundle = openBundle(dir_.path().toStdString());
+    CounterfactualPlan plan = CounterfactualPlan::load(bundle.path("counterfactual/plan.json"));
+    plan.methods.push_back("copy");
+    plan.arms.push_back({"copy", "copy", "", {}});
+    const QString from = dir_.filePath("counterfactual/models/reference");
+    const QString to = dir_.filePath("counterfactual/models/copy");
+    QVERIFY(QDir().mkpath(to));
+    for (const char* file : {"bundle.json", "model.pt", "tokenizer.json"})
+      QVERIFY(QFile::copy(from + "/" + file, to + "/" + file));
+    MeasureOptions o;
+    o.timestepStride = 100;
+    o.noiseDraws = 2;
+    o.controlImages = 2;
+    QVERIFY(measureArm(bundle, plan, "copy", o));
+    const CounterfactualReport table = makeCounterfactualReport(bundle, plan);
+    const MethodEffect& copy = table.methods.back();
+    QCOMPARE(copy.method, std::string("copy"));
+    QCOMPARE(copy.deltaLoss.n, int64_t(2));
+    // Zero up to the last bits of a float (the two measurements may run with other thread
+    // counts); a removed image moves these by orders of magnitude more.
+    QVERIFY2(std::abs(copy.deltaLoss.mean) < 1e-7,
+             qPrintable(QString::number(copy.deltaLoss.mean)));
+    QVERIFY(std::abs(copy.deltaLossVsControl.mean) < 1e-7);
+    // At most a few pixels one level (1/255) apart: 3 × 32² values, MSE of one level is 1.5e-5.
+    QVERIFY2(copy.deltaGMse.mean < 1e-7, qPrintable(QString::number(copy.deltaGMse.mean)));
+    QVERIFY(copy.deltaGCnn.mean < 1e-3);
+    // Another noise seed is another measurement: the report refuses to mix them.
+    o.seed = 5;
+    QFile::remove(QString::fromStdString(counterfactualMeasurementPath(bundle, "copy")));
+    QVERIFY(measureArm(bundle, plan, "copy", o));
+    QVERIFY(
+        ArmMeasurement::load(counterfactualMeasurementPath(bundle, "copy")).queries[0].loss !=
+        ArmMeasurement::load(counterfactualMeasurementPath(bundle, "reference")).queries[0].loss);
+    const QString error = testing::errorOf([&] { makeCounterfactualReport(bundle, plan); });
+    QVERIFY2(error.contains("copy.json: measured with settings") &&
+                 error.contains("measure both the same way"),
+             qPrintable(error));
+    QFile::remove(QString::fromStdString(counterfactualMeasurementPath(bundle, "copy")));
+  }
+
+  void aKilledMeasurementResumesToTheSameBytes() {
+    const Bundle bundle = openBundle(dir_.path().toStdString());
+    const CounterfactualPlan plan =
+        CounterfactualPlan::load(bundle.path("counterfactual/plan.json"));
+    const std::string path = counterfactualMeasurementPath(bundle, "random");
+    QFile full(QString::fromStdString(path));
+    QVERIFY(full.open(QIODevice::ReadOnly));
+    const QByteArray finished = full.readAll();
+    full.close();
+    // What a run killed after its first query leaves: a partial file with one query, no final one.
+    QJsonObject partial = QJsonDocument::fromJson(finished).object();
+    QJsonArray queries = partial["queries"].toArray();
+    queries.removeLast();
+    partial["queries"] = queries;
+    partial["control"] = QJsonArray();
+    QFile p(QString::fromStdString(path.substr(0, path.size() - 5) + ".partial.json"));
+    QVERIFY(p.open(QIODevice::WriteOnly));
+    p.write(QJsonDocument(partial).toJson(QJsonDocument::Compact));
+    p.close();
+    QVERIFY(QFile::remove(QString::fromStdString(path)));
+    MeasureOptions o;
+    o.timestepStride = 100;
+    o.noiseDraws = 2;
+    o.controlImages = 2;
+    QVERIFY(measureArm(bundle, plan, "random", o));
+    QVERIFY(full.open(QIODevice::ReadOnly));
+    QCOMPARE(full.readAll(), finished);
+    QVERIFY(!p.exists());
+  }
+
+  void theSignTestIsBinomial() {
+    QCOMPARE(signTestP(10, 10), 2.0 / 1024);
+    QCOMPARE(signTestP(0, 10), 2.0 / 1024);
+    QVERIFY(std::abs(signTestP(8, 10) - 2.0 * 56 / 1024) < 1e-12);  // 1 + 10 + 45 = 56
+    QCOMPARE(signTestP(5, 10), 1.0);
   }
 
   void aDamagedPlanIsNamed() {

@@ -1,0 +1,297 @@
+#include "counterfactual/report.h"
+
+#include <torch/torch.h>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <cmath>
+#include <memory>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "bundle/bundle.h"
+#include "counterfactual/measure.h"
+#include "counterfactual/plan.h"
+#include "data/dataset.h"
+#include "features/feature_space.h"
+#include "model/image_tensor.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace fastgda {
+namespace {
+
+constexpr const char* kFormat = "fastgda-counterfactual-report";
+constexpr int kVersion = 1;
+
+Estimate estimate(const std::vector<double>& v) {
+  Estimate e;
+  e.n = static_cast<int64_t>(v.size());
+  if (v.empty()) return e;
+  for (double x : v) e.mean += x;
+  e.mean /= static_cast<double>(v.size());
+  if (v.size() < 2) return e;
+  double ss = 0;
+  for (double x : v) ss += (x - e.mean) * (x - e.mean);
+  e.se = std::sqrt(ss / static_cast<double>(v.size() - 1) / static_cast<double>(v.size()));
+  return e;
+}
+
+QJsonObject toJson(const Estimate& e) {
+  QJsonObject o;
+  o["mean"] = e.mean;
+  o["se"] = e.se;
+  o["n"] = static_cast<qint64>(e.n);
+  return o;
+}
+
+Estimate estimateFromJson(const QJsonValue& v) {
+  const QJsonObject o = v.toObject();
+  return {o["mean"].toDouble(), o["se"].toDouble(), o["n"].toInteger()};
+}
+
+QJsonArray strings(const std::vector<std::string>& v) {
+  QJsonArray a;
+  for (const std::string& s : v) a.append(QString::fromStdString(s));
+  return a;
+}
+
+std::vector<std::string> stringsFromJson(const QJsonValue& v) {
+  std::vector<std::string> out;
+  for (const QJsonValue& s : v.toArray()) out.push_back(s.toString().toStdString());
+  return out;
+}
+
+// A regenerated query image, RGB float [3, S, S] in [-1, 1]; errors name the file.
+torch::Tensor readImage(const std::string& path) {
+  const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  if (bgr.empty()) fail(path, ": missing or not an image (measure the arm again)");
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgbToTensor(rgb)[0];
+}
+
+}  // namespace
+
+double signTestP(int64_t higher, int64_t n) {
+  if (n <= 0) return 1;
+  // P(X <= min(k, n-k)) for X ~ Binomial(n, 1/2), doubled and capped at 1.
+  const int64_t tail = std::min(higher, n - higher);
+  double p = 0;
+  for (int64_t i = 0; i <= tail; ++i)
+    p += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) -
+                  static_cast<double>(n) * std::log(2.0));
+  return std::min(1.0, 2 * p);
+}
+
+std::string CounterfactualReport::json() const {
+  QJsonObject o;
+  o["format"] = kFormat;
+  o["version"] = kVersion;
+  o["k"] = static_cast<qint64>(k);
+  o["measured"] = strings(measured);
+  o["missing"] = strings(missing);
+  QJsonArray ms;
+  for (const MethodEffect& m : methods) {
+    QJsonObject e;
+    e["method"] = QString::fromStdString(m.method);
+    e["arms"] = strings(m.arms);
+    e["queries"] = static_cast<qint64>(m.deltaLoss.n);
+    e["delta_loss"] = toJson(m.deltaLoss);
+    e["delta_loss_vs_control"] = toJson(m.deltaLossVsControl);
+    e["delta_g_mse"] = toJson(m.deltaGMse);
+    e["delta_g_cnn"] = toJson(m.deltaGCnn);
+    QJsonObject groups;
+    for (const auto& [g, v] : m.groupDeltaLoss) groups[QString::fromStdString(g)] = v;
+    e["group_delta_loss"] = groups;
+    e["overlap"] = m.overlap;
+    QJsonObject vs;
+    vs["difference"] = toJson(m.vsRandom);
+    vs["higher"] = static_cast<qint64>(m.higherThanRandom);
+    vs["sign_test_p"] = m.signTestP;
+    e["vs_random"] = vs;
+    ms.append(e);
+  }
+  o["methods"] = ms;
+  QJsonArray qs;
+  for (const QueryEffect& q : queries) {
+    QJsonObject e;
+    e["query"] = QString::fromStdString(q.query);
+    e["group"] = QString::fromStdString(q.group);
+    e["method"] = QString::fromStdString(q.method);
+    e["arm"] = QString::fromStdString(q.arm);
+    e["delta_loss"] = q.deltaLoss;
+    e["delta_loss_vs_control"] = q.deltaLossVsControl;
+    e["delta_g_mse"] = q.deltaGMse;
+    e["delta_g_cnn"] = q.deltaGCnn;
+    qs.append(e);
+  }
+  o["queries"] = qs;
+  return QJsonDocument(o).toJson().toStdString();
+}
+
+CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
+  const QJsonObject o = readJsonObject(path);
+  if (o["format"].toString() != QLatin1String(kFormat) || o["version"].toInt() != kVersion)
+    fail(path, ": not a counterfactual report of version ", kVersion, " (format '",
+         o["format"].toString().toStdString(), "')");
+  CounterfactualReport r;
+  r.k = o["k"].toInteger();
+  r.measured = stringsFromJson(o["measured"]);
+  r.missing = stringsFromJson(o["missing"]);
+  for (const QJsonValue& v : o["methods"].toArray()) {
+    const QJsonObject e = v.toObject();
+    MethodEffect m;
+    m.method = e["method"].toString().toStdString();
+    if (m.method.empty()) fail(path, ": a method has no name");
+    m.arms = stringsFromJson(e["arms"]);
+    m.deltaLoss = estimateFromJson(e["delta_loss"]);
+    m.deltaLossVsControl = estimateFromJson(e["delta_loss_vs_control"]);
+    m.deltaGMse = estimateFromJson(e["delta_g_mse"]);
+    m.deltaGCnn = estimateFromJson(e["delta_g_cnn"]);
+    const QJsonObject groups = e["group_delta_loss"].toObject();
+    for (auto g = groups.begin(); g != groups.end(); ++g)
+      m.groupDeltaLoss[g.key().toStdString()] = g.value().toDouble();
+    m.overlap = e["overlap"].toDouble();
+    const QJsonObject vs = e["vs_random"].toObject();
+    m.vsRandom = estimateFromJson(vs["difference"]);
+    m.higherThanRandom = vs["higher"].toInteger();
+    m.signTestP = vs["sign_test_p"].toDouble(1);
+    r.methods.push_back(std::move(m));
+  }
+  for (const QJsonValue& v : o["queries"].toArray()) {
+    const QJsonObject e = v.toObject();
+    r.queries.push_back({e["query"].toString().toStdString(), e["group"].toString().toStdString(),
+                         e["method"].toString().toStdString(), e["arm"].toString().toStdString(),
+                         e["delta_loss"].toDouble(), e["delta_loss_vs_control"].toDouble(),
+                         e["delta_g_mse"].toDouble(), e["delta_g_cnn"].toDouble()});
+  }
+  return r;
+}
+
+CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const CounterfactualPlan& plan,
+                                              const JobContext& job) {
+  CounterfactualReport report;
+  report.k = plan.k;
+  std::map<std::string, ArmMeasurement> measured;
+  for (const CounterfactualArm& a : plan.arms) {
+    const std::string path = counterfactualMeasurementPath(bundle, a.name);
+    if (!QFileInfo::exists(QString::fromStdString(path))) {
+      report.missing.push_back(a.name);
+      continue;
+    }
+    measured.emplace(a.name, ArmMeasurement::load(path));
+    report.measured.push_back(a.name);
+  }
+  const auto ref = measured.find("reference");
+  if (ref == measured.end())
+    fail(
+        "counterfactual report: the reference arm is not measured yet (run `fastgda "
+        "counterfactual train --arm reference`, then `fastgda counterfactual measure --arm "
+        "reference`)");
+  const ArmMeasurement& reference = ref->second;
+  for (const auto& [name, m] : measured) {
+    if (m.settingsJson != reference.settingsJson)
+      fail(counterfactualMeasurementPath(bundle, name), ": measured with settings ", m.settingsJson,
+           ", the reference with ", reference.settingsJson, " (measure both the same way)");
+    if (m.from != reference.from)
+      fail(counterfactualMeasurementPath(bundle, name),
+           ": its model was retrained from another shipped model than the reference's");
+    if (m.control.size() != reference.control.size())
+      fail(counterfactualMeasurementPath(bundle, name), ": ", m.control.size(),
+           " control images, the reference has ", reference.control.size());
+  }
+
+  const std::unique_ptr<Dataset> data = bundle.openDataset();
+  FeatureSources sources;
+  sources.bundle = &bundle;
+  sources.dataset = data.get();
+  const std::unique_ptr<FeatureSpace> cnn = makeFeatureSpace("cnn", sources, job);
+  const std::string imageDir = bundle.path("counterfactual/measurements/");
+  const auto image = [&](const ArmMeasurement& m, const std::string& query) {
+    return readImage(imageDir + m.query(query).image);
+  };
+  const auto cnnFeature = [&](const torch::Tensor& img) {
+    torch::NoGradGuard noGrad;
+    return torch::nn::functional::normalize(cnn->extract(img.unsqueeze(0), {""}),
+                                            torch::nn::functional::NormalizeFuncOptions().dim(1));
+  };
+  std::map<std::string, double> controlShift;  // arm -> mean control ΔL
+  for (const auto& [name, m] : measured) {
+    double s = 0;
+    for (size_t i = 0; i < m.control.size(); ++i) {
+      if (m.control[i].first != reference.control[i].first)
+        fail(counterfactualMeasurementPath(bundle, name), ": control image ", i, " is ",
+             m.control[i].first, ", the reference's is ", reference.control[i].first);
+      s += m.control[i].second - reference.control[i].second;
+    }
+    controlShift[name] = m.control.empty() ? 0 : s / static_cast<double>(m.control.size());
+  }
+
+  std::map<std::string, std::string> groupOf;
+  for (const auto& [group, ids] : plan.groups)
+    for (const std::string& id : ids) groupOf[id] = group;
+  std::vector<std::string> methods{"random"};
+  methods.insert(methods.end(), plan.methods.begin(), plan.methods.end());
+  std::map<std::string, std::map<std::string, double>> deltaByMethod;  // method -> query -> ΔL
+  for (const std::string& method : methods) {
+    MethodEffect effect;
+    effect.method = method;
+    std::vector<double> dl, dlc, dgm, dgc, overlaps;
+    std::map<std::string, std::vector<double>> byGroup;
+    for (const CounterfactualArm& arm : plan.arms) {
+      if (arm.method != method || !measured.count(arm.name)) continue;
+      const ArmMeasurement& m = measured.at(arm.name);
+      effect.arms.push_back(arm.name);
+      for (const auto& [id, group] : groupOf) {
+        if (!arm.group.empty() && arm.group != group) continue;  // random covers every query
+        job.checkCancelled();
+        QueryEffect q;
+        q.query = id;
+        q.group = group;
+        q.method = method;
+        q.arm = arm.name;
+        q.deltaLoss = m.query(id).loss - reference.query(id).loss;
+        q.deltaLossVsControl = q.deltaLoss - controlShift[arm.name];
+        const torch::Tensor a = image(m, id), b = image(reference, id);
+        q.deltaGMse = ((a - b) / 2).pow(2).mean().item<double>();
+        q.deltaGCnn = 1 - (cnnFeature(a) * cnnFeature(b)).sum().item<double>();
+        dl.push_back(q.deltaLoss);
+        dlc.push_back(q.deltaLossVsControl);
+        dgm.push_back(q.deltaGMse);
+        dgc.push_back(q.deltaGCnn);
+        byGroup[group].push_back(q.deltaLoss);
+        deltaByMethod[method][id] = q.deltaLoss;
+        const auto ov = plan.overlap.find(method);
+        if (ov != plan.overlap.end() && ov->second.count(id)) overlaps.push_back(ov->second.at(id));
+        report.queries.push_back(q);
+      }
+    }
+    if (effect.arms.empty()) continue;
+    effect.deltaLoss = estimate(dl);
+    effect.deltaLossVsControl = estimate(dlc);
+    effect.deltaGMse = estimate(dgm);
+    effect.deltaGCnn = estimate(dgc);
+    for (const auto& [g, v] : byGroup) effect.groupDeltaLoss[g] = estimate(v).mean;
+    effect.overlap = estimate(overlaps).mean;
+    if (method != "random" && deltaByMethod.count("random")) {
+      std::vector<double> diffs;
+      int64_t higher = 0, untied = 0;
+      for (const auto& [id, d] : deltaByMethod[method]) {
+        const auto r = deltaByMethod["random"].find(id);
+        if (r == deltaByMethod["random"].end()) continue;
+        diffs.push_back(d - r->second);
+        if (d != r->second) ++untied;
+        if (d > r->second) ++higher;
+      }
+      effect.vsRandom = estimate(diffs);
+      effect.higherThanRandom = higher;
+      effect.signTestP = signTestP(higher, untied);
+    }
+    report.methods.push_back(std::move(effect));
+  }
+  return report;
+}
+
+}  // namespace fastgda

@@ -1,0 +1,81 @@
+// The counterfactual check, step 4: the table. For each method (random, the teacher, the
+// student), each test query is compared between the model retrained without that method's top-K
+// for the query's group and the full-data reference retrain:
+//
+//   ΔL        L(q, θ without S) − L(q, θ reference), the mean ε-prediction MSE (measure.h)
+//   ΔL − ctl  ΔL minus the same model's mean ΔL on the control images (what removing any
+//             images costs in general)
+//   ΔG MSE    pixel MSE, images in [0, 1], between the two models' drawings of the query's
+//             prompt and seed
+//   ΔG cnn    1 − cosine similarity of those drawings in the `cnn` feature space
+//
+// per method the mean ± standard error over its queries, the mean per group, the mean top-K
+// overlap with the rest of the group (how much grouped removal overstates one query's effect),
+// and the paired comparison with random removal: the mean difference of ΔL over the same queries
+// and a two-sided sign test.
+//
+//   fastgda::CounterfactualReport r = fastgda::makeCounterfactualReport(bundle, plan, job);
+//   std::cout << r.json();   // what `fastgda counterfactual report --json` prints
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "util/job.h"
+
+namespace fastgda {
+
+struct Bundle;
+struct CounterfactualPlan;
+
+struct Estimate {
+  double mean = 0;
+  double se = 0;  // standard error of the mean; 0 with fewer than two values
+  int64_t n = 0;
+};
+
+struct QueryEffect {
+  std::string query;
+  std::string group;
+  std::string method;
+  std::string arm;
+  double deltaLoss = 0;
+  double deltaLossVsControl = 0;
+  double deltaGMse = 0;
+  double deltaGCnn = 0;
+};
+
+struct MethodEffect {
+  std::string method;
+  std::vector<std::string> arms;  // the measured arms it comes from
+  Estimate deltaLoss, deltaLossVsControl, deltaGMse, deltaGCnn;
+  std::map<std::string, double> groupDeltaLoss;  // group -> mean ΔL
+  double overlap = 0;                            // mean share of top-K shared within the group
+  // Against random removal, over the queries both have: mean of ΔL(method) − ΔL(random), how
+  // many are higher, and the two-sided sign-test p-value (ties dropped). n = 0 when not paired.
+  Estimate vsRandom;
+  int64_t higherThanRandom = 0;
+  double signTestP = 1;
+};
+
+struct CounterfactualReport {
+  int64_t k = 0;
+  std::vector<std::string> measured;  // arms with a measurement
+  std::vector<std::string> missing;   // arms not measured yet (not retrained, or not measured)
+  std::vector<MethodEffect> methods;  // random first, then the plan's methods
+  std::vector<QueryEffect> queries;
+  std::string json() const;
+  static CounterfactualReport fromJson(const std::string& path);  // errors name the file
+};
+
+// Needs the reference arm measured; methods whose arms are not measured yet are left out (and
+// their arms listed in `missing`). Throws an Error naming what is missing otherwise.
+CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const CounterfactualPlan& plan,
+                                              const JobContext& job = {});
+
+// The two-sided sign-test p-value for `higher` of `n` paired differences being positive.
+double signTestP(int64_t higher, int64_t n);
+
+}  // namespace fastgda
