@@ -111,6 +111,26 @@
         <source>Agreement with the teacher (%1 test queries)</source>
         <translation>Übereinstimmung mit dem Lehrer (%1 Testabfragen)</translation>
     </message>
+    <message>
+        <source>ΔL: query loss increase (× 10⁻³)</source>
+        <translation>ΔL: Anstieg des Abfrageverlusts (× 10⁻³)</translation>
+    </message>
+    <message>
+        <source>ΔL beyond the control images (× 10⁻³)</source>
+        <translation>ΔL über den Kontrollbildern (× 10⁻³)</translation>
+    </message>
+    <message>
+        <source>ΔG: pixel MSE of the regenerated query (× 10⁻³)</source>
+        <translation>ΔG: Pixel-MSE der neu generierten Abfrage (× 10⁻³)</translation>
+    </message>
+    <message>
+        <source>ΔG: cnn cosine distance of the regenerated query</source>
+        <translation>ΔG: cnn-Kosinusabstand der neu generierten Abfrage</translation>
+    </message>
+    <message>
+        <source>Retrained without each method&apos;s top %1: how much of the query is lost</source>
+        <translation>Neu trainiert ohne die Top %1 jeder Methode: wie viel der Abfrage verloren geht</translation>
+    </message>
 </context>
 <context>
     <name>Export</name>
@@ -327,6 +347,83 @@ Prompt: „%2“</translation>
     <message>
         <source>Export…</source>
         <translation>Exportieren…</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::CounterfactualView</name>
+    <message>
+        <source>without random images</source>
+        <translation>ohne zufällige Bilder</translation>
+    </message>
+    <message>
+        <source>without the teacher&apos;s top K</source>
+        <translation>ohne die Top K des Lehrers</translation>
+    </message>
+    <message>
+        <source>without the student&apos;s top K</source>
+        <translation>ohne die Top K des Schülers</translation>
+    </message>
+    <message>
+        <source>without %1&apos;s top K</source>
+        <translation>ohne die Top K von %1</translation>
+    </message>
+    <message>
+        <source>A held-out test query of the check</source>
+        <translation>Eine zurückgehaltene Testabfrage der Prüfung</translation>
+    </message>
+    <message>
+        <source>Query:</source>
+        <translation>Abfrage:</translation>
+    </message>
+    <message>
+        <source>Measure:</source>
+        <translation>Maß:</translation>
+    </message>
+    <message>
+        <source>This bundle has no counterfactual check yet. Fix its protocol with `fastgda counterfactual plan`, retrain each arm with `fastgda counterfactual train --all` (about 1.5 hours per arm on two cores), then `fastgda counterfactual measure --all`.</source>
+        <translation>Dieses Bundle hat noch keine kontrafaktische Prüfung. Legen Sie ihr Protokoll mit `fastgda counterfactual plan` fest, trainieren Sie jeden Arm mit `fastgda counterfactual train --all` neu (etwa 1,5 Stunden pro Arm auf zwei Kernen), dann `fastgda counterfactual measure --all`.</translation>
+    </message>
+    <message>
+        <source>No method is measured yet. Retrain the arms (`fastgda counterfactual train --all`) and measure them (`fastgda counterfactual measure --all`).</source>
+        <translation>Noch keine Methode ist gemessen. Trainieren Sie die Arme neu (`fastgda counterfactual train --all`) und messen Sie sie (`fastgda counterfactual measure --all`).</translation>
+    </message>
+    <message>
+        <source>Each model was retrained from scratch without the union of its method&apos;s top %1 for the query&apos;s group of %2 similar test queries (grouped removal overstates one query&apos;s own effect). ΔL: the query&apos;s diffusion loss increase over the full-data retrain, under noise shared by every model.</source>
+        <translation>Jedes Modell wurde von Grund auf neu trainiert, ohne die Vereinigung der Top %1 seiner Methode für die Gruppe der Abfrage aus %2 ähnlichen Testabfragen (das Entfernen je Gruppe überschätzt die Wirkung einer einzelnen Abfrage). ΔL: der Anstieg des Diffusionsverlusts der Abfrage gegenüber dem Neutraining mit allen Daten, unter für alle Modelle gleichem Rauschen.</translation>
+    </message>
+    <message>
+        <source>Not measured yet: %1.</source>
+        <translation>Noch nicht gemessen: %1.</translation>
+    </message>
+    <message>
+        <source>Cannot read the counterfactual check: %1</source>
+        <translation>Die kontrafaktische Prüfung kann nicht gelesen werden: %1</translation>
+    </message>
+    <message>
+        <source>%1 (group %2)</source>
+        <translation>%1 (Gruppe %2)</translation>
+    </message>
+    <message>
+        <source>reference retrain (nothing removed)</source>
+        <translation>Referenz-Neutraining (nichts entfernt)</translation>
+    </message>
+    <message>
+        <source>%1
+ΔL = %2 × 10⁻³, ΔG = %3 × 10⁻³</source>
+        <translation>%1
+ΔL = %2 × 10⁻³, ΔG = %3 × 10⁻³</translation>
+    </message>
+    <message>
+        <source>(no image: %1)</source>
+        <translation>(kein Bild: %1)</translation>
+    </message>
+    <message>
+        <source>#%1 by the teacher: %2</source>
+        <translation>Nr. %1 des Lehrers: %2</translation>
+    </message>
+    <message>
+        <source>This query&apos;s top %1 by the teacher, all removed by the teacher&apos;s arm; framed: the %2 that the student&apos;s arm removed too.</source>
+        <translation>Die Top %1 dieser Abfrage laut Lehrer, alle vom Arm des Lehrers entfernt; umrahmt: die %2, die auch der Arm des Schülers entfernt hat.</translation>
     </message>
 </context>
 <context>
@@ -1127,6 +1224,10 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>This bundle has no student yet, so there is no instant answer: train one with Tools › Distil a student… (or `fastgda distill`) from the teacher&apos;s stored rankings. Run teacher gives the slow, accurate ranking meanwhile.</source>
         <translation>Dieses Bundle hat noch keinen Schüler, daher gibt es keine sofortige Antwort: Trainieren Sie einen mit Extras › Schüler destillieren… (oder `fastgda distill`) aus den gespeicherten Rangfolgen des Lehrers. „Lehrer starten“ liefert inzwischen die langsame, genaue Rangfolge.</translation>
+    </message>
+    <message>
+        <source>Co&amp;unterfactual</source>
+        <translation>&amp;Kontrafaktisch</translation>
     </message>
 </context>
 <context>

@@ -386,4 +386,81 @@ QString tradeoff(QCustomPlot* plot, const EvaluationReport& report, int64_t k) {
   return csv;
 }
 
+QStringList counterfactualMetrics() {
+  return {QStringLiteral("delta_loss"), QStringLiteral("delta_loss_vs_control"),
+          QStringLiteral("delta_g_mse"), QStringLiteral("delta_g_cnn")};
+}
+
+QString counterfactualMetricLabel(const QString& metric) {
+  if (metric == QLatin1String("delta_loss")) return Charts::tr("ΔL: query loss increase (× 10⁻³)");
+  if (metric == QLatin1String("delta_loss_vs_control"))
+    return Charts::tr("ΔL beyond the control images (× 10⁻³)");
+  if (metric == QLatin1String("delta_g_mse"))
+    return Charts::tr("ΔG: pixel MSE of the regenerated query (× 10⁻³)");
+  return Charts::tr("ΔG: cnn cosine distance of the regenerated query");
+}
+
+QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report,
+                           const QString& metric) {
+  reset(plot, Charts::tr("Retrained without each method's top %1: how much of the query is lost")
+                  .arg(report.k));
+  const auto pick = [&](const MethodEffect& m) -> const Estimate& {
+    if (metric == QLatin1String("delta_loss_vs_control")) return m.deltaLossVsControl;
+    if (metric == QLatin1String("delta_g_mse")) return m.deltaGMse;
+    if (metric == QLatin1String("delta_g_cnn")) return m.deltaGCnn;
+    return m.deltaLoss;
+  };
+  const double scale = metric == QLatin1String("delta_g_cnn") ? 1 : 1e3;
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  plot->xAxis->setTicker(ticker);
+  plot->xAxis->setSubTicks(false);
+  double low = 0, high = 0;
+  const auto& methods = report.methods;
+  for (size_t i = 0; i < methods.size(); ++i) {
+    const MethodEffect& m = methods[i];
+    const Estimate& e = pick(m);
+    const double key = static_cast<double>(i + 1);
+    ticker->addTick(key,
+                    QStringLiteral("%1\n(n = %2)").arg(QString::fromStdString(m.method)).arg(e.n));
+    auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
+    const QColor color = m.method == "random"                ? kRandom
+                         : m.method.rfind("teacher", 0) == 0 ? kTeacher
+                         : m.method.rfind("student", 0) == 0 ? kStudent
+                                                             : kRaw;
+    bars->setName(QString::fromStdString(m.method));
+    bars->setBrush(m.method == "random" ? QColor(190, 190, 190) : color.lighter(130));
+    bars->setPen(QPen(color));
+    bars->setWidth(0.6);
+    bars->setData({key}, {e.mean * scale}, true);
+    bars->setProperty(ChartView::kPointLabels, QStringList{QString::fromStdString(m.method)});
+    auto* error = new QCPErrorBars(plot->xAxis, plot->yAxis);
+    error->removeFromLegend();
+    error->setDataPlottable(bars);
+    error->setData({e.se * scale});
+    error->setPen(QPen(Qt::black));
+    low = std::min(low, (e.mean - e.se) * scale);
+    high = std::max(high, (e.mean + e.se) * scale);
+  }
+  plot->legend->setVisible(false);
+  plot->xAxis->setRange(0.3, static_cast<double>(methods.size()) + 0.7);
+  const double pad = std::max(1e-9, (high - low) * 0.1);
+  plot->yAxis->setRange(low - (low < 0 ? pad : 0), high + pad);
+  plot->yAxis->setLabel(counterfactualMetricLabel(metric));
+  QString csv =
+      row({"method", "arms", "queries", "delta_loss", "delta_loss_se", "delta_loss_vs_control",
+           "delta_loss_vs_control_se", "delta_g_mse", "delta_g_mse_se", "delta_g_cnn",
+           "delta_g_cnn_se", "vs_random_difference", "vs_random_higher", "sign_test_p", "overlap"});
+  for (const MethodEffect& m : methods) {
+    std::string arms;
+    for (const std::string& a : m.arms) arms += (arms.empty() ? "" : " ") + a;
+    csv += row({m.method, arms, std::to_string(m.deltaLoss.n), num(m.deltaLoss.mean),
+                num(m.deltaLoss.se), num(m.deltaLossVsControl.mean), num(m.deltaLossVsControl.se),
+                num(m.deltaGMse.mean), num(m.deltaGMse.se), num(m.deltaGCnn.mean),
+                num(m.deltaGCnn.se), m.vsRandom.n > 0 ? num(m.vsRandom.mean) : "",
+                m.vsRandom.n > 0 ? std::to_string(m.higherThanRandom) : "",
+                m.vsRandom.n > 0 ? num(m.signTestP) : "", num(m.overlap)});
+  }
+  return csv;
+}
+
 }  // namespace fastgda::ui::charts

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "attribution/ranking.h"
+#include "counterfactual/report.h"
 #include "eval/evaluation.h"
 
 class QCustomPlot;
@@ -42,6 +43,16 @@ QString ablationBars(QCustomPlot* plot, const EvaluationReport& report);
 // teacher at 1 by definition; marker size grows with the storage a method needs, and each point
 // is labelled with its method and storage.
 QString tradeoff(QCustomPlot* plot, const EvaluationReport& report, int64_t k);
+
+// The counterfactual check (the paper's Table 1 as a picture): one bar per method (random,
+// teacher, student) of `metric` ("delta_loss", "delta_loss_vs_control", "delta_g_mse" or
+// "delta_g_cnn"), the mean over the test queries with standard-error bars. The CSV has every
+// metric of every method.
+QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report,
+                           const QString& metric);
+// The metrics counterfactualBars draws, in their order, and each one's axis label.
+QStringList counterfactualMetrics();
+QString counterfactualMetricLabel(const QString& metric);
 
 // "16.2 MB", "870 kB", ...
 QString formatBytes(int64_t bytes);

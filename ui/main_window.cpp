@@ -43,6 +43,7 @@
 #include "attribution_view.h"
 #include "bundle/bundle.h"
 #include "chart_view.h"
+#include "counterfactual_view.h"
 #include "data/dataset.h"
 #include "dataset_model.h"
 #include "distill_dialog.h"
@@ -111,6 +112,7 @@ MainWindow::MainWindow(QWidget* parent)
       view_(new AttributionView(this)),
       charts_(new QueryCharts(this)),
       ablation_(new AblationView(this)),
+      counterfactual_(new CounterfactualView(this)),
       panel_(new QueryPanel(this)),
       history_(new QListWidget(this)),
       jobLabel_(new QLabel(this)),
@@ -127,6 +129,7 @@ MainWindow::MainWindow(QWidget* parent)
   tabs_->addTab(view_, tr("&Attribution"));
   tabs_->addTab(charts_, tr("C&harts"));
   tabs_->addTab(ablation_, tr("A&blation"));
+  tabs_->addTab(counterfactual_, tr("Co&unterfactual"));
   setCentralWidget(tabs_);
   connect(tabs_, &QTabWidget::currentChanged, this, [this] {
     if (tabs_->currentWidget() == ablation_ && !evaluated_) evaluate();
@@ -397,6 +400,7 @@ bool MainWindow::openBundle(const QString& dir) {
   ablation_->setReport({});
   ablation_->setMessage(tr("Not evaluated yet."));
   ablation_->setBusy(false);
+  counterfactual_->load(session_->bundle(), data);
   updateTestQueriesMenu();
   if (tabs_->currentWidget() == ablation_) evaluate();
   panel_->setGenerationEnabled(session_->hasModel(),

@@ -30,6 +30,7 @@ class QTabWidget;
 namespace fastgda::ui {
 
 class AblationView;
+class CounterfactualView;
 class AttributionView;
 class DatasetFilter;
 class DatasetModel;
@@ -91,6 +92,7 @@ class MainWindow : public QMainWindow {
   // the bundle's cached report when it is current).
   QueryCharts* queryCharts() const { return charts_; }
   AblationView* ablationView() const { return ablation_; }
+  CounterfactualView* counterfactualView() const { return counterfactual_; }
   void showCharts();
   void showAblation();
   void evaluate();  // starts the evaluation job unless one runs
@@ -150,6 +152,7 @@ class MainWindow : public QMainWindow {
   AttributionView* view_;
   QueryCharts* charts_;
   AblationView* ablation_;
+  CounterfactualView* counterfactual_;
   QueryPanel* panel_;
   QListWidget* history_;
   QLabel* jobLabel_;

@@ -203,6 +203,10 @@ int measureCommand(const QStringList& arguments) {
     states.append(e);
     text += arm + ": " + (state == "not retrained" ? state : "measured " + state) + "\n";
   }
+  // The table follows the measurements, so the studio's Counterfactual tab is never stale.
+  if (QFileInfo::exists(QString::fromStdString(counterfactualMeasurementPath(bundle, "reference"))))
+    writeFileAtomically(bundle.path("counterfactual/report.json"),
+                        makeCounterfactualReport(bundle, plan, job.context()).json());
   if (parser.isSet("json")) {
     QJsonObject root;
     root["arms"] = states;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "bundle/bundle.h"
 #include "charts.h"
 #include "cli/commands.h"
 #include "cli/console.h"
@@ -19,7 +20,8 @@ namespace fastgda::cli {
 
 namespace {
 
-const QStringList kKinds = {"ablation", "tradeoff", "figure", "report", "ranking", "chart"};
+const QStringList kKinds = {"ablation", "tradeoff", "figure",        "report",
+                            "ranking",  "chart",    "counterfactual"};
 const QStringList kCharts = {"scores", "scatter", "precision"};
 
 QString suffix(const QString& path) {
@@ -70,8 +72,10 @@ int runExport(const QStringList& arguments) {
       "the table: .csv), tradeoff (quality against throughput: .png .svg .pdf .csv), figure (the "
       "query beside the student's and the teacher's top k: .png .svg .pdf), report (one query: "
       ".pdf), ranking (--method student|teacher: .csv), chart (--chart scores|scatter|precision "
-      "for one query: .png .svg .pdf .csv). Ablation and trade-off read <bundle>/eval/report.json "
-      "(recomputed when stale); query exports use the stored teacher result, or --run-teacher."));
+      "for one query: .png .svg .pdf .csv), counterfactual (--metric: ΔL, ΔL beyond the control "
+      "images, ΔG per method: .png .svg .pdf .csv, from <bundle>/counterfactual/report.json). "
+      "Ablation and trade-off read <bundle>/eval/report.json (recomputed when stale); query "
+      "exports use the stored teacher result, or --run-teacher."));
   parser.addHelpOption();
   parser.addPositionalArgument(QStringLiteral("kind"), kKinds.join(QStringLiteral(", ")));
   parser.addOptions({
@@ -87,6 +91,8 @@ int runExport(const QStringList& arguments) {
       {"k", "Top k shown (figure, report, charts) or the k of mAP@k (tradeoff).", "K"},
       {"method", "ranking: student or teacher.", "M", "student"},
       {"chart", "chart: scores, scatter or precision.", "NAME"},
+      {"metric", "counterfactual: delta_loss, delta_loss_vs_control, delta_g_mse or delta_g_cnn.",
+       "M", "delta_loss"},
       {"run-teacher", "Run the teacher (minutes) when no result is stored for the query."},
       {"width", "Chart width in points.", "W", "640"},
       {"height", "Chart height in points.", "H", "420"},
@@ -107,9 +113,6 @@ int runExport(const QStringList& arguments) {
     fail("export: --width and --height must be in [100, 10000] points, found ", width, " × ",
          height);
 
-  const auto session = AttributionSession::open(
-      parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir());
-  ConsoleJob job;
   QCustomPlot plot;  // offscreen: drawn with toPainter/toPixmap, never shown
   plot.resize(width, height);
   auto saveChartOrCsv = [&](const QString& csv) {
@@ -118,6 +121,25 @@ int runExport(const QStringList& arguments) {
     else
       ui::saveChart(&plot, path, width, height);
   };
+  if (kind == QLatin1String("counterfactual")) {
+    const QString metric = parser.value("metric");
+    if (!ui::charts::counterfactualMetrics().contains(metric))
+      fail("export counterfactual: --metric is '", metric.toStdString(), "', expected ",
+           ui::charts::counterfactualMetrics().join(QStringLiteral(", ")).toStdString());
+    const Bundle bundle = bundleOption(parser);
+    const std::string reportPath = bundle.path("counterfactual/report.json");
+    if (!QFileInfo::exists(QString::fromStdString(reportPath)))
+      fail("export counterfactual: ", reportPath,
+           " is missing (make it with `fastgda counterfactual report`)");
+    saveChartOrCsv(
+        ui::charts::counterfactualBars(&plot, CounterfactualReport::fromJson(reportPath), metric));
+    out("wrote " + path.toStdString() + "\n");
+    return 0;
+  }
+
+  const auto session = AttributionSession::open(
+      parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir());
+  ConsoleJob job;
 
   if (kind == QLatin1String("ablation") || kind == QLatin1String("tradeoff")) {
     const EvaluationReport report = session->evaluation(job.context());

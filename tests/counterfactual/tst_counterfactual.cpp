@@ -126,6 +126,8 @@ class TestCounterfactual : public QObject {
     QCOMPARE(ref.control.size(), size_t(2));
     QVERIFY(QFile::exists(dir_.filePath("counterfactual/measurements/" +
                                         QString::fromStdString(ref.queries[0].image))));
+    // The table follows the measurements (the studio reads it).
+    QVERIFY(QFile::exists(dir_.filePath("counterfactual/report.json")));
     // Measured arms are not measured again.
     const testing::CliRun again = runCli(measure);
     QVERIFY2(again.out.contains("\"before\""), qPrintable(again.out));
