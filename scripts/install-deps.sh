@@ -9,6 +9,8 @@ packages=(
   librsvg2-bin          # rsvg-convert, to rasterise Fluent SVGs when rebuilding the emoji pack
   # The packaging test: dpkg-shlibdeps (dpkg-dev, file) for the .deb's Depends, then checks.
   dpkg-dev file jq desktop-file-utils appstream
+  # The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

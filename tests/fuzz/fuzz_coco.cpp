@@ -1,0 +1,20 @@
+// COCO captions JSON ("images", "annotations"), beside one small real image (a.png).
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "data/dataset.h"
+#include "data/image_files.h"
+#include "fuzz_input.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool image = cv::imwrite(fastgda::fuzz::workDir() + "/a.png",
+                                        cv::Mat(8, 8, CV_8UC3, cv::Scalar(10, 200, 30)));
+  (void)image;
+  const std::string path = fastgda::fuzz::writeInput("captions.json", data, size);
+  return fastgda::fuzz::parseOrReject([&] {
+    fastgda::LoadOptions lenient;
+    lenient.skipBadEntries = true;
+    fastgda::openCocoCaptions(path, fastgda::fuzz::workDir(), lenient);
+    fastgda::openCocoCaptions(path, fastgda::fuzz::workDir(), fastgda::LoadOptions{});
+  });
+}
