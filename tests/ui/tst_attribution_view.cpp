@@ -1,7 +1,7 @@
 // The studio's attribution round trip on a tiny bundle with a distilled tiny student, offscreen:
 // generate -> student row; a training image as the query; the teacher job cancelled (nothing
 // written) and run to completion (teacher row, "found by both" marks, a saved result that a new
-// window shows at once). With FASTGDA_SCREENSHOTS=DIR it also saves DIR/attribution-view.png
+// window shows at once). With FASTGDA_SCREENSHOTS=DIR it also saves DIR/attribution-view-tiny.png
 // (and -dark.png, in a dark palette).
 // First: LibTorch headers use a name that Qt defines as a macro (slots).
 #include <torch/types.h>
@@ -221,11 +221,11 @@ class TestAttributionView : public QObject {
                           Qt::LeftButton);
         QVERIFY(!view->detailsCaption().isEmpty());
         QTest::qWait(200);
-        QVERIFY(window.grab().save(shots + "/attribution-view.png", "PNG", 0));
+        QVERIFY(window.grab().save(shots + "/attribution-view-tiny.png", "PNG", 0));
         const QPalette light = QApplication::palette();
         QApplication::setPalette(testing::darkPalette());
         QTest::qWait(200);
-        QVERIFY(window.grab().save(shots + "/attribution-view-dark.png", "PNG", 0));
+        QVERIFY(window.grab().save(shots + "/attribution-view-tiny-dark.png", "PNG", 0));
         QApplication::setPalette(light);
       }
     }

@@ -336,6 +336,9 @@ class TestStudioAnalysis : public QObject {
       window.grab().save(shots + "/charts-view.png");
       window.showAblation();
       window.grab().save(shots + "/ablation-view.png");
+      // The README's attribution view: the built-in bundle's real query, student and teacher.
+      window.showAttribution();
+      window.grab().save(shots + "/attribution-view.png");
     }
   }
 
