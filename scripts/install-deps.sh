@@ -11,6 +11,8 @@ packages=(
   dpkg-dev file jq desktop-file-utils appstream
   # The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
   clang libclang-rt-14-dev
+  # Slurm for `--slurm` and its test (a one-machine cluster: scripts/slurm-local.sh).
+  slurm-wlm munge
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 // fastgda teacher: AbU attribution for one query, or a resumable batch of queries.
 #include <torch/torch.h>
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -8,6 +9,9 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <chrono>
+#include <optional>
+#include <set>
+#include <tuple>
 
 #include "bundle/bundle.h"
 #include "cli/commands.h"
@@ -15,6 +19,8 @@
 #include "data/dataset.h"
 #include "model/generator.h"
 #include "model/model.h"
+#include "slurm/slurm.h"
+#include "teacher/batch.h"
 #include "teacher/plan.h"
 #include "teacher/repeatability.h"
 #include "teacher/results.h"
@@ -124,6 +130,77 @@ TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* com
   return o;
 }
 
+// The command line of one array task: this command's own arguments without the Slurm options,
+// with absolute paths, its shard and its CPUs.
+std::vector<std::string> taskArguments(const QStringList& arguments, const std::string& bundleDir,
+                                       const std::string& batchFile, const std::string& outDir) {
+  const QStringList valued = {"tasks",   "partition", "time",   "cpus-per-task", "sbatch-arg",
+                              "threads", "shard",     "bundle", "batch",         "out"};
+  const QStringList flags = {"slurm", "json", "resume", "summary"};
+  std::vector<std::string> words;
+  for (int i = 0; i < arguments.size(); ++i) {
+    const QString a = arguments[i];
+    const QString name =
+        a.startsWith(QLatin1String("--")) ? a.mid(2).section(QLatin1Char('='), 0, 0) : QString();
+    if (valued.contains(name)) {
+      if (!a.contains(QLatin1Char('='))) ++i;  // its value is the next word
+      continue;
+    }
+    if (flags.contains(name)) continue;
+    words.push_back(a.toStdString());
+  }
+  words.insert(words.end(), {"--bundle", bundleDir, "--batch", batchFile, "--out", outDir});
+  return words;
+}
+
+int submitTeacherBatch(const QCommandLineParser& parser, const QStringList& arguments,
+                       const Bundle& bundle, const std::string& batchFile,
+                       const std::vector<BatchEntry>& batch, const std::string& outDir) {
+  SlurmJob job;
+  job.kind = "teacher";
+  job.name = "fastgda-teacher-" +
+             QFileInfo(QString::fromStdString(batchFile)).completeBaseName().toStdString();
+  job.tasks = static_cast<int>(numberOption(parser, "tasks", "teacher --slurm"));
+  job.cpusPerTask = static_cast<int>(numberOption(parser, "cpus-per-task", "teacher --slurm"));
+  job.partition = parser.value("partition").toStdString();
+  job.time = parser.value("time").toStdString();
+  for (const QString& a : parser.values("sbatch-arg")) job.sbatchArgs.push_back(a.toStdString());
+  job.scriptDir = outDir + "/slurm";
+  job.outDir = outDir;
+  job.batchFile = QFileInfo(QString::fromStdString(batchFile)).absoluteFilePath().toStdString();
+  if (job.tasks < 1) fail("teacher --slurm: --tasks must be >= 1, found ", job.tasks);
+  const std::string fastgda = QCoreApplication::applicationFilePath().toStdString();
+  const std::vector<std::string> common =
+      taskArguments(arguments, bundle.dir, job.batchFile, outDir);
+  job.taskCommand = {fastgda, "teacher"};
+  job.taskCommand.insert(job.taskCommand.end(), common.begin(), common.end());
+  job.taskCommand.insert(job.taskCommand.end(),
+                         {"--shard", "{TASK}/" + std::to_string(job.tasks), "--threads", "{CPUS}"});
+  job.summaryCommand = {fastgda,       "teacher", "--bundle", bundle.dir, "--batch",
+                        job.batchFile, "--out",   outDir,     "--summary"};
+  if (parser.isSet("resume")) {
+    std::set<int> shards;
+    for (const std::string& id : summarizeBatch(batchFile, batch, outDir).missing)
+      shards.insert(shardOf(id, job.tasks));
+    if (shards.empty()) {
+      out(parser.isSet("json") ? std::string("{\"submitted\": false}\n")
+                               : "teacher --slurm --resume: nothing is missing\n");
+      return 0;
+    }
+    job.taskIndices.assign(shards.begin(), shards.end());
+  }
+  const SlurmSubmission s = submitSlurmJob(job, bundle.path("slurm"));
+  if (parser.isSet("json")) {
+    out(s.json() + "\n");
+  } else {
+    out("submitted array job " + s.arrayJob + " (" +
+        std::to_string(job.taskIndices.empty() ? job.tasks : int(job.taskIndices.size())) +
+        " tasks) and summary job " + s.summaryJob + "; scripts in " + job.scriptDir +
+        "; follow with `fastgda slurm status`\n");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int runTeacher(const QStringList& arguments) {
@@ -142,6 +219,19 @@ int runTeacher(const QStringList& arguments) {
        "FILE"},
       {"batch", "JSON lines of queries {id, prompt, seed[, candidates]}.", "FILE"},
       {"out", "Result folder for --batch (default: <bundle>/teacher/<batch name>).", "DIR"},
+      {"shard", "--batch: only the queries of shard I of N (a stable split by query id).", "I/N"},
+      {"summary",
+       "--batch: compute nothing; write <out>/slurm/summary.json (done, missing, "
+       "locked queries) and print it."},
+      {"slurm",
+       "--batch: submit it to Slurm as a job array (one task per shard) and a "
+       "dependent summary job; the sbatch scripts are kept in <out>/slurm."},
+      {"tasks", "--slurm: array tasks (shards).", "N", "4"},
+      {"partition", "--slurm: the partition.", "P"},
+      {"time", "--slurm: the time limit per task (sbatch --time).", "T"},
+      {"cpus-per-task", "--slurm: CPUs per task (the task's --threads).", "C", "2"},
+      {"sbatch-arg", "--slurm: one more #SBATCH line, verbatim (repeatable).", "ARG"},
+      {"resume", "--slurm: submit only the shards that still have missing queries."},
       {"top", "Entries to print.", "K", "10"},
       {"json", "Print JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
@@ -170,9 +260,28 @@ int runTeacher(const QStringList& arguments) {
                   "teacher/" +
                   QFileInfo(QString::fromStdString(batchFile)).completeBaseName().toStdString()));
     QDir().mkpath(outDir);
-    int done = 0, skipped = 0;
+    const std::string absOut = QFileInfo(outDir).absoluteFilePath().toStdString();
+    if (parser.isSet("summary")) {
+      const BatchSummary summary = summarizeBatch(batchFile, batch, absOut);
+      QDir().mkpath(QString::fromStdString(absOut + "/slurm"));
+      writeFileAtomically(absOut + "/slurm/summary.json", summary.json());
+      out(parser.isSet("json")
+              ? summary.json()
+              : "teacher batch " + batchFile + ": " + std::to_string(summary.done.size()) + "/" +
+                    std::to_string(summary.total) + " done, " +
+                    std::to_string(summary.missing.size()) + " missing (" +
+                    std::to_string(summary.locked.size()) + " locked)\n");
+      return 0;
+    }
+    if (parser.isSet("slurm"))
+      return submitTeacherBatch(parser, arguments, bundle, batchFile, batch, absOut);
+    int shard = 0, shards = 1;
+    if (parser.isSet("shard"))
+      std::tie(shard, shards) = parseShard(parser.value("shard").toStdString());
+    int done = 0, skipped = 0, busy = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
       BatchEntry e = batch[i];
+      if (shards > 1 && shardOf(e.query.id, shards) != shard) continue;
       const std::string path =
           QDir(outDir).filePath(QString::fromStdString(e.query.id + ".json")).toStdString();
       if (QFileInfo::exists(QString::fromStdString(path))) {
@@ -190,6 +299,17 @@ int runTeacher(const QStringList& arguments) {
             (double(i) + f) / batch.size(),
             "query " + std::to_string(i + 1) + "/" + std::to_string(batch.size()) + ": " + stage);
       };
+      // Another run (a Slurm task of an overlapping shard, a second terminal) may be on it.
+      const std::optional<QueryLock> lock = QueryLock::tryAcquire(path);
+      if (!lock) {
+        ++busy;
+        job.context().log("skipping " + e.query.id + ": another run holds " + path + ".lock");
+        continue;
+      }
+      if (QFileInfo::exists(QString::fromStdString(path))) {  // finished while we looked
+        ++skipped;
+        continue;
+      }
       TeacherResult r;
       r.query = e.query;
       const torch::Tensor latent = queryLatent(*model, r.query, "");
@@ -199,7 +319,8 @@ int runTeacher(const QStringList& arguments) {
       ++done;
     }
     out("teacher batch " + batchFile + ": " + std::to_string(done) + " queries done now, " +
-        std::to_string(skipped) + " already done, results in " + outDir.toStdString() + "\n");
+        std::to_string(skipped) + " already done, " + std::to_string(busy) +
+        " held by another run, results in " + outDir.toStdString() + "\n");
     return 0;
   }
 

@@ -25,6 +25,7 @@ int runAttribute(const QStringList& arguments);
 int runEval(const QStringList& arguments);
 int runRefingerprint(const QStringList& arguments);
 int runCounterfactual(const QStringList& arguments);
+int runSlurm(const QStringList& arguments);
 int runBenchAttribute(const QStringList& arguments);
 // Only in builds with the studio (FASTGDA_WITH_GUI): export, and the QApplication it paints with.
 int runExport(const QStringList& arguments);

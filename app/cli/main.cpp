@@ -44,7 +44,10 @@ const std::map<QString, Command>& commands() {
       {QStringLiteral("refingerprint"),
        {fastgda::cli::runRefingerprint, "re-stamp an older bundle's stored fingerprints"}},
       {QStringLiteral("counterfactual"),
-       {fastgda::cli::runCounterfactual, "retrain without a method's top images (plan, train)"}},
+       {fastgda::cli::runCounterfactual,
+        "retrain without a method's top images (plan, train, measure, report)"}},
+      {QStringLiteral("slurm"),
+       {fastgda::cli::runSlurm, "status of the batches submitted to Slurm; cancel them"}},
       {QStringLiteral("fidelity"),
        {fastgda::cli::runFidelity, "how recognisable generations are; autoencoder PSNR"}},
 #ifdef FASTGDA_WITH_GUI

@@ -1,0 +1,212 @@
+// Teacher batches on a real Slurm: a one-machine cluster (scripts/slurm-local.sh: munged,
+// slurmctld, slurmd) runs `fastgda teacher --batch F --slurm` as a job array on the tiny bundle;
+// every query gets exactly one result, the dependent summary job finds nothing missing, a resume
+// has nothing to submit, the scripts are kept, and `fastgda slurm status` reads it all. Without
+// Slurm, the shard split and the query locks that make the tasks safe are tested alone.
+#include <torch/torch.h>
+#include <unistd.h>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <map>
+
+#include "bundle/bundle.h"
+#include "data/dataset.h"
+#include "support/cli.h"
+#include "support/tiny_model.h"
+#include "teacher/batch.h"
+#include "teacher/results.h"
+
+using namespace fastgda;
+using testing::runCli;
+
+namespace {
+
+QString readText(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+}
+
+}  // namespace
+
+class TestSlurm : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  QString cluster_;
+  bool started_ = false;
+
+  QString path(const QString& p) const { return dir_.filePath(p); }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    testing::makeTinyBundle(dir_.path());
+    trainModel(testing::tinyTraining(dir_.path(), 20));
+    QFile batch(path("batch.jsonl"));
+    QVERIFY(batch.open(QIODevice::WriteOnly));
+    const std::unique_ptr<Dataset> data = openBundle(dir_.path().toStdString()).openDataset();
+    for (int i = 0; i < 6; ++i)
+      batch.write(QStringLiteral(R"({"id": "q%1", "prompt": "%2", "seed": %1, "steps": 4, )"
+                                 R"("candidates": [0, 1, 2, 3]})"
+                                 "\n")
+                      .arg(i)
+                      .arg(QString::fromStdString(data->caption(i)))
+                      .toUtf8());
+  }
+
+  void shardsSplitEveryQueryOnceAndStably() {
+    std::map<int, int> sizes;
+    for (int i = 0; i < 1000; ++i) {
+      const std::string id = "q" + std::to_string(i);
+      const int s = shardOf(id, 4);
+      QVERIFY(s >= 0 && s < 4);
+      QCOMPARE(shardOf(id, 4), s);  // a function of the id alone
+      ++sizes[s];
+    }
+    for (const auto& [shard, n] : sizes)
+      QVERIFY2(n > 200 && n < 300, qPrintable(QString::number(n)));
+    QCOMPARE(parseShard("3/4"), std::make_pair(3, 4));
+    for (const char* bad : {"4/4", "-1/4", "1", "a/b", "0/0"}) {
+      bool threw = false;
+      try {
+        parseShard(bad);
+      } catch (const Error& e) {
+        threw = QString(e.what()).contains("expected I/N");
+      }
+      QVERIFY2(threw, bad);
+    }
+  }
+
+  void aQueryIsLockedOnceAndAStaleLockIsTakenOver() {
+    const std::string result = path("locked.json").toStdString();
+    {
+      std::optional<QueryLock> first = QueryLock::tryAcquire(result);
+      QVERIFY(first.has_value());
+      QVERIFY(!QueryLock::tryAcquire(result).has_value());  // held: a second run skips it
+    }
+    QVERIFY(!QFile::exists(path("locked.json.lock")));  // released with its owner
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    // A lock left by a process of this host that is gone (a killed task) is stale.
+    QProcess gone;
+    gone.start("true", {});
+    QVERIFY(gone.waitForFinished());
+    const qint64 deadPid = gone.processId() > 0 ? gone.processId() : 999999;
+    for (const auto& [owner, takeable] :
+         {std::pair{QString("%1 %2").arg(host).arg(deadPid), true},
+          std::pair{QString("%1 %2").arg(host).arg(getpid()), false},
+          std::pair{QString("another-host %1").arg(deadPid), false}}) {
+      QFile lock(path("locked.json.lock"));
+      QVERIFY(lock.open(QIODevice::WriteOnly));
+      lock.write(owner.toUtf8());
+      lock.close();
+      QCOMPARE(QueryLock::tryAcquire(result).has_value(), takeable);
+      QFile::remove(path("locked.json.lock"));
+    }
+  }
+
+  void aBatchRunsAsAJobArray() {
+    if (QStandardPaths::findExecutable("slurmctld", {"/usr/sbin", "/usr/bin"}).isEmpty() ||
+        getuid() != 0)
+      QSKIP("needs Slurm (apt install slurm-wlm munge; scripts/install-deps.sh does) and root");
+    cluster_ = path("cluster");
+    QProcess start;
+    start.start(QStringLiteral(FASTGDA_SOURCE_DIR "/scripts/slurm-local.sh"), {"start", cluster_});
+    QVERIFY(start.waitForFinished(60000));
+    QVERIFY2(start.exitCode() == 0, start.readAllStandardError().constData());
+    started_ = true;
+    qputenv("SLURM_CONF", (cluster_ + "/slurm.conf").toUtf8());
+
+    const QStringList teacher = {"teacher",
+                                 "--bundle",
+                                 dir_.path(),
+                                 "--batch",
+                                 path("batch.jsonl"),
+                                 "--out",
+                                 path("results"),
+                                 "--query-samples",
+                                 "8",
+                                 "--fisher-samples",
+                                 "8",
+                                 "--step-size",
+                                 "1e-3"};
+    const testing::CliRun submit =
+        runCli(teacher + QStringList{"--slurm", "--tasks", "3", "--cpus-per-task", "1", "--json"});
+    QVERIFY2(submit.exitCode == 0, qPrintable(submit.err));
+    const QJsonObject job = QJsonDocument::fromJson(submit.out.toUtf8()).object();
+    QVERIFY2(!job["array_job"].toString().isEmpty() && !job["summary_job"].toString().isEmpty(),
+             qPrintable(submit.out));
+    const QString script = job["script"].toString();
+    QVERIFY2(readText(script).contains("#SBATCH --cpus-per-task=1") &&
+                 readText(script).contains("--shard") &&
+                 readText(script).contains("$SLURM_ARRAY_TASK_ID"),
+             qPrintable(readText(script)));
+
+    // Wait for both jobs to leave the queue; on time-out, say what the tasks logged.
+    QElapsedTimer timer;
+    timer.start();
+    QJsonObject batch;
+    for (;;) {
+      const testing::CliRun status = runCli({"slurm", "status", "--bundle", dir_.path(), "--json"});
+      QVERIFY2(status.exitCode == 0, qPrintable(status.err));
+      batch =
+          QJsonDocument::fromJson(status.out.toUtf8()).object()["batches"].toArray()[0].toObject();
+      if (batch["states"].toObject().isEmpty() && batch["summary_states"].toObject().isEmpty())
+        break;
+      if (timer.elapsed() > 300000) {
+        QString logs;
+        for (const QString& f : QDir(path("results/slurm")).entryList({"*.log"}))
+          logs += f + ":\n" + readText(path("results/slurm/") + f);
+        QFAIL(qPrintable("the Slurm jobs did not finish in 300 s: " + status.out + "\n" + logs));
+      }
+      QTest::qWait(1000);
+    }
+    QCOMPARE(batch["done"].toInt(), 6);
+    QCOMPARE(batch["missing"].toInt(), 0);
+    // The summary job ran after the array and found nothing missing.
+    const QJsonObject summary =
+        QJsonDocument::fromJson(readText(path("results/slurm/summary.json")).toUtf8()).object();
+    QCOMPARE(summary["done"].toInt(), 6);
+    QCOMPARE(summary["missing"].toArray().size(), 0);
+    // Each query was computed by exactly one task: the tasks' reports add up to the batch.
+    int computed = 0;
+    const QStringList logs =
+        QDir(path("results/slurm")).entryList({"fastgda-teacher-batch-*_*.log"});
+    QCOMPARE(logs.size(), 3);
+    for (const QString& f : logs) {
+      const QString log = readText(path("results/slurm/") + f);
+      const int at = log.indexOf(" queries done now");
+      QVERIFY2(at > 0, qPrintable(f + ": " + log));
+      computed +=
+          log.mid(log.lastIndexOf(' ', at - 1) + 1, at - log.lastIndexOf(' ', at - 1) - 1).toInt();
+    }
+    QCOMPARE(computed, 6);
+    for (int i = 0; i < 6; ++i)
+      QCOMPARE(
+          loadTeacherResult(path("results/q%1.json").arg(i).toStdString()).ranking.indices.size(),
+          size_t(4));
+    // Nothing is missing, so a resume submits nothing.
+    const testing::CliRun resume =
+        runCli(teacher + QStringList{"--slurm", "--tasks", "3", "--resume", "--json"});
+    QVERIFY2(resume.exitCode == 0 && resume.out.contains("\"submitted\": false"),
+             qPrintable(resume.out + resume.err));
+  }
+
+  void cleanupTestCase() {
+    if (started_) {
+      QProcess stop;
+      stop.start(QStringLiteral(FASTGDA_SOURCE_DIR "/scripts/slurm-local.sh"), {"stop", cluster_});
+      stop.waitForFinished(60000);
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSlurm)
+#include "tst_slurm.moc"
