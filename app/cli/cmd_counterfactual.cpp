@@ -4,6 +4,7 @@
 // models against the shipped queries; `report` makes the table from the measurements.
 #include <torch/torch.h>
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -19,6 +20,7 @@
 #include "data/dataset.h"
 #include "model/model.h"
 #include "model/retrain.h"
+#include "slurm/slurm.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -75,6 +77,43 @@ int planCommand(const QStringList& arguments) {
   return 0;
 }
 
+// One Slurm array task per arm not retrained yet (task i retrains the plan's arm i), then one
+// job, after all of them, that measures every retrained arm and refreshes the report.
+int submitRetrains(const QCommandLineParser& parser, const Bundle& bundle,
+                   const CounterfactualPlan& plan) {
+  SlurmJob job;
+  job.kind = "counterfactual";
+  job.name = "fastgda-counterfactual";
+  job.tasks = static_cast<int>(plan.arms.size());
+  for (size_t i = 0; i < plan.arms.size(); ++i)
+    if (!armIsRetrained(bundle, plan.arms[i].name)) job.taskIndices.push_back(static_cast<int>(i));
+  if (job.taskIndices.empty()) {
+    out(parser.isSet("json") ? std::string("{\"submitted\": false}\n")
+                             : "counterfactual train --slurm: every arm is retrained\n");
+    return 0;
+  }
+  job.cpusPerTask = static_cast<int>(numberOption(parser, "cpus-per-task", "counterfactual train"));
+  job.partition = parser.value("partition").toStdString();
+  job.time = parser.value("time").toStdString();
+  for (const QString& a : parser.values("sbatch-arg")) job.sbatchArgs.push_back(a.toStdString());
+  job.scriptDir = bundle.path("counterfactual/slurm");
+  job.outDir = bundle.path("counterfactual/models");
+  const std::string fastgda = QCoreApplication::applicationFilePath().toStdString();
+  job.taskCommand = {fastgda,       "counterfactual", "train",     "--bundle", bundle.dir,
+                     "--arm-index", "{TASK}",         "--threads", "{CPUS}"};
+  for (const char* option : {"steps", "seed", "max-minutes"})
+    job.taskCommand.insert(job.taskCommand.end(),
+                           {std::string("--") + option, parser.value(option).toStdString()});
+  job.summaryCommand = {fastgda, "counterfactual", "measure", "--bundle", bundle.dir, "--all"};
+  const SlurmSubmission s = submitSlurmJob(job, bundle.path("slurm"));
+  out(parser.isSet("json")
+          ? s.json() + "\n"
+          : "submitted array job " + s.arrayJob + " (" + std::to_string(job.taskIndices.size()) +
+                " retrains) and measuring job " + s.summaryJob +
+                "; follow with `fastgda slurm status`\n");
+  return 0;
+}
+
 int trainCommand(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
@@ -85,7 +124,16 @@ int trainCommand(const QStringList& arguments) {
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
       {"arm", "The arm to retrain (see the plan).", "NAME"},
+      {"arm-index", "The plan's arm number I (0 = the first; for Slurm array tasks).", "I"},
       {"all", "Every arm, in the plan's order."},
+      {"slurm",
+       "Submit to Slurm instead: one array task per arm not retrained yet, then a "
+       "dependent job that measures every retrained arm (scripts kept in "
+       "<bundle>/counterfactual/slurm)."},
+      {"partition", "--slurm: the partition.", "P"},
+      {"time", "--slurm: the time limit per task (sbatch --time).", "T"},
+      {"cpus-per-task", "--slurm: CPUs per task (the task's --threads).", "C", "2"},
+      {"sbatch-arg", "--slurm: one more #SBATCH line, verbatim (repeatable).", "ARG"},
       {"steps", "Diffusion steps (default: the shipped model's).", "N", "0"},
       {"max-minutes", "Stop (after a checkpoint) after this long; 0 = no limit.", "M", "0"},
       {"seed", "Seed of the retrains (the same for every arm).", "S", "1234"},
@@ -96,13 +144,19 @@ int trainCommand(const QStringList& arguments) {
   applyThreadsOption(parser, "counterfactual train");
   const Bundle bundle = bundleOption(parser);
   const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
+  if (parser.isSet("slurm")) return submitRetrains(parser, bundle, plan);
   std::vector<const CounterfactualArm*> arms;
   if (parser.isSet("all")) {
     for (const CounterfactualArm& a : plan.arms) arms.push_back(&a);
   } else if (parser.isSet("arm")) {
     arms.push_back(&plan.arm(parser.value("arm").toStdString()));
+  } else if (parser.isSet("arm-index")) {
+    const double i = numberOption(parser, "arm-index", "counterfactual train");
+    if (i < 0 || i >= static_cast<double>(plan.arms.size()))
+      fail("counterfactual train: --arm-index ", i, " is outside [0, ", plan.arms.size(), ")");
+    arms.push_back(&plan.arms[static_cast<size_t>(i)]);
   } else {
-    fail("counterfactual train: give --arm NAME or --all");
+    fail("counterfactual train: give --arm NAME, --arm-index I or --all");
   }
   const double maxMinutes = numberOption(parser, "max-minutes", "counterfactual train");
   ConsoleJob job(parser.isSet("json"));

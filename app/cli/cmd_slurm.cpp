@@ -9,6 +9,8 @@
 #include "bundle/bundle.h"
 #include "cli/commands.h"
 #include "cli/console.h"
+#include "counterfactual/measure.h"
+#include "counterfactual/plan.h"
 #include "slurm/slurm.h"
 #include "teacher/batch.h"
 #include "teacher/results.h"
@@ -77,6 +79,17 @@ int runSlurm(const QStringList& arguments) {
       e["done"] = static_cast<int>(b.done.size());
       e["missing"] = static_cast<int>(b.missing.size());
       progress = std::to_string(b.done.size()) + "/" + std::to_string(b.total) + " queries done";
+    }
+    if (s.kind == "counterfactual" &&
+        QFileInfo::exists(QString::fromStdString(bundle.path("counterfactual/plan.json")))) {
+      const CounterfactualPlan plan =
+          CounterfactualPlan::load(bundle.path("counterfactual/plan.json"));
+      int retrained = 0;
+      for (const CounterfactualArm& a : plan.arms) retrained += armIsRetrained(bundle, a.name);
+      e["arms"] = static_cast<int>(plan.arms.size());
+      e["retrained"] = retrained;
+      progress =
+          std::to_string(retrained) + "/" + std::to_string(plan.arms.size()) + " arms retrained";
     }
     batches.append(e);
     text += s.name + ": array job " + s.arrayJob + ": " + statesText(arrayStates).toStdString() +

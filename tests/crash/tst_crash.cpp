@@ -12,6 +12,7 @@
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
+#include <algorithm>
 
 #include "bundle/bundle.h"
 #include "model/model.h"
@@ -44,8 +45,11 @@ QStringList leftovers(const QString& dir) {
 struct Killer {
   quint32 seed;
   int killed = 0;  // runs that were still going when their moment came
-  // Runs the command `kills` times, each killed after a seeded random delay within `window` ms
-  // (a run that ends first simply ends), calling `check` after each; then once to the end.
+  // Runs the command `kills` times, each killed at a seeded moment, calling `check` after each;
+  // then once to the end. The moment is the first of: a seeded number (1 to 4) of progress lines
+  // on stderr plus a seeded 0-30 ms, or a seeded delay within `window` ms. The progress lines tie
+  // the first kill to work actually done, so a run on a fast or idle machine cannot finish
+  // before its moment (a run that ends first simply ends).
   QString run(const QStringList& arguments, int kills, int windowMs,
               const std::function<QString()>& check) {
     QRandomGenerator random(seed);
@@ -54,14 +58,24 @@ struct Killer {
       p.start(QStringLiteral(FASTGDA_CLI), arguments);
       if (!p.waitForStarted()) return "cannot start " + arguments.join(' ');
       const int delay = 50 + static_cast<int>(random.bounded(static_cast<quint32>(windowMs)));
-      if (!p.waitForFinished(delay)) {
+      const int lines = 1 + static_cast<int>(random.bounded(4u));
+      const int after = static_cast<int>(random.bounded(30u));
+      QElapsedTimer clock;
+      clock.start();
+      int seen = 0;
+      while (p.state() != QProcess::NotRunning && clock.elapsed() < delay && seen < lines) {
+        p.waitForReadyRead(static_cast<int>(std::max<qint64>(1, delay - clock.elapsed())));
+        seen += static_cast<int>(p.readAllStandardError().count("%]"));
+      }
+      if (seen >= lines) p.waitForFinished(after);
+      if (p.state() != QProcess::NotRunning) {
         p.kill();  // SIGKILL
         p.waitForFinished();
         ++killed;
       }
       const QString problem = check();
       if (!problem.isEmpty())
-        return QStringLiteral("after a kill at %1 ms: %2").arg(delay).arg(problem);
+        return QStringLiteral("after a kill at %1 ms: %2").arg(clock.elapsed()).arg(problem);
     }
     if (killed == 0)
       return "no run was killed (all ended before their moment): " + arguments.join(' ');

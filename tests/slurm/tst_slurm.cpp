@@ -1,7 +1,8 @@
 // Teacher batches on a real Slurm: a one-machine cluster (scripts/slurm-local.sh: munged,
 // slurmctld, slurmd) runs `fastgda teacher --batch F --slurm` as a job array on the tiny bundle;
 // every query gets exactly one result, the dependent summary job finds nothing missing, a resume
-// has nothing to submit, the scripts are kept, and `fastgda slurm status` reads it all. Without
+// has nothing to submit, the scripts are kept, and `fastgda slurm status` reads it all; and the
+// counterfactual retrains as one array task per arm, then the job that measures them. Without
 // Slurm, the shard split and the query locks that make the tasks safe are tested alone.
 #include <torch/torch.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <map>
 
 #include "bundle/bundle.h"
+#include "counterfactual/plan.h"
 #include "data/dataset.h"
 #include "support/cli.h"
 #include "support/tiny_model.h"
@@ -197,6 +199,49 @@ class TestSlurm : public QObject {
         runCli(teacher + QStringList{"--slurm", "--tasks", "3", "--resume", "--json"});
     QVERIFY2(resume.exitCode == 0 && resume.out.contains("\"submitted\": false"),
              qPrintable(resume.out + resume.err));
+  }
+
+  void counterfactualRetrainsRunAsAJobArray() {
+    if (!started_) QSKIP("needs the cluster of aBatchRunsAsAJobArray");
+    CounterfactualPlan plan;
+    plan.k = 1;
+    plan.arms = {{"reference", "", "", {}}, {"random", "random", "", {3}}};
+    QVERIFY(QDir().mkpath(path("counterfactual")));
+    plan.save(path("counterfactual/plan.json").toStdString());
+    const testing::CliRun submit =
+        runCli({"counterfactual", "train", "--bundle", dir_.path(), "--slurm", "--steps", "3",
+                "--cpus-per-task", "1", "--json"});
+    QVERIFY2(submit.exitCode == 0, qPrintable(submit.err));
+    const QJsonObject job = QJsonDocument::fromJson(submit.out.toUtf8()).object();
+    QCOMPARE(job["tasks"].toInt(), 2);
+    QElapsedTimer timer;
+    timer.start();
+    for (;;) {
+      const testing::CliRun status = runCli({"slurm", "status", "--bundle", dir_.path(), "--json"});
+      const QJsonArray batches =
+          QJsonDocument::fromJson(status.out.toUtf8()).object()["batches"].toArray();
+      const QJsonObject mine = batches.last().toObject();
+      if (mine["states"].toObject().isEmpty() && mine["summary_states"].toObject().isEmpty()) {
+        QCOMPARE(mine["retrained"].toInt(), 2);
+        break;
+      }
+      QVERIFY2(timer.elapsed() < 300000,
+               qPrintable("the retrains did not finish in 300 s: " + status.out));
+      QTest::qWait(1000);
+    }
+    for (const char* arm : {"reference", "random"})
+      QVERIFY(QFile::exists(path("counterfactual/models/%1/bundle.json").arg(arm)));
+    // The measuring job ran after both: with 8 training images it cannot find 128 control
+    // images, and says so in its log.
+    const QStringList logs =
+        QDir(path("counterfactual/slurm")).entryList({"fastgda-counterfactual-summary-*.log"});
+    QCOMPARE(logs.size(), 1);
+    const QString log = readText(path("counterfactual/slurm/") + logs[0]);
+    QVERIFY2(log.contains("fewer than the 128 control images"), qPrintable(log));
+    // Every arm is retrained: nothing to submit.
+    const testing::CliRun again =
+        runCli({"counterfactual", "train", "--bundle", dir_.path(), "--slurm", "--json"});
+    QVERIFY2(again.out.contains("\"submitted\": false"), qPrintable(again.out + again.err));
   }
 
   void cleanupTestCase() {
