@@ -404,7 +404,7 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
                            const QString& metric) {
   reset(plot, Charts::tr("Retrained without each method's top %1: how much of the query is lost")
                   .arg(report.k));
-  const auto pick = [&](const MethodEffect& m) -> const Estimate& {
+  const auto pick = [&](const MethodEffect& m) -> const MeanAndError& {
     if (metric == QLatin1String("delta_loss_vs_control")) return m.deltaLossVsControl;
     if (metric == QLatin1String("delta_g_mse")) return m.deltaGMse;
     if (metric == QLatin1String("delta_g_cnn")) return m.deltaGCnn;
@@ -418,10 +418,10 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
   const auto& methods = report.methods;
   for (size_t i = 0; i < methods.size(); ++i) {
     const MethodEffect& m = methods[i];
-    const Estimate& e = pick(m);
+    const MeanAndError& e = pick(m);
     const double key = static_cast<double>(i + 1);
-    ticker->addTick(key,
-                    QStringLiteral("%1\n(n = %2)").arg(QString::fromStdString(m.method)).arg(e.n));
+    ticker->addTick(
+        key, QStringLiteral("%1\n(n = %2)").arg(QString::fromStdString(m.method)).arg(e.count));
     auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
     const QColor color = m.method == "random"                ? kRandom
                          : m.method.rfind("teacher", 0) == 0 ? kTeacher
@@ -436,10 +436,10 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
     auto* error = new QCPErrorBars(plot->xAxis, plot->yAxis);
     error->removeFromLegend();
     error->setDataPlottable(bars);
-    error->setData({e.se * scale});
+    error->setData({e.standardError * scale});
     error->setPen(QPen(Qt::black));
-    low = std::min(low, (e.mean - e.se) * scale);
-    high = std::max(high, (e.mean + e.se) * scale);
+    low = std::min(low, (e.mean - e.standardError) * scale);
+    high = std::max(high, (e.mean + e.standardError) * scale);
   }
   plot->legend->setVisible(false);
   plot->xAxis->setRange(0.3, static_cast<double>(methods.size()) + 0.7);
@@ -453,12 +453,13 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
   for (const MethodEffect& m : methods) {
     std::string arms;
     for (const std::string& a : m.arms) arms += (arms.empty() ? "" : " ") + a;
-    csv += row({m.method, arms, std::to_string(m.deltaLoss.n), num(m.deltaLoss.mean),
-                num(m.deltaLoss.se), num(m.deltaLossVsControl.mean), num(m.deltaLossVsControl.se),
-                num(m.deltaGMse.mean), num(m.deltaGMse.se), num(m.deltaGCnn.mean),
-                num(m.deltaGCnn.se), m.vsRandom.n > 0 ? num(m.vsRandom.mean) : "",
-                m.vsRandom.n > 0 ? std::to_string(m.higherThanRandom) : "",
-                m.vsRandom.n > 0 ? num(m.signTestP) : "", num(m.overlap)});
+    csv += row({m.method, arms, std::to_string(m.deltaLoss.count), num(m.deltaLoss.mean),
+                num(m.deltaLoss.standardError), num(m.deltaLossVsControl.mean),
+                num(m.deltaLossVsControl.standardError), num(m.deltaGMse.mean),
+                num(m.deltaGMse.standardError), num(m.deltaGCnn.mean),
+                num(m.deltaGCnn.standardError), m.vsRandom.count > 0 ? num(m.vsRandom.mean) : "",
+                m.vsRandom.count > 0 ? std::to_string(m.higherThanRandom) : "",
+                m.vsRandom.count > 0 ? num(m.signTestP) : "", num(m.overlap)});
   }
   return csv;
 }

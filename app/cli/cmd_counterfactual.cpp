@@ -271,9 +271,9 @@ int measureCommand(const QStringList& arguments) {
   return 0;
 }
 
-std::string formatEstimate(const Estimate& e, double scale) {
+std::string formatMeanAndError(const MeanAndError& e, double scale) {
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.2f ± %.2f", e.mean * scale, e.se * scale);
+  std::snprintf(buffer, sizeof buffer, "%.2f ± %.2f", e.mean * scale, e.standardError * scale);
   return buffer;
 }
 
@@ -303,13 +303,14 @@ int reportCommand(const QStringList& arguments) {
   }
   std::string text = "K = " + std::to_string(report.k) + "; ΔL × 1e-3, ΔG MSE × 1e-3\n";
   for (const MethodEffect& m : report.methods) {
-    text += "  " + m.method + " (" + std::to_string(m.deltaLoss.n) + " queries): ΔL " +
-            formatEstimate(m.deltaLoss, 1e3) + ", beyond control " +
-            formatEstimate(m.deltaLossVsControl, 1e3) + ", ΔG MSE " +
-            formatEstimate(m.deltaGMse, 1e3) + ", ΔG cnn " + formatEstimate(m.deltaGCnn, 1) + "\n";
-    if (m.vsRandom.n > 0)
-      text += "      vs random: " + formatEstimate(m.vsRandom, 1e3) + ", higher on " +
-              std::to_string(m.higherThanRandom) + "/" + std::to_string(m.vsRandom.n) +
+    text += "  " + m.method + " (" + std::to_string(m.deltaLoss.count) + " queries): ΔL " +
+            formatMeanAndError(m.deltaLoss, 1e3) + ", beyond control " +
+            formatMeanAndError(m.deltaLossVsControl, 1e3) + ", ΔG MSE " +
+            formatMeanAndError(m.deltaGMse, 1e3) + ", ΔG cnn " +
+            formatMeanAndError(m.deltaGCnn, 1) + "\n";
+    if (m.vsRandom.count > 0)
+      text += "      vs random: " + formatMeanAndError(m.vsRandom, 1e3) + ", higher on " +
+              std::to_string(m.higherThanRandom) + "/" + std::to_string(m.vsRandom.count) +
               " queries, sign test p = " + std::to_string(m.signTestP) + "\n";
   }
   if (!report.missing.empty()) {

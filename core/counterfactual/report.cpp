@@ -25,28 +25,15 @@ namespace {
 constexpr const char* kFormat = "fastgda-counterfactual-report";
 constexpr int kVersion = 1;
 
-Estimate estimate(const std::vector<double>& v) {
-  Estimate e;
-  e.n = static_cast<int64_t>(v.size());
-  if (v.empty()) return e;
-  for (double x : v) e.mean += x;
-  e.mean /= static_cast<double>(v.size());
-  if (v.size() < 2) return e;
-  double ss = 0;
-  for (double x : v) ss += (x - e.mean) * (x - e.mean);
-  e.se = std::sqrt(ss / static_cast<double>(v.size() - 1) / static_cast<double>(v.size()));
-  return e;
-}
-
-QJsonObject toJson(const Estimate& e) {
+QJsonObject toJson(const MeanAndError& e) {
   QJsonObject o;
   o["mean"] = e.mean;
-  o["se"] = e.se;
-  o["n"] = static_cast<qint64>(e.n);
+  o["se"] = e.standardError;
+  o["n"] = static_cast<qint64>(e.count);
   return o;
 }
 
-Estimate estimateFromJson(const QJsonValue& v) {
+MeanAndError estimateFromJson(const QJsonValue& v) {
   const QJsonObject o = v.toObject();
   return {o["mean"].toDouble(), o["se"].toDouble(), o["n"].toInteger()};
 }
@@ -97,7 +84,7 @@ std::string CounterfactualReport::json() const {
     QJsonObject e;
     e["method"] = QString::fromStdString(m.method);
     e["arms"] = strings(m.arms);
-    e["queries"] = static_cast<qint64>(m.deltaLoss.n);
+    e["queries"] = static_cast<qint64>(m.deltaLoss.count);
     e["delta_loss"] = toJson(m.deltaLoss);
     e["delta_loss_vs_control"] = toJson(m.deltaLossVsControl);
     e["delta_g_mse"] = toJson(m.deltaGMse);
@@ -269,12 +256,12 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
       }
     }
     if (effect.arms.empty()) continue;
-    effect.deltaLoss = estimate(dl);
-    effect.deltaLossVsControl = estimate(dlc);
-    effect.deltaGMse = estimate(dgm);
-    effect.deltaGCnn = estimate(dgc);
-    for (const auto& [g, v] : byGroup) effect.groupDeltaLoss[g] = estimate(v).mean;
-    effect.overlap = estimate(overlaps).mean;
+    effect.deltaLoss = meanAndError(dl);
+    effect.deltaLossVsControl = meanAndError(dlc);
+    effect.deltaGMse = meanAndError(dgm);
+    effect.deltaGCnn = meanAndError(dgc);
+    for (const auto& [g, v] : byGroup) effect.groupDeltaLoss[g] = meanAndError(v).mean;
+    effect.overlap = meanAndError(overlaps).mean;
     if (method != "random" && deltaByMethod.count("random")) {
       std::vector<double> diffs;
       int64_t higher = 0, untied = 0;
@@ -285,7 +272,7 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
         if (d != r->second) ++untied;
         if (d > r->second) ++higher;
       }
-      effect.vsRandom = estimate(diffs);
+      effect.vsRandom = meanAndError(diffs);
       effect.higherThanRandom = higher;
       effect.signTestP = signTestP(higher, untied);
     }

@@ -23,18 +23,13 @@
 #include <string>
 #include <vector>
 
+#include "attribution/ranking_metrics.h"
 #include "util/job.h"
 
 namespace fastgda {
 
 struct Bundle;
 struct CounterfactualPlan;
-
-struct Estimate {
-  double mean = 0;
-  double se = 0;  // standard error of the mean; 0 with fewer than two values
-  int64_t n = 0;
-};
 
 struct QueryEffect {
   std::string query;
@@ -50,12 +45,12 @@ struct QueryEffect {
 struct MethodEffect {
   std::string method;
   std::vector<std::string> arms;  // the measured arms it comes from
-  Estimate deltaLoss, deltaLossVsControl, deltaGMse, deltaGCnn;
+  MeanAndError deltaLoss, deltaLossVsControl, deltaGMse, deltaGCnn;
   std::map<std::string, double> groupDeltaLoss;  // group -> mean ΔL
   double overlap = 0;                            // mean share of top-K shared within the group
   // Against random removal, over the queries both have: mean of ΔL(method) − ΔL(random), how
-  // many are higher, and the two-sided sign-test p-value (ties dropped). n = 0 when not paired.
-  Estimate vsRandom;
+  // many are higher, and the two-sided sign-test p-value (ties dropped).
+  MeanAndError vsRandom;  // count = 0 when not paired
   int64_t higherThanRandom = 0;
   double signTestP = 1;
 };

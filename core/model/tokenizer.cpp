@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QVariant>
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -81,10 +82,16 @@ std::string Tokenizer::toJson() const {
 }
 
 Tokenizer Tokenizer::fromJson(const std::string& json, const std::string& where) {
+  // Every prompt is padded to max_tokens, so an absurd value would make each encoding allocate
+  // gigabytes (found by fuzz_tokenizer). Text encoders take tens to hundreds of tokens.
+  constexpr int kMostTokens = 4096;
   const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(json)).object();
   Tokenizer t;
   t.maxTokens_ = o["max_tokens"].toInt(0);
-  if (t.maxTokens_ <= 0) fail(where, ": tokenizer field 'max_tokens' is missing or not positive");
+  if (t.maxTokens_ <= 0 || t.maxTokens_ > kMostTokens)
+    fail(where, ": tokenizer field 'max_tokens' is ",
+         o["max_tokens"].toVariant().toString().toStdString(),
+         ", expected a whole number from 1 to ", kMostTokens);
   for (const QJsonValue& v : o["words"].toArray()) t.words_.push_back(v.toString().toStdString());
   if (t.words_.size() < 3 || t.words_[0] != "[PAD]" || t.words_[1] != "[EMPTY]" ||
       !std::is_sorted(t.words_.begin() + 2, t.words_.end()))

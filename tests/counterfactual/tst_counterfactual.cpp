@@ -140,10 +140,10 @@ class TestCounterfactual : public QObject {
         CounterfactualReport::fromJson(dir_.filePath("counterfactual/report.json").toStdString());
     QCOMPARE(table.methods.size(), size_t(2));
     QCOMPARE(table.methods[0].method, std::string("random"));
-    QCOMPARE(table.methods[0].deltaLoss.n, int64_t(2));
+    QCOMPARE(table.methods[0].deltaLoss.count, int64_t(2));
     QCOMPARE(table.methods[1].method, std::string("teacher"));
-    QCOMPARE(table.methods[1].deltaLoss.n, int64_t(1));
-    QCOMPARE(table.methods[1].vsRandom.n, int64_t(1));
+    QCOMPARE(table.methods[1].deltaLoss.count, int64_t(1));
+    QCOMPARE(table.methods[1].vsRandom.count, int64_t(1));
     QCOMPARE(table.missing, (std::vector<std::string>{"teacher-B", "student-A", "student-B"}));
     const testing::CliRun info = runCli({"info", "--bundle", dir_.path(), "--json"});
     const QJsonObject cf =
@@ -177,7 +177,7 @@ class TestCounterfactual : public QObject {
     const CounterfactualReport table = makeCounterfactualReport(bundle, plan);
     const MethodEffect& copy = table.methods.back();
     QCOMPARE(copy.method, std::string("copy"));
-    QCOMPARE(copy.deltaLoss.n, int64_t(2));
+    QCOMPARE(copy.deltaLoss.count, int64_t(2));
     // Zero up to the last bits of a float (the two measurements may run with other thread
     // counts); a removed image moves these by orders of magnitude more.
     QVERIFY2(std::abs(copy.deltaLoss.mean) < 1e-7,

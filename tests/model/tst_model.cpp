@@ -65,6 +65,15 @@ class TestModel : public QObject {
     QVERIFY(errorOf([] {
               Tokenizer::fromJson("{\"max_tokens\": 4, \"words\": [\"a\"]}", "tok.json");
             }).contains("tok.json"));
+    // fuzz_tokenizer's finding: every prompt is padded to max_tokens, so 233 million of them
+    // made each encoding allocate 1.9 GB. Now refused when read.
+    const QString huge = errorOf([] {
+      Tokenizer::fromJson(R"({"max_tokens": 233333334, "words": ["[PAD]", "[EMPTY]", "a"]})",
+                          "tok.json");
+    });
+    QVERIFY2(huge.contains("tok.json: tokenizer field 'max_tokens' is 233333334, expected a whole "
+                           "number from 1 to 4096"),
+             qPrintable(huge));
   }
 
   void weightsRoundTripAndBadFilesAreNamed() {
