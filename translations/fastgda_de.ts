@@ -747,6 +747,14 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <source>%1 · %2 left</source>
         <translation>%1 · noch %2</translation>
     </message>
+    <message>
+        <source>Cancel this batch on the cluster (scancel)</source>
+        <translation>Diesen Stapel auf dem Cluster abbrechen (scancel)</translation>
+    </message>
+    <message>
+        <source>Slurm: %1 (job %2)</source>
+        <translation>Slurm: %1 (Job %2)</translation>
+    </message>
 </context>
 <context>
     <name>fastgda::ui::MainWindow</name>

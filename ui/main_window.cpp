@@ -286,7 +286,8 @@ void MainWindow::buildDocks() {
 
   auto* jobsDock = new QDockWidget(tr("Jobs"), this);
   jobsDock->setObjectName(QStringLiteral("jobsDock"));
-  jobsDock->setWidget(new JobsWidget(jobs_, this));
+  jobsWidget_ = new JobsWidget(jobs_, this);
+  jobsDock->setWidget(jobsWidget_);
   addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
   resizeDocks({jobsDock}, {120}, Qt::Vertical);
   resizeDocks({queryDock}, {260}, Qt::Horizontal);
@@ -401,6 +402,7 @@ bool MainWindow::openBundle(const QString& dir) {
   ablation_->setMessage(tr("Not evaluated yet."));
   ablation_->setBusy(false);
   counterfactual_->load(session_->bundle(), data);
+  jobsWidget_->watchSlurm(QString::fromStdString(session_->bundle().dir));
   updateTestQueriesMenu();
   if (tabs_->currentWidget() == ablation_) evaluate();
   panel_->setGenerationEnabled(session_->hasModel(),

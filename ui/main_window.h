@@ -37,6 +37,7 @@ class DatasetModel;
 class DistillDialog;
 class ImageDetails;
 class JobManager;
+class JobsWidget;
 class QueryCharts;
 class QueryPanel;
 struct QueryState;
@@ -140,6 +141,7 @@ class MainWindow : public QMainWindow {
 
   std::shared_ptr<AttributionSession> session_;
   JobManager* jobs_;
+  JobsWidget* jobsWidget_;
   DatasetModel* model_;
   DatasetFilter* filter_;
   QTabWidget* tabs_;

@@ -9,29 +9,16 @@
 #include "bundle/bundle.h"
 #include "cli/commands.h"
 #include "cli/console.h"
-#include "counterfactual/measure.h"
-#include "counterfactual/plan.h"
-#include "slurm/slurm.h"
-#include "teacher/batch.h"
-#include "teacher/results.h"
+#include "session/slurm_batches.h"
 #include "util/error.h"
 
 namespace fastgda::cli {
 namespace {
 
-QJsonObject states(const std::string& jobId) {
+QJsonObject statesJson(const std::vector<std::pair<std::string, int>>& states) {
   QJsonObject o;
-  if (jobId.empty()) return o;
-  for (const auto& [state, count] : slurmJobStates(jobId)) o[QString::fromStdString(state)] = count;
+  for (const auto& [state, count] : states) o[QString::fromStdString(state)] = count;
   return o;
-}
-
-QString statesText(const QJsonObject& o) {
-  if (o.isEmpty()) return QStringLiteral("not in the queue (finished; no accounting)");
-  QStringList parts;
-  for (auto it = o.begin(); it != o.end(); ++it)
-    parts << QStringLiteral("%1 %2").arg(it.value().toInt()).arg(it.key().toLower());
-  return parts.join(QStringLiteral(", "));
 }
 
 }  // namespace
@@ -56,44 +43,32 @@ int runSlurm(const QStringList& arguments) {
   if (action != QLatin1String("status") && action != QLatin1String("cancel"))
     fail("slurm: expected 'status' or 'cancel', found '", action.toStdString(), "'");
   const Bundle bundle = bundleOption(parser);
-  const std::vector<SlurmSubmission> submissions = loadSlurmSubmissions(bundle.path("slurm"));
+  const std::vector<SlurmBatchStatus> statuses = slurmBatchStatuses(bundle);
   QJsonArray batches;
   std::string text;
-  for (const SlurmSubmission& s : submissions) {
-    QJsonObject e = QJsonDocument::fromJson(QByteArray::fromStdString(s.json())).object();
-    const QJsonObject arrayStates = states(s.arrayJob);
-    const QJsonObject summaryStates = states(s.summaryJob);
+  for (const SlurmBatchStatus& b : statuses) {
+    const SlurmSubmission& s = b.submission;
     if (action == QLatin1String("cancel")) {
-      for (const auto& [id, st] :
-           {std::pair{s.arrayJob, arrayStates}, {s.summaryJob, summaryStates}})
-        if (!id.empty() && !st.isEmpty()) cancelSlurmJob(id);
+      cancelSlurmBatch(b);
       text += "cancelled " + s.name + " (jobs " + s.arrayJob + ", " + s.summaryJob + ")\n";
       continue;
     }
-    e["states"] = arrayStates;
-    e["summary_states"] = summaryStates;
-    std::string progress;
-    if (s.kind == "teacher" && QFileInfo::exists(QString::fromStdString(s.batchFile))) {
-      const BatchSummary b = summarizeBatch(s.batchFile, readQueryBatch(s.batchFile), s.outDir);
+    QJsonObject e = QJsonDocument::fromJson(QByteArray::fromStdString(s.json())).object();
+    e["states"] = statesJson(b.states);
+    e["summary_states"] = statesJson(b.summaryStates);
+    if (s.kind == "teacher" && b.total >= 0) {
       e["queries"] = b.total;
-      e["done"] = static_cast<int>(b.done.size());
-      e["missing"] = static_cast<int>(b.missing.size());
-      progress = std::to_string(b.done.size()) + "/" + std::to_string(b.total) + " queries done";
+      e["done"] = b.done;
+      e["missing"] = b.total - b.done;
     }
-    if (s.kind == "counterfactual" &&
-        QFileInfo::exists(QString::fromStdString(bundle.path("counterfactual/plan.json")))) {
-      const CounterfactualPlan plan =
-          CounterfactualPlan::load(bundle.path("counterfactual/plan.json"));
-      int retrained = 0;
-      for (const CounterfactualArm& a : plan.arms) retrained += armIsRetrained(bundle, a.name);
-      e["arms"] = static_cast<int>(plan.arms.size());
-      e["retrained"] = retrained;
-      progress =
-          std::to_string(retrained) + "/" + std::to_string(plan.arms.size()) + " arms retrained";
+    if (s.kind == "counterfactual" && b.total >= 0) {
+      e["arms"] = b.total;
+      e["retrained"] = b.done;
     }
     batches.append(e);
-    text += s.name + ": array job " + s.arrayJob + ": " + statesText(arrayStates).toStdString() +
-            "; summary job " + s.summaryJob + ": " + statesText(summaryStates).toStdString() +
+    const std::string progress = b.progressText();
+    text += s.name + ": array job " + s.arrayJob + ": " + SlurmBatchStatus::statesText(b.states) +
+            "; summary job " + s.summaryJob + ": " + SlurmBatchStatus::statesText(b.summaryStates) +
             (progress.empty() ? "" : "; " + progress) + "\n";
   }
   if (parser.isSet("json")) {
@@ -101,7 +76,7 @@ int runSlurm(const QStringList& arguments) {
     o["batches"] = batches;
     out(QJsonDocument(o).toJson().toStdString());
   } else {
-    out(submissions.empty() ? "no Slurm batches submitted from " + bundle.dir + "\n" : text);
+    out(statuses.empty() ? "no Slurm batches submitted from " + bundle.dir + "\n" : text);
   }
   return 0;
 }
