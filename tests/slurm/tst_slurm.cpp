@@ -1,7 +1,8 @@
 // Teacher batches on a real Slurm: a one-machine cluster (scripts/slurm-local.sh: munged,
 // slurmctld, slurmd) runs `fastgda teacher --batch F --slurm` as a job array on the tiny bundle;
-// every query gets exactly one result, the dependent summary job finds nothing missing, a resume
-// has nothing to submit, the scripts are kept, and `fastgda slurm status` reads it all; and the
+// one task is cancelled midway, the dependent summary job names exactly its unfinished queries, a
+// resume submits that shard alone, and then every query has one result, equal to a local run's;
+// the scripts are kept, and `fastgda slurm status` reads it all; and the
 // counterfactual retrains as one array task per arm, then the job that measures them. Without
 // Slurm, the shard split and the query locks that make the tasks safe are tested alone.
 #include <torch/torch.h>
@@ -54,7 +55,7 @@ class TestSlurm : public QObject {
     QFile batch(path("batch.jsonl"));
     QVERIFY(batch.open(QIODevice::WriteOnly));
     const std::unique_ptr<Dataset> data = openBundle(dir_.path().toStdString()).openDataset();
-    for (int i = 0; i < 6; ++i)
+    for (int i = 0; i < 8; ++i)
       batch.write(QStringLiteral(R"({"id": "q%1", "prompt": "%2", "seed": %1, "steps": 4, )"
                                  R"("candidates": [0, 1, 2, 3]})"
                                  "\n")
@@ -134,16 +135,29 @@ class TestSlurm : public QObject {
                                  "--out",
                                  path("results"),
                                  "--query-samples",
-                                 "8",
+                                 "128",
                                  "--fisher-samples",
                                  "8",
                                  "--step-size",
                                  "1e-3"};
+    // The same batch run locally, with the tasks' thread count, to compare with.
+    QElapsedTimer local;
+    local.start();
+    QStringList here = teacher;
+    here[here.indexOf("--out") + 1] = path("local");
+    const testing::CliRun alone = runCli(here + QStringList{"--threads", "1"});
+    QVERIFY2(alone.exitCode == 0, qPrintable(alone.err));
+    const qint64 localMs = local.elapsed();
+
+    // Four tasks of two queries each; the cluster runs two at a time (one CPU each).
+    QElapsedTimer onSlurm;
+    onSlurm.start();
     const testing::CliRun submit =
-        runCli(teacher + QStringList{"--slurm", "--tasks", "3", "--cpus-per-task", "1", "--json"});
+        runCli(teacher + QStringList{"--slurm", "--tasks", "4", "--cpus-per-task", "1", "--json"});
     QVERIFY2(submit.exitCode == 0, qPrintable(submit.err));
     const QJsonObject job = QJsonDocument::fromJson(submit.out.toUtf8()).object();
-    QVERIFY2(!job["array_job"].toString().isEmpty() && !job["summary_job"].toString().isEmpty(),
+    const QString arrayJob = job["array_job"].toString();
+    QVERIFY2(!arrayJob.isEmpty() && !job["summary_job"].toString().isEmpty(),
              qPrintable(submit.out));
     const QString script = job["script"].toString();
     QVERIFY2(readText(script).contains("#SBATCH --cpus-per-task=1") &&
@@ -151,54 +165,129 @@ class TestSlurm : public QObject {
                  readText(script).contains("$SLURM_ARRAY_TASK_ID"),
              qPrintable(readText(script)));
 
-    // Wait for both jobs to leave the queue; on time-out, say what the tasks logged.
+    // Cancel one task midway: the task of a shard with two queries, once its first result is
+    // written and before its second.
+    int victim = -1;
+    std::vector<QString> victimQueries;
+    for (int shard = 0; shard < 4 && victim < 0; ++shard) {
+      std::vector<QString> ids;
+      for (int i = 0; i < 8; ++i)
+        if (shardOf("q" + std::to_string(i), 4) == shard)
+          ids.push_back(QStringLiteral("q%1").arg(i));
+      if (ids.size() >= 2) {
+        victim = shard;
+        victimQueries = ids;
+      }
+    }
+    QVERIFY(victim >= 0);
     QElapsedTimer timer;
     timer.start();
-    QJsonObject batch;
-    for (;;) {
-      const testing::CliRun status = runCli({"slurm", "status", "--bundle", dir_.path(), "--json"});
-      QVERIFY2(status.exitCode == 0, qPrintable(status.err));
-      batch =
-          QJsonDocument::fromJson(status.out.toUtf8()).object()["batches"].toArray()[0].toObject();
-      if (batch["states"].toObject().isEmpty() && batch["summary_states"].toObject().isEmpty())
-        break;
-      if (timer.elapsed() > 300000) {
-        QString logs;
-        for (const QString& f : QDir(path("results/slurm")).entryList({"*.log"}))
-          logs += f + ":\n" + readText(path("results/slurm/") + f);
-        QFAIL(qPrintable("the Slurm jobs did not finish in 300 s: " + status.out + "\n" + logs));
-      }
-      QTest::qWait(1000);
+    int victimDone = 0;
+    while (victimDone == 0) {
+      for (const QString& id : victimQueries)
+        victimDone += QFile::exists(path("results/") + id + ".json");
+      QVERIFY2(timer.elapsed() < 300000, "the shard's first query never finished");
+      QTest::qWait(100);
     }
-    QCOMPARE(batch["done"].toInt(), 6);
-    QCOMPARE(batch["missing"].toInt(), 0);
-    // The summary job ran after the array and found nothing missing.
+    QProcess scancel;
+    scancel.start("scancel", {QStringLiteral("%1_%2").arg(arrayJob).arg(victim)});
+    QVERIFY(scancel.waitForFinished(30000) && scancel.exitCode() == 0);
+
+    // Wait for both jobs to leave the queue; on time-out, say what the tasks logged.
+    auto waitForQueue = [&](const QString& what) {
+      QJsonObject batch;
+      for (;;) {
+        const testing::CliRun status =
+            runCli({"slurm", "status", "--bundle", dir_.path(), "--json"});
+        if (status.exitCode != 0) qFatal("slurm status: %s", qPrintable(status.err));
+        batch = QJsonDocument::fromJson(status.out.toUtf8())
+                    .object()["batches"]
+                    .toArray()
+                    .last()
+                    .toObject();
+        if (batch["states"].toObject().isEmpty() && batch["summary_states"].toObject().isEmpty())
+          return batch;
+        if (timer.elapsed() > 600000) {
+          QString logs;
+          for (const QString& f : QDir(path("results/slurm")).entryList({"*.log"}))
+            logs += f + ":\n" + readText(path("results/slurm/") + f);
+          qFatal("%s: the Slurm jobs did not finish in 600 s: %s\n%s", qPrintable(what),
+                 qPrintable(status.out), qPrintable(logs));
+        }
+        QTest::qWait(500);
+      }
+    };
+    QJsonObject batch = waitForQueue("first submission");
+    // The summary job ran after the array and says exactly what is missing: the cancelled task's
+    // unfinished queries (its finished one stays), nothing else.
     const QJsonObject summary =
         QJsonDocument::fromJson(readText(path("results/slurm/summary.json")).toUtf8()).object();
-    QCOMPARE(summary["done"].toInt(), 6);
-    QCOMPARE(summary["missing"].toArray().size(), 0);
-    // Each query was computed by exactly one task: the tasks' reports add up to the batch.
+    QStringList missing;
+    for (const QString& id : victimQueries)
+      if (!QFile::exists(path("results/") + id + ".json")) missing << id;
+    QVERIFY2(!missing.isEmpty(), "the cancelled task finished its shard first");
+    QStringList reported;
+    for (const QJsonValue& v : summary["missing"].toArray()) reported << v.toString();
+    reported.sort();
+    QCOMPARE(reported, missing);
+    QCOMPARE(summary["done"].toInt(), 8 - missing.size());
+    QCOMPARE(batch["missing"].toInt(), missing.size());
+    // No result is half-written: every file there loads.
+    for (const QString& f : QDir(path("results")).entryList({"*.json"}))
+      loadTeacherResult((path("results/") + f).toStdString());
+
+    // The resume submits only the cancelled shard, and then nothing is missing.
+    const testing::CliRun resume =
+        runCli(teacher + QStringList{"--slurm", "--tasks", "4", "--cpus-per-task", "1", "--resume",
+                                     "--json"});
+    QVERIFY2(resume.exitCode == 0 &&
+                 !QJsonDocument::fromJson(resume.out.toUtf8())["array_job"].toString().isEmpty(),
+             qPrintable(resume.out + resume.err));
+    batch = waitForQueue("resume");
+    const qint64 slurmMs = onSlurm.elapsed();
+    QCOMPARE(batch["done"].toInt(), 8);
+    QCOMPARE(batch["missing"].toInt(), 0);
+    // Each query was computed by exactly one task in all: the tasks' reports add up to the batch.
     int computed = 0;
     const QStringList logs =
         QDir(path("results/slurm")).entryList({"fastgda-teacher-batch-*_*.log"});
-    QCOMPARE(logs.size(), 3);
+    QCOMPARE(logs.size(), 5);  // four tasks, then the resumed one
     for (const QString& f : logs) {
       const QString log = readText(path("results/slurm/") + f);
       const int at = log.indexOf(" queries done now");
-      QVERIFY2(at > 0, qPrintable(f + ": " + log));
+      if (at < 0) continue;  // the cancelled task never got to its report
       computed +=
           log.mid(log.lastIndexOf(' ', at - 1) + 1, at - log.lastIndexOf(' ', at - 1) - 1).toInt();
     }
-    QCOMPARE(computed, 6);
-    for (int i = 0; i < 6; ++i)
-      QCOMPARE(
-          loadTeacherResult(path("results/q%1.json").arg(i).toStdString()).ranking.indices.size(),
-          size_t(4));
+    QCOMPARE(computed, 8 - victimDone);
+    // The same rankings as the local run (same machine, same thread count).
+    for (int i = 0; i < 8; ++i) {
+      const TeacherResult a = loadTeacherResult(path("results/q%1.json").arg(i).toStdString());
+      const TeacherResult b = loadTeacherResult(path("local/q%1.json").arg(i).toStdString());
+      QCOMPARE(a.ranking.indices, b.ranking.indices);
+      for (size_t j = 0; j < a.ranking.scores.size(); ++j)
+        QVERIFY(std::abs(a.ranking.scores[j] - b.ranking.scores[j]) <=
+                1e-5 * (1 + std::abs(b.ranking.scores[j])));
+    }
+    // The array's overhead: the same batch as one task of one CPU, submit to summary, against
+    // the local run.
+    QStringList once = teacher;
+    once[once.indexOf("--out") + 1] = path("once");
+    QElapsedTimer oneTask;
+    oneTask.start();
+    const testing::CliRun single =
+        runCli(once + QStringList{"--slurm", "--tasks", "1", "--cpus-per-task", "1", "--json"});
+    QVERIFY2(single.exitCode == 0, qPrintable(single.err));
+    QCOMPARE(waitForQueue("one task")["done"].toInt(), 8);
+    qInfo(
+        "8 queries: %lld ms locally (1 thread), %lld ms as one Slurm task of 1 CPU (submit to "
+        "summary); %lld ms as 4 tasks, two at a time, one cancelled midway and resumed",
+        localMs, oneTask.elapsed(), slurmMs);
     // Nothing is missing, so a resume submits nothing.
-    const testing::CliRun resume =
-        runCli(teacher + QStringList{"--slurm", "--tasks", "3", "--resume", "--json"});
-    QVERIFY2(resume.exitCode == 0 && resume.out.contains("\"submitted\": false"),
-             qPrintable(resume.out + resume.err));
+    const testing::CliRun again =
+        runCli(teacher + QStringList{"--slurm", "--tasks", "4", "--resume", "--json"});
+    QVERIFY2(again.exitCode == 0 && again.out.contains("\"submitted\": false"),
+             qPrintable(again.out + again.err));
   }
 
   void counterfactualRetrainsRunAsAJobArray() {
