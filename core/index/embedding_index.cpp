@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFPQ.h>
@@ -110,7 +111,16 @@ EmbeddingIndex EmbeddingIndex::build(const float* keys, int64_t n, int64_t dim,
          ")");
   }
   applySearchSettings(*e.index_, e.options_);
+  e.prepareExactSearch();
   return e;
+}
+
+void EmbeddingIndex::prepareExactSearch() {
+  const auto* flat = dynamic_cast<const faiss::IndexFlat*>(index_.get());
+  if (flat && flat->metric_type == faiss::METRIC_INNER_PRODUCT)
+    halfKeys_ = std::make_shared<const HalfKeys>(flat->get_xb(), size(), dim());
+  else
+    halfKeys_.reset();
 }
 
 void EmbeddingIndex::save(const std::string& path) const {
@@ -161,12 +171,19 @@ EmbeddingIndex EmbeddingIndex::load(const std::string& path,
     fail(path, ": the index holds ", e.index_->ntotal, " vectors of dimension ", e.index_->d,
          ", its sidecar says ", meta["vectors"].toInteger(), " of ", meta["dim"].toInteger());
   applySearchSettings(*e.index_, e.options_);
+  e.prepareExactSearch();
   return e;
 }
 
 std::vector<std::vector<SearchHit>> EmbeddingIndex::search(const float* queries, int64_t count,
                                                            int64_t k) const {
   k = std::min<int64_t>(k, size());
+  // Exact search: FAISS's own flat search is scalar code in Debian's build.
+  if (halfKeys_) {
+    std::vector<std::vector<SearchHit>> out;
+    for (int64_t q = 0; q < count; ++q) out.push_back(halfKeys_->topK(queries + q * dim(), k));
+    return out;
+  }
   std::vector<float> scores(static_cast<size_t>(count * k));
   std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(count * k));
   if (k > 0) index_->search(count, queries, k, scores.data(), ids.data());
@@ -191,6 +208,7 @@ void EmbeddingIndex::add(const float* keys, int64_t n) {
   } catch (const faiss::FaissException& ex) {
     fail("index: FAISS could not add ", n, " vectors (", ex.what(), ")");
   }
+  prepareExactSearch();  // the keys may have moved
 }
 
 int64_t EmbeddingIndex::size() const {

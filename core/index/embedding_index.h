@@ -6,17 +6,19 @@
 //   index.save("models/builtin/student/cnn+text/index.faiss");
 //   auto again = fastgda::EmbeddingIndex::load(path, student.fingerprint());  // refuses another's
 //
-// Types: "flat" (exact inner product), "ivf" (inverted lists, `lists` k-means cells, `probes`
-// searched), "ivfpq" (the same with product-quantised vectors of `pqBytes` bytes) and "hnsw"
-// (graph, `links` neighbours per node). Saved as the FAISS file plus a JSON sidecar
-// (PATH.json: {"format": "fastgda-index", "version": 1, "type", "dim", "vectors",
-// "student_fingerprint", "options"}).
+// Types: "flat" (exact inner product; searched by flat_search.h's vector kernels), "ivf" (inverted
+// lists, `lists` k-means cells, `probes` searched), "ivfpq" (the same with product-quantised
+// vectors of `pqBytes` bytes) and "hnsw" (graph, `links` neighbours per node). Saved as the FAISS
+// file plus a JSON sidecar (PATH.json: {"format": "fastgda-index", "version": 1, "type", "dim",
+// "vectors", "student_fingerprint", "options"}).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "index/flat_search.h"
 
 namespace faiss {
 struct Index;
@@ -34,11 +36,6 @@ struct IndexOptions {
   uint64_t seed = 0;  // k-means initialisation
 
   std::string toJson() const;
-};
-
-struct SearchHit {
-  int64_t index;
-  float score;  // inner product with the query key
 };
 
 class EmbeddingIndex {
@@ -65,7 +62,10 @@ class EmbeddingIndex {
   int64_t memoryBytes() const;  // of the serialised index
 
  private:
+  // For a flat index: the float16 copy of its keys that search() scans first (flat_search.h).
+  void prepareExactSearch();
   std::shared_ptr<faiss::Index> index_;
+  std::shared_ptr<const HalfKeys> halfKeys_;
   IndexOptions options_;
   std::string studentFingerprint_;
 };

@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/threads.h"
 
 namespace fastgda {
 namespace {
@@ -144,7 +145,9 @@ std::unique_ptr<StudentAttributor> StudentAttributor::open(
 
 Ranking StudentAttributor::attribute(const torch::Tensor& image, const std::string& prompt,
                                      int64_t k) {
-  torch::NoGradGuard noGrad;
+  // One query is small work: no autograd bookkeeping, no worker threads.
+  c10::InferenceMode inference;
+  const SingleThreadScope oneThread;
   Ranking r;
   r.method = "student:" + space_->name();
   double t = nowSeconds();

@@ -7,4 +7,18 @@ namespace fastgda {
 void setComputeThreads(int n);
 int computeThreads();
 
+// While it lives, LibTorch work started from the calling thread runs on that thread alone (its
+// OpenMP thread count is per thread; other threads keep theirs). For one small query, waking the
+// worker threads costs more than they save.
+class SingleThreadScope {
+ public:
+  SingleThreadScope();
+  ~SingleThreadScope();
+  SingleThreadScope(const SingleThreadScope&) = delete;
+  SingleThreadScope& operator=(const SingleThreadScope&) = delete;
+
+ private:
+  int previous_;
+};
+
 }  // namespace fastgda

@@ -8,6 +8,7 @@
 
 #include "attribution/ranking_metrics.h"
 #include "index/embedding_index.h"
+#include "index/flat_search.h"
 #include "student/detail/student_net.h"
 #include "student/distill.h"
 #include "student/student.h"
@@ -255,6 +256,72 @@ class StudentTest : public QObject {
             }).contains("must divide"));
     const EmbeddingIndex flat = EmbeddingIndex::build(keys.data_ptr<float>(), n, d, {}, "");
     QVERIFY(errorOf([&] { flat.search(std::vector<float>(5), 3); }).contains("5 values"));
+  }
+
+  // The flat search's vector kernel returns the head of the exact ranking, and its float16 pass
+  // with rescoring returns exactly what the float kernel returns, also for keys with ties, near
+  // ties, rows of very different norms and a dimension that is no multiple of the vector width.
+  void exactSearchIsTheHeadOfTheFullRanking() {
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(17);
+    const int64_t n = 5003, d = 100;
+    torch::Tensor keys = torch::randn({n, d}, gen) * torch::exp(torch::randn({n, 1}, gen) * 2);
+    // Ties: rows 10..19 copy rows 0..9; near ties: rows 20..59 are rows 60..99 plus tiny noise,
+    // well below float16's resolution, so their float16 copies are equal.
+    keys.narrow(0, 10, 10).copy_(keys.narrow(0, 0, 10));
+    keys.narrow(0, 20, 40).copy_(keys.narrow(0, 60, 40) + torch::randn({40, d}, gen) * 1e-6);
+    keys = keys.contiguous();
+    const float* k = keys.data_ptr<float>();
+    const HalfKeys half(k, n, d);
+    QVERIFY2(half.active() || QString(flatSearchKernel()) == "portable", flatSearchKernel());
+    const torch::Tensor exact = keys.to(torch::kFloat64);
+    int64_t rescored = 0;
+    for (int64_t q = 0; q < 60; ++q) {
+      // Queries: rows of the keys (their own near ties are then at the top) and random ones.
+      const torch::Tensor query =
+          (q < 30 ? keys[q * 3] : torch::randn({d}, gen) * (q % 5 + 0.1)).contiguous();
+      const float* qp = query.data_ptr<float>();
+      const torch::Tensor full = torch::mv(exact, query.to(torch::kFloat64));
+      const double scale =
+          torch::mv(exact.abs(), query.to(torch::kFloat64).abs()).max().item<double>();
+      for (int64_t top : {1, 10, 100}) {
+        const std::vector<SearchHit> a = flatTopK(k, n, d, qp, top);
+        QCOMPARE(static_cast<int64_t>(a.size()), top);
+        const torch::Tensor head = std::get<0>(full.topk(top));
+        for (int64_t i = 0; i < top; ++i) {
+          // The i-th hit's exact score is the i-th exact score, up to float accuracy.
+          const double want = head[i].item<double>();
+          const double got = full[a[static_cast<size_t>(i)].index].item<double>();
+          QVERIFY2(std::abs(got - want) <= 1e-5 * scale,
+                   qPrintable(QStringLiteral("query %1, k %2, rank %3: %4 vs %5")
+                                  .arg(q)
+                                  .arg(top)
+                                  .arg(i)
+                                  .arg(got)
+                                  .arg(want)));
+          QVERIFY(std::abs(a[static_cast<size_t>(i)].score - got) <= 1e-5 * scale);
+        }
+        const std::vector<SearchHit> b = half.topK(qp, top);
+        rescored += HalfKeys::lastRescored();
+        QCOMPARE(b.size(), a.size());
+        for (size_t i = 0; i < a.size(); ++i) {
+          QCOMPARE(b[i].index, a[i].index);
+          QCOMPARE(b[i].score, a[i].score);  // bit for bit: the same kernel scored both
+        }
+      }
+    }
+    // The float16 pass is what lets it skip rows: most are never read as floats.
+    if (half.active()) QVERIFY2(rescored < 60 * 3 * n / 10, qPrintable(QString::number(rescored)));
+    // The index's flat search is this one.
+    const EmbeddingIndex index = EmbeddingIndex::build(k, n, d, {}, "");
+    const std::vector<float> query(k + 7 * d, k + 8 * d);
+    const auto viaIndex = index.search(query, 25);
+    const auto direct = flatTopK(k, n, d, query.data(), 25);
+    for (size_t i = 0; i < direct.size(); ++i) QCOMPARE(viaIndex[i].index, direct[i].index);
+    // Keys out of float16's range keep the float search, and still answer.
+    keys[3][4] = 1e6f;
+    const HalfKeys wide(keys.data_ptr<float>(), n, d);
+    QVERIFY(!wide.active());
+    QCOMPARE(wide.topK(keys[3].data_ptr<float>(), 1)[0].index, int64_t(3));
   }
 
   void badDistillInputsAreNamed() {

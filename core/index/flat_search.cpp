@@ -1,0 +1,281 @@
+#include "index/flat_search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <queue>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FASTGDA_X86 1
+#endif
+
+namespace fastgda {
+namespace {
+
+using DotRows = void (*)(const float* keys, int64_t rows, int64_t dim, const float* query,
+                         float* out);
+
+void dotRowsPortable(const float* keys, int64_t rows, int64_t dim, const float* query, float* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = keys + r * dim;
+    float sum = 0;
+    for (int64_t j = 0; j < dim; ++j) sum += row[j] * query[j];
+    out[r] = sum;
+  }
+}
+
+#ifdef FASTGDA_X86
+// GCC 12 warns inside its own AVX-512 intrinsics (their deliberately undefined start values).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx2,fma"))) void dotRowsAvx2(const float* keys, int64_t rows, int64_t dim,
+                                                     const float* query, float* out) {
+  const int64_t wide = dim / 16 * 16;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = keys + r * dim;
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    for (int64_t j = 0; j < wide; j += 16) {
+      a = _mm256_fmadd_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(query + j), a);
+      b = _mm256_fmadd_ps(_mm256_loadu_ps(row + j + 8), _mm256_loadu_ps(query + j + 8), b);
+    }
+    a = _mm256_add_ps(a, b);
+    const __m128 half = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    const __m128 pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    float sum = _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)));
+    for (int64_t j = wide; j < dim; ++j) sum += row[j] * query[j];
+    out[r] = sum;
+  }
+}
+
+__attribute__((target("avx512f"))) void dotRowsAvx512(const float* keys, int64_t rows, int64_t dim,
+                                                      const float* query, float* out) {
+  const int64_t wide = dim / 32 * 32;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = keys + r * dim;
+    __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
+    for (int64_t j = 0; j < wide; j += 32) {
+      a = _mm512_fmadd_ps(_mm512_loadu_ps(row + j), _mm512_loadu_ps(query + j), a);
+      b = _mm512_fmadd_ps(_mm512_loadu_ps(row + j + 16), _mm512_loadu_ps(query + j + 16), b);
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(a, b));
+    for (int64_t j = wide; j < dim; ++j) sum += row[j] * query[j];
+    out[r] = sum;
+  }
+}
+#endif
+
+// Dot products of float16 rows with a float query.
+using DotHalfRows = void (*)(const uint16_t* keys, int64_t rows, int64_t dim, const float* query,
+                             float* out);
+// Converts n floats to float16 (round to nearest even).
+using ToHalf = void (*)(const float* in, int64_t n, uint16_t* out);
+using FromHalf = void (*)(const uint16_t* in, int64_t n, float* out);
+
+#ifdef FASTGDA_X86
+__attribute__((target("avx2,fma,f16c"))) void dotHalfRowsAvx2(const uint16_t* keys, int64_t rows,
+                                                              int64_t dim, const float* query,
+                                                              float* out) {
+  const int64_t wide = dim / 16 * 16;
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint16_t* row = keys + r * dim;
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    for (int64_t j = 0; j < wide; j += 16) {
+      const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + j)));
+      const __m256 y =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + j + 8)));
+      a = _mm256_fmadd_ps(x, _mm256_loadu_ps(query + j), a);
+      b = _mm256_fmadd_ps(y, _mm256_loadu_ps(query + j + 8), b);
+    }
+    a = _mm256_add_ps(a, b);
+    const __m128 half = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    const __m128 pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    float sum = _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)));
+    for (int64_t j = wide; j < dim; ++j) sum += _cvtsh_ss(row[j]) * query[j];
+    out[r] = sum;
+  }
+}
+
+__attribute__((target("avx512f,f16c"))) void dotHalfRowsAvx512(const uint16_t* keys, int64_t rows,
+                                                               int64_t dim, const float* query,
+                                                               float* out) {
+  const int64_t wide = dim / 32 * 32;
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint16_t* row = keys + r * dim;
+    __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
+    for (int64_t j = 0; j < wide; j += 32) {
+      const __m512 x =
+          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)));
+      const __m512 y =
+          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j + 16)));
+      a = _mm512_fmadd_ps(x, _mm512_loadu_ps(query + j), a);
+      b = _mm512_fmadd_ps(y, _mm512_loadu_ps(query + j + 16), b);
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(a, b));
+    for (int64_t j = wide; j < dim; ++j) sum += _cvtsh_ss(row[j]) * query[j];
+    out[r] = sum;
+  }
+}
+
+__attribute__((target("f16c"))) void toHalfF16c(const float* in, int64_t n, uint16_t* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = _cvtss_sh(in[i], _MM_FROUND_TO_NEAREST_INT);
+}
+
+__attribute__((target("f16c"))) void fromHalfF16c(const uint16_t* in, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = _cvtsh_ss(in[i]);
+}
+#pragma GCC diagnostic pop
+#endif
+
+struct Kernel {
+  DotRows dotRows;
+  const char* name;
+  // Null where the CPU has no float16 conversion.
+  DotHalfRows dotHalfRows = nullptr;
+  ToHalf toHalf = nullptr;
+  FromHalf fromHalf = nullptr;
+};
+
+Kernel pickKernel() {
+#ifdef FASTGDA_X86
+  __builtin_cpu_init();
+  // Machines with AVX-512 or AVX2 all have F16C (float16 conversion), but ask.
+  if (__builtin_cpu_supports("avx512f")) {
+    if (__builtin_cpu_supports("f16c"))
+      return {dotRowsAvx512, "avx512", dotHalfRowsAvx512, toHalfF16c, fromHalfF16c};
+    return {dotRowsAvx512, "avx512"};
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (__builtin_cpu_supports("f16c"))
+      return {dotRowsAvx2, "avx2", dotHalfRowsAvx2, toHalfF16c, fromHalfF16c};
+    return {dotRowsAvx2, "avx2"};
+  }
+#endif
+  return {dotRowsPortable, "portable"};
+}
+
+const Kernel& kernel() {
+  static const Kernel k = pickKernel();
+  return k;
+}
+
+// Best first: the higher score, then the lower index.
+bool better(const SearchHit& a, const SearchHit& b) {
+  return a.score > b.score || (a.score == b.score && a.index < b.index);
+}
+
+thread_local int64_t rescored = 0;
+
+// Rounds a non-negative bound up by a relative margin, so that its own float rounding cannot make
+// it too small.
+float roundUp(double bound) {
+  return static_cast<float>(bound * (1 + 1e-6) + 1e-30);
+}
+
+}  // namespace
+
+const char* flatSearchKernel() {
+  return kernel().name;
+}
+
+std::vector<SearchHit> flatTopK(const float* keys, int64_t n, int64_t dim, const float* query,
+                                int64_t k) {
+  k = std::clamp<int64_t>(k, 0, n);
+  if (k == 0) return {};
+  // A heap of the k best so far, worst on top; scores come in blocks that stay in L1.
+  std::priority_queue<SearchHit, std::vector<SearchHit>, decltype(&better)> heap(better);
+  constexpr int64_t kBlock = 256;
+  float scores[kBlock];
+  const DotRows dotRows = kernel().dotRows;
+  for (int64_t begin = 0; begin < n; begin += kBlock) {
+    const int64_t rows = std::min(kBlock, n - begin);
+    dotRows(keys + begin * dim, rows, dim, query, scores);
+    for (int64_t r = 0; r < rows; ++r) {
+      const SearchHit hit{begin + r, scores[r]};
+      if (static_cast<int64_t>(heap.size()) < k) {
+        heap.push(hit);
+      } else if (better(hit, heap.top())) {
+        heap.pop();
+        heap.push(hit);
+      }
+    }
+  }
+  std::vector<SearchHit> out(static_cast<size_t>(k));
+  for (int64_t i = k - 1; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = heap.top();
+    heap.pop();
+  }
+  return out;
+}
+
+HalfKeys::HalfKeys(const float* keys, int64_t n, int64_t dim) : keys_(keys), n_(n), dim_(dim) {
+  const Kernel& kern = kernel();
+  if (!kern.dotHalfRows || n == 0 || dim == 0) return;
+  // float16's largest finite value is 65504: larger keys (or NaN, inf) keep the float search.
+  for (int64_t i = 0; i < n * dim; ++i)
+    if (!(std::abs(keys[i]) < 6.0e4f)) return;
+  half_.resize(static_cast<size_t>(n * dim));
+  kern.toHalf(keys, n * dim, half_.data());
+  error_.resize(static_cast<size_t>(n));
+  norm_.resize(static_cast<size_t>(n));
+  std::vector<float> back(static_cast<size_t>(dim));
+  for (int64_t r = 0; r < n; ++r) {
+    kern.fromHalf(half_.data() + r * dim, dim, back.data());
+    double error = 0, norm = 0;
+    for (int64_t j = 0; j < dim; ++j) {
+      const double d = double(back[static_cast<size_t>(j)]) - double(keys[r * dim + j]);
+      error += d * d;
+      norm += double(keys[r * dim + j]) * double(keys[r * dim + j]);
+    }
+    error_[static_cast<size_t>(r)] = roundUp(std::sqrt(error));
+    norm_[static_cast<size_t>(r)] = roundUp(std::sqrt(norm) + std::sqrt(error));
+  }
+}
+
+int64_t HalfKeys::lastRescored() {
+  return rescored;
+}
+
+std::vector<SearchHit> HalfKeys::topK(const float* query, int64_t k) const {
+  k = std::clamp<int64_t>(k, 0, n_);
+  if (!active() || k == 0) {
+    rescored = n_;
+    return flatTopK(keys_, n_, dim_, query, k);
+  }
+  const Kernel& kern = kernel();
+  double queryNorm = 0;
+  for (int64_t j = 0; j < dim_; ++j) queryNorm += double(query[j]) * double(query[j]);
+  queryNorm = std::sqrt(queryNorm);
+  if (!std::isfinite(queryNorm)) {
+    rescored = n_;
+    return flatTopK(keys_, n_, dim_, query, k);
+  }
+  // γ(dim) = dim·u / (1 − dim·u), u = 2⁻²⁴: the worst accumulation error of a float dot product
+  // relative to Σ|q_j·k_j| ≤ ‖q‖·‖k‖, for any order of summation.
+  const double u = std::ldexp(1.0, -24);
+  const double gamma = double(dim_) * u / (1 - double(dim_) * u);
+  std::vector<float> approx(static_cast<size_t>(n_));
+  kern.dotHalfRows(half_.data(), n_, dim_, query, approx.data());
+  // Bounds in double, so that forming them rounds nothing away.
+  std::vector<double> slack(static_cast<size_t>(n_)), lower(static_cast<size_t>(n_));
+  for (size_t r = 0; r < slack.size(); ++r) {
+    slack[r] = queryNorm * (double(error_[r]) + 2 * gamma * double(norm_[r])) * (1 + 1e-9);
+    lower[r] = double(approx[r]) - slack[r];
+  }
+  // The k-th largest lower bound: no row whose upper bound is below it can be in the top k.
+  std::nth_element(lower.begin(), lower.begin() + (k - 1), lower.end(), std::greater<double>());
+  const double threshold = lower[static_cast<size_t>(k - 1)];
+  std::vector<SearchHit> candidates;
+  float score = 0;
+  for (int64_t r = 0; r < n_; ++r)
+    if (double(approx[static_cast<size_t>(r)]) + slack[static_cast<size_t>(r)] >= threshold) {
+      kern.dotRows(keys_ + r * dim_, 1, dim_, query, &score);
+      candidates.push_back({r, score});
+    }
+  rescored = static_cast<int64_t>(candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + k, candidates.end(), better);
+  candidates.resize(static_cast<size_t>(k));
+  return candidates;
+}
+
+}  // namespace fastgda
