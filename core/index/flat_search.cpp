@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <queue>
 
@@ -127,6 +128,78 @@ __attribute__((target("f16c"))) void fromHalfF16c(const uint16_t* in, int64_t n,
 #pragma GCC diagnostic pop
 #endif
 
+}  // namespace
+
+uint16_t float16Bits(float value) {
+  uint32_t x;
+  std::memcpy(&x, &value, 4);
+  const uint32_t sign = (x >> 16) & 0x8000;
+  uint32_t mantissa = x & 0x7fffff;
+  const int32_t exponent = static_cast<int32_t>((x >> 23) & 0xff);
+  if (exponent == 0xff) return static_cast<uint16_t>(sign | 0x7c00 | (mantissa ? 0x200 : 0));
+  const int32_t e = exponent - 127 + 15;
+  if (e >= 0x1f) return static_cast<uint16_t>(sign | 0x7c00);  // too large: infinity
+  uint32_t half, rest, halfway;
+  if (e <= 0) {  // a subnormal float16, or zero
+    if (e < -10) return static_cast<uint16_t>(sign);
+    mantissa |= 0x800000;
+    const int shift = 14 - e;
+    half = mantissa >> shift;
+    rest = mantissa & ((1u << shift) - 1);
+    halfway = 1u << (shift - 1);
+  } else {
+    half = (static_cast<uint32_t>(e) << 10) | (mantissa >> 13);
+    rest = mantissa & 0x1fff;
+    halfway = 0x1000;
+  }
+  if (rest > halfway || (rest == halfway && (half & 1))) ++half;  // a carry rounds up correctly
+  return static_cast<uint16_t>(sign | half);
+}
+
+float float16Value(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1f;
+  uint32_t mantissa = h & 0x3ff, x;
+  if (exponent == 0x1f) {
+    x = sign | 0x7f800000 | (mantissa << 13);
+  } else if (exponent == 0) {
+    if (mantissa == 0) {
+      x = sign;
+    } else {  // subnormal: normalise
+      uint32_t e = 0;
+      while (!(mantissa & 0x400)) {
+        mantissa <<= 1;
+        ++e;
+      }
+      x = sign | ((127 - 15 + 1 - e) << 23) | ((mantissa & 0x3ff) << 13);
+    }
+  } else {
+    x = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  }
+  float value;
+  std::memcpy(&value, &x, 4);
+  return value;
+}
+
+namespace {
+
+void toHalfPortable(const float* in, int64_t n, uint16_t* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = float16Bits(in[i]);
+}
+
+void fromHalfPortable(const uint16_t* in, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = float16Value(in[i]);
+}
+
+void dotHalfRowsPortable(const uint16_t* keys, int64_t rows, int64_t dim, const float* query,
+                         float* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float sum = 0;
+    for (int64_t j = 0; j < dim; ++j) sum += float16Value(keys[r * dim + j]) * query[j];
+    out[r] = sum;
+  }
+}
+
 struct Kernel {
   DotRows dotRows;
   const char* name;
@@ -176,6 +249,19 @@ float roundUp(double bound) {
 
 const char* flatSearchKernel() {
   return kernel().name;
+}
+
+void toFloat16(const float* in, int64_t n, uint16_t* out) {
+  (kernel().toHalf ? kernel().toHalf : toHalfPortable)(in, n, out);
+}
+
+void fromFloat16(const uint16_t* in, int64_t n, float* out) {
+  (kernel().fromHalf ? kernel().fromHalf : fromHalfPortable)(in, n, out);
+}
+
+void dotFloat16Rows(const uint16_t* keys, int64_t rows, int64_t dim, const float* query,
+                    float* out) {
+  (kernel().dotHalfRows ? kernel().dotHalfRows : dotHalfRowsPortable)(keys, rows, dim, query, out);
 }
 
 std::vector<SearchHit> flatTopK(const float* keys, int64_t n, int64_t dim, const float* query,

@@ -24,6 +24,17 @@ std::vector<SearchHit> flatTopK(const float* keys, int64_t n, int64_t dim, const
 // The vector unit flatTopK uses on this CPU: "avx512", "avx2" or "portable".
 const char* flatSearchKernel();
 
+// One float16 (IEEE binary16, round to nearest even) in portable code: what the conversions
+// below use where the CPU has no F16C.
+uint16_t float16Bits(float value);
+float float16Value(uint16_t bits);
+// float16 conversions of arrays, with the CPU's F16C where it has one.
+void toFloat16(const float* in, int64_t n, uint16_t* out);
+void fromFloat16(const uint16_t* in, int64_t n, float* out);
+// Dot products of `rows` float16 rows (row-major, dim each) with a float query.
+void dotFloat16Rows(const uint16_t* keys, int64_t rows, int64_t dim, const float* query,
+                    float* out);
+
 // The same search, exact, reading half the bytes: a float16 copy of the keys is scanned first,
 // and every row whose float16 score could, within a proven bound, still reach the top k is then
 // scored from the float keys by flatTopK's kernel. So the answer equals flatTopK's, index for

@@ -5,6 +5,8 @@
 #include <QtTest>
 #include <atomic>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 #include "attribution/ranking_metrics.h"
 #include "index/embedding_index.h"
@@ -322,6 +324,43 @@ class StudentTest : public QObject {
     const HalfKeys wide(keys.data_ptr<float>(), n, d);
     QVERIFY(!wide.active());
     QCOMPARE(wide.topK(keys[3].data_ptr<float>(), 1)[0].index, int64_t(3));
+  }
+
+  // The portable float16 conversions (for CPUs without F16C) agree with IEEE binary16 as the CPU
+  // converts it: every one of the 65,536 values back to float, and rounding to nearest even from
+  // floats of every magnitude, halfway cases, subnormals, overflow and NaN included.
+  void float16ConversionsAreExact() {
+    std::vector<uint16_t> all(65536);
+    for (uint32_t h = 0; h < 65536; ++h) all[h] = static_cast<uint16_t>(h);
+    std::vector<float> viaCpu(all.size());
+    fromFloat16(all.data(), int64_t(all.size()), viaCpu.data());
+    for (uint32_t h = 0; h < 65536; ++h) {
+      const float a = float16Value(all[h]), b = viaCpu[h];
+      QVERIFY2(std::isnan(a) ? std::isnan(b) : std::memcmp(&a, &b, 4) == 0,
+               qPrintable(QStringLiteral("float16 %1: %2 vs %3").arg(h, 4, 16).arg(a).arg(b)));
+    }
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(3);
+    std::vector<float> floats;
+    const torch::Tensor wide =
+        torch::randn({200000}, gen) * torch::exp(torch::randn({200000}, gen) * 6);
+    floats.assign(wide.data_ptr<float>(), wide.data_ptr<float>() + wide.numel());
+    for (uint32_t h = 0; h + 1 < 65536; ++h)  // halfway between neighbours: ties to even
+      if ((h & 0x7c00) != 0x7c00 && ((h + 1) & 0x7c00) != 0x7c00)
+        floats.push_back(0.5f * (float16Value(uint16_t(h)) + float16Value(uint16_t(h + 1))));
+    for (float f : {0.0f, -0.0f, 65504.0f, 65520.0f, 1e9f, -1e9f, 5.96e-8f, 2.98e-8f, 1e-12f,
+                    std::numeric_limits<float>::infinity(), std::nanf("")})
+      floats.push_back(f);
+    std::vector<uint16_t> cpu(floats.size());
+    toFloat16(floats.data(), int64_t(floats.size()), cpu.data());
+    for (size_t i = 0; i < floats.size(); ++i) {
+      const uint16_t mine = float16Bits(floats[i]);
+      const bool nan = (cpu[i] & 0x7c00) == 0x7c00 && (cpu[i] & 0x3ff);
+      QVERIFY2(nan ? ((mine & 0x7c00) == 0x7c00 && (mine & 0x3ff)) : mine == cpu[i],
+               qPrintable(QStringLiteral("%1: %2 vs %3")
+                              .arg(double(floats[i]), 0, 'g', 9)
+                              .arg(mine, 4, 16)
+                              .arg(cpu[i], 4, 16)));
+    }
   }
 
   void badDistillInputsAreNamed() {
