@@ -1,6 +1,7 @@
 // The student's subcommands: distill, attribute, eval and bench attribute.
 #include <torch/torch.h>
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -18,6 +19,7 @@
 #include "features/feature_space.h"
 #include "index/embedding_index.h"
 #include "index/flat_search.h"
+#include "index/scaling_benchmark.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -381,8 +383,8 @@ int runBenchAttribute(const QStringList& arguments) {
   parser.setApplicationDescription(QStringLiteral(
       "The student's time per query (features, MLP, search) against the teacher's, both measured "
       "in this run on this machine (the teacher on the first --teacher-queries test queries over "
-      "the full training set; the stored timings are shown beside it), and FAISS IVF-PQ search "
-      "time for --synthetic sizes of random vectors."));
+      "the full training set; the stored timings are shown beside it), and retrieval at scale "
+      "(--synthetic): time, memory and recall of IVF-PQ configurations."));
   parser.addHelpOption();
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
@@ -393,8 +395,11 @@ int runBenchAttribute(const QStringList& arguments) {
        "each on two cores; 0 = the student only, no ratio).",
        "N", "1"},
       {"synthetic",
-       "Synthetic index sizes for the FAISS IVF-PQ scaling (comma-separated; 0: skip).", "N,N",
-       "1000000,10000000"},
+       "Sizes of the scaled index (comma-separated; 0: skip): vectors shaped like the student's "
+       "keys, searched with IVF-PQ alone, with float16 re-ranking, and with on-disk lists; "
+       "recall against exact search.",
+       "N,N", "1000000"},
+      {"scratch", "Folder for the scaled index's files (default: the temporary folder).", "DIR"},
       {"json", "Print JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
   });
@@ -471,57 +476,35 @@ int runBenchAttribute(const QStringList& arguments) {
   j["training_images"] = static_cast<qint64>(data->size());
   j["threads"] = computeThreads();
 
-  // FAISS scaling: IVF-PQ over synthetic unit vectors of the student's dimension.
+  // Retrieval at scale: vectors shaped like the student's keys of the training set, searched
+  // with the test queries' keys (core/index/scaling_benchmark.h).
   QJsonArray scaling;
-  const int64_t dim = attributor->index().dim();
-  for (int64_t n : integerList(parser, "synthetic", "bench attribute", 0)) {
-    if (n < 1000) continue;
-    job->context().progress(0, "FAISS IVF-PQ on " + std::to_string(n) + " synthetic vectors");
-    // Synthetic unit vectors, made and added in chunks of a million so that ten million never
-    // sit in memory as floats; the quantisers train on the first 100,000.
-    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(7);
-    auto chunk = [&](int64_t rows) {
-      return torch::nn::functional::normalize(torch::randn({rows, dim}, gen),
-                                              torch::nn::functional::NormalizeFuncOptions().dim(1))
-          .contiguous();
-    };
-    IndexOptions io;
-    io.type = "ivfpq";
-    io.lists = 1024;
-    io.pqBytes = dim % 16 == 0 ? 16 : 8;
-    const double t0 = nowSeconds();
-    const int64_t trainRows = std::min<int64_t>(n, 100000);
-    const torch::Tensor first = chunk(trainRows);
-    EmbeddingIndex index =
-        EmbeddingIndex::build(first.data_ptr<float>(), trainRows, dim, io, "synthetic");
-    for (int64_t added = trainRows; added < n;) {
-      job->context().checkCancelled();
-      const int64_t rows = std::min<int64_t>(1000000, n - added);
-      const torch::Tensor more = chunk(rows);
-      index.add(more.data_ptr<float>(), rows);
-      added += rows;
-      job->context().progress(double(added) / double(n),
-                              "FAISS IVF-PQ on " + std::to_string(n) + " synthetic vectors");
+  const std::vector<int64_t> sizes = integerList(parser, "synthetic", "bench attribute", 0);
+  if (std::any_of(sizes.begin(), sizes.end(), [](int64_t n) { return n > 0; })) {
+    torch::NoGradGuard noGrad;
+    const torch::Tensor keys = attributor->student()
+                                   .embed(trainingFeatures(attributor->space(), *data,
+                                                           bundle.path("features"), job->context()))
+                                   .contiguous();
+    std::vector<torch::Tensor> queryKeys;
+    for (size_t q = 0; q < tests.size(); ++q)
+      queryKeys.push_back(attributor->student().queryKeys(attributor->space().extract(
+          images.narrow(0, static_cast<int64_t>(q), 1), {tests[q].query.prompt})));
+    const torch::Tensor queries = torch::cat(queryKeys).contiguous();
+    for (int64_t n : sizes) {
+      if (n <= 0) continue;
+      ScalingOptions o;
+      o.vectors = n;
+      o.scratchDir = (parser.isSet("scratch") ? parser.value("scratch").toStdString()
+                                              : QDir::tempPath().toStdString()) +
+                     "/fastgda-scaling-" + std::to_string(QCoreApplication::applicationPid());
+      const ScalingReport r =
+          benchmarkScaling(keys.data_ptr<float>(), keys.size(0), keys.size(1),
+                           queries.data_ptr<float>(), queries.size(0), o, job->context());
+      scaling.append(QJsonDocument::fromJson(QByteArray::fromStdString(r.json())).object());
     }
-    const double buildSeconds = nowSeconds() - t0;
-    const torch::Tensor vectors = first;
-    const torch::Tensor queries = vectors.narrow(0, 0, 100).contiguous();
-    const double t1 = nowSeconds();
-    for (int64_t q = 0; q < 100; ++q)
-      index.search(
-          std::vector<float>(queries[q].data_ptr<float>(), queries[q].data_ptr<float>() + dim), 10);
-    QJsonObject s;
-    s["vectors"] = static_cast<qint64>(n);
-    s["lists"] = static_cast<qint64>(io.lists);
-    s["probes"] = static_cast<qint64>(io.probes);
-    s["pq_bytes"] = static_cast<qint64>(io.pqBytes);
-    s["search_ms"] = (nowSeconds() - t1) / 100 * 1000;
-    s["build_s"] = buildSeconds;
-    s["index_mb"] = double(index.memoryBytes()) / 1e6;
-    s["raw_vectors_mb"] = double(n * dim * 4) / 1e6;
-    scaling.append(s);
   }
-  j["faiss_ivfpq"] = scaling;
+  j["scaling"] = scaling;
   if (parser.isSet("json")) {
     out(QJsonDocument(j).toJson().toStdString());
     return 0;
@@ -539,12 +522,24 @@ int runBenchAttribute(const QStringList& arguments) {
           .toStdString());
   for (const QJsonValue& v : scaling) {
     const QJsonObject s = v.toObject();
-    out(QStringLiteral("FAISS IVF-PQ, %1 vectors: %2 ms per query, index %3 MB (raw %4 MB)\n")
+    out(QStringLiteral("%1 vectors (IVF-PQ, %2 lists, %3-byte codes; built in %4 s):\n")
             .arg(s["vectors"].toInteger())
-            .arg(s["search_ms"].toDouble(), 0, 'f', 3)
-            .arg(s["index_mb"].toDouble(), 0, 'f', 1)
-            .arg(s["raw_vectors_mb"].toDouble(), 0, 'f', 1)
+            .arg(s["lists"].toInteger())
+            .arg(s["pq_bytes"].toInteger())
+            .arg(s["build_s"].toDouble(), 0, 'f', 0)
             .toStdString());
+    for (const QJsonValue& c : s["configs"].toArray()) {
+      const QJsonObject o = c.toObject();
+      out(QStringLiteral("  %1: recall@10 %2, recall@100 %3, %4 ms per query, %5 B/vector in "
+                         "memory, %6 on disk\n")
+              .arg(o["config"].toString(), -40)
+              .arg(o["recall_at_10"].toDouble(), 0, 'f', 3)
+              .arg(o["recall_at_100"].toDouble(), 0, 'f', 3)
+              .arg(o["search_ms"].toDouble(), 0, 'f', 3)
+              .arg(o["bytes_per_vector"].toDouble(), 0, 'f', 0)
+              .arg(o["disk_bytes_per_vector"].toDouble(), 0, 'f', 0)
+              .toStdString());
+    }
   }
   return 0;
 }

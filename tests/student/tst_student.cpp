@@ -1,16 +1,19 @@
 // The student: its loss, distillation (learning, resuming), save/load and the FAISS index.
 #include <torch/torch.h>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "attribution/ranking_metrics.h"
 #include "index/embedding_index.h"
 #include "index/flat_search.h"
+#include "index/scaling_benchmark.h"
 #include "student/detail/student_net.h"
 #include "student/distill.h"
 #include "student/student.h"
@@ -361,6 +364,45 @@ class StudentTest : public QObject {
                               .arg(mine, 4, 16)
                               .arg(cpu[i], 4, 16)));
     }
+  }
+
+  // The scaled-index benchmark on a small set: probing every list and re-ranking enough
+  // candidates finds the exact top 10 and nearly all of the top 100; fewer probes find less;
+  // the on-disk lists answer exactly as the in-memory ones; its files are removed afterwards.
+  void scalingBenchmarkMeasuresRecall() {
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(23);
+    const int64_t d = 32;
+    const torch::Tensor base = torch::nn::functional::normalize(
+        torch::randn({300, d}, gen), torch::nn::functional::NormalizeFuncOptions().dim(1));
+    const torch::Tensor queries = base.narrow(0, 0, 8).contiguous();
+    QTemporaryDir dir;
+    ScalingOptions o;
+    o.vectors = 4000;
+    o.lists = 16;
+    o.pqBytes = 8;
+    o.probes = {1, 16};
+    o.rerank = {0, 1000};
+    o.scratchDir = dir.filePath("scratch").toStdString();
+    const ScalingReport r =
+        benchmarkScaling(base.data_ptr<float>(), 300, d, queries.data_ptr<float>(), 8, o, {});
+    QCOMPARE(int(r.rows.size()), 4 + 2 * 2);
+    std::map<std::string, ScalingRow> rows;
+    for (const ScalingRow& row : r.rows) rows[row.config] = row;
+    const ScalingRow& full = rows.at("ivfpq probes=16 rerank=1000");
+    QVERIFY2(full.recallAt10 == 1.0 && full.recallAt100 >= 0.95,
+             qPrintable(QString::fromStdString(r.json())));
+    QVERIFY(rows.at("ivfpq probes=1").recallAt100 < rows.at("ivfpq probes=16").recallAt100);
+    for (const char* probes : {"1", "16"}) {
+      const std::string p = std::string(" probes=") + probes;
+      QCOMPARE(rows.at("ivfpq on-disk" + p).recallAt100, rows.at("ivfpq" + p).recallAt100);
+      QCOMPARE(rows.at("ivfpq on-disk cold" + p).recallAt10, rows.at("ivfpq" + p).recallAt10);
+    }
+    QCOMPARE(full.diskBytesPerVector, 2.0 * d);
+    QVERIFY(!QFileInfo::exists(dir.filePath("scratch")));
+    o.pqBytes = 7;
+    QVERIFY(errorOf([&] {
+              benchmarkScaling(base.data_ptr<float>(), 300, d, queries.data_ptr<float>(), 8, o, {});
+            }).contains("must divide"));
   }
 
   void badDistillInputsAreNamed() {
