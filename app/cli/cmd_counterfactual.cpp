@@ -92,10 +92,7 @@ int submitRetrains(const QCommandLineParser& parser, const Bundle& bundle,
                              : "counterfactual train --slurm: every arm is retrained\n");
     return 0;
   }
-  job.cpusPerTask = static_cast<int>(numberOption(parser, "cpus-per-task", "counterfactual train"));
-  job.partition = parser.value("partition").toStdString();
-  job.time = parser.value("time").toStdString();
-  for (const QString& a : parser.values("sbatch-arg")) job.sbatchArgs.push_back(a.toStdString());
+  applySlurmOptions(parser, "counterfactual train --slurm", job);
   job.scriptDir = bundle.path("counterfactual/slurm");
   job.outDir = bundle.path("counterfactual/models");
   const std::string fastgda = QCoreApplication::applicationFilePath().toStdString();
@@ -130,16 +127,13 @@ int trainCommand(const QStringList& arguments) {
        "Submit to Slurm instead: one array task per arm not retrained yet, then a "
        "dependent job that measures every retrained arm (scripts kept in "
        "<bundle>/counterfactual/slurm)."},
-      {"partition", "--slurm: the partition.", "P"},
-      {"time", "--slurm: the time limit per task (sbatch --time).", "T"},
-      {"cpus-per-task", "--slurm: CPUs per task (the task's --threads).", "C", "2"},
-      {"sbatch-arg", "--slurm: one more #SBATCH line, verbatim (repeatable).", "ARG"},
       {"steps", "Diffusion steps (default: the shipped model's).", "N", "0"},
       {"max-minutes", "Stop (after a checkpoint) after this long; 0 = no limit.", "M", "0"},
       {"seed", "Seed of the retrains (the same for every arm).", "S", "1234"},
       {"json", "Print JSON: {arms: [{name, step, steps, done}]}."},
       {"threads", "CPU threads (default: all cores).", "N"},
   });
+  parser.addOptions(slurmOptions());
   parser.process(QStringList{QStringLiteral("fastgda counterfactual train")} + arguments);
   applyThreadsOption(parser, "counterfactual train");
   const Bundle bundle = bundleOption(parser);

@@ -161,10 +161,7 @@ int submitTeacherBatch(const QCommandLineParser& parser, const QStringList& argu
   job.name = "fastgda-teacher-" +
              QFileInfo(QString::fromStdString(batchFile)).completeBaseName().toStdString();
   job.tasks = static_cast<int>(numberOption(parser, "tasks", "teacher --slurm"));
-  job.cpusPerTask = static_cast<int>(numberOption(parser, "cpus-per-task", "teacher --slurm"));
-  job.partition = parser.value("partition").toStdString();
-  job.time = parser.value("time").toStdString();
-  for (const QString& a : parser.values("sbatch-arg")) job.sbatchArgs.push_back(a.toStdString());
+  applySlurmOptions(parser, "teacher --slurm", job);
   job.scriptDir = outDir + "/slurm";
   job.outDir = outDir;
   job.batchFile = QFileInfo(QString::fromStdString(batchFile)).absoluteFilePath().toStdString();
@@ -227,15 +224,12 @@ int runTeacher(const QStringList& arguments) {
        "--batch: submit it to Slurm as a job array (one task per shard) and a "
        "dependent summary job; the sbatch scripts are kept in <out>/slurm."},
       {"tasks", "--slurm: array tasks (shards).", "N", "4"},
-      {"partition", "--slurm: the partition.", "P"},
-      {"time", "--slurm: the time limit per task (sbatch --time).", "T"},
-      {"cpus-per-task", "--slurm: CPUs per task (the task's --threads).", "C", "2"},
-      {"sbatch-arg", "--slurm: one more #SBATCH line, verbatim (repeatable).", "ARG"},
       {"resume", "--slurm: submit only the shards that still have missing queries."},
       {"top", "Entries to print.", "K", "10"},
       {"json", "Print JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
   });
+  parser.addOptions(slurmOptions());
   parser.process(QStringList{QStringLiteral("fastgda teacher")} + arguments);
   auto number = [&](const char* name) { return numberOption(parser, name, "teacher"); };
 

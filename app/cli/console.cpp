@@ -1,5 +1,6 @@
 #include "cli/console.h"
 
+#include "slurm/slurm.h"
 #include "util/error.h"
 #include "util/threads.h"
 
@@ -85,6 +86,22 @@ double numberOption(const QCommandLineParser& parser, const char* name, const ch
   const double v = text.toDouble(&ok);
   if (!ok) fail(command, ": --", name, " must be a number, got '", text.toStdString(), "'");
   return v;
+}
+
+QList<QCommandLineOption> slurmOptions() {
+  return {
+      {"partition", "--slurm: the partition.", "P"},
+      {"time", "--slurm: the time limit per task (sbatch --time).", "T"},
+      {"cpus-per-task", "--slurm: CPUs per task (the task's --threads).", "C", "2"},
+      {"sbatch-arg", "--slurm: one more #SBATCH line, verbatim (repeatable).", "ARG"},
+  };
+}
+
+void applySlurmOptions(const QCommandLineParser& parser, const char* command, SlurmJob& job) {
+  job.cpusPerTask = static_cast<int>(numberOption(parser, "cpus-per-task", command));
+  job.partition = parser.value("partition").toStdString();
+  job.time = parser.value("time").toStdString();
+  for (const QString& a : parser.values("sbatch-arg")) job.sbatchArgs.push_back(a.toStdString());
 }
 
 void applyThreadsOption(const QCommandLineParser& parser, const char* command) {

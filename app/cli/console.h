@@ -11,6 +11,10 @@
 #include "bundle/bundle.h"
 #include "util/job.h"
 
+namespace fastgda {
+struct SlurmJob;
+}
+
 namespace fastgda::cli {
 
 // A JobContext that draws a progress bar with ETA on stderr and prints log lines. When stderr is
@@ -34,6 +38,11 @@ class ConsoleJob {
 double numberOption(const QCommandLineParser& parser, const char* name, const char* command);
 // Applies --threads N when given (validated), else uses all cores.
 void applyThreadsOption(const QCommandLineParser& parser, const char* command);
+
+// The options of every command that submits to Slurm: --partition, --time, --cpus-per-task and
+// --sbatch-arg; and what they set in a job (CPUs validated).
+QList<QCommandLineOption> slurmOptions();
+void applySlurmOptions(const QCommandLineParser& parser, const char* command, SlurmJob& job);
 
 // The bundle of --bundle DIR, else the built-in one.
 Bundle bundleOption(const QCommandLineParser& parser);

@@ -130,12 +130,7 @@ QJsonObject toJson(const std::string& arm, const std::string& model, const std::
 // Reads a measurement file; `settings` (when given) must match, else the file is not used.
 ArmMeasurement parse(const std::string& path) {
   const QJsonObject o = readJsonObject(path);
-  if (o["format"].toString() != QLatin1String(kFormat))
-    fail(path, ": format is '", o["format"].toString().toStdString(), "', expected '", kFormat,
-         "'");
-  if (o["version"].toInt() != kVersion)
-    fail(path, ": version ", o["version"].toInt(), " is not supported (this build reads ", kVersion,
-         ")");
+  checkFormat(path, o, kFormat, kVersion);
   ArmMeasurement m;
   m.arm = o["arm"].toString().toStdString();
   m.model = o["model"].toString().toStdString();

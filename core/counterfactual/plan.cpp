@@ -94,12 +94,7 @@ CounterfactualPlan CounterfactualPlan::load(const std::string& path) {
       QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())), &error);
   if (!doc.isObject()) fail(path, ": not JSON (", error.errorString().toStdString(), ")");
   const QJsonObject o = doc.object();
-  if (o["format"].toString() != QLatin1String(kFormat))
-    fail(path, ": format is '", o["format"].toString().toStdString(), "', expected '", kFormat,
-         "'");
-  if (o["version"].toInt() != kVersion)
-    fail(path, ": version ", o["version"].toInt(), " is not supported (this build reads ", kVersion,
-         ")");
+  checkFormat(path, o, kFormat, kVersion);
   CounterfactualPlan p;
   p.k = o["k"].toInteger();
   p.seed = static_cast<uint64_t>(o["seed"].toInteger());

@@ -120,9 +120,7 @@ std::string CounterfactualReport::json() const {
 
 CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
   const QJsonObject o = readJsonObject(path);
-  if (o["format"].toString() != QLatin1String(kFormat) || o["version"].toInt() != kVersion)
-    fail(path, ": not a counterfactual report of version ", kVersion, " (format '",
-         o["format"].toString().toStdString(), "')");
+  checkFormat(path, o, kFormat, kVersion);
   CounterfactualReport r;
   r.k = o["k"].toInteger();
   r.measured = stringsFromJson(o["measured"]);

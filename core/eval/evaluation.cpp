@@ -139,9 +139,7 @@ EvaluationReport EvaluationReport::fromJson(const std::string& text, const std::
   if (!doc.isObject())
     fail(source, ": not a JSON object (", error.errorString().toStdString(), ")");
   const QJsonObject o = doc.object();
-  if (o["format"].toString() != kReportFormat || o["version"].toInt() != kReportVersion)
-    fail(source, ": format is '", o["format"].toString().toStdString(), "' version ",
-         o["version"].toInt(), ", expected '", kReportFormat, "' version ", kReportVersion);
+  checkFormat(source, o, kReportFormat, kReportVersion);
   EvaluationReport r;
   r.queries = o["queries"].toInteger();
   r.trainingImages = o["training_images"].toInteger();

@@ -145,8 +145,7 @@ EmbeddingIndex EmbeddingIndex::load(const std::string& path,
                                     const std::string& studentFingerprint) {
   if (!QFile::exists(QString::fromStdString(path))) fail(path, ": index file not found");
   const QJsonObject meta = readJsonObject(path + ".json");
-  if (meta["format"].toString() != "fastgda-index" || meta["version"].toInt() != 1)
-    fail(path, ".json: not a version 1 fastgda-index sidecar");
+  checkFormat(path + ".json", meta, "fastgda-index", 1);
   const std::string built = meta["student_fingerprint"].toString().toStdString();
   if (built != studentFingerprint)
     fail(path, ": the index was built from another student (fingerprint ", built.substr(0, 12),

@@ -10,6 +10,7 @@
 
 #include "model/model.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/fingerprint.h"
 
 namespace fastgda {
@@ -155,11 +156,7 @@ Student Student::load(const std::string& path) {
   }
   const QJsonObject meta =
       QJsonDocument::fromJson(QByteArray::fromStdString(metaValue.toStringRef())).object();
-  if (meta["format"].toString() != "fastgda-student")
-    fail(path, ": format is '", meta["format"].toString().toStdString(),
-         "', expected 'fastgda-student'");
-  if (meta["version"].toInt() != 1)
-    fail(path, ": student version ", meta["version"].toInt(), " is not supported (expected 1)");
+  checkFormat(path, meta, "fastgda-student", 1);
   const int64_t inputDim = meta["input_dim"].toInteger(0);
   if (inputDim < 1) fail(path, ": field 'input_dim' is missing or not positive");
   const StudentOptions options = StudentOptions::fromJson(

@@ -42,11 +42,7 @@ void saveTeacherResult(const std::string& path, const TeacherResult& r) {
 
 TeacherResult loadTeacherResult(const std::string& path) {
   const QJsonObject o = readJsonObject(path);
-  if (o["format"].toString() != QLatin1String("fastgda-teacher-result"))
-    fail(path, ": field 'format' is not 'fastgda-teacher-result'");
-  if (o["version"].toInt(-1) != 1)
-    fail(path, ": teacher result version ", o["version"].toInt(-1),
-         " is not supported (this build reads 1)");
+  checkFormat(path, o, "fastgda-teacher-result", 1);
   TeacherResult r;
   const QJsonObject q = o["query"].toObject();
   r.query.id = q["id"].toString().toStdString();

@@ -34,6 +34,15 @@ void writeFileAtomically(const std::string& path, const char* data, size_t size)
   if (!file.commit()) fail(path, ": cannot commit: ", file.errorString().toStdString());
 }
 
+void checkFormat(const std::string& source, const QJsonObject& o, const char* format, int version) {
+  if (o["format"].toString() != QLatin1String(format))
+    fail(source, ": format is '", o["format"].toString().toStdString(), "', expected '", format,
+         "'");
+  if (o["version"].toInt(-1) != version)
+    fail(source, ": ", format, " version ", o["version"].toInt(-1),
+         " is not supported (this build reads ", version, ")");
+}
+
 QJsonObject readJsonObject(const std::string& path) {
   const std::vector<char> bytes = readFileBytes(path);
   QJsonParseError error;

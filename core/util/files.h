@@ -21,6 +21,11 @@ inline void writeFileAtomically(const std::string& path, const std::string& text
 // Reads a file holding one JSON object; throws Error naming the file and the parse error.
 QJsonObject readJsonObject(const std::string& path);
 
+// Refuses a JSON object (read from `source`) whose "format" is not `format` or whose "version" is
+// not `version`: "<source>: format is 'x', expected 'y'" or "<source>: y version 2 is not
+// supported (this build reads 1)".
+void checkFormat(const std::string& source, const QJsonObject& o, const char* format, int version);
+
 // Splits text at '\n' (a final newline does not start an extra line); line i is line number i + 1.
 std::vector<QByteArray> splitLines(const char* data, size_t size);
 
