@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 #include <QFileInfo>
+#include <QStandardPaths>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -10,6 +11,7 @@
 
 #include "data/dataset.h"
 #include "data/image_prep.h"
+#include "eval/fidelity.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -19,6 +21,7 @@
 #include "teacher/results.h"
 #include "teacher/teacher.h"
 #include "util/error.h"
+#include "util/fingerprint.h"
 
 namespace fastgda {
 
@@ -102,6 +105,8 @@ struct AttributionSession::Impl {
   std::mutex teacherMutex;  // guards teacher: it changes its model's weights while it runs
   std::unique_ptr<Teacher> teacher;
   std::string teacherOptionsJson;
+  // The studio's teacher results are kept per model and training set (teacherResultPath).
+  std::string resultsKey;
 
   void requireModel() const {
     if (!model) fail(bundle.manifestPath, ": the bundle has no model");
@@ -127,7 +132,14 @@ std::shared_ptr<AttributionSession> AttributionSession::open(const std::string& 
   std::shared_ptr<AttributionSession> s(new AttributionSession());
   s->impl_->bundle = openBundle(bundleDir);
   s->impl_->data = s->impl_->bundle.openDataset();
-  if (bundleHasModel(s->impl_->bundle)) s->impl_->model = loadModel(s->impl_->bundle);
+  if (bundleHasModel(s->impl_->bundle)) {
+    s->impl_->model = loadModel(s->impl_->bundle);
+    s->impl_->resultsKey = Fingerprint("studio-teacher-results")
+                               .add(s->impl_->model->fingerprint)
+                               .add(datasetFingerprint(*s->impl_->data))
+                               .hex()
+                               .substr(0, 16);
+  }
   s->impl_->studentSpace = defaultStudentSpace(s->impl_->bundle);
   s->impl_->testQueries = readTestQueries(s->impl_->bundle);
   return s;
@@ -208,7 +220,12 @@ Ranking AttributionSession::attributeWithStudent(const Query& query, int k) {
 }
 
 std::string AttributionSession::teacherResultPath(const Query& query) const {
-  return impl_->bundle.path("teacher/studio/" + query.key() + ".json");
+  return impl_->bundle.path("teacher/studio/" + impl_->resultsKey + "/" + query.key() + ".json");
+}
+
+std::string AttributionSession::userTeacherResultPath(const Query& query) const {
+  return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation).toStdString() +
+         "/teacher-results/" + impl_->resultsKey + "/" + query.key() + ".json";
 }
 
 std::optional<Ranking> AttributionSession::storedTeacherRanking(const Query& query) const {
@@ -225,15 +242,16 @@ std::optional<Ranking> AttributionSession::storedTeacherRanking(const Query& que
         }
       }
   }
-  const std::string path = teacherResultPath(query);
-  if (!QFileInfo::exists(QString::fromStdString(path))) return std::nullopt;
-  try {
-    TeacherResult r = loadTeacherResult(path);
-    if (r.query.id != query.key()) return std::nullopt;
-    return r.ranking;
-  } catch (const Error&) {
-    return std::nullopt;  // damaged: the teacher will be run again and overwrite it
+  for (const std::string& path : {teacherResultPath(query), userTeacherResultPath(query)}) {
+    if (!QFileInfo::exists(QString::fromStdString(path))) continue;
+    try {
+      TeacherResult r = loadTeacherResult(path);
+      if (r.query.id == query.key()) return r.ranking;
+    } catch (const Error&) {
+      // damaged: the teacher will be run again and overwrite it
+    }
   }
+  return std::nullopt;
 }
 
 std::vector<Query> AttributionSession::testQueries() const {
@@ -275,9 +293,13 @@ Ranking AttributionSession::runTeacher(const Query& query, const TeacherSettings
   job.checkCancelled();  // a stop asked for at the very end still writes nothing
   try {
     saveTeacherResult(teacherResultPath(query), result);
-  } catch (const Error& e) {
-    // A read-only bundle (an installed one) still gets its answer; it is just not kept.
-    qWarning("%s", e.what());
+  } catch (const Error&) {
+    // A read-only bundle (an installed one): keep it in the user's data folder instead.
+    try {
+      saveTeacherResult(userTeacherResultPath(query), result);
+    } catch (const Error& e) {
+      qWarning("%s", e.what());  // the answer is still shown; it is just not kept
+    }
   }
   return result.ranking;
 }

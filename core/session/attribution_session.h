@@ -84,10 +84,15 @@ class AttributionSession {
   bool studentOpen() const;  // never waits, also while the student is being opened
   Ranking attributeWithStudent(const Query& query, int k);
 
-  // <bundle>/teacher/studio/<key>.json
+  // Where the studio keeps a teacher result: <bundle>/teacher/studio/<model>/<key>.json, where
+  // <model> is a fingerprint of the model's and the training set's stored bytes, so a retrained
+  // model or another dataset never shows a stale result. When the bundle cannot be written (an
+  // installed one), the same layout under the user's data folder (QStandardPaths'
+  // AppLocalDataLocation/teacher-results).
   std::string teacherResultPath(const Query& query) const;
+  std::string userTeacherResultPath(const Query& query) const;
   // The stored teacher ranking of this query, if a complete result file exists: the studio's own
-  // (teacherResultPath), or for a generated query one of the held-out test queries
+  // (either path above), or for a generated query one of the held-out test queries
   // (<bundle>/teacher/test.jsonl and teacher/test/<id>.json) with the same prompt and settings.
   std::optional<Ranking> storedTeacherRanking(const Query& query) const;
   // The held-out test queries that have a teacher result, as generated queries without images

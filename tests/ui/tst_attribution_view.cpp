@@ -12,7 +12,9 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QMessageBox>
 #include <QProcess>
@@ -53,9 +55,13 @@ class TestAttributionView : public QObject {
   QTemporaryDir dir_;
   std::unique_ptr<Dataset> data_;
 
-  QString studioResults() const { return dir_.filePath("teacher/studio"); }
+  // The studio's teacher results, in the folder of the model (teacher/studio/<model>/), by name.
   QStringList studioFiles() const {
-    return QDir(studioResults()).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot);
+    QStringList files;
+    QDirIterator it(dir_.filePath("teacher/studio"), QDir::Files | QDir::Hidden,
+                    QDirIterator::Subdirectories);
+    while (it.hasNext()) files << QFileInfo(it.next()).fileName();
+    return files;
   }
 
  private slots:
