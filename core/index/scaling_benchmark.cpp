@@ -96,6 +96,27 @@ double residentFraction(const void* ptr, size_t bytes) {
   return double(resident) / double(pages.size());
 }
 
+// While it lives, what is written to stdout goes to stderr: FAISS's OnDiskInvertedLists prints
+// "resizing FILE to N bytes" on stdout, which would break `bench attribute --json`.
+class StdoutToStderr {
+ public:
+  StdoutToStderr() {
+    std::fflush(stdout);
+    saved_ = ::dup(1);
+    ::dup2(2, 1);
+  }
+  ~StdoutToStderr() {
+    std::fflush(stdout);
+    ::dup2(saved_, 1);
+    ::close(saved_);
+  }
+  StdoutToStderr(const StdoutToStderr&) = delete;
+  StdoutToStderr& operator=(const StdoutToStderr&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
 }  // namespace
 
 std::string ScalingReport::json() const {
@@ -258,6 +279,7 @@ ScalingReport benchmarkScaling(const float* basePtr, int64_t baseRows, int64_t d
   // The same lists on disk, memory-mapped: warm (cached), then cold (evicted before each query).
   if (options.onDisk) {
     const std::string listsPath = scratch.path + "/lists.ivfdata";
+    const StdoutToStderr faissLog;
     auto* onDisk = new faiss::OnDiskInvertedLists(index.nlist, index.code_size, listsPath.c_str());
     try {
       const faiss::InvertedLists* lists[] = {index.invlists};
