@@ -202,6 +202,9 @@ std::vector<SearchHit> EmbeddingIndex::search(const std::vector<float>& query, i
 }
 
 void EmbeddingIndex::add(const float* keys, int64_t n) {
+  // Copies share the FAISS index: adding through one would move the keys under the others'
+  // float16 copies (prepareExactSearch).
+  if (index_.use_count() > 1) fail("index: cannot add to an index that copies share");
   try {
     index_->add(n, keys);
   } catch (const faiss::FaissException& ex) {

@@ -261,6 +261,14 @@ class StudentTest : public QObject {
             }).contains("must divide"));
     const EmbeddingIndex flat = EmbeddingIndex::build(keys.data_ptr<float>(), n, d, {}, "");
     QVERIFY(errorOf([&] { flat.search(std::vector<float>(5), 3); }).contains("5 values"));
+    // Added keys are searched exactly too; an index that copies share refuses to grow.
+    EmbeddingIndex grown = EmbeddingIndex::build(keys.data_ptr<float>(), n - 10, d, {}, "");
+    grown.add(keys[n - 10].data_ptr<float>(), 10);
+    QCOMPARE(grown.size(), n);
+    const std::vector<float> last(keys[n - 1].data_ptr<float>(), keys[n - 1].data_ptr<float>() + d);
+    QCOMPARE(grown.search(last, 1)[0].index, n - 1);
+    EmbeddingIndex copy = grown;
+    QVERIFY(errorOf([&] { copy.add(keys.data_ptr<float>(), 1); }).contains("copies share"));
   }
 
   // The flat search's vector kernel returns the head of the exact ranking, and its float16 pass
