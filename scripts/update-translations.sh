@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refreshes translations/fastgda_*.ts from the tr() strings of ui/ and app/studio/: new strings
+# Refreshes translations/fastgda_*.ts from the tr() strings of ui/, app/studio/ and core/: new strings
 # come in unfinished, strings no longer in the sources go, translations made are kept. Then
 # translate the unfinished ones (e.g. `linguist translations/fastgda_de.ts`) and run
 # tst_translations. fastgda_en.ts holds English's plural forms (%n) only.
@@ -11,7 +11,7 @@
 # tests/ui/tst_translations.cpp scans the same folders: keep the two in step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-folders=(ui app/studio)
+folders=(ui app/studio core)
 options=(-no-obsolete -locations none)
 
 lupdate=${LUPDATE:-}

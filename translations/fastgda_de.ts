@@ -177,6 +177,99 @@ Prompt: „%2“</translation>
     </message>
 </context>
 <context>
+    <name>fastgda::core</name>
+    <message>
+        <source>features of the training set (%1)</source>
+        <translation>Merkmale der Trainingsmenge (%1)</translation>
+    </message>
+    <message>
+        <source>sampling</source>
+        <translation>Sampling</translation>
+    </message>
+    <message>
+        <source>the bundle has no student yet (train one with `fastgda distill`)</source>
+        <translation>das Bündel hat noch keinen Schüler (trainieren Sie einen mit `fastgda distill`)</translation>
+    </message>
+    <message>
+        <source>saving and indexing the student</source>
+        <translation>Schüler wird gespeichert und indiziert</translation>
+    </message>
+    <message>
+        <source>distilling: epoch %1/%2</source>
+        <translation>Destillieren: Epoche %1/%2</translation>
+    </message>
+    <message>
+        <source>losses before unlearning (once per model)</source>
+        <translation>Verluste vor dem Verlernen (einmal pro Modell)</translation>
+    </message>
+    <message>
+        <source>Fisher information (once per model)</source>
+        <translation>Fisher-Information (einmal pro Modell)</translation>
+    </message>
+    <message>
+        <source>EK-FAC covariances (once per model)</source>
+        <translation>EK-FAC-Kovarianzen (einmal pro Modell)</translation>
+    </message>
+    <message>
+        <source>EK-FAC eigenvalues (once per model)</source>
+        <translation>EK-FAC-Eigenwerte (einmal pro Modell)</translation>
+    </message>
+    <message>
+        <source>unlearning the query</source>
+        <translation>Anfrage wird verlernt</translation>
+    </message>
+    <message>
+        <source>losses after unlearning</source>
+        <translation>Verluste nach dem Verlernen</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::eval</name>
+    <message>
+        <source>evaluating %1</source>
+        <translation>Bewerte %1</translation>
+    </message>
+    <message>
+        <source>evaluated</source>
+        <translation>bewertet</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::methods</name>
+    <message>
+        <source>Teacher (unlearning)</source>
+        <translation>Lehrer (Verlernen)</translation>
+    </message>
+    <message>
+        <source>Teacher (%1)</source>
+        <translation>Lehrer (%1)</translation>
+    </message>
+    <message>
+        <source>Student (FastGDA)</source>
+        <translation>Schüler (FastGDA)</translation>
+    </message>
+    <message>
+        <source>Student (FastGDA, %1)</source>
+        <translation>Schüler (FastGDA, %1)</translation>
+    </message>
+    <message>
+        <source>Imported features (%1)</source>
+        <translation>Importierte Merkmale (%1)</translation>
+    </message>
+    <message>
+        <source>Raw features (%1)</source>
+        <translation>Rohmerkmale (%1)</translation>
+    </message>
+    <message>
+        <source>Random</source>
+        <translation>Zufall</translation>
+    </message>
+    <message>
+        <source>Imported rankings (%1)</source>
+        <translation>Importierte Rangfolgen (%1)</translation>
+    </message>
+</context>
+<context>
     <name>fastgda::ui::AblationView</name>
     <message>
         <source>&amp;Recompute</source>
@@ -1200,14 +1293,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>Export the trade-off chart</source>
         <translation>Qualität-Tempo-Diagramm exportieren</translation>
-    </message>
-    <message>
-        <source>Student (FastGDA, %1)</source>
-        <translation>Schüler (FastGDA, %1)</translation>
-    </message>
-    <message>
-        <source>Teacher (unlearning)</source>
-        <translation>Lehrer (Verlernen)</translation>
     </message>
     <message>
         <source>Evaluation cancelled.</source>

@@ -52,6 +52,7 @@
 #include "job_manager.h"
 #include "jobs_widget.h"
 #include "language.h"
+#include "methods/method_names.h"
 #include "query_charts.h"
 #include "query_display.h"
 #include "query_panel.h"
@@ -593,11 +594,12 @@ void MainWindow::buildExportMenu(QMenu* file) {
 std::vector<std::pair<QString, const Ranking*>> MainWindow::currentRankings() const {
   std::vector<std::pair<QString, const Ranking*>> rows;
   if (!current_) return rows;
+  // Row titles come from core/methods, translated there (context "fastgda::methods").
   if (current_->student)
-    rows.emplace_back(
-        tr("Student (FastGDA, %1)").arg(QString::fromStdString(session_->studentSpace())),
-        &*current_->student);
-  if (current_->teacher) rows.emplace_back(tr("Teacher (unlearning)"), &*current_->teacher);
+    rows.emplace_back(QString::fromStdString(methodTitle(current_->student->method)),
+                      &*current_->student);
+  if (current_->teacher)
+    rows.emplace_back(QString::fromStdString(methodTitle("teacher")), &*current_->teacher);
   return rows;
 }
 

@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "bundle/bundle.h"
+#include "cli/command_context.h"
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "counterfactual/measure.h"
@@ -45,31 +46,33 @@ int planCommand(const QStringList& arguments) {
       {"k", "Top images removed per query.", "K", QString::number(d.k)},
       {"groups", "Groups of similar test queries.", "G", QString::number(d.groups)},
       {"seed", "The random arm's draw.", "S", QString::number(d.seed)},
-      {"student", "The student arm's feature space (default: the bundle's).", "SPACE"},
+      {"methods",
+       "The methods whose top K is removed, comma-separated: teacher, student[:SPACE], "
+       "raw:SPACE, teacher:NAME, file:PATH (random is always an arm).",
+       "LIST", "teacher,student"},
       {"json", "Print the plan."},
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda counterfactual plan")} + arguments);
-  applyThreadsOption(parser, "counterfactual plan");
   CounterfactualOptions o;
   o.k = static_cast<int64_t>(numberOption(parser, "k", "counterfactual plan"));
   o.groups = static_cast<int>(numberOption(parser, "groups", "counterfactual plan"));
   o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "counterfactual plan"));
-  o.student = parser.value("student").toStdString();
-  const Bundle bundle = bundleOption(parser);
-  if (QFileInfo::exists(QString::fromStdString(planPath(bundle))))
-    fail(planPath(bundle),
+  o.methods.clear();
+  for (const QString& m : parser.value("methods").split(',', Qt::SkipEmptyParts))
+    o.methods.push_back(m.trimmed().toStdString());
+  if (o.methods.empty()) fail("counterfactual plan: --methods names no method");
+  const CommandContext c = openCommand(parser, "counterfactual plan");
+  if (QFileInfo::exists(QString::fromStdString(planPath(c.bundle))))
+    fail(planPath(c.bundle),
          ": a plan exists; the protocol is fixed before any result, so it is never replaced "
          "(delete the folder to start a new check)");
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  ConsoleJob job(parser.isSet("json"));
-  const CounterfactualPlan plan = makeCounterfactualPlan(bundle, model, *data, o, job.context());
-  plan.save(planPath(bundle));
+  const CounterfactualPlan plan = makeCounterfactualPlan(c.bundle, c.model, *c.data, o, c.job());
+  plan.save(planPath(c.bundle));
   if (parser.isSet("json")) {
     out(plan.json());
   } else {
-    std::string text = "wrote " + planPath(bundle) + "\n";
+    std::string text = "wrote " + planPath(c.bundle) + "\n";
     for (const CounterfactualArm& a : plan.arms)
       text += "  " + a.name + ": " + std::to_string(a.removed.size()) + " images removed\n";
     out(text);

@@ -9,10 +9,13 @@
 
 #include "bundle/bundle.h"
 #include "charts.h"
+#include "cli/command_context.h"
 #include "cli/commands.h"
 #include "cli/console.h"
+#include "cli/query_options.h"
 #include "data/dataset.h"
 #include "figure_export.h"
+#include "methods/attribution_method.h"
 #include "session/attribution_session.h"
 #include "util/error.h"
 
@@ -26,37 +29,6 @@ const QStringList kCharts = {"scores", "scatter", "precision"};
 
 QString suffix(const QString& path) {
   return QFileInfo(path).suffix().toLower();
-}
-
-// The query named by the options: a held-out test query, a training image, an image file or a
-// prompt and seed to generate from.
-Query queryFrom(const QCommandLineParser& parser, AttributionSession& session,
-                const JobContext& job) {
-  const std::string prompt = parser.value("prompt").toStdString();
-  if (parser.isSet("test-query")) {
-    const std::string id = parser.value("test-query").toStdString();
-    for (const Query& q : session.testQueries())
-      if (q.testId == id) return session.generate(q.prompt, q.seed, q.steps, q.guidance, job);
-    fail("export: --test-query '", id, "' is not a held-out test query with a teacher result in ",
-         session.bundle().path("teacher/test"));
-  }
-  if (parser.isSet("training-index")) {
-    const double index = numberOption(parser, "training-index", "export");
-    if (index < 0 || index >= static_cast<double>(session.dataset()->size()))
-      fail("export: --training-index ", index, " is outside [0, ", session.dataset()->size(), ")");
-    return session.trainingImageQuery(static_cast<int64_t>(index));
-  }
-  if (parser.isSet("image")) {
-    if (prompt.empty()) fail("export: --image needs --prompt (the image's caption)");
-    return session.imageFileQuery(parser.value("image").toStdString(), prompt);
-  }
-  if (prompt.empty())
-    fail(
-        "export: name the query with --prompt TEXT [--seed N], --test-query ID, "
-        "--training-index I or --image FILE --prompt TEXT");
-  return session.generate(prompt, static_cast<uint64_t>(numberOption(parser, "seed", "export")),
-                          static_cast<int>(numberOption(parser, "steps", "export")),
-                          numberOption(parser, "guidance", "export"), job);
 }
 
 }  // namespace
@@ -78,18 +50,15 @@ int runExport(const QStringList& arguments) {
       "exports use the stored teacher result, or --run-teacher."));
   parser.addHelpOption();
   parser.addPositionalArgument(QStringLiteral("kind"), kKinds.join(QStringLiteral(", ")));
+  parser.addOptions(queryOptions());
   parser.addOptions({
       {"out", "Output file; its suffix picks the format.", "FILE"},
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
-      {"prompt", "Query prompt (generated with --seed, or the caption of --image).", "TEXT"},
-      {"seed", "Seed of the generated query.", "N", "0"},
-      {"steps", "DDIM steps of the generated query.", "N", "50"},
-      {"guidance", "Guidance of the generated query.", "G", "4"},
-      {"test-query", "A held-out test query by id (e.g. test-0003).", "ID"},
-      {"training-index", "A training image as the query.", "I"},
-      {"image", "An image file as the query (with --prompt).", "FILE"},
       {"k", "Top k shown (figure, report, charts) or the k of mAP@k (tradeoff).", "K"},
-      {"method", "ranking: student or teacher.", "M", "student"},
+      {"method",
+       "ranking: the method by name (student, teacher, student:SPACE, raw:SPACE, random, "
+       "teacher:NAME, file:PATH, raw:npy:DIR).",
+       "NAME", "student"},
       {"chart", "chart: scores, scatter or precision.", "NAME"},
       {"metric", "counterfactual: delta_loss, delta_loss_vs_control, delta_g_mse or delta_g_cnn.",
        "M", "delta_loss"},
@@ -137,9 +106,9 @@ int runExport(const QStringList& arguments) {
     return 0;
   }
 
-  const auto session = AttributionSession::open(
-      parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir());
-  ConsoleJob job;
+  const CommandContext c = openCommand(parser, "export", Opens::Session);
+  AttributionSession* session = c.session.get();
+  const ConsoleJob& job = *c.console;
 
   if (kind == QLatin1String("ablation") || kind == QLatin1String("tradeoff")) {
     const EvaluationReport report = session->evaluation(job.context());
@@ -164,10 +133,8 @@ int runExport(const QStringList& arguments) {
   const int k = parser.isSet("k") ? static_cast<int>(numberOption(parser, "k", "export")) : 10;
   if (k < 1 || k > session->dataset()->size())
     fail("export: --k ", k, " is outside [1, ", session->dataset()->size(), "]");
-  const Query query = queryFrom(parser, *session, job.context());
-  session->openStudent(job.context());
-  const Ranking student =
-      session->attributeWithStudent(query, static_cast<int>(session->dataset()->size()));
+  const Query query = queryFromOptions(parser, *session, "export", job.context());
+  const Ranking student = session->rank("student", query, 0, job.context());
   std::optional<Ranking> teacher = session->storedTeacherRanking(query);
   if (!teacher && parser.isSet("run-teacher"))
     teacher = session->runTeacher(query, {}, job.context());
@@ -178,19 +145,17 @@ int runExport(const QStringList& arguments) {
            "); pass --run-teacher to compute it (minutes), or use --test-query ID");
     return *teacher;
   };
-  const QString studentTitle =
-      QStringLiteral("Student (FastGDA, %1)").arg(QString::fromStdString(session->studentSpace()));
-  std::vector<std::pair<QString, const Ranking*>> rows = {{studentTitle, &student}};
-  if (teacher) rows.emplace_back(QStringLiteral("Teacher (unlearning)"), &*teacher);
+  std::vector<std::pair<QString, const Ranking*>> rows = {
+      {QString::fromStdString(methodTitle(student.method)), &student}};
+  if (teacher) rows.emplace_back(QString::fromStdString(methodTitle("teacher")), &*teacher);
   if (kind == QLatin1String("figure")) {
     ui::saveFigure(ui::queryFigure(*session->dataset(), query, rows, k), path);
   } else if (kind == QLatin1String("ranking")) {
-    const QString method = parser.value("method");
-    if (method != QLatin1String("student") && method != QLatin1String("teacher"))
-      fail("export ranking: --method is '", method.toStdString(), "', expected student or teacher");
-    ui::saveText(path,
-                 ui::rankingCsv(method == QLatin1String("teacher") ? requireTeacher() : student,
-                                *session->dataset()));
+    const std::string method = parser.value("method").toStdString();
+    const Ranking other = method == "student"   ? student
+                          : method == "teacher" ? requireTeacher()
+                                                : session->rank(method, query, 0, job.context());
+    ui::saveText(path, ui::rankingCsv(other, *session->dataset()));
   } else if (kind == QLatin1String("chart")) {
     const QString name = parser.value("chart");
     if (!kCharts.contains(name))

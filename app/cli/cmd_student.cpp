@@ -11,8 +11,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "bundle/bundle.h"
+#include "cli/command_context.h"
 #include "cli/commands.h"
 #include "cli/console.h"
+#include "cli/query_options.h"
 #include "data/dataset.h"
 #include "data/image_prep.h"
 #include "eval/evaluation.h"
@@ -20,6 +22,7 @@
 #include "index/embedding_index.h"
 #include "index/flat_search.h"
 #include "index/scaling_benchmark.h"
+#include "methods/attribution_method.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -65,26 +68,9 @@ std::vector<int64_t> integerList(const QCommandLineParser& parser, const char* n
   return out;
 }
 
-// The query image from --image FILE (any size or channel count: squared, resized, alpha on
-// white), else generated from --prompt and --seed.
-torch::Tensor queryImage(const QCommandLineParser& parser, TextToImageModel& model,
-                         const std::string& prompt, const char* command) {
-  if (parser.isSet("image")) {
-    const cv::Mat rgb = squareThumbnail(decodeImageFile(parser.value("image").toStdString()),
-                                        static_cast<int>(model.imageSize));
-    return rgbToTensor(rgb);
-  }
-  GenerateOptions g;
-  g.steps = static_cast<int>(numberOption(parser, "steps", command));
-  g.guidance = numberOption(parser, "guidance", command);
-  return generate(model, {prompt}, {static_cast<uint64_t>(numberOption(parser, "seed", command))},
-                  g)
-      .images;
-}
-
 // The query (left, framed) and its top results in one row, each cell `cell` pixels.
-cv::Mat montage(const torch::Tensor& query, const Dataset& data,
-                const std::vector<int64_t>& results, int cell) {
+cv::Mat montage(const cv::Mat& query, const Dataset& data, const std::vector<int64_t>& results,
+                int cell) {
   const int gap = cell / 8;
   cv::Mat canvas(cell + 2 * gap, (cell + gap) * static_cast<int>(results.size() + 1) + 2 * gap,
                  CV_8UC3, cv::Scalar(255, 255, 255));
@@ -94,31 +80,12 @@ cv::Mat montage(const torch::Tensor& query, const Dataset& data,
     const int x = gap + slot * (cell + gap) + (slot > 0 ? gap : 0);
     big.copyTo(canvas(cv::Rect(x, gap, cell, cell)));
   };
-  place(tensorToRgb(query[0]), 0);
+  place(query, 0);
   cv::rectangle(canvas, cv::Rect(gap / 2, gap / 2, cell + gap, cell + gap), cv::Scalar(40, 90, 200),
                 std::max(1, gap / 3));
   for (size_t i = 0; i < results.size(); ++i)
     place(data.image(results[i]), static_cast<int>(i) + 1);
   return canvas;
-}
-
-// What `attribute` and `bench attribute` open: the bundle, its model and data, and its student.
-struct StudentCommand {
-  Bundle bundle;
-  std::shared_ptr<TextToImageModel> model;
-  std::unique_ptr<Dataset> data;
-  std::unique_ptr<ConsoleJob> job;
-  std::unique_ptr<StudentAttributor> attributor;
-};
-
-StudentCommand openStudentCommand(const QCommandLineParser& parser) {
-  StudentCommand c{bundleOption(parser), {}, {}, {}, {}};
-  c.model = loadModel(c.bundle);
-  c.data = c.bundle.openDataset();
-  c.job = std::make_unique<ConsoleJob>(parser.isSet("json"));
-  c.attributor = StudentAttributor::open(c.bundle, c.model, *c.data,
-                                         parser.value("student").toStdString(), c.job->context());
-  return c;
 }
 
 }  // namespace
@@ -157,7 +124,6 @@ int runDistill(const QStringList& arguments) {
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda distill")} + arguments);
-  applyThreadsOption(parser, "distill");
   auto number = [&](const char* name) { return numberOption(parser, name, "distill"); };
   StudentOptions o;
   o.featureSpace = parser.value("features").toStdString();
@@ -176,25 +142,22 @@ int runDistill(const QStringList& arguments) {
   IndexOptions indexOptions;
   indexOptions.type = parser.value("index").toStdString();
 
-  const Bundle bundle = bundleOption(parser);
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  ConsoleJob job(parser.isSet("json"));
-  const DistillSet set = teacherDistillSet(bundle, model, *data, o.featureSpace, job.context());
+  const CommandContext c = openCommand(parser, "distill");
+  const DistillSet set = teacherDistillSet(c.bundle, c.model, *c.data, o.featureSpace, c.job());
   o.featureSpace = set.featureSpace;
 
-  const std::string dir = studentDir(bundle, set.featureSpace);
+  const std::string dir = studentDir(c.bundle, set.featureSpace);
   if (parser.isSet("fresh")) QDir(QString::fromStdString(dir + "/checkpoint")).removeRecursively();
   const double start = nowSeconds();
   const DistillResult result =
-      distill(set, o, dir + "/checkpoint", job.context(), [&](const EpochReport& e) {
-        job.context().log("epoch " + std::to_string(e.epoch) + ": train loss " +
-                          std::to_string(e.trainLoss) + ", validation loss " +
-                          std::to_string(e.validationLoss) + ", validation mAP " +
-                          std::to_string(e.validationMap));
+      distill(set, o, dir + "/checkpoint", c.job(), [&](const EpochReport& e) {
+        c.job().log("epoch " + std::to_string(e.epoch) + ": train loss " +
+                    std::to_string(e.trainLoss) + ", validation loss " +
+                    std::to_string(e.validationLoss) + ", validation mAP " +
+                    std::to_string(e.validationMap));
       });
   const double trainSeconds = nowSeconds() - start;
-  const SavedStudent saved = saveDistilledStudent(bundle, result, set.trainingFeatures,
+  const SavedStudent saved = saveDistilledStudent(c.bundle, result, set.trainingFeatures,
                                                   indexOptions, parser.isSet("default"));
   QJsonObject summary;
   summary["student"] = QString::fromStdString(saved.dir + "/student.pt");
@@ -215,18 +178,17 @@ int runDistill(const QStringList& arguments) {
 int runAttribute(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
-      "The training images that influenced a generated image, by the distilled student: "
-      "--prompt TEXT --seed N generates the query, --image FILE --prompt TEXT takes yours."));
+      "The training images that influenced a generated image, by any attribution method (the "
+      "distilled student by default): --prompt TEXT --seed N generates the query, --image FILE "
+      "--prompt TEXT takes yours, --test-query ID and --training-index I take the bundle's."));
   parser.addHelpOption();
-  const GenerateOptions g;
+  parser.addOptions(queryOptions());
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
-      {"prompt", "The query's prompt.", "TEXT"},
-      {"seed", "Seed of the generated query.", "N", "0"},
-      {"steps", "DDIM steps of the generated query.", "N", QString::number(g.steps)},
-      {"guidance", "Guidance of the generated query.", "G", QString::number(g.guidance)},
-      {"image", "Use this image as the query instead of generating one.", "FILE"},
-      {"student", "Feature space of the student (default: the bundle's).", "SPACE"},
+      {"method",
+       "The method: student, student:SPACE, teacher (stored, else run: minutes), teacher:NAME, "
+       "raw:SPACE, raw:npy:DIR, random or file:PATH.",
+       "NAME", "student"},
       {"top", "Results to show.", "K", "10"},
       {"montage", "Write the query beside its top results as a PNG.", "FILE"},
       {"json",
@@ -235,17 +197,15 @@ int runAttribute(const QStringList& arguments) {
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda attribute")} + arguments);
-  applyThreadsOption(parser, "attribute");
-  if (!parser.isSet("prompt")) fail("attribute: --prompt TEXT is required");
-  const std::string prompt = parser.value("prompt").toStdString();
   const int64_t top = static_cast<int64_t>(numberOption(parser, "top", "attribute"));
   if (top < 1) fail("attribute: --top must be >= 1");
-  auto [bundle, model, data, job, attributor] = openStudentCommand(parser);
-  const torch::Tensor image = queryImage(parser, *model, prompt, "attribute");
-  const Ranking r = attributor->attribute(image, prompt, top);
+  const CommandContext c = openCommand(parser, "attribute", Opens::Session);
+  const Query query = queryFromOptions(parser, *c.session, "attribute", c.job());
+  const std::string method = parser.value("method").toStdString();
+  const Ranking r = c.session->rank(method, query, top, c.job());
   if (parser.isSet("montage")) {
-    writePng(parser.value("montage").toStdString(), montage(image, *data, r.indices, 96));
-    job->context().log("wrote " + parser.value("montage").toStdString());
+    writePng(parser.value("montage").toStdString(), montage(query.image, *c.data, r.indices, 96));
+    c.job().log("wrote " + parser.value("montage").toStdString());
   }
   if (parser.isSet("json")) {
     QJsonArray results;
@@ -253,38 +213,35 @@ int runAttribute(const QStringList& arguments) {
       QJsonObject e;
       e["index"] = static_cast<qint64>(r.indices[i]);
       e["score"] = static_cast<double>(r.scores[i]);
-      e["caption"] = QString::fromStdString(data->caption(r.indices[i]));
+      e["caption"] = QString::fromStdString(c.data->caption(r.indices[i]));
       results.append(e);
     }
     QJsonObject timing;
     for (const auto& [stage, seconds] : r.timing)
       timing[QString::fromStdString(stage)] = seconds * 1000;
     QJsonObject o;
-    o["query"] = QString::fromStdString(prompt);
+    o["query"] = QString::fromStdString(query.prompt);
     o["method"] = QString::fromStdString(r.method);
     o["results"] = results;
     o["timing_ms"] = timing;
     // Identities from stored bytes (equal on every machine), and the query image's bytes, which
     // are computed and so may differ in their last bits between CPUs, kernels and thread counts.
     QJsonObject fingerprints;
-    fingerprints["model"] = QString::fromStdString(model->fingerprint);
-    fingerprints["features"] = QString::fromStdString(attributor->space().fingerprint());
-    fingerprints["student_features"] =
-        QString::fromStdString(attributor->student().featureFingerprint);
-    fingerprints["student"] = QString::fromStdString(attributor->student().fingerprint());
+    for (const auto& [what, hex] : c.session->methodFingerprints(method, c.job()))
+      fingerprints[QString::fromStdString(what)] = QString::fromStdString(hex);
     o["fingerprints"] = fingerprints;
-    o["query_image_sha256"] =
-        QString::fromStdString(Fingerprint("query-image").addTensor("image", image).hex());
+    o["query_image_sha256"] = QString::fromStdString(c.session->queryImageSha256(query));
     out(QJsonDocument(o).toJson().toStdString());
     return 0;
   }
-  out("\n" + r.method + " for \"" + prompt + "\"\n rank  index   score  caption\n");
+  out("\n" + methodTitle(r.method) + " for \"" + query.prompt +
+      "\"\n rank  index   score  caption\n");
   for (size_t i = 0; i < r.indices.size(); ++i)
     out(QStringLiteral("%1  %2  %3  %4\n")
             .arg(i + 1, 5)
             .arg(r.indices[i], 6)
             .arg(r.scores[i], 6, 'f', 3)
-            .arg(QString::fromStdString(data->caption(r.indices[i])))
+            .arg(QString::fromStdString(c.data->caption(r.indices[i])))
             .toStdString());
   QString timing;
   for (const auto& [stage, seconds] : r.timing)
@@ -310,11 +267,15 @@ int runEval(const QStringList& arguments) {
       {"students", "Students (feature spaces), comma-separated (default: all in the bundle).",
        "LIST"},
       {"seed", "Seed of the random baseline.", "S", "0"},
+      {"method",
+       "One more method to score beside them, by name (repeatable): an imported file:PATH "
+       "(rankings, an integer .npy [queries, images]) or raw:npy:DIR (DIR/train.npy and "
+       "queries.npy features), or any other method name.",
+       "NAME"},
       {"json", "Print JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda eval")} + arguments);
-  applyThreadsOption(parser, "eval");
   EvaluationOptions o;
   o.ks = integerList(parser, "k", "eval");
   for (const QString& s : parser.value("raw").split(',', Qt::SkipEmptyParts))
@@ -322,15 +283,14 @@ int runEval(const QStringList& arguments) {
   for (const QString& s : parser.value("students").split(',', Qt::SkipEmptyParts))
     o.studentSpaces.push_back(s.toStdString());
   o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "eval"));
-  const Bundle bundle = bundleOption(parser);
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  ConsoleJob job(parser.isSet("json"));
-  const EvaluationReport r = evaluateAgainstTeacher(bundle, model, *data, o, job.context());
+  for (const QString& m : parser.values("method")) o.extraMethods.push_back(m.toStdString());
+  const CommandContext c = openCommand(parser, "eval");
+  const EvaluationReport r = evaluateAgainstTeacher(c.bundle, c.model, *c.data, o, c.job());
   const EvaluationOptions defaults;
-  if (o.ks == defaults.ks && o.rawSpaces.empty() && o.studentSpaces.empty() && o.seed == 0) {
-    QDir().mkpath(QString::fromStdString(bundle.path("eval")));
-    writeFileAtomically(bundle.path("eval/report.json"), r.json());
+  if (o.ks == defaults.ks && o.rawSpaces.empty() && o.studentSpaces.empty() && o.seed == 0 &&
+      o.extraMethods.empty()) {
+    QDir().mkpath(QString::fromStdString(c.bundle.path("eval")));
+    writeFileAtomically(c.bundle.path("eval/report.json"), r.json());
   }
   out(parser.isSet("json") ? r.json() : r.csv());
   return 0;
@@ -350,13 +310,10 @@ int runRefingerprint(const QStringList& arguments) {
       {"json", "Print JSON: {students: [{space, before, after}], report}."},
   });
   parser.process(QStringList{QStringLiteral("fastgda refingerprint")} + arguments);
-  const Bundle bundle = bundleOption(parser);
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  ConsoleJob job(parser.isSet("json"));
+  const CommandContext c = openCommand(parser, "refingerprint");
   const std::vector<RestampedStudent> students =
-      restampStudentFingerprints(bundle, model, *data, job.context());
-  const bool report = restampEvaluationReport(bundle);
+      restampStudentFingerprints(c.bundle, c.model, *c.data, c.job());
+  const bool report = restampEvaluationReport(c.bundle);
   QJsonArray list;
   std::string text;
   for (const RestampedStudent& s : students) {
@@ -404,17 +361,19 @@ int runBenchAttribute(const QStringList& arguments) {
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda bench attribute")} + arguments);
-  applyThreadsOption(parser, "bench attribute");
   const int repeats =
       std::max(1, static_cast<int>(numberOption(parser, "repeats", "bench attribute")));
-  auto [bundle, model, data, job, attributor] = openStudentCommand(parser);
+  const CommandContext c = openCommand(parser, "bench attribute");
+  const Bundle& bundle = c.bundle;
+  const std::unique_ptr<StudentAttributor> attributor = StudentAttributor::open(
+      bundle, c.model, *c.data, parser.value("student").toStdString(), c.job());
   std::vector<TeacherResult> tests;
   for (TeacherResult& r : loadTeacherResults(bundle.path("teacher/test")))
     if (r.allCandidates) tests.push_back(std::move(r));
   if (tests.empty())
     fail(bundle.path("teacher/test"),
          ": no teacher results over the full training set to compare with");
-  const torch::Tensor images = teacherQueryImages(*model, tests);
+  const torch::Tensor images = teacherQueryImages(*c.model, tests);
 
   // Student: end to end per query (one query at a time, as a user asks), median of the repeats.
   std::vector<double> total, features, mlp, search, rescored;
@@ -444,16 +403,16 @@ int runBenchAttribute(const QStringList& arguments) {
   const int teacherNow =
       static_cast<int>(numberOption(parser, "teacher-queries", "bench attribute"));
   if (teacherNow < 0) fail("bench attribute: --teacher-queries must be >= 0");
-  Teacher teacher(model, *data, TeacherOptions{}, bundle.path("teacher_cache"));
+  Teacher teacher(c.model, *c.data, TeacherOptions{}, bundle.path("teacher_cache"));
   const int n = std::min<int>(teacherNow, static_cast<int>(tests.size()));
-  if (n > 0) teacher.prepare(job->context());
+  if (n > 0) teacher.prepare(c.job());
   double sum = 0;
   for (int q = 0; q < n; ++q) {
     const auto& l = tests[static_cast<size_t>(q)].query.latent;
     const torch::Tensor latent = torch::tensor(l).view(
-        {1, model->latentShape[0], model->latentShape[1], model->latentShape[2]});
+        {1, c.model->latentShape[0], c.model->latentShape[1], c.model->latentShape[2]});
     const double t = nowSeconds();
-    teacher.attribute({latent, tests[static_cast<size_t>(q)].query.prompt}, {}, job->context());
+    teacher.attribute({latent, tests[static_cast<size_t>(q)].query.prompt}, {}, c.job());
     sum += nowSeconds() - t;
   }
   const double teacherSeconds = n > 0 ? sum / n : 0;
@@ -473,7 +432,7 @@ int runBenchAttribute(const QStringList& arguments) {
   j["teacher_stored_s"] = storedSeconds;  // from the stored results: maybe another machine
   if (n > 0) j["ratio"] = teacherSeconds / (studentMs / 1000);
   j["cpu"] = QString::fromStdString(cpuModelName());
-  j["training_images"] = static_cast<qint64>(data->size());
+  j["training_images"] = static_cast<qint64>(c.data->size());
   j["threads"] = computeThreads();
 
   // Retrieval at scale: vectors shaped like the student's keys of the training set, searched
@@ -482,10 +441,10 @@ int runBenchAttribute(const QStringList& arguments) {
   const std::vector<int64_t> sizes = integerList(parser, "synthetic", "bench attribute", 0);
   if (std::any_of(sizes.begin(), sizes.end(), [](int64_t n) { return n > 0; })) {
     torch::NoGradGuard noGrad;
-    const torch::Tensor keys = attributor->student()
-                                   .embed(trainingFeatures(attributor->space(), *data,
-                                                           bundle.path("features"), job->context()))
-                                   .contiguous();
+    const torch::Tensor keys =
+        attributor->student()
+            .embed(trainingFeatures(attributor->space(), *c.data, bundle.path("features"), c.job()))
+            .contiguous();
     std::vector<torch::Tensor> queryKeys;
     for (size_t q = 0; q < tests.size(); ++q)
       queryKeys.push_back(attributor->student().queryKeys(attributor->space().extract(
@@ -500,7 +459,7 @@ int runBenchAttribute(const QStringList& arguments) {
                      "/fastgda-scaling-" + std::to_string(QCoreApplication::applicationPid());
       const ScalingReport r =
           benchmarkScaling(keys.data_ptr<float>(), keys.size(0), keys.size(1),
-                           queries.data_ptr<float>(), queries.size(0), o, job->context());
+                           queries.data_ptr<float>(), queries.size(0), o, c.job());
       scaling.append(QJsonDocument::fromJson(QByteArray::fromStdString(r.json())).object());
     }
   }
@@ -517,7 +476,7 @@ int runBenchAttribute(const QStringList& arguments) {
           .arg(median(mlp) * 1000, 0, 'f', 2)
           .arg(median(search) * 1000, 0, 'f', 2)
           .arg(teacherSeconds, 0, 'f', 1)
-          .arg(data->size())
+          .arg(c.data->size())
           .arg(j["ratio"].toDouble(), 0, 'f', 0)
           .toStdString());
   for (const QJsonValue& v : scaling) {

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "bundle/bundle.h"
+#include "cli/command_context.h"
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "data/dataset.h"
@@ -233,16 +234,11 @@ int runTeacher(const QStringList& arguments) {
   parser.process(QStringList{QStringLiteral("fastgda teacher")} + arguments);
   auto number = [&](const char* name) { return numberOption(parser, name, "teacher"); };
 
-  applyThreadsOption(parser, "teacher");
   const TeacherOptions o = teacherSettings(parser, "teacher");
   const int top = static_cast<int>(number("top"));
 
-  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
-                                                          : defaultBundleDir());
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  Teacher teacher(model, *data, o, bundle.path("teacher_cache"));
-  ConsoleJob job(parser.isSet("json"));
+  const CommandContext c = openCommand(parser, "teacher");
+  Teacher teacher(c.model, *c.data, o, c.bundle.path("teacher_cache"));
 
   if (parser.isSet("batch")) {
     const std::string batchFile = parser.value("batch").toStdString();
@@ -250,7 +246,7 @@ int runTeacher(const QStringList& arguments) {
     const QString outDir =
         parser.isSet("out")
             ? parser.value("out")
-            : QString::fromStdString(bundle.path(
+            : QString::fromStdString(c.bundle.path(
                   "teacher/" +
                   QFileInfo(QString::fromStdString(batchFile)).completeBaseName().toStdString()));
     QDir().mkpath(outDir);
@@ -268,7 +264,7 @@ int runTeacher(const QStringList& arguments) {
       return 0;
     }
     if (parser.isSet("slurm"))
-      return submitTeacherBatch(parser, arguments, bundle, batchFile, batch, absOut);
+      return submitTeacherBatch(parser, arguments, c.bundle, batchFile, batch, absOut);
     int shard = 0, shards = 1;
     if (parser.isSet("shard"))
       std::tie(shard, shards) = parseShard(parser.value("shard").toStdString());
@@ -284,12 +280,12 @@ int runTeacher(const QStringList& arguments) {
           ++skipped;
           continue;
         } catch (const Error& error) {
-          job.context().log(std::string("redoing a damaged result: ") + error.what());
+          c.job().log(std::string("redoing a damaged result: ") + error.what());
         }
       }
-      JobContext inner = job.context();
+      JobContext inner = c.job();
       inner.onProgress = [&](double f, const std::string& stage) {
-        job.context().progress(
+        c.job().progress(
             (double(i) + f) / batch.size(),
             "query " + std::to_string(i + 1) + "/" + std::to_string(batch.size()) + ": " + stage);
       };
@@ -297,7 +293,7 @@ int runTeacher(const QStringList& arguments) {
       const std::optional<QueryLock> lock = QueryLock::tryAcquire(path);
       if (!lock) {
         ++busy;
-        job.context().log("skipping " + e.query.id + ": another run holds " + path + ".lock");
+        c.job().log("skipping " + e.query.id + ": another run holds " + path + ".lock");
         continue;
       }
       if (QFileInfo::exists(QString::fromStdString(path))) {  // finished while we looked
@@ -306,7 +302,7 @@ int runTeacher(const QStringList& arguments) {
       }
       TeacherResult r;
       r.query = e.query;
-      const torch::Tensor latent = queryLatent(*model, r.query, "");
+      const torch::Tensor latent = queryLatent(*c.model, r.query, "");
       r.allCandidates = e.candidates.empty();
       r.ranking = teacher.attribute({latent, r.query.prompt}, e.candidates, inner);
       saveTeacherResult(path, r);
@@ -322,13 +318,13 @@ int runTeacher(const QStringList& arguments) {
   QuerySpec spec;
   spec.prompt = parser.value("prompt").toStdString();
   spec.seed = static_cast<uint64_t>(number("seed"));
-  const torch::Tensor latent = queryLatent(*model, spec, parser.value("latent").toStdString());
+  const torch::Tensor latent = queryLatent(*c.model, spec, parser.value("latent").toStdString());
   const std::vector<int64_t> candidates =
       parser.isSet("candidates") ? readCandidates(parser.value("candidates").toStdString())
                                  : std::vector<int64_t>{};
-  const Ranking r = teacher.attribute({latent, spec.prompt}, candidates, job.context());
+  const Ranking r = teacher.attribute({latent, spec.prompt}, candidates, c.job());
   if (parser.isSet("json")) {
-    out(QJsonDocument(rankingJson(r, *data, top)).toJson().toStdString());
+    out(QJsonDocument(rankingJson(r, *c.data, top)).toJson().toStdString());
     return 0;
   }
   out("\nteacher ranking for \"" + spec.prompt + "\" (seed " + std::to_string(spec.seed) +
@@ -338,7 +334,7 @@ int runTeacher(const QStringList& arguments) {
             .arg(i + 1, 3)
             .arg(r.indices[i], 6)
             .arg(r.scores[i], 11, 'e', 3)
-            .arg(QString::fromStdString(data->caption(r.indices[i])))
+            .arg(QString::fromStdString(c.data->caption(r.indices[i])))
             .toStdString());
   for (const auto& [stage, seconds] : r.timing)
     out("  " + stage + ": " + std::to_string(seconds) + " s\n");
@@ -361,19 +357,14 @@ int runTeacherPlan(const QStringList& arguments) {
        {"seed", "Seed of the family shuffle.", "S", QString::number(d.seed)},
        {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda teacher-plan")} + arguments);
-  applyThreadsOption(parser, "teacher-plan");
   TeacherPlanOptions o;
   o.trainQueries = static_cast<int>(numberOption(parser, "train", "teacher-plan"));
   o.testQueries = static_cast<int>(numberOption(parser, "test", "teacher-plan"));
   o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-plan"));
   o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-plan"));
-  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
-                                                          : defaultBundleDir());
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  ConsoleJob job;
-  writeTeacherPlan(*model, *data, o, bundle.path("teacher"), job.context());
-  out("wrote " + bundle.path("teacher/train.jsonl") + " and test.jsonl\n");
+  const CommandContext c = openCommand(parser, "teacher-plan");
+  writeTeacherPlan(*c.model, *c.data, o, c.bundle.path("teacher"), c.job());
+  out("wrote " + c.bundle.path("teacher/train.jsonl") + " and test.jsonl\n");
   return 0;
 }
 
@@ -391,7 +382,6 @@ int runBenchTeacher(const QStringList& arguments) {
                      {"json", "Print a JSON object."},
                      {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda bench teacher")} + arguments);
-  applyThreadsOption(parser, "bench teacher");
   using clock = std::chrono::steady_clock;
   // The machine's dense rate: a 1024³ float matrix product.
   const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
@@ -401,27 +391,23 @@ int runBenchTeacher(const QStringList& arguments) {
   const double matmulGflops =
       5 * 2.0 * 1024 * 1024 * 1024 / std::chrono::duration<double>(clock::now() - t0).count() / 1e9;
 
-  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
-                                                          : defaultBundleDir());
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
+  const CommandContext c = openCommand(parser, "bench teacher");
   QTemporaryDir cache;
   const TeacherOptions o = teacherSettings(parser, "bench teacher");
-  Teacher teacher(model, *data, o, cache.path().toStdString());
-  ConsoleJob job(parser.isSet("json"));
-  teacher.prepare(job.context());
+  Teacher teacher(c.model, *c.data, o, cache.path().toStdString());
+  teacher.prepare(c.job());
   QuerySpec spec;
   spec.prompt = "red apple, google style";
   spec.seed = 1;
-  const torch::Tensor latent = queryLatent(*model, spec, "");
+  const torch::Tensor latent = queryLatent(*c.model, spec, "");
   std::vector<int64_t> candidates;
   if (parser.isSet("candidates"))
     for (int64_t i = 0;
-         i < std::min<int64_t>(data->size(), static_cast<int64_t>(numberOption(parser, "candidates",
-                                                                               "bench teacher")));
+         i < std::min<int64_t>(c.data->size(), static_cast<int64_t>(numberOption(
+                                                   parser, "candidates", "bench teacher")));
          ++i)
       candidates.push_back(i);
-  const Ranking r = teacher.attribute({latent, spec.prompt}, candidates, job.context());
+  const Ranking r = teacher.attribute({latent, spec.prompt}, candidates, c.job());
   double lossSeconds = 0, unlearnSeconds = 0;
   for (const auto& [stage, seconds] : r.timing) {
     if (stage == "losses") lossSeconds = seconds;
@@ -438,8 +424,8 @@ int runBenchTeacher(const QStringList& arguments) {
   j["query_seconds"] = unlearnSeconds + lossSeconds;
   j["candidates"] = static_cast<qint64>(r.indices.size());
   j["loss_forwards_per_second"] = forwards / lossSeconds;
-  j["unet_gflop_per_forward"] = model->denoiserFlops / 1e9;
-  j["loss_collection_gflops"] = forwards / lossSeconds * model->denoiserFlops / 1e9;
+  j["unet_gflop_per_forward"] = c.model->denoiserFlops / 1e9;
+  j["loss_collection_gflops"] = forwards / lossSeconds * c.model->denoiserFlops / 1e9;
   j["matmul_gflops"] = matmulGflops;
   j["threads"] = computeThreads();
   j["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(o.toJson())).object();
@@ -463,20 +449,15 @@ int runTeacherSanity(const QStringList& arguments) {
        {"seed", "Which images and captions.", "S", QString::number(d.seed)},
        {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda teacher-sanity")} + arguments);
-  applyThreadsOption(parser, "teacher-sanity");
   TeacherSanityOptions o;
   o.selfQueries = static_cast<int>(numberOption(parser, "self", "teacher-sanity"));
   o.generatedQueries = static_cast<int>(numberOption(parser, "generated", "teacher-sanity"));
   o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-sanity"));
   o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-sanity"));
-  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
-                                                          : defaultBundleDir());
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  Teacher teacher(model, *data, teacherSettings(parser, "teacher-sanity"),
-                  bundle.path("teacher_cache"));
-  ConsoleJob job;
-  out(runTeacherSanity(teacher, *model, *data, o, job.context()).json());
+  const CommandContext c = openCommand(parser, "teacher-sanity");
+  Teacher teacher(c.model, *c.data, teacherSettings(parser, "teacher-sanity"),
+                  c.bundle.path("teacher_cache"));
+  out(runTeacherSanity(teacher, *c.model, *c.data, o, c.job()).json());
   return 0;
 }
 
@@ -507,7 +488,6 @@ int runTeacherRepeatability(const QStringList& arguments) {
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda teacher-repeatability")} + arguments);
-  applyThreadsOption(parser, "teacher-repeatability");
   const char* command = "teacher-repeatability";
   auto integers = [&](const char* name) {
     std::vector<int64_t> out;
@@ -538,18 +518,15 @@ int runTeacherRepeatability(const QStringList& arguments) {
   o.ks = integers("k");
   const int64_t count = integers("queries").front();
 
-  const Bundle bundle = openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
-                                                          : defaultBundleDir());
-  const auto model = loadModel(bundle);
-  const auto data = bundle.openDataset();
-  const std::vector<BatchEntry> batch = readQueryBatch(bundle.path("teacher/train.jsonl"));
+  const CommandContext c = openCommand(parser, "teacher-repeatability");
+  const std::vector<BatchEntry> batch = readQueryBatch(c.bundle.path("teacher/train.jsonl"));
   std::vector<RepeatabilityQuery> queries;
   for (const BatchEntry& e : batch) {
     if (static_cast<int64_t>(queries.size()) == count) break;
-    const std::string file = bundle.path("teacher/train/" + e.query.id + ".json");
+    const std::string file = c.bundle.path("teacher/train/" + e.query.id + ".json");
     const TeacherResult stored = loadTeacherResult(file);
-    const std::vector<int64_t> shape = {1, model->latentShape[0], model->latentShape[1],
-                                        model->latentShape[2]};
+    const std::vector<int64_t> shape = {1, c.model->latentShape[0], c.model->latentShape[1],
+                                        c.model->latentShape[2]};
     if (static_cast<int64_t>(stored.query.latent.size()) != shape[1] * shape[2] * shape[3])
       fail(file, ": the query latent has ", stored.query.latent.size(), " values, the model's has ",
            shape[1] * shape[2] * shape[3]);
@@ -561,14 +538,13 @@ int runTeacherRepeatability(const QStringList& arguments) {
     queries.push_back(std::move(q));
   }
   if (static_cast<int64_t>(queries.size()) < count)
-    fail(bundle.path("teacher/train.jsonl"), ": has ", queries.size(), " queries, --queries asks ",
-         count);
+    fail(c.bundle.path("teacher/train.jsonl"), ": has ", queries.size(),
+         " queries, --queries asks ", count);
   const std::string rowsFile = parser.isSet("out") ? parser.value("out").toStdString()
-                                                   : bundle.path("teacher/repeatability.jsonl");
-  ConsoleJob job(parser.isSet("json"));
+                                                   : c.bundle.path("teacher/repeatability.jsonl");
   const std::vector<RepeatabilityRow> rows =
-      measureRepeatability(model, *data, teacherSettings(parser, command), queries, o,
-                           bundle.path("teacher_cache"), rowsFile, job.context());
+      measureRepeatability(c.model, *c.data, teacherSettings(parser, command), queries, o,
+                           c.bundle.path("teacher_cache"), rowsFile, c.job());
   std::string text;
   if (parser.isSet("json")) {
     for (const RepeatabilityRow& r : rows) text += r.json(o.ks) + "\n";

@@ -10,9 +10,8 @@
 
 #include "bundle/bundle.h"
 #include "data/dataset.h"
+#include "methods/attribution_method.h"
 #include "model/model.h"
-#include "student/bundle_distill.h"
-#include "student/student_attributor.h"
 #include "teacher/results.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -22,10 +21,6 @@ namespace {
 
 constexpr const char* kFormat = "fastgda-counterfactual-plan";
 constexpr int kVersion = 1;
-
-std::vector<int64_t> head(const std::vector<int64_t>& ranking, int64_t k) {
-  return {ranking.begin(), ranking.begin() + std::min<int64_t>(k, ranking.size())};
-}
 
 QJsonArray indexArray(const std::vector<int64_t>& v) {
   QJsonArray a;
@@ -169,28 +164,37 @@ CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
     plan.groups.emplace_back(std::string(1, static_cast<char>('A' + g)), ids);
   }
 
-  // Each method's top K per query.
+  // Each method's top K per query, ranked through core/methods.
   std::map<std::string, std::vector<std::vector<int64_t>>> top;
-  plan.methods.push_back("teacher");
-  for (const TeacherResult& r : results) top["teacher"].push_back(head(r.ranking.indices, o.k));
-  const std::unique_ptr<StudentAttributor> student =
-      StudentAttributor::open(bundle, model, data, o.student, job);
-  const std::string studentMethod = "student:" + student->space().name();
-  plan.methods.push_back(studentMethod);
-  const torch::Tensor images = teacherQueryImages(*model, results);
-  for (size_t q = 0; q < results.size(); ++q) {
-    job.checkCancelled();
-    top[studentMethod].push_back(
-        student
-            ->attribute(images.narrow(0, static_cast<int64_t>(q), 1), results[q].query.prompt, o.k)
-            .indices);
+  std::vector<std::string> armPrefixes;
+  const std::vector<MethodQuery> queries = storedQueries(*model, results);
+  for (const std::string& requested : o.methods) {
+    const std::unique_ptr<AttributionMethod> method =
+        openMethod(requested, {&bundle, model, &data, o.seed, {}}, job);
+    const std::string name = method->name();
+    if (name == "random")
+      fail("counterfactual plan: 'random' is the plan's own arm; name the methods to test");
+    if (top.count(name)) fail("counterfactual plan: method '", name, "' is named twice");
+    for (const MethodQuery& q : queries) {
+      job.checkCancelled();
+      if (!method->answers(q))
+        fail("counterfactual plan: method '", name, "' has no ranking for test query '", q.id, "'");
+      top[name].push_back(method->rank(q, o.k, job).indices);
+    }
+    plan.methods.push_back(name);
+    // Arm folders: teacher-A, student-A; any other method by its name (raw-cnn+text-A).
+    std::string prefix = name.rfind("student:", 0) == 0 ? "student" : name;
+    std::replace(prefix.begin(), prefix.end(), ':', '-');
+    std::replace(prefix.begin(), prefix.end(), '/', '-');
+    armPrefixes.push_back(prefix);
   }
 
   plan.arms.push_back({"reference", "", "", {}});
   std::vector<CounterfactualArm> methodArms;
   double unionSizes = 0;
-  for (const std::string& method : plan.methods) {
-    const std::string prefix = method.substr(0, method.find(':'));
+  for (size_t m = 0; m < plan.methods.size(); ++m) {
+    const std::string& method = plan.methods[m];
+    const std::string& prefix = armPrefixes[m];
     for (size_t g = 0; g < members.size(); ++g) {
       std::set<int64_t> removed;
       for (size_t q : members[g]) removed.insert(top[method][q].begin(), top[method][q].end());

@@ -33,10 +33,12 @@ struct Bundle;
 struct TextToImageModel;
 
 struct CounterfactualOptions {
-  int64_t k = 64;       // top images removed per query
-  int groups = 2;       // groups of similar test queries
-  uint64_t seed = 0;    // the random arm's draw
-  std::string student;  // feature space of the student arm; "" = the bundle's default
+  int64_t k = 64;     // top images removed per query
+  int groups = 2;     // groups of similar test queries
+  uint64_t seed = 0;  // the random arm's draw
+  // The methods whose top K each group removes, by name (core/methods/attribution_method.h):
+  // their arms are teacher-A, student-A, ...; other methods by name (raw-cnn+text-A).
+  std::vector<std::string> methods = {"teacher", "student"};
 };
 
 struct CounterfactualArm {

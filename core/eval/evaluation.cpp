@@ -1,6 +1,7 @@
 #include "eval/evaluation.h"
 
 #include <torch/torch.h>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -16,6 +17,7 @@
 #include "bundle/bundle.h"
 #include "data/dataset.h"
 #include "features/feature_space.h"
+#include "methods/attribution_method.h"
 #include "model/generator.h"
 #include "model/model.h"
 #include "student/student.h"
@@ -28,17 +30,6 @@
 
 namespace fastgda {
 namespace {
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-std::vector<int64_t> descendingOrder(const torch::Tensor& scores) {
-  const torch::Tensor order = scores.argsort(/*stable=*/true, /*dim=*/0, /*descending=*/true);
-  const torch::Tensor c = order.contiguous();
-  return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
-}
 
 // The family of a query: that of the training image whose caption is the query's prompt (the
 // plan draws prompts from dataset captions); -1 when none matches.
@@ -54,27 +45,6 @@ QJsonValue finite(double v) {
 
 constexpr const char* kReportFormat = "fastgda-evaluation";
 constexpr int kReportVersion = 1;
-
-// Teacher variants: <bundle>/teacher/test-<name>/, by name.
-std::vector<std::string> teacherVariants(const Bundle& bundle) {
-  std::vector<std::string> names;
-  const QDir teacher(QString::fromStdString(bundle.path("teacher")));
-  for (const QString& d : teacher.entryList({QStringLiteral("test-*")}, QDir::Dirs, QDir::Name))
-    names.push_back(d.mid(5).toStdString());
-  return names;
-}
-
-int64_t fileBytes(const std::string& path) {
-  const QFileInfo info(QString::fromStdString(path));
-  return info.exists() ? info.size() : 0;
-}
-
-std::string modelWeightsPath(const Bundle& bundle) {
-  const QJsonObject manifest =
-      QJsonDocument::fromJson(QByteArray::fromStdString(bundle.manifestJson)).object();
-  const QString weights = manifest["model"].toObject()["weights"].toString();
-  return weights.isEmpty() ? std::string() : bundle.path(weights.toStdString());
-}
 
 }  // namespace
 
@@ -188,11 +158,13 @@ const MethodEvaluation* EvaluationReport::find(const std::string& method) const 
 }
 
 std::string evaluationFingerprint(const Bundle& bundle, const EvaluationOptions& o) {
-  Fingerprint f(std::string(kReportFormat) + "/" + std::to_string(kReportVersion));
+  // "methods": rankings made through core/methods (per query, the FAISS index), not batched.
+  Fingerprint f(std::string(kReportFormat) + "/" + std::to_string(kReportVersion) + "/methods");
   for (int64_t k : o.ks) f.add("k " + std::to_string(k));
   f.add("seed " + std::to_string(o.seed) + " students " + std::to_string(o.includeStudents) +
         " raw " + std::to_string(o.includeRaw));
   for (const std::string& s : o.rawSpaces) f.add("raw " + s);
+  for (const std::string& m : o.extraMethods) f.add("method " + m);
   // What the raw spaces and students are computed from: the model, its classifier, the data.
   if (bundleHasModel(bundle)) f.add("model " + modelFingerprint(bundle));
   const std::string classifier = bundle.path("fidelity_classifier.pt");
@@ -257,6 +229,22 @@ EvaluationReport cachedEvaluation(const Bundle& bundle, std::shared_ptr<TextToIm
   return report;
 }
 
+std::vector<std::string> evaluatedMethods(const Bundle& bundle, const EvaluationOptions& o) {
+  std::vector<std::string> names;
+  std::vector<std::string> students = o.studentSpaces;
+  if (students.empty()) students = bundleStudents(bundle);
+  if (o.includeStudents)
+    for (const std::string& s : students) names.push_back("student:" + s);
+  if (o.includeRaw)
+    for (const std::string& s : o.rawSpaces.empty() ? standardFeatureSpaces() : o.rawSpaces)
+      names.push_back("raw:" + s);
+  names.push_back("random");
+  names.push_back("teacher");
+  for (const std::string& v : teacherVariants(bundle)) names.push_back("teacher:" + v);
+  for (const std::string& m : o.extraMethods) names.push_back(m);
+  return names;
+}
+
 EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
                                         std::shared_ptr<TextToImageModel> model,
                                         const Dataset& data, const EvaluationOptions& o,
@@ -278,148 +266,47 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
          "teacher --batch ",
          bundle.path("teacher/test.jsonl"), "`)");
   report.queries = static_cast<int64_t>(tests.size());
-
   // The query images: decoded from the stored latents, exactly what the teacher unlearned.
-  const int64_t latentSize = model->latentShape[0] * model->latentShape[1] * model->latentShape[2];
-  torch::Tensor latents = torch::empty({report.queries, latentSize});
-  std::vector<std::string> prompts;
+  const std::vector<MethodQuery> queries = storedQueries(*model, tests);
   std::vector<int> families;
-  for (int64_t q = 0; q < report.queries; ++q) {
-    const TeacherResult& r = tests[static_cast<size_t>(q)];
-    if (static_cast<int64_t>(r.query.latent.size()) != latentSize)
-      fail("teacher result '", r.query.id, "': latent has ", r.query.latent.size(),
-           " values, the model's latents ", latentSize);
-    latents[q].copy_(torch::tensor(r.query.latent));
-    prompts.push_back(r.query.prompt);
-    families.push_back(queryFamily(data, r.query.prompt));
-  }
-  const torch::Tensor images =
-      decodeLatents(*model, latents.view({report.queries, model->latentShape[0],
-                                          model->latentShape[1], model->latentShape[2]}));
+  for (const TeacherResult& r : tests) families.push_back(queryFamily(data, r.query.prompt));
 
-  std::vector<int64_t> allQueries(static_cast<size_t>(report.queries));
-  std::iota(allQueries.begin(), allQueries.end(), 0);
-  // Scores one method on the test queries `which` (indices into tests); rank(q) is its full
-  // ranking of query q.
-  auto score = [&](const std::string& method,
-                   const std::function<std::vector<int64_t>(int64_t)>& rank, double setupSeconds,
-                   int64_t storageBytes, const std::vector<int64_t>& which) {
-    MethodEvaluation m;
-    m.method = method;
-    m.queries = static_cast<int64_t>(which.size());
-    m.storageBytes = storageBytes;
+  const std::vector<std::string> names = evaluatedMethods(bundle, o);
+  const MethodSources sources{&bundle, model, &data, o.seed, {}};
+  for (size_t m = 0; m < names.size(); ++m) {
+    job.progress(double(m) / double(names.size()),
+                 QCoreApplication::translate("fastgda::eval", "evaluating %1")
+                     .arg(QString::fromStdString(methodTitle(names[m])))
+                     .toStdString());
+    // Every method ranks the whole training set through the path `fastgda attribute` takes, so
+    // its time per query is the real one (a stored ranking's is the time it took to compute).
+    const std::unique_ptr<AttributionMethod> method = openMethod(names[m], sources, job);
+    MethodEvaluation e;
+    e.method = method->name();
+    e.storageBytes = method->storageBytes();
     std::vector<std::vector<double>> aps(o.ks.size());
     std::vector<double> family;
-    const double start = nowSeconds();
-    for (int64_t q : which) {
-      job.checkCancelled();
-      const std::vector<int64_t> ranking = rank(q);
-      const auto& teacher = tests[static_cast<size_t>(q)].ranking.indices;
-      if (method != "teacher")
-        for (size_t i = 0; i < o.ks.size(); ++i)
-          aps[i].push_back(averagePrecisionAtK(ranking, teacher, o.ks[i]));
-      if (families[static_cast<size_t>(q)] >= 0)
-        family.push_back(familyPrecisionAtK(ranking, data, families[static_cast<size_t>(q)], 10));
-    }
-    for (const auto& a : aps) m.map.push_back(meanAndError(a));
-    m.familyPrecisionAt10 = meanAndError(family);
-    m.secondsPerQuery =
-        (nowSeconds() - start + setupSeconds) / double(std::max<size_t>(which.size(), 1));
-    report.methods.push_back(m);
-  };
-  const int64_t floatBytes = static_cast<int64_t>(sizeof(float));
-
-  const FeatureSources sources{model, &bundle, &data};
-  std::vector<std::string> students = o.studentSpaces;
-  if (o.includeStudents && students.empty()) students = bundleStudents(bundle);
-  if (!o.includeStudents) students.clear();
-  std::vector<std::string> raws = o.rawSpaces.empty() ? standardFeatureSpaces() : o.rawSpaces;
-  if (!o.includeRaw) raws.clear();
-  const std::vector<std::string> variants = teacherVariants(bundle);
-  const size_t total = students.size() + raws.size() + 2 + variants.size();
-  size_t done = 0;
-  auto stage = [&](const std::string& what) {
-    job.progress(double(done++) / double(total), "evaluating " + what);
-  };
-
-  for (const std::string& name : students) {
-    stage("student:" + name);
-    Student student = Student::load(studentDir(bundle, name) + "/student.pt");
-    auto space = makeFeatureSpace(name, sources, job);
-    if (space->dim() != student.inputDim())
-      fail(studentDir(bundle, name), "/student.pt: takes ", student.inputDim(),
-           " features, space '", name, "' gives ", space->dim());
-    const torch::Tensor keys =
-        student.embed(trainingFeatures(*space, data, bundle.path("features"), job));
-    const double t = nowSeconds();
-    const torch::Tensor queries = student.queryKeys(space->extract(images, prompts));
-    const double setup = nowSeconds() - t;
-    const int64_t storage =
-        keys.numel() * floatBytes + fileBytes(studentDir(bundle, name) + "/student.pt");
-    score(
-        "student:" + name,
-        [&](int64_t q) { return descendingOrder(torch::matmul(keys, queries[q])); }, setup, storage,
-        allQueries);
-  }
-  for (const std::string& name : raws) {
-    stage("raw:" + name);
-    auto space = makeFeatureSpace(name, sources, job);
-    namespace F = torch::nn::functional;
-    const torch::Tensor keys =
-        F::normalize(trainingFeatures(*space, data, bundle.path("features"), job),
-                     F::NormalizeFuncOptions().dim(1));
-    const double t = nowSeconds();
-    const torch::Tensor queries =
-        F::normalize(space->extract(images, prompts), F::NormalizeFuncOptions().dim(1));
-    const double setup = nowSeconds() - t;
-    score(
-        "raw:" + name, [&](int64_t q) { return descendingOrder(torch::matmul(keys, queries[q])); },
-        setup, keys.numel() * floatBytes, allQueries);
-  }
-  stage("random");
-  score(
-      "random",
-      [&](int64_t q) {
-        at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed * 1000003ULL +
-                                                                     static_cast<uint64_t>(q));
-        const torch::Tensor p = torch::randperm(data.size(), gen);
-        return std::vector<int64_t>(p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + p.numel());
-      },
-      0, 0, allQueries);
-  stage("teacher");
-  const int64_t teacherStorage =
-      fileBytes(modelWeightsPath(bundle)) + data.size() * latentSize * floatBytes;
-  double teacherSeconds = 0;
-  for (const TeacherResult& r : tests) teacherSeconds += r.ranking.totalSeconds();
-  score(
-      "teacher", [&](int64_t q) { return tests[static_cast<size_t>(q)].ranking.indices; }, 0,
-      teacherStorage, allQueries);
-  report.methods.back().secondsPerQuery = teacherSeconds / double(report.queries);
-
-  for (const std::string& variant : variants) {
-    stage("teacher:" + variant);
-    const std::string dir = bundle.path("teacher/test-" + variant);
-    std::map<std::string, Ranking> byId;
-    for (TeacherResult& r : loadTeacherResults(dir))
-      if (r.allCandidates && static_cast<int64_t>(r.ranking.indices.size()) == data.size())
-        byId[r.query.id] = std::move(r.ranking);
-    std::vector<int64_t> shared;
     double seconds = 0;
-    for (int64_t q = 0; q < report.queries; ++q) {
-      const auto it = byId.find(tests[static_cast<size_t>(q)].query.id);
-      if (it == byId.end()) continue;
-      shared.push_back(q);
-      seconds += it->second.totalSeconds();
+    for (size_t q = 0; q < queries.size(); ++q) {
+      if (!method->answers(queries[q])) continue;  // a variant or an import of other queries
+      job.checkCancelled();
+      const Ranking ranking = method->rank(queries[q], 0, job);
+      seconds += ranking.totalSeconds();
+      ++e.queries;
+      if (names[m] != "teacher")  // its mAP is 1 by definition
+        for (size_t i = 0; i < o.ks.size(); ++i)
+          aps[i].push_back(averagePrecisionAtK(ranking.indices, tests[q].ranking.indices, o.ks[i]));
+      if (families[q] >= 0)
+        family.push_back(familyPrecisionAtK(ranking.indices, data, families[q], 10));
     }
-    if (shared.empty()) continue;  // a variant still being computed, or of other queries
-    score(
-        "teacher:" + variant,
-        [&](int64_t q) { return byId.at(tests[static_cast<size_t>(q)].query.id).indices; }, 0,
-        teacherStorage, shared);
-    report.methods.back().secondsPerQuery = seconds / double(shared.size());
+    if (e.queries == 0) continue;  // a variant still being computed, or of other queries
+    for (const auto& a : aps) e.map.push_back(meanAndError(a));
+    e.familyPrecisionAt10 = meanAndError(family);
+    e.secondsPerQuery = seconds / double(e.queries);
+    report.methods.push_back(std::move(e));
   }
   report.fingerprint = evaluationFingerprint(bundle, o);
-  job.progress(1.0, "evaluated");
+  job.progress(1.0, QCoreApplication::translate("fastgda::eval", "evaluated").toStdString());
   return report;
 }
 

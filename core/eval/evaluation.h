@@ -4,23 +4,17 @@
 //   std::string csv = r.csv(), json = r.json();   // what `fastgda eval` prints
 //
 // Test queries are the stored teacher results over the full training set
-// (<bundle>/teacher/test/*.json). For each query and method the full training set is ranked and
-// scored with mAP@k against the teacher's top-k (ranking_metrics.h) for each k, and with the
-// precision@10 of the query caption's emoji family. Methods:
-//   student:<space>  each distilled student in the bundle (exact inner-product search of its keys)
-//   raw:<space>      cosine similarity in each untuned feature space
-//   random           a seeded random permutation per query
-//   teacher          the teacher's own ranking (mAP is 1 by definition; only its family
-//                    precision@10 is informative)
-//   teacher:<name>   a teacher variant: results with other settings in
-//   <bundle>/teacher/test-<name>/
-//                    (`fastgda teacher --batch <bundle>/teacher/test.jsonl --out ... --weights
-//                    attn`), scored on the test queries it shares (by id) with teacher/test
-//
-// Storage per method, what it must keep to answer a query: a student its embedded training set
-// (N × output dim × 4 bytes) and its weights; a raw space its features (N × dim × 4); the teacher
-// the model's weights and the training set's latents (N × latent size × 4), on which it measures
-// losses; random nothing.
+// (<bundle>/teacher/test/*.json). Each method (core/methods/attribution_method.h, opened by name)
+// ranks the full training set for each query it answers, one query at a time through the path
+// `fastgda attribute` takes, and is scored with mAP@k against the teacher's top-k
+// (ranking_metrics.h) for each k, and with the precision@10 of the query caption's emoji family.
+// Methods, in this order: each student in the bundle (student:<space>), each raw feature space
+// (raw:<space>), random, the teacher (its mAP is 1 by definition; only its family precision@10 is
+// informative), each teacher variant (teacher:<name>, results with other settings in
+// <bundle>/teacher/test-<name>/, scored on the test queries it shares by id with teacher/test),
+// then the extra methods asked for (an imported file:PATH or raw:npy:DIR, scored on the queries
+// it lists). A method's time per query is what its rank() took (a stored ranking's, the time it
+// took to compute); its storage is AttributionMethod::storageBytes().
 //
 // The studio and `fastgda export` read the report through cachedEvaluation(): <bundle>/eval/
 // report.json, recomputed when its fingerprint (the students' weights, the teacher result files,
@@ -46,7 +40,8 @@ struct EvaluationOptions {
   std::vector<std::string> rawSpaces;      // empty: standardFeatureSpaces()
   std::vector<std::string> studentSpaces;  // empty: every student in the bundle
   bool includeStudents = true, includeRaw = true;
-  uint64_t seed = 0;  // the random baseline
+  uint64_t seed = 0;                      // the random baseline
+  std::vector<std::string> extraMethods;  // more methods by name (file:PATH, raw:npy:DIR, ...)
 };
 
 struct MethodEvaluation {
@@ -76,6 +71,9 @@ struct EvaluationReport {
 
   const MethodEvaluation* find(const std::string& method) const;  // nullptr when absent
 };
+
+// The method names evaluateAgainstTeacher ranks with these options, in the report's order.
+std::vector<std::string> evaluatedMethods(const Bundle& bundle, const EvaluationOptions& options);
 
 EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
                                         std::shared_ptr<TextToImageModel> model,

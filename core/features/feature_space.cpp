@@ -2,14 +2,15 @@
 
 #include <torch/script.h>
 #include <torch/torch.h>
+#include <QCoreApplication>
 #include <QFileInfo>
 #include <QStringList>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
 #include "bundle/bundle.h"
+#include "classifier/subcategory_classifier.h"
 #include "data/dataset.h"
-#include "eval/fidelity.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "util/error.h"
@@ -307,7 +308,9 @@ torch::Tensor trainingFeatures(FeatureSpace& space, const Dataset& dataset,
     }
     parts.push_back(space.extract(imagesToTensor(dataset, idx), captions));
     job.progress(double(std::min(n, begin + batch)) / double(n),
-                 "features of the training set (" + space.name() + ")");
+                 QCoreApplication::translate("fastgda::core", "features of the training set (%1)")
+                     .arg(QString::fromStdString(space.name()))
+                     .toStdString());
   }
   features = parts.empty() ? torch::zeros({0, space.dim()}) : torch::cat(parts).contiguous();
   cache.store("features-" + file, key, features);

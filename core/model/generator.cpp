@@ -1,6 +1,7 @@
 #include "model/generator.h"
 
 #include <torch/torch.h>
+#include <QCoreApplication>
 
 #include "model/model.h"
 #include "util/error.h"
@@ -59,7 +60,8 @@ Generated generate(TextToImageModel& model, const std::vector<std::string>& prom
           i + 1 < timesteps.size() ? alphas[timesteps[i + 1]].item<double>() : 1.0;
       const torch::Tensor x0 = (x - std::sqrt(1 - ab) * eps) / std::sqrt(ab);
       x = std::sqrt(abPrev) * x0 + std::sqrt(1 - abPrev) * eps;  // DDIM, η = 0
-      job.progress((double(begin) + b * double(i + 1) / timesteps.size()) / n, "sampling");
+      job.progress((double(begin) + b * double(i + 1) / timesteps.size()) / n,
+                   QCoreApplication::translate("fastgda::core", "sampling").toStdString());
     }
     latentChunks.push_back(x);
     imageChunks.push_back(decodeLatents(model, x));

@@ -1,17 +1,20 @@
 #include "session/attribution_session.h"
 
 #include <torch/torch.h>
+#include <QCoreApplication>
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <mutex>
 
+#include "classifier/subcategory_classifier.h"
 #include "data/dataset.h"
 #include "data/image_prep.h"
-#include "eval/fidelity.h"
+#include "methods/attribution_method.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -98,8 +101,9 @@ struct AttributionSession::Impl {
   std::string studentSpace;
   std::vector<Query> testQueries;  // read once at open: the batch and its results are data
 
-  std::mutex modelMutex;  // guards model and student
-  std::unique_ptr<StudentAttributor> student;
+  std::mutex modelMutex;  // guards model and methods
+  // Methods opened by rank(), by the name asked for; "student" is the default student.
+  std::map<std::string, std::unique_ptr<AttributionMethod>> methods;
   std::atomic<bool> studentReady{false};  // read without the lock: opening may take minutes
 
   std::mutex teacherMutex;  // guards teacher: it changes its model's weights while it runs
@@ -110,6 +114,35 @@ struct AttributionSession::Impl {
 
   void requireModel() const {
     if (!model) fail(bundle.manifestPath, ": the bundle has no model");
+  }
+
+  // The method by name, opened when first asked for; with modelMutex held.
+  AttributionMethod& method(const std::string& name, const JobContext& job) {
+    auto found = methods.find(name);
+    if (found == methods.end())
+      found =
+          methods.emplace(name, openMethod(name, {&bundle, model, data.get(), 0, {}}, job)).first;
+    return *found->second;
+  }
+
+  // The query as the methods take it. A generated query's image is decoded from its latent in
+  // full precision (as the evaluation decodes the stored test queries), others are its pixels.
+  MethodQuery methodQuery(const Query& q) {
+    MethodQuery m;
+    m.id = q.testId;
+    m.prompt = q.prompt;
+    m.latent = q.latent;
+    if (!q.latent.empty() && model) {
+      std::vector<float> copy = q.latent;
+      const torch::Tensor latent =
+          torch::from_blob(copy.data(),
+                           {1, model->latentShape[0], model->latentShape[1], model->latentShape[2]})
+              .clone();
+      m.image = decodeLatents(*model, latent);
+    } else {
+      m.image = rgbToTensor(q.image);
+    }
+    return m;
   }
 
   torch::Tensor latentOf(const Query& q) {
@@ -176,6 +209,11 @@ Query AttributionSession::generate(const std::string& prompt, uint64_t seed, int
   q.image = tensorToRgb(g.images[0]);
   const torch::Tensor latent = g.latents.contiguous();
   q.latent.assign(latent.data_ptr<float>(), latent.data_ptr<float>() + latent.numel());
+  // A held-out test query made again: stored and imported rankings know it by its id.
+  for (const Query& test : impl_->testQueries)
+    if (test.prompt == prompt && test.seed == seed && test.steps == steps &&
+        test.guidance == guidance)
+      q.testId = test.testId;
   return q;
 }
 
@@ -202,10 +240,12 @@ void AttributionSession::openStudent(const JobContext& job) {
   impl_->requireModel();
   const std::string space = studentSpace();
   if (space.empty())
-    fail(impl_->bundle.dir, ": the bundle has no student yet (train one with `fastgda distill`)");
+    fail(impl_->bundle.dir, ": ",
+         QCoreApplication::translate(
+             "fastgda::core", "the bundle has no student yet (train one with `fastgda distill`)")
+             .toStdString());
   std::lock_guard<std::mutex> lock(impl_->modelMutex);
-  if (!impl_->student)
-    impl_->student = StudentAttributor::open(impl_->bundle, impl_->model, *impl_->data, space, job);
+  impl_->method("student", job);
   impl_->studentReady = true;
 }
 
@@ -214,9 +254,47 @@ bool AttributionSession::studentOpen() const {
 }
 
 Ranking AttributionSession::attributeWithStudent(const Query& query, int k) {
+  if (!impl_->studentReady) fail("the student is not open yet");
+  return rank("student", query, k);
+}
+
+Ranking AttributionSession::rank(const std::string& method, const Query& query, int64_t k,
+                                 const JobContext& job) {
+  if (method == "teacher") {
+    // The studio's own results: stored per model and query, run (and saved) when missing.
+    std::optional<Ranking> stored = storedTeacherRanking(query);
+    Ranking r = stored ? std::move(*stored) : runTeacher(query, {}, job);
+    r.method = method;
+    if (k > 0 && static_cast<size_t>(k) < r.indices.size()) {
+      r.indices.resize(static_cast<size_t>(k));
+      r.scores.resize(static_cast<size_t>(k));
+    }
+    return r;
+  }
+  impl_->requireModel();
   std::lock_guard<std::mutex> lock(impl_->modelMutex);
-  if (!impl_->student) fail("the student is not open yet");
-  return impl_->student->attribute(rgbToTensor(query.image), query.prompt, k);
+  AttributionMethod& m = impl_->method(method, job);
+  const MethodQuery q = impl_->methodQuery(query);
+  if (!m.answers(q))
+    fail("method '", m.name(), "' has no ranking for this query (",
+         query.testId.empty() ? "\"" + query.prompt + "\"" : query.testId,
+         "); imported rankings and features answer the queries they list");
+  return m.rank(q, k, job);
+}
+
+std::vector<std::pair<std::string, std::string>> AttributionSession::methodFingerprints(
+    const std::string& method, const JobContext& job) {
+  impl_->requireModel();
+  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  std::vector<std::pair<std::string, std::string>> f = {{"model", impl_->model->fingerprint}};
+  if (method != "teacher")
+    for (auto& entry : impl_->method(method, job).fingerprints()) f.push_back(std::move(entry));
+  return f;
+}
+
+std::string AttributionSession::queryImageSha256(const Query& query) {
+  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  return Fingerprint("query-image").addTensor("image", impl_->methodQuery(query).image).hex();
 }
 
 std::string AttributionSession::teacherResultPath(const Query& query) const {
@@ -364,16 +442,19 @@ DistillSummary AttributionSession::distillStudent(const DistillSettings& setting
   const DistillResult result = distill(set, o, dir + "/checkpoint", job, onEpoch, onStep);
   // The last chance to stop: from here the new student is written (each file atomically).
   job.checkCancelled();
-  job.progress(1.0, "saving and indexing the student");
+  job.progress(1.0, QCoreApplication::translate("fastgda::core", "saving and indexing the student")
+                        .toStdString());
   const bool hadDefault = !studentSpace().empty();
   // With the model's lock: openStudent() must not read this space's files (and rebuild its
   // index) while they are being replaced. Saving a flat index takes a moment.
   std::lock_guard<std::mutex> lock(impl_->modelMutex);
   const SavedStudent saved = saveDistilledStudent(impl_->bundle, result, set.trainingFeatures, {});
+  // An open method of this space (or the default one) answers from the replaced files.
+  impl_->methods.erase("student:" + set.featureSpace);
   if (saved.isDefault) {
     // The open student is this space's previous one (or none): load the new one when next asked.
     impl_->studentReady = false;
-    impl_->student.reset();
+    impl_->methods.erase("student");
     std::lock_guard<std::mutex> spaceLock(impl_->spaceMutex);
     impl_->studentSpace = set.featureSpace;
   }

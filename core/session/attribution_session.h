@@ -42,7 +42,7 @@ struct Query {
   double guidance = 4.0;       //
   int64_t trainingIndex = -1;  // TrainingImage: its index and its record's id
   std::string trainingId;
-  std::string testId;         // Generated: a held-out test query's id, "" for others
+  std::string testId;         // Generated: a held-out test query's id (when it is one), else ""
   std::string file;           // ImageFile
   cv::Mat image;              // CV_8UC3 RGB at the model's resolution
   std::vector<float> latent;  // C×h×w, the generated latent; empty for other kinds
@@ -83,6 +83,23 @@ class AttributionSession {
   void openStudent(const JobContext& job = {});
   bool studentOpen() const;  // never waits, also while the student is being opened
   Ranking attributeWithStudent(const Query& query, int k);
+
+  // The top k (k <= 0: all) of any method by name (core/methods/attribution_method.h: "student",
+  // "student:SPACE", "raw:SPACE", "random", "teacher:NAME", "file:PATH", "raw:npy:DIR"), opened
+  // when first asked for and kept. "teacher" is the stored result when there is one
+  // (storedTeacherRanking), else the teacher runs now (minutes) and its result is saved
+  // (runTeacher). A generated query's image is decoded from its latent in full precision, as the
+  // evaluation does. Errors name a method that does not answer this query (an import lists its
+  // queries; a held-out test query made again is known by its id).
+  Ranking rank(const std::string& method, const Query& query, int64_t k,
+               const JobContext& job = {});
+  // What a method answers from, as (what, fingerprint) pairs of stored bytes: the model, then the
+  // method's own (a student's features and weights, a raw space's features, an import's files).
+  std::vector<std::pair<std::string, std::string>> methodFingerprints(const std::string& method,
+                                                                      const JobContext& job = {});
+  // SHA-256 of the query image the methods see. Computed, so it may differ in its last bits
+  // between CPUs, kernels and thread counts (tests/bundle/tst_portability.cpp measures that).
+  std::string queryImageSha256(const Query& query);
 
   // Where the studio keeps a teacher result: <bundle>/teacher/studio/<model>/<key>.json, where
   // <model> is a fingerprint of the model's and the training set's stored bytes, so a retrained

@@ -2,6 +2,7 @@
 #include "student/detail/student_net.h"
 
 #include <torch/torch.h>
+#include <QCoreApplication>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -263,7 +264,10 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       if (onStep && (steps % stepEvery == 0 || begin + b >= count))
         onStep(double(epoch - 1) + double(begin + b) / double(count), lossSum / double(steps));
       job.progress((double(epoch - 1) + double(begin + b) / double(count)) / o.epochs,
-                   "distilling: epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs));
+                   QCoreApplication::translate("fastgda::core", "distilling: epoch %1/%2")
+                       .arg(epoch)
+                       .arg(o.epochs)
+                       .toStdString());
     }
     net.eval();
 

@@ -36,8 +36,8 @@ TeacherSanityReport runTeacherSanity(Teacher& teacher, TextToImageModel& model, 
                                      const TeacherSanityOptions& o, const JobContext& job) {
   torch::NoGradGuard noGrad;
   const int64_t n = data.size();
-  // Training latents, normalised, for the candidate pools.
-  const torch::Tensor latents = encodeDataset(model, data, job);
+  // Training latents, normalised, for the candidate pools: the teacher's, from its cache.
+  const torch::Tensor latents = teacher.trainingLatents(job);
   const torch::Tensor keys = torch::nn::functional::normalize(
       latents.flatten(1), torch::nn::functional::NormalizeFuncOptions().dim(1));
   const int64_t k = std::min<int64_t>(o.candidates, n);

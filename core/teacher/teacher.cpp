@@ -1,6 +1,7 @@
 #include "teacher/teacher.h"
 
 #include <torch/torch.h>
+#include <QCoreApplication>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <chrono>
@@ -189,7 +190,7 @@ struct Teacher::Impl {
 
   // Diffusion loss of each image on its fixed (noise, timestep) pairs, in fixed-size batches.
   std::vector<double> losses(const std::vector<int64_t>& indices, const JobContext& job,
-                             const char* stage) {
+                             const std::string& stage) {
     torch::NoGradGuard noGrad;
     const int64_t k = o.lossTimesteps, batch = o.lossBatch;
     const torch::Tensor tSlots = torch::tensor(lossTimesteps, torch::kLong);
@@ -268,7 +269,11 @@ struct Teacher::Impl {
         std::vector<int64_t> all(static_cast<size_t>(data.size()));
         for (int64_t i = 0; i < data.size(); ++i) all[static_cast<size_t>(i)] = i;
         const double start = nowSeconds();
-        const std::vector<double> l = losses(all, job, "losses before unlearning (once per model)");
+        const std::vector<double> l =
+            losses(all, job,
+                   QCoreApplication::translate("fastgda::core",
+                                               "losses before unlearning (once per model)")
+                       .toStdString());
         preparation.emplace_back("losses_before", nowSeconds() - start);
         baseline = torch::tensor(l, torch::kFloat64);
         cache.store(lossName, lossKey, baseline);
@@ -285,7 +290,10 @@ struct Teacher::Impl {
       const std::vector<torch::Tensor> grads = fisherSampleGradient(s, nullptr);
       for (size_t j = 0; j < grads.size(); ++j) fisher[j] += grads[j].to(torch::kFloat64).pow(2);
       if (s % 16 == 0)
-        job.progress(double(s) / o.fisherSamples, "Fisher information (once per model)");
+        job.progress(
+            double(s) / o.fisherSamples,
+            QCoreApplication::translate("fastgda::core", "Fisher information (once per model)")
+                .toStdString());
     }
     for (torch::Tensor& f : fisher) f /= static_cast<double>(o.fisherSamples);
   }
@@ -358,7 +366,10 @@ struct Teacher::Impl {
         layers[j].addCovariances(a, g);
       }
       if (s % 16 == 0)
-        job.progress(0.5 * s / o.fisherSamples, "EK-FAC covariances (once per model)");
+        job.progress(
+            0.5 * s / o.fisherSamples,
+            QCoreApplication::translate("fastgda::core", "EK-FAC covariances (once per model)")
+                .toStdString());
     }
     if (worstResidual > 1e-3)
       fail(
@@ -371,7 +382,10 @@ struct Teacher::Impl {
       const std::vector<torch::Tensor> grads = fisherSampleGradient(s, nullptr);
       for (size_t j = 0; j < grads.size(); ++j) layers[j].addSampleGradient(grads[j]);
       if (s % 16 == 0)
-        job.progress(0.5 + 0.5 * s / o.fisherSamples, "EK-FAC eigenvalues (once per model)");
+        job.progress(
+            0.5 + 0.5 * s / o.fisherSamples,
+            QCoreApplication::translate("fastgda::core", "EK-FAC eigenvalues (once per model)")
+                .toStdString());
     }
     preparation.emplace_back("fisher", nowSeconds() - start);
     std::vector<torch::Tensor> flat;
@@ -469,6 +483,11 @@ void Teacher::prepare(const JobContext& job) {
   impl_->ensurePrepared(job);
 }
 
+torch::Tensor Teacher::trainingLatents(const JobContext& job) {
+  impl_->ensureInputs(job);
+  return impl_->latents;
+}
+
 double Teacher::queryLoss(const TeacherQuery& query) {
   impl_->checkQuery(query);
   const auto [ctx, pad] = impl_->encodePrompt(query.prompt);
@@ -529,7 +548,9 @@ Ranking Teacher::attribute(const TeacherQuery& query, const std::vector<int64_t>
   try {
     for (int step = 0; step < m.o.unlearnSteps; ++step) {
       job.checkCancelled();
-      job.progress(double(step) / std::max(1, m.o.unlearnSteps), "unlearning the query");
+      job.progress(
+          double(step) / std::max(1, m.o.unlearnSteps),
+          QCoreApplication::translate("fastgda::core", "unlearning the query").toStdString());
       const std::vector<torch::Tensor> g = m.queryGradient(query, ctx, pad, nullptr);
       torch::NoGradGuard noGrad;
       for (size_t j = 0; j < m.selected.size(); ++j)
@@ -537,7 +558,9 @@ Ranking Teacher::attribute(const TeacherQuery& query, const std::vector<int64_t>
     }
     ranking.timing.emplace_back("unlearn", nowSeconds() - t0);
     t0 = nowSeconds();
-    const std::vector<double> after = m.losses(pool, job, "losses after unlearning");
+    const std::vector<double> after = m.losses(
+        pool, job,
+        QCoreApplication::translate("fastgda::core", "losses after unlearning").toStdString());
     ranking.timing.emplace_back("losses", nowSeconds() - t0);
     m.restore();
     std::vector<float> influence(pool.size());

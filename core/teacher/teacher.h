@@ -72,6 +72,9 @@ class Teacher {
 
   // Computes or loads the Fisher and the baseline losses; attribute() calls it when needed.
   void prepare(const JobContext& job = {});
+  // The training set's latents [N, C, h, w] the losses are measured on: encoded once per model
+  // and kept in the cache folder, so other users of them (the sanity check) need not encode again.
+  torch::Tensor trainingLatents(const JobContext& job = {});
   // Ranks `candidates` (all training images when empty). Indices must be in range and unique.
   Ranking attribute(const TeacherQuery& query, const std::vector<int64_t>& candidates = {},
                     const JobContext& job = {});

@@ -271,7 +271,7 @@ class FeaturesTest : public QObject {
     QVERIFY(QDir().mkpath(bundle + "/student/text"));
     QVERIFY(QFile::copy(bundle + "/student/latent+text/student.pt",
                         bundle + "/student/text/student.pt"));
-    r = runCli({"attribute", "--bundle", bundle, "--student", "text", "--prompt",
+    r = runCli({"attribute", "--bundle", bundle, "--method", "student:text", "--prompt",
                 "red apple, google style", "--steps", "2"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("trained on feature space 'latent+text'"), qPrintable(r.err));

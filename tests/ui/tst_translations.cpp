@@ -22,7 +22,8 @@ namespace {
 
 const QString kSourceDir = QStringLiteral(FASTGDA_SOURCE_DIR);
 // The folders scripts/update-translations.sh scans: keep the two in step.
-const QStringList kScannedFolders = {QStringLiteral("ui"), QStringLiteral("app/studio")};
+const QStringList kScannedFolders = {QStringLiteral("ui"), QStringLiteral("app/studio"),
+                                     QStringLiteral("core")};
 
 struct Message {
   QString context;

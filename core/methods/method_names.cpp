@@ -1,0 +1,73 @@
+#include "methods/method_names.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+
+#include "bundle/bundle.h"
+#include "features/feature_space.h"
+#include "student/student_attributor.h"
+
+namespace fastgda {
+namespace {
+
+bool startsWith(const std::string& name, const std::string& prefix) {
+  return name.rfind(prefix, 0) == 0;
+}
+
+std::string after(const std::string& name, const std::string& prefix) {
+  return name.substr(prefix.size());
+}
+
+}  // namespace
+
+std::string methodTitle(const std::string& name) {
+  // Literal strings in each call, so that lupdate finds them (context "fastgda::methods").
+  auto part = [&](const std::string& prefix) {
+    return QString::fromStdString(after(name, prefix));
+  };
+  auto fileName = [&](const std::string& prefix) { return QFileInfo(part(prefix)).fileName(); };
+  QString title;
+  if (name == "teacher")
+    title = QCoreApplication::translate("fastgda::methods", "Teacher (unlearning)");
+  else if (startsWith(name, "teacher:"))
+    title = QCoreApplication::translate("fastgda::methods", "Teacher (%1)").arg(part("teacher:"));
+  else if (name == "student")
+    title = QCoreApplication::translate("fastgda::methods", "Student (FastGDA)");
+  else if (startsWith(name, "student:"))
+    title = QCoreApplication::translate("fastgda::methods", "Student (FastGDA, %1)")
+                .arg(part("student:"));
+  else if (startsWith(name, "raw:npy:"))
+    title = QCoreApplication::translate("fastgda::methods", "Imported features (%1)")
+                .arg(fileName("raw:npy:"));
+  else if (startsWith(name, "raw:"))
+    title = QCoreApplication::translate("fastgda::methods", "Raw features (%1)").arg(part("raw:"));
+  else if (name == "random")
+    title = QCoreApplication::translate("fastgda::methods", "Random");
+  else if (startsWith(name, "file:"))
+    title = QCoreApplication::translate("fastgda::methods", "Imported rankings (%1)")
+                .arg(fileName("file:"));
+  else
+    title = QString::fromStdString(name);
+  return title.toStdString();
+}
+
+std::vector<std::string> teacherVariants(const Bundle& bundle) {
+  std::vector<std::string> names;
+  const QDir teacher(QString::fromStdString(bundle.path("teacher")));
+  for (const QString& d : teacher.entryList({QStringLiteral("test-*")}, QDir::Dirs, QDir::Name))
+    names.push_back(d.mid(5).toStdString());
+  return names;
+}
+
+std::vector<std::string> bundleMethods(const Bundle& bundle) {
+  std::vector<std::string> names;
+  for (const std::string& s : bundleStudents(bundle)) names.push_back("student:" + s);
+  for (const std::string& s : standardFeatureSpaces()) names.push_back("raw:" + s);
+  names.push_back("random");
+  names.push_back("teacher");
+  for (const std::string& v : teacherVariants(bundle)) names.push_back("teacher:" + v);
+  return names;
+}
+
+}  // namespace fastgda
