@@ -387,10 +387,6 @@ int runBenchAttribute(const QStringList& arguments) {
       search.push_back(r.timing[2].second);
       rescored.push_back(double(HalfKeys::lastRescored()));
     }
-  auto median = [](std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-  };
   // Teacher: measured now, on this machine and thread count, on the first test queries (the
   // ratio uses this); the stored timings of the same queries are shown beside it, labelled, as
   // they may come from another machine.

@@ -93,4 +93,11 @@ double spearmanCorrelation(const std::vector<int64_t>& a, const std::vector<int6
   return 1.0 - 6.0 * squares / (nd * (nd * nd - 1.0));
 }
 
+double median(std::vector<double> values) {
+  if (values.empty()) return std::nan("");
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
 }  // namespace fastgda

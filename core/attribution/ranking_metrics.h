@@ -28,6 +28,8 @@ struct MeanAndError {
   int64_t count = 0;
 };
 MeanAndError meanAndError(const std::vector<double>& values);
+// The middle value (the upper one of the two middles for an even count); NaN when empty.
+double median(std::vector<double> values);
 
 // Precision and recall of a method's first k images against the teacher's top `positives`, for
 // every k in 1..maxK (element k − 1): precision = hits / k, recall = hits / positives.

@@ -14,106 +14,95 @@
 namespace fastgda {
 namespace {
 
+// Dot products of float (or float16) rows with a float query.
 using DotRows = void (*)(const float* keys, int64_t rows, int64_t dim, const float* query,
                          float* out);
-
-void dotRowsPortable(const float* keys, int64_t rows, int64_t dim, const float* query, float* out) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = keys + r * dim;
-    float sum = 0;
-    for (int64_t j = 0; j < dim; ++j) sum += row[j] * query[j];
-    out[r] = sum;
-  }
-}
-
-#ifdef FASTGDA_X86
-// GCC 12 warns inside its own AVX-512 intrinsics (their deliberately undefined start values).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-__attribute__((target("avx2,fma"))) void dotRowsAvx2(const float* keys, int64_t rows, int64_t dim,
-                                                     const float* query, float* out) {
-  const int64_t wide = dim / 16 * 16;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = keys + r * dim;
-    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
-    for (int64_t j = 0; j < wide; j += 16) {
-      a = _mm256_fmadd_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(query + j), a);
-      b = _mm256_fmadd_ps(_mm256_loadu_ps(row + j + 8), _mm256_loadu_ps(query + j + 8), b);
-    }
-    a = _mm256_add_ps(a, b);
-    const __m128 half = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    const __m128 pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
-    float sum = _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)));
-    for (int64_t j = wide; j < dim; ++j) sum += row[j] * query[j];
-    out[r] = sum;
-  }
-}
-
-__attribute__((target("avx512f"))) void dotRowsAvx512(const float* keys, int64_t rows, int64_t dim,
-                                                      const float* query, float* out) {
-  const int64_t wide = dim / 32 * 32;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = keys + r * dim;
-    __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
-    for (int64_t j = 0; j < wide; j += 32) {
-      a = _mm512_fmadd_ps(_mm512_loadu_ps(row + j), _mm512_loadu_ps(query + j), a);
-      b = _mm512_fmadd_ps(_mm512_loadu_ps(row + j + 16), _mm512_loadu_ps(query + j + 16), b);
-    }
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(a, b));
-    for (int64_t j = wide; j < dim; ++j) sum += row[j] * query[j];
-    out[r] = sum;
-  }
-}
-#endif
-
-// Dot products of float16 rows with a float query.
 using DotHalfRows = void (*)(const uint16_t* keys, int64_t rows, int64_t dim, const float* query,
                              float* out);
-// Converts n floats to float16 (round to nearest even).
+// Converts n floats to float16 (round to nearest even), and back.
 using ToHalf = void (*)(const float* in, int64_t n, uint16_t* out);
 using FromHalf = void (*)(const uint16_t* in, int64_t n, float* out);
 
+// One row element as a float. Every kernel below is a template over the row's element type:
+// float rows and float16 rows differ only in how an element is loaded.
+inline float scalarOf(float v) {
+  return v;
+}
+inline float scalarOf(uint16_t v) {
+  return float16Value(v);
+}
+
+template <typename T>
+void dotRowsPortable(const T* keys, int64_t rows, int64_t dim, const float* query, float* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* row = keys + r * dim;
+    float sum = 0;
+    for (int64_t j = 0; j < dim; ++j) sum += scalarOf(row[j]) * query[j];
+    out[r] = sum;
+  }
+}
+
 #ifdef FASTGDA_X86
-__attribute__((target("avx2,fma,f16c"))) void dotHalfRowsAvx2(const uint16_t* keys, int64_t rows,
-                                                              int64_t dim, const float* query,
-                                                              float* out) {
+// The vector kernels ask for F16C too: every CPU with AVX2 or AVX-512 has it, and the float16
+// loads need it.
+#define FASTGDA_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define FASTGDA_AVX512 __attribute__((target("avx512f,f16c")))
+
+__attribute__((target("f16c"))) inline float vectorScalarOf(uint16_t v) {
+  return _cvtsh_ss(v);
+}
+inline float vectorScalarOf(float v) {
+  return v;
+}
+FASTGDA_AVX2 inline __m256 load8(const float* p) {
+  return _mm256_loadu_ps(p);
+}
+FASTGDA_AVX2 inline __m256 load8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+FASTGDA_AVX512 inline __m512 load16(const float* p) {
+  return _mm512_loadu_ps(p);
+}
+FASTGDA_AVX512 inline __m512 load16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// GCC 12 warns inside its own AVX-512 intrinsics (their deliberately undefined start values).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+template <typename T>
+FASTGDA_AVX2 void dotRowsAvx2(const T* keys, int64_t rows, int64_t dim, const float* query,
+                              float* out) {
   const int64_t wide = dim / 16 * 16;
   for (int64_t r = 0; r < rows; ++r) {
-    const uint16_t* row = keys + r * dim;
+    const T* row = keys + r * dim;
     __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
     for (int64_t j = 0; j < wide; j += 16) {
-      const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + j)));
-      const __m256 y =
-          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + j + 8)));
-      a = _mm256_fmadd_ps(x, _mm256_loadu_ps(query + j), a);
-      b = _mm256_fmadd_ps(y, _mm256_loadu_ps(query + j + 8), b);
+      a = _mm256_fmadd_ps(load8(row + j), _mm256_loadu_ps(query + j), a);
+      b = _mm256_fmadd_ps(load8(row + j + 8), _mm256_loadu_ps(query + j + 8), b);
     }
     a = _mm256_add_ps(a, b);
     const __m128 half = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
     const __m128 pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
     float sum = _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)));
-    for (int64_t j = wide; j < dim; ++j) sum += _cvtsh_ss(row[j]) * query[j];
+    for (int64_t j = wide; j < dim; ++j) sum += vectorScalarOf(row[j]) * query[j];
     out[r] = sum;
   }
 }
 
-__attribute__((target("avx512f,f16c"))) void dotHalfRowsAvx512(const uint16_t* keys, int64_t rows,
-                                                               int64_t dim, const float* query,
-                                                               float* out) {
+template <typename T>
+FASTGDA_AVX512 void dotRowsAvx512(const T* keys, int64_t rows, int64_t dim, const float* query,
+                                  float* out) {
   const int64_t wide = dim / 32 * 32;
   for (int64_t r = 0; r < rows; ++r) {
-    const uint16_t* row = keys + r * dim;
+    const T* row = keys + r * dim;
     __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
     for (int64_t j = 0; j < wide; j += 32) {
-      const __m512 x =
-          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)));
-      const __m512 y =
-          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j + 16)));
-      a = _mm512_fmadd_ps(x, _mm512_loadu_ps(query + j), a);
-      b = _mm512_fmadd_ps(y, _mm512_loadu_ps(query + j + 16), b);
+      a = _mm512_fmadd_ps(load16(row + j), _mm512_loadu_ps(query + j), a);
+      b = _mm512_fmadd_ps(load16(row + j + 16), _mm512_loadu_ps(query + j + 16), b);
     }
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(a, b));
-    for (int64_t j = wide; j < dim; ++j) sum += _cvtsh_ss(row[j]) * query[j];
+    for (int64_t j = wide; j < dim; ++j) sum += vectorScalarOf(row[j]) * query[j];
     out[r] = sum;
   }
 }
@@ -191,15 +180,6 @@ void fromHalfPortable(const uint16_t* in, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = float16Value(in[i]);
 }
 
-void dotHalfRowsPortable(const uint16_t* keys, int64_t rows, int64_t dim, const float* query,
-                         float* out) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float sum = 0;
-    for (int64_t j = 0; j < dim; ++j) sum += float16Value(keys[r * dim + j]) * query[j];
-    out[r] = sum;
-  }
-}
-
 struct Kernel {
   DotRows dotRows;
   const char* name;
@@ -213,18 +193,13 @@ Kernel pickKernel() {
 #ifdef FASTGDA_X86
   __builtin_cpu_init();
   // Machines with AVX-512 or AVX2 all have F16C (float16 conversion), but ask.
-  if (__builtin_cpu_supports("avx512f")) {
-    if (__builtin_cpu_supports("f16c"))
-      return {dotRowsAvx512, "avx512", dotHalfRowsAvx512, toHalfF16c, fromHalfF16c};
-    return {dotRowsAvx512, "avx512"};
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    if (__builtin_cpu_supports("f16c"))
-      return {dotRowsAvx2, "avx2", dotHalfRowsAvx2, toHalfF16c, fromHalfF16c};
-    return {dotRowsAvx2, "avx2"};
-  }
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("f16c"))
+    return {dotRowsAvx512<float>, "avx512", dotRowsAvx512<uint16_t>, toHalfF16c, fromHalfF16c};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c"))
+    return {dotRowsAvx2<float>, "avx2", dotRowsAvx2<uint16_t>, toHalfF16c, fromHalfF16c};
 #endif
-  return {dotRowsPortable, "portable"};
+  return {dotRowsPortable<float>, "portable"};
 }
 
 const Kernel& kernel() {
@@ -261,7 +236,8 @@ void fromFloat16(const uint16_t* in, int64_t n, float* out) {
 
 void dotFloat16Rows(const uint16_t* keys, int64_t rows, int64_t dim, const float* query,
                     float* out) {
-  (kernel().dotHalfRows ? kernel().dotHalfRows : dotHalfRowsPortable)(keys, rows, dim, query, out);
+  (kernel().dotHalfRows ? kernel().dotHalfRows : dotRowsPortable<uint16_t>)(keys, rows, dim, query,
+                                                                            out);
 }
 
 std::vector<SearchHit> flatTopK(const float* keys, int64_t n, int64_t dim, const float* query,

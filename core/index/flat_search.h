@@ -1,7 +1,7 @@
 // Exact inner-product search over row-major float keys, using the CPU's vector unit: Debian's
 // FAISS is built for baseline x86-64, so its flat search runs the scalar fallback
 // (fvec_inner_product_ref), about 1.9 ms per query over the built-in student's 13,806 keys of 256
-// floats. This one picks AVX-512, AVX2 + FMA or portable code at run time.
+// floats. This one picks AVX-512 or AVX2 + FMA (each with F16C) or portable code at run time.
 //
 //   std::vector<fastgda::SearchHit> best = fastgda::flatTopK(keys, n, dim, query, 10);
 #pragma once

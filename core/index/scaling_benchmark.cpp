@@ -18,6 +18,7 @@
 #include <memory>
 #include <set>
 
+#include "attribution/ranking_metrics.h"
 #include "index/flat_search.h"
 #include "util/error.h"
 
@@ -31,11 +32,6 @@ constexpr int kRepeats = 3;          // timed passes over the queries
 double nowSeconds() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-  return v[v.size() / 2];
 }
 
 // Chunk c: training keys drawn from (seed, c), plus noise of norm about `noise`, renormalised.

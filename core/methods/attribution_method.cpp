@@ -214,17 +214,10 @@ EmbeddingIndex normalisedIndex(const torch::Tensor& features, const std::string&
 void searchNormalised(const EmbeddingIndex& index, const torch::Tensor& features, int64_t k,
                       Ranking& r) {
   namespace F = torch::nn::functional;
-  const double t = nowSeconds();
-  const torch::Tensor key =
-      F::normalize(features.to(torch::kFloat32).reshape({1, -1}), F::NormalizeFuncOptions().dim(1))
-          .contiguous();
-  const std::vector<SearchHit> hits = index.search(
-      std::vector<float>(key.data_ptr<float>(), key.data_ptr<float>() + key.numel()), k);
-  r.timing.emplace_back("search", nowSeconds() - t);
-  for (const SearchHit& h : hits) {
-    r.indices.push_back(h.index);
-    r.scores.push_back(h.score);
-  }
+  appendSearch(
+      index,
+      F::normalize(features.to(torch::kFloat32).reshape({1, -1}), F::NormalizeFuncOptions().dim(1)),
+      k, r);
 }
 
 MethodQuery newQuery(const torch::Tensor& image, const std::string& prompt) {

@@ -53,7 +53,23 @@ int64_t fileBytes(const std::string& path) {
   return QFileInfo(QString::fromStdString(path)).size();
 }
 
-class ImportedRankings : public AttributionMethod {
+// An import answers the queries its rows belong to (queryIds).
+class ImportedMethod : public AttributionMethod {
+ public:
+  bool answers(const MethodQuery& q) const override { return rows_.count(q.id) > 0; }
+
+ protected:
+  // The row of query q; errors name `file` when it has none.
+  int64_t row(const MethodQuery& q, const std::string& file) const {
+    const auto found = rows_.find(q.id);
+    if (found == rows_.end())
+      fail(file, ": has no row for query '", q.id.empty() ? q.prompt : q.id, "'");
+    return found->second;
+  }
+  std::map<std::string, int64_t> rows_;
+};
+
+class ImportedRankings : public ImportedMethod {
  public:
   ImportedRankings(std::string path, const MethodSources& s) : path_(std::move(path)) {
     const NpyArray a = readNpy(path_);
@@ -90,15 +106,11 @@ class ImportedRankings : public AttributionMethod {
     return {{"rankings", Fingerprint("imported-rankings").addFile(path_).hex()}};
   }
   int64_t storageBytes() const override { return fileBytes(path_); }
-  bool answers(const MethodQuery& q) const override { return rows_.count(q.id) > 0; }
   Ranking rank(const MethodQuery& q, int64_t k, const JobContext&) override {
-    const auto row = rows_.find(q.id);
-    if (row == rows_.end())
-      fail(path_, ": has no ranking for query '", q.id.empty() ? q.prompt : q.id, "'");
+    const int64_t* begin = values_.data() + row(q, path_) * columns_;
     Ranking r;
     r.method = name();
     const int64_t n = k <= 0 || k > columns_ ? columns_ : k;
-    const int64_t* begin = values_.data() + row->second * columns_;
     r.indices.assign(begin, begin + n);
     // Only the order is known: the score is minus the position.
     for (int64_t i = 0; i < n; ++i) r.scores.push_back(static_cast<float>(-i));
@@ -109,10 +121,9 @@ class ImportedRankings : public AttributionMethod {
   std::string path_;
   int64_t images_ = 0, columns_ = 0;
   std::vector<int64_t> values_;
-  std::map<std::string, int64_t> rows_;
 };
 
-class ImportedFeatures : public AttributionMethod {
+class ImportedFeatures : public ImportedMethod {
  public:
   ImportedFeatures(std::string dir, const MethodSources& s) : dir_(std::move(dir)) {
     const std::string trainPath = dir_ + "/train.npy", queryPath = dir_ + "/queries.npy";
@@ -143,14 +154,11 @@ class ImportedFeatures : public AttributionMethod {
   int64_t storageBytes() const override {
     return index_->size() * index_->dim() * static_cast<int64_t>(sizeof(float));
   }
-  bool answers(const MethodQuery& q) const override { return rows_.count(q.id) > 0; }
   Ranking rank(const MethodQuery& q, int64_t k, const JobContext&) override {
-    const auto row = rows_.find(q.id);
-    if (row == rows_.end())
-      fail(dir_, "/queries.npy: has no features for query '", q.id.empty() ? q.prompt : q.id, "'");
+    const int64_t features = row(q, dir_ + "/queries.npy");
     Ranking r;
     r.method = name();
-    searchNormalised(*index_, queryFeatures_[row->second],
+    searchNormalised(*index_, queryFeatures_[features],
                      k <= 0 || k > index_->size() ? index_->size() : k, r);
     return r;
   }
@@ -164,7 +172,6 @@ class ImportedFeatures : public AttributionMethod {
   std::string dir_, identity_;
   torch::Tensor queryFeatures_;
   std::unique_ptr<EmbeddingIndex> index_;
-  std::map<std::string, int64_t> rows_;
 };
 
 }  // namespace

@@ -154,17 +154,22 @@ Ranking StudentAttributor::attribute(const torch::Tensor& image, const std::stri
   const torch::Tensor features = space_->extract(image, {prompt});
   r.timing.emplace_back("features", nowSeconds() - t);
   t = nowSeconds();
-  const torch::Tensor key = student_.queryKeys(features).contiguous();
+  const torch::Tensor key = student_.queryKeys(features);
   r.timing.emplace_back("student", nowSeconds() - t);
-  t = nowSeconds();
-  const std::vector<SearchHit> hits = index_.search(
-      std::vector<float>(key.data_ptr<float>(), key.data_ptr<float>() + key.numel()), k);
+  appendSearch(index_, key, k, r);
+  return r;
+}
+
+void appendSearch(const EmbeddingIndex& index, const torch::Tensor& key, int64_t k, Ranking& r) {
+  const double t = nowSeconds();
+  const torch::Tensor flat = key.to(torch::kFloat32).contiguous();
+  const std::vector<SearchHit> hits = index.search(
+      std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel()), k);
   r.timing.emplace_back("search", nowSeconds() - t);
   for (const SearchHit& h : hits) {
     r.indices.push_back(h.index);
     r.scores.push_back(h.score);
   }
-  return r;
 }
 
 }  // namespace fastgda

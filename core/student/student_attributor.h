@@ -66,6 +66,10 @@ class StudentAttributor {
   EmbeddingIndex index_;
 };
 
+// Searches `index` for one query key (any shape with index.dim() values) and appends the top k
+// hits to r, timed as the stage "search".
+void appendSearch(const EmbeddingIndex& index, const torch::Tensor& key, int64_t k, Ranking& r);
+
 // Builds the index of the student's keys of all training features.
 EmbeddingIndex buildStudentIndex(const Student& student, const torch::Tensor& trainingFeatures,
                                  const IndexOptions& options);

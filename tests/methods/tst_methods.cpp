@@ -140,7 +140,7 @@ class TestMethods : public QObject {
     MethodQuery unknown = queries_[0];
     unknown.id = "elsewhere";
     QVERIFY(!imported->answers(unknown));
-    EXPECT_ERROR(imported->rank(unknown, 3), "no ranking for query 'elsewhere'");
+    EXPECT_ERROR(imported->rank(unknown, 3), "has no row for query 'elsewhere'");
 
     // A query list beside the file names the rows: here q7 first.
     QFile list(path("imported.txt"));
