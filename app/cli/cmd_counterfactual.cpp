@@ -138,8 +138,9 @@ int trainCommand(const QStringList& arguments) {
   });
   parser.addOptions(slurmOptions());
   parser.process(QStringList{QStringLiteral("fastgda counterfactual train")} + arguments);
-  applyThreadsOption(parser, "counterfactual train");
-  const Bundle bundle = bundleOption(parser);
+  const CommandContext c = openCommand(parser, "counterfactual train", Opens::BundleOnly);
+  const Bundle& bundle = c.bundle;
+  const JobContext& job = c.job();
   const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
   if (parser.isSet("slurm")) return submitRetrains(parser, bundle, plan);
   std::vector<const CounterfactualArm*> arms;
@@ -156,7 +157,6 @@ int trainCommand(const QStringList& arguments) {
     fail("counterfactual train: give --arm NAME, --arm-index I or --all");
   }
   const double maxMinutes = numberOption(parser, "max-minutes", "counterfactual train");
-  ConsoleJob job(parser.isSet("json"));
   QJsonArray done;
   for (const CounterfactualArm* arm : arms) {
     RetrainOptions o;
@@ -174,9 +174,9 @@ int trainCommand(const QStringList& arguments) {
       done.append(e);
       continue;
     }
-    job.context().log("retraining arm " + arm->name + " (" + std::to_string(arm->removed.size()) +
-                      " images removed)");
-    const RetrainReport r = retrainDiffusion(o, job.context());
+    job.log("retraining arm " + arm->name + " (" + std::to_string(arm->removed.size()) +
+            " images removed)");
+    const RetrainReport r = retrainDiffusion(o, job);
     QJsonObject e;
     e["name"] = QString::fromStdString(arm->name);
     e["step"] = static_cast<qint64>(r.step);
@@ -225,8 +225,9 @@ int measureCommand(const QStringList& arguments) {
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda counterfactual measure")} + arguments);
-  applyThreadsOption(parser, "counterfactual measure");
-  const Bundle bundle = bundleOption(parser);
+  const CommandContext c = openCommand(parser, "counterfactual measure", Opens::BundleOnly);
+  const Bundle& bundle = c.bundle;
+  const JobContext& job = c.job();
   const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
   MeasureOptions o;
   o.timestepStride = static_cast<int>(numberOption(parser, "stride", "counterfactual measure"));
@@ -241,13 +242,12 @@ int measureCommand(const QStringList& arguments) {
   } else {
     fail("counterfactual measure: give --arm NAME or --all");
   }
-  ConsoleJob job(parser.isSet("json"));
   QJsonArray states;
   std::string text;
   for (const std::string& arm : arms) {
     std::string state = "not retrained";
     if (!parser.isSet("all") || armIsRetrained(bundle, arm))
-      state = measureArm(bundle, plan, arm, o, job.context()) ? "now" : "before";
+      state = measureArm(bundle, plan, arm, o, job) ? "now" : "before";
     QJsonObject e;
     e["name"] = QString::fromStdString(arm);
     e["measured"] = QString::fromStdString(state);
@@ -257,7 +257,7 @@ int measureCommand(const QStringList& arguments) {
   // The table follows the measurements, so the studio's Counterfactual tab is never stale.
   if (QFileInfo::exists(QString::fromStdString(counterfactualMeasurementPath(bundle, "reference"))))
     writeFileAtomically(bundle.path("counterfactual/report.json"),
-                        makeCounterfactualReport(bundle, plan, job.context()).json());
+                        makeCounterfactualReport(bundle, plan, job).json());
   if (parser.isSet("json")) {
     QJsonObject root;
     root["arms"] = states;
@@ -288,11 +288,11 @@ int reportCommand(const QStringList& arguments) {
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda counterfactual report")} + arguments);
-  applyThreadsOption(parser, "counterfactual report");
-  const Bundle bundle = bundleOption(parser);
+  const CommandContext c = openCommand(parser, "counterfactual report", Opens::BundleOnly);
+  const Bundle& bundle = c.bundle;
+  const JobContext& job = c.job();
   const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
-  ConsoleJob job(parser.isSet("json"));
-  const CounterfactualReport report = makeCounterfactualReport(bundle, plan, job.context());
+  const CounterfactualReport report = makeCounterfactualReport(bundle, plan, job);
   writeFileAtomically(bundle.path("counterfactual/report.json"), report.json());
   if (parser.isSet("json")) {
     out(report.json());

@@ -68,7 +68,6 @@ int runExport(const QStringList& arguments) {
       {"threads", "CPU threads (default: all cores).", "N"},
   });
   parser.process(QStringList{QStringLiteral("fastgda export")} + arguments);
-  applyThreadsOption(parser, "export");
   if (parser.positionalArguments().size() != 1 ||
       !kKinds.contains(parser.positionalArguments().front()))
     fail("export: expected one KIND of ", kKinds.join(QStringLiteral(", ")).toStdString(),
@@ -95,8 +94,8 @@ int runExport(const QStringList& arguments) {
     if (!ui::charts::counterfactualMetrics().contains(metric))
       fail("export counterfactual: --metric is '", metric.toStdString(), "', expected ",
            ui::charts::counterfactualMetrics().join(QStringLiteral(", ")).toStdString());
-    const Bundle bundle = bundleOption(parser);
-    const std::string reportPath = bundle.path("counterfactual/report.json");
+    const CommandContext c = openCommand(parser, "export counterfactual", Opens::BundleOnly);
+    const std::string reportPath = c.bundle.path("counterfactual/report.json");
     if (!QFileInfo::exists(QString::fromStdString(reportPath)))
       fail("export counterfactual: ", reportPath,
            " is missing (make it with `fastgda counterfactual report`)");

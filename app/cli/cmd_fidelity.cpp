@@ -61,7 +61,7 @@ int runFidelity(const QStringList& arguments) {
     return v;
   };
   FidelityOptions o;
-  o.bundleDir = parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir();
+  o.bundleDir = bundleDirOption(parser);
   o.captions = integer("captions", 1);
   o.seed = static_cast<uint64_t>(integer("seed", 0));
   o.generate.steps = static_cast<int>(integer("steps", 1));

@@ -20,10 +20,7 @@ int runInfo(const QStringList& arguments) {
   parser.addOption({QStringLiteral("json"), QStringLiteral("Print a JSON object.")});
   parser.process(QStringList{QStringLiteral("fastgda info")} + arguments);
 
-  const std::string dir = parser.isSet(QStringLiteral("bundle"))
-                              ? parser.value(QStringLiteral("bundle")).toStdString()
-                              : defaultBundleDir();
-  const Bundle bundle = openBundle(dir);
+  const Bundle bundle = bundleOption(parser);
   QJsonObject merged =
       QJsonDocument::fromJson(QByteArray::fromStdString(bundleInfoJson(bundle))).object();
   const QJsonObject student =

@@ -49,7 +49,7 @@ int runTrainModel(const QStringList& arguments) {
   };
 
   TrainOptions o;
-  o.bundleDir = parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir();
+  o.bundleDir = bundleDirOption(parser);
   o.checkpointDir = parser.value("checkpoint").toStdString();
   o.autoencoderSteps = static_cast<int64_t>(number("autoencoder-steps"));
   o.diffusionSteps = static_cast<int64_t>(number("steps"));
@@ -69,9 +69,7 @@ int runTrainModel(const QStringList& arguments) {
 namespace {
 
 std::shared_ptr<TextToImageModel> openModel(const QCommandLineParser& parser) {
-  const std::string dir =
-      parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir();
-  return loadModel(openBundle(dir));
+  return loadModel(bundleOption(parser));
 }
 
 }  // namespace

@@ -19,16 +19,14 @@ CommandContext openCommand(const QCommandLineParser& parser, const char* command
     setComputeThreads(0);
   CommandContext c;
   if (opens == Opens::Session) {
-    c.session = AttributionSession::open(parser.isSet(QStringLiteral("bundle"))
-                                             ? parser.value(QStringLiteral("bundle")).toStdString()
-                                             : defaultBundleDir());
+    c.session = AttributionSession::open(bundleDirOption(parser));
     if (!c.session->hasModel())
       fail(command, ": ", c.session->bundle().manifestPath, " has no model");
     c.bundle = c.session->bundle();
     c.data = c.session->dataset();
   } else {
     c.bundle = bundleOption(parser);
-    c.data = c.bundle.openDataset();
+    if (opens != Opens::BundleOnly) c.data = c.bundle.openDataset();
   }
   if (opens == Opens::ModelAndData) {
     if (!bundleHasModel(c.bundle)) fail(command, ": ", c.bundle.manifestPath, " has no model");

@@ -23,7 +23,7 @@ namespace fastgda::cli {
 
 struct CommandContext {
   Bundle bundle;
-  std::shared_ptr<const Dataset> data;
+  std::shared_ptr<const Dataset> data;          // null with Opens::BundleOnly
   std::shared_ptr<TextToImageModel> model;      // null with Opens::DataOnly and Opens::Session
   std::shared_ptr<AttributionSession> session;  // Opens::Session: it holds the model
   std::unique_ptr<ConsoleJob> console;
@@ -35,7 +35,8 @@ struct CommandContext {
 
 // Session: the studio's seam (session/attribution_session.h), for the commands that take a query
 // the way the studio does (attribute, export).
-enum class Opens { ModelAndData, DataOnly, Session };
+// BundleOnly: for the commands whose core function opens what it needs itself.
+enum class Opens { ModelAndData, DataOnly, Session, BundleOnly };
 
 // Errors name the bundle's file that is missing or bad; a command that needs the model and finds
 // none says so.

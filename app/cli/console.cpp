@@ -111,9 +111,12 @@ void applyThreadsOption(const QCommandLineParser& parser, const char* command) {
   setComputeThreads(static_cast<int>(n));
 }
 
+std::string bundleDirOption(const QCommandLineParser& parser) {
+  return parser.isSet("bundle") ? parser.value("bundle").toStdString() : defaultBundleDir();
+}
+
 Bundle bundleOption(const QCommandLineParser& parser) {
-  return openBundle(parser.isSet("bundle") ? parser.value("bundle").toStdString()
-                                           : defaultBundleDir());
+  return openBundle(bundleDirOption(parser));
 }
 
 void out(const std::string& text) {

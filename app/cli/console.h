@@ -44,7 +44,8 @@ void applyThreadsOption(const QCommandLineParser& parser, const char* command);
 QList<QCommandLineOption> slurmOptions();
 void applySlurmOptions(const QCommandLineParser& parser, const char* command, SlurmJob& job);
 
-// The bundle of --bundle DIR, else the built-in one.
+// The folder of --bundle DIR, else the built-in bundle's; and that bundle, opened.
+std::string bundleDirOption(const QCommandLineParser& parser);
 Bundle bundleOption(const QCommandLineParser& parser);
 
 // Writes text to stdout.
