@@ -27,11 +27,6 @@ double nowSeconds() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-int64_t fileBytes(const std::string& path) {
-  const QFileInfo info(QString::fromStdString(path));
-  return info.exists() ? info.size() : 0;
-}
-
 int64_t wholeSetOr(int64_t k, int64_t n) {
   return k <= 0 || k > n ? n : k;
 }
@@ -220,13 +215,6 @@ void searchNormalised(const EmbeddingIndex& index, const torch::Tensor& features
       k, r);
 }
 
-MethodQuery newQuery(const torch::Tensor& image, const std::string& prompt) {
-  MethodQuery q;
-  q.prompt = prompt;
-  q.image = image;
-  return q;
-}
-
 std::vector<MethodQuery> storedQueries(TextToImageModel& model,
                                        const std::vector<TeacherResult>& results) {
   if (results.empty()) return {};
@@ -248,8 +236,7 @@ std::unique_ptr<AttributionMethod> openMethod(const std::string& name, const Met
   if (name == "teacher") {
     needModel();
     return std::make_unique<TeacherMethod>(
-        name, std::vector<std::string>{bundle.path("teacher/test"), bundle.path("teacher/train")},
-        s, /*live=*/true);
+        name, std::vector<std::string>{bundle.path("teacher/test")}, s, /*live=*/true);
   }
   if (startsWith(name, "teacher:")) {
     needModel();

@@ -3,12 +3,12 @@
 // plan all take their methods through it.
 //
 //   auto method = fastgda::openMethod("student:cnn+text", {&bundle, model, data.get()}, job);
-//   fastgda::MethodQuery q = fastgda::newQuery(image, "red apple, google style");
-//   fastgda::Ranking r = method->rank(q, 10, job);     // the top 10, most influential first
+//   fastgda::MethodQuery q{"", "red apple, google style", image, {}};   // id, prompt, image,
+//   latent fastgda::Ranking r = method->rank(q, 10, job);     // the top 10, most influential first
 //
 // Names:
-//   teacher          the teacher (unlearning): its stored result for a query it has one for
-//                    (<bundle>/teacher/test, teacher/train, by query id), else run now (minutes)
+//   teacher          the teacher (unlearning): its stored result for a held-out test query
+//                    (<bundle>/teacher/test, by query id), else run now (minutes)
 //   teacher:NAME     stored results of a teacher variant, <bundle>/teacher/test-NAME/, only
 //   student          the bundle's default student; student:SPACE the one in that feature space
 //                    (features, MLP, then the FAISS index, as `fastgda attribute` ranks)
@@ -54,8 +54,6 @@ struct MethodQuery {
                               // it); empty: the teacher encodes the image
 };
 
-// A new query: an image and its prompt.
-MethodQuery newQuery(const torch::Tensor& image, const std::string& prompt);
 // Stored queries (the teacher results' ids, prompts and latents), their images decoded from the
 // latents. Errors name a result whose latent does not fit the model.
 std::vector<MethodQuery> storedQueries(TextToImageModel& model,

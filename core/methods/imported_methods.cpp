@@ -49,10 +49,6 @@ std::map<std::string, int64_t> rowsById(const std::vector<std::string>& ids) {
   return rows;
 }
 
-int64_t fileBytes(const std::string& path) {
-  return QFileInfo(QString::fromStdString(path)).size();
-}
-
 // An import answers the queries its rows belong to (queryIds).
 class ImportedMethod : public AttributionMethod {
  public:
@@ -175,6 +171,11 @@ class ImportedFeatures : public ImportedMethod {
 };
 
 }  // namespace
+
+int64_t fileBytes(const std::string& path) {
+  const QFileInfo info(QString::fromStdString(path));
+  return info.exists() ? info.size() : 0;
+}
 
 std::unique_ptr<AttributionMethod> openImportedRankings(const std::string& path,
                                                         const MethodSources& sources) {

@@ -60,14 +60,4 @@ std::vector<std::string> teacherVariants(const Bundle& bundle) {
   return names;
 }
 
-std::vector<std::string> bundleMethods(const Bundle& bundle) {
-  std::vector<std::string> names;
-  for (const std::string& s : bundleStudents(bundle)) names.push_back("student:" + s);
-  for (const std::string& s : standardFeatureSpaces()) names.push_back("raw:" + s);
-  names.push_back("random");
-  names.push_back("teacher");
-  for (const std::string& v : teacherVariants(bundle)) names.push_back("teacher:" + v);
-  return names;
-}
-
 }  // namespace fastgda

@@ -1,6 +1,6 @@
 // Method names as the user sees them: the titles of rows in tables, charts and figures, and the
-// methods a bundle offers. No LibTorch types, so ui/ includes it (attribution_method.h opens
-// methods by these names).
+// teacher variants a bundle offers. No LibTorch types, so ui/ includes it (attribution_method.h
+// opens methods by these names).
 #pragma once
 
 #include <string>
@@ -14,9 +14,6 @@ struct Bundle;
 // ("Student (FastGDA, cnn+text)", "Teacher (unlearning)", "Raw features (hog)", "Random", ...).
 std::string methodTitle(const std::string& name);
 
-// The methods a bundle has, in the order tables list them: its students, the standard raw
-// spaces, random, the teacher and its variants (<bundle>/teacher/test-NAME/).
-std::vector<std::string> bundleMethods(const Bundle& bundle);
 // The names of the teacher variants, <bundle>/teacher/test-NAME/, sorted.
 std::vector<std::string> teacherVariants(const Bundle& bundle);
 

@@ -132,16 +132,10 @@ struct AttributionSession::Impl {
     m.id = q.testId;
     m.prompt = q.prompt;
     m.latent = q.latent;
-    if (!q.latent.empty() && model) {
-      std::vector<float> copy = q.latent;
-      const torch::Tensor latent =
-          torch::from_blob(copy.data(),
-                           {1, model->latentShape[0], model->latentShape[1], model->latentShape[2]})
-              .clone();
-      m.image = decodeLatents(*model, latent);
-    } else {
+    if (!q.latent.empty() && model)
+      m.image = decodeLatents(*model, latentOf(q));  // with a latent, latentOf takes no lock
+    else
       m.image = rgbToTensor(q.image);
-    }
     return m;
   }
 

@@ -18,6 +18,9 @@ EmbeddingIndex normalisedIndex(const torch::Tensor& features, const std::string&
 void searchNormalised(const EmbeddingIndex& index, const torch::Tensor& features, int64_t k,
                       Ranking& r);
 
+// The file's size in bytes; 0 when it does not exist.
+int64_t fileBytes(const std::string& path);
+
 std::unique_ptr<AttributionMethod> openImportedRankings(const std::string& path,
                                                         const MethodSources& sources);
 std::unique_ptr<AttributionMethod> openImportedFeatures(const std::string& dir,
