@@ -1,9 +1,6 @@
 #include "index/embedding_index.h"
 
-#include <QCryptographicHash>
 #include <QFile>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <algorithm>
 #include <cmath>
 
@@ -18,6 +15,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/sha256.h"
 
 namespace fastgda {
 namespace {
@@ -28,13 +26,6 @@ std::vector<uint8_t> serialise(const faiss::Index& index) {
   return writer.data;
 }
 
-QString sha256(const char* data, size_t size) {
-  return QString::fromLatin1(
-      QCryptographicHash::hash(QByteArrayView(data, static_cast<qsizetype>(size)),
-                               QCryptographicHash::Sha256)
-          .toHex());
-}
-
 void applySearchSettings(faiss::Index& index, const IndexOptions& o) {
   if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(&index))
     ivf->nprobe = static_cast<size_t>(std::max<int64_t>(1, o.probes));
@@ -42,31 +33,7 @@ void applySearchSettings(faiss::Index& index, const IndexOptions& o) {
     hnsw->hnsw.efSearch = static_cast<int>(std::max<int64_t>(1, o.efSearch));
 }
 
-IndexOptions optionsFromJson(const QJsonObject& o) {
-  IndexOptions r;
-  r.type = o["type"].toString(QString::fromStdString(r.type)).toStdString();
-  r.lists = o["lists"].toInteger(r.lists);
-  r.probes = o["probes"].toInteger(r.probes);
-  r.pqBytes = o["pq_bytes"].toInteger(r.pqBytes);
-  r.links = o["links"].toInteger(r.links);
-  r.efSearch = o["ef_search"].toInteger(r.efSearch);
-  r.seed = static_cast<uint64_t>(o["seed"].toInteger(0));
-  return r;
-}
-
 }  // namespace
-
-std::string IndexOptions::toJson() const {
-  QJsonObject o;
-  o["type"] = QString::fromStdString(type);
-  o["lists"] = static_cast<qint64>(lists);
-  o["probes"] = static_cast<qint64>(probes);
-  o["pq_bytes"] = static_cast<qint64>(pqBytes);
-  o["links"] = static_cast<qint64>(links);
-  o["ef_search"] = static_cast<qint64>(efSearch);
-  o["seed"] = static_cast<qint64>(seed);
-  return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
-}
 
 EmbeddingIndex EmbeddingIndex::build(const float* keys, int64_t n, int64_t dim,
                                      const IndexOptions& options, std::string studentFingerprint) {
@@ -125,39 +92,35 @@ void EmbeddingIndex::prepareExactSearch() {
 
 void EmbeddingIndex::save(const std::string& path) const {
   const std::vector<uint8_t> bytes = serialise(*index_);
-  QJsonObject meta;
-  meta["format"] = "fastgda-index";
-  meta["version"] = 1;
-  meta["type"] = QString::fromStdString(options_.type);
-  meta["dim"] = static_cast<qint64>(dim());
-  meta["vectors"] = static_cast<qint64>(size());
-  meta["student_fingerprint"] = QString::fromStdString(studentFingerprint_);
-  meta["options"] = QJsonDocument::fromJson(QByteArray::fromStdString(options_.toJson())).object();
-  meta["bytes"] = static_cast<qint64>(bytes.size());
-  meta["sha256"] = sha256(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  IndexSidecar sidecar;
+  sidecar.options = options_;
+  sidecar.dim = dim();
+  sidecar.vectors = size();
+  sidecar.studentFingerprint = studentFingerprint_;
+  sidecar.bytes = static_cast<int64_t>(bytes.size());
+  sidecar.sha256 = sha256Hex(bytes.data(), bytes.size());
   // Index first, sidecar second: a kill in between leaves a sidecar that no longer matches, and
   // load() then refuses the pair instead of using a mismatched index.
   writeFileAtomically(path, reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  writeFileAtomically(path + ".json", QJsonDocument(meta).toJson().toStdString());
+  writeFileAtomically(path + ".json", sidecar.toJson());
 }
 
 EmbeddingIndex EmbeddingIndex::load(const std::string& path,
                                     const std::string& studentFingerprint) {
   if (!QFile::exists(QString::fromStdString(path))) fail(path, ": index file not found");
-  const QJsonObject meta = readJsonObject(path + ".json");
-  checkFormat(path + ".json", meta, "fastgda-index", 1);
-  const std::string built = meta["student_fingerprint"].toString().toStdString();
+  const IndexSidecar sidecar = readIndexSidecar(path + ".json");
+  const std::string& built = sidecar.studentFingerprint;
   if (built != studentFingerprint)
     fail(path, ": the index was built from another student (fingerprint ", built.substr(0, 12),
          ", this student ", studentFingerprint.substr(0, 12), "); rebuild it");
   const std::vector<char> bytes = readFileBytes(path);
-  if (static_cast<qint64>(bytes.size()) != meta["bytes"].toInteger(-1) ||
-      sha256(bytes.data(), bytes.size()) != meta["sha256"].toString())
+  if (static_cast<int64_t>(bytes.size()) != sidecar.bytes ||
+      sha256Hex(bytes.data(), bytes.size()) != sidecar.sha256)
     fail(path,
          ": the index file does not match its sidecar (size or SHA-256); it is damaged or "
          "was replaced");
   EmbeddingIndex e;
-  e.options_ = optionsFromJson(meta["options"].toObject());
+  e.options_ = sidecar.options;
   e.studentFingerprint_ = built;
   try {
     faiss::VectorIOReader reader;
@@ -166,9 +129,9 @@ EmbeddingIndex EmbeddingIndex::load(const std::string& path,
   } catch (const faiss::FaissException& ex) {
     fail(path, ": FAISS cannot read the index (", ex.what(), ")");
   }
-  if (e.index_->d != meta["dim"].toInteger() || e.index_->ntotal != meta["vectors"].toInteger())
+  if (e.index_->d != sidecar.dim || e.index_->ntotal != sidecar.vectors)
     fail(path, ": the index holds ", e.index_->ntotal, " vectors of dimension ", e.index_->d,
-         ", its sidecar says ", meta["vectors"].toInteger(), " of ", meta["dim"].toInteger());
+         ", its sidecar says ", sidecar.vectors, " of ", sidecar.dim);
   applySearchSettings(*e.index_, e.options_);
   e.prepareExactSearch();
   return e;

@@ -9,8 +9,7 @@
 // Types: "flat" (exact inner product; searched by flat_search.h's vector kernels), "ivf" (inverted
 // lists, `lists` k-means cells, `probes` searched), "ivfpq" (the same with product-quantised
 // vectors of `pqBytes` bytes) and "hnsw" (graph, `links` neighbours per node). Saved as the FAISS
-// file plus a JSON sidecar (PATH.json: {"format": "fastgda-index", "version": 1, "type", "dim",
-// "vectors", "student_fingerprint", "options"}).
+// file plus a JSON sidecar (PATH.json, index/index_sidecar.h).
 #pragma once
 
 #include <cstdint>
@@ -19,24 +18,13 @@
 #include <vector>
 
 #include "index/flat_search.h"
+#include "index/index_sidecar.h"
 
 namespace faiss {
 struct Index;
 }
 
 namespace fastgda {
-
-struct IndexOptions {
-  std::string type = "flat";
-  int64_t lists = 0;     // ivf/ivfpq cells; 0: about 4·√N
-  int64_t probes = 16;   // ivf/ivfpq cells searched per query
-  int64_t pqBytes = 16;  // ivfpq code size (must divide the dimension)
-  int64_t links = 32;    // hnsw neighbours per node
-  int64_t efSearch = 128;
-  uint64_t seed = 0;  // k-means initialisation
-
-  std::string toJson() const;
-};
 
 class EmbeddingIndex {
  public:

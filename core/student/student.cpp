@@ -3,9 +3,6 @@
 
 #include <torch/torch.h>
 #include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <cstdio>
 
 #include "model/model.h"
@@ -14,48 +11,6 @@
 #include "util/fingerprint.h"
 
 namespace fastgda {
-
-std::string StudentOptions::toJson() const {
-  QJsonObject o;
-  o["feature_space"] = QString::fromStdString(featureSpace);
-  QJsonArray h;
-  for (int64_t w : hidden) h.append(static_cast<qint64>(w));
-  o["hidden"] = h;
-  o["output_dim"] = static_cast<qint64>(outputDim);
-  o["dropout"] = dropout;
-  o["input_norm"] = inputNorm;
-  o["residual"] = residual;
-  o["epochs"] = epochs;
-  o["batch"] = static_cast<qint64>(batch);
-  o["learning_rate"] = learningRate;
-  o["weight_decay"] = weightDecay;
-  o["outlier_rate"] = outlierRate;
-  o["validation_fraction"] = validationFraction;
-  o["seed"] = static_cast<qint64>(seed);
-  return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
-}
-
-StudentOptions StudentOptions::fromJson(const std::string& json) {
-  const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(json)).object();
-  StudentOptions s;
-  if (o.contains("feature_space")) s.featureSpace = o["feature_space"].toString().toStdString();
-  if (o.contains("hidden")) {
-    s.hidden.clear();
-    for (const QJsonValue& v : o["hidden"].toArray()) s.hidden.push_back(v.toInteger());
-  }
-  s.outputDim = o["output_dim"].toInteger(s.outputDim);
-  s.dropout = o["dropout"].toDouble(s.dropout);
-  s.inputNorm = o["input_norm"].toBool(s.inputNorm);
-  s.residual = o["residual"].toBool(false);  // files from before the option were not residual
-  s.epochs = o["epochs"].toInt(s.epochs);
-  s.batch = o["batch"].toInteger(s.batch);
-  s.learningRate = o["learning_rate"].toDouble(s.learningRate);
-  s.weightDecay = o["weight_decay"].toDouble(s.weightDecay);
-  s.outlierRate = o["outlier_rate"].toDouble(s.outlierRate);
-  s.validationFraction = o["validation_fraction"].toDouble(s.validationFraction);
-  s.seed = static_cast<uint64_t>(o["seed"].toInteger(static_cast<qint64>(s.seed)));
-  return s;
-}
 
 Student::Student(int64_t inputDim, const StudentOptions& options)
     : options_(options), inputDim_(inputDim) {
@@ -118,17 +73,14 @@ std::string Student::fingerprint() const {
 }
 
 void Student::save(const std::string& path) const {
-  QJsonObject meta;
-  meta["format"] = "fastgda-student";
-  meta["version"] = 1;
-  meta["feature_space"] = QString::fromStdString(featureSpace);
-  meta["feature_fingerprint"] = QString::fromStdString(featureFingerprint);
-  meta["input_dim"] = static_cast<qint64>(inputDim_);
-  meta["options"] = QJsonDocument::fromJson(QByteArray::fromStdString(options_.toJson())).object();
-  meta["validation"] = QJsonDocument::fromJson(QByteArray::fromStdString(validationJson)).object();
+  StudentMeta meta;
+  meta.inputDim = inputDim_;
+  meta.featureSpace = featureSpace;
+  meta.featureFingerprint = featureFingerprint;
+  meta.options = options_;
+  meta.validationJson = validationJson;
   torch::serialize::OutputArchive archive;
-  archive.write("meta",
-                c10::IValue(QJsonDocument(meta).toJson(QJsonDocument::Compact).toStdString()));
+  archive.write("meta", c10::IValue(meta.toJson()));
   for (const auto& p : net_->named_parameters()) archive.write("net." + p.key(), p.value());
   const std::string temporary = path + ".tmp";
   try {
@@ -154,18 +106,11 @@ Student Student::load(const std::string& path) {
   } catch (const c10::Error&) {
     fail(path, ": cannot read the student (truncated or not a LibTorch archive)");
   }
-  const QJsonObject meta =
-      QJsonDocument::fromJson(QByteArray::fromStdString(metaValue.toStringRef())).object();
-  checkFormat(path, meta, "fastgda-student", 1);
-  const int64_t inputDim = meta["input_dim"].toInteger(0);
-  if (inputDim < 1) fail(path, ": field 'input_dim' is missing or not positive");
-  const StudentOptions options = StudentOptions::fromJson(
-      QJsonDocument(meta["options"].toObject()).toJson(QJsonDocument::Compact).toStdString());
-  Student s(inputDim, options);
-  s.featureSpace = meta["feature_space"].toString().toStdString();
-  s.featureFingerprint = meta["feature_fingerprint"].toString().toStdString();
-  s.validationJson =
-      QJsonDocument(meta["validation"].toObject()).toJson(QJsonDocument::Compact).toStdString();
+  const StudentMeta meta = parseStudentMeta(path, metaValue.toStringRef());
+  Student s(meta.inputDim, meta.options);
+  s.featureSpace = meta.featureSpace;
+  s.featureFingerprint = meta.featureFingerprint;
+  s.validationJson = meta.validationJson;
   torch::NoGradGuard noGrad;
   for (auto& p : s.net_->named_parameters()) {
     torch::Tensor loaded;

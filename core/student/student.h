@@ -12,10 +12,8 @@
 // so a LOW score means MORE influential. queryKeys() folds the sign of a into the query's key so
 // that an inner-product search of the images' embeddings returns the most influential first.
 //
-// student.pt is a LibTorch archive of the MLP's tensors plus a "meta" JSON string:
-//   {"format": "fastgda-student", "version": 1, "feature_space": "cnn+text",
-//    "feature_fingerprint": "...", "input_dim": 256, "options": {...StudentOptions...},
-//    "validation": {...}}
+// student.pt is a LibTorch archive of the MLP's tensors plus a "meta" JSON string
+// (student/student_options.h).
 #pragma once
 
 #include <cstdint>
@@ -26,32 +24,10 @@
 
 #include <torch/types.h>
 
+#include "student/student_options.h"
 #include "util/job.h"
 
 namespace fastgda {
-
-struct StudentOptions {
-  std::string featureSpace = "cnn+text";
-  std::vector<int64_t> hidden = {512, 512};  // hidden layer widths
-  int64_t outputDim = 128;                   // when not residual
-  double dropout = 0.1;
-  bool inputNorm = false;
-  // g(x) = unit(x) + MLP(x) with the MLP's last layer starting at zero, so the student starts as
-  // the raw space (output dimension = input dimension). The published MLP starts from a random
-  // embedding; with our 300 teacher queries (the paper had 4,900) that never caught up with the
-  // raw features (README, "The student").
-  bool residual = true;
-  int epochs = 10;
-  int64_t batch = 4096;  // (query, image) pairs per step
-  double learningRate = 1e-3;
-  double weightDecay = 0.01;
-  double outlierRate = 0.1;         // share of pairs replaced by a random non-candidate image
-  double validationFraction = 0.1;  // of the teacher's training queries, held out
-  uint64_t seed = 0;
-
-  std::string toJson() const;
-  static StudentOptions fromJson(const std::string& json);  // missing members keep defaults
-};
 
 class Student {
  public:

@@ -1,6 +1,7 @@
 #include "teacher/results.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -8,8 +9,40 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/npy.h"
+#include "util/sha256.h"
 
 namespace fastgda {
+namespace {
+
+// "train-0001.json" keeps its ranking in "train-0001.npy" beside it.
+std::string rankingFileOf(const std::string& jsonPath) {
+  const QFileInfo json(QString::fromStdString(jsonPath));
+  return json.dir().filePath(json.completeBaseName() + QStringLiteral(".npy")).toStdString();
+}
+
+RankingColumns readRanking(const std::string& path, const QJsonObject& ranking) {
+  const QString file = ranking["file"].toString();
+  if (file.isEmpty() || file.contains(QLatin1Char('/')) || file.startsWith(QLatin1Char('.')))
+    fail(path, ": field 'ranking.file' must name a file beside it, found '", file.toStdString(),
+         "'");
+  const std::string npyPath =
+      QFileInfo(QString::fromStdString(path)).dir().filePath(file).toStdString();
+  if (!QFileInfo::exists(QString::fromStdString(npyPath)))
+    fail(path, ": its ranking file ", npyPath, " is missing");
+  const std::vector<char> bytes = readFileBytes(npyPath);
+  if (sha256Hex(bytes.data(), bytes.size()) != ranking["sha256"].toString().toStdString())
+    fail(npyPath, ": SHA-256 does not match 'ranking.sha256' in ", path,
+         " (damaged, or written by another run)");
+  RankingColumns columns = readRankingNpy(npyPath);
+  if (columns.indices.empty() ||
+      static_cast<qint64>(columns.indices.size()) != ranking["count"].toInteger(-1))
+    fail(npyPath, ": holds ", columns.indices.size(), " pairs, 'ranking.count' in ", path, " says ",
+         ranking["count"].toInteger(-1));
+  return columns;
+}
+
+}  // namespace
 
 void saveTeacherResult(const std::string& path, const TeacherResult& r) {
   QJsonObject query;
@@ -24,25 +57,31 @@ void saveTeacherResult(const std::string& path, const TeacherResult& r) {
   QJsonObject timing;
   for (const auto& [stage, seconds] : r.ranking.timing)
     timing[QString::fromStdString(stage)] = seconds;
-  QJsonArray indices, scores;
-  for (int64_t i : r.ranking.indices) indices.append(static_cast<qint64>(i));
-  for (float s : r.ranking.scores) scores.append(static_cast<double>(s));
+  // The ranking first, the JSON that names it second: a kill in between leaves no JSON (the query
+  // is computed again) or an older JSON whose SHA-256 no longer matches (refused).
+  const std::string rankingPath = rankingFileOf(path);
+  writeRankingNpy(rankingPath, {r.ranking.indices, r.ranking.scores});
+  const std::vector<char> rankingBytes = readFileBytes(rankingPath);
+  QJsonObject ranking;
+  ranking["file"] = QFileInfo(QString::fromStdString(rankingPath)).fileName();
+  ranking["count"] = static_cast<qint64>(r.ranking.indices.size());
+  ranking["sha256"] = QString::fromStdString(sha256Hex(rankingBytes.data(), rankingBytes.size()));
   QJsonObject o;
   o["format"] = "fastgda-teacher-result";
-  o["version"] = 1;
+  o["version"] = 2;
   o["query"] = query;
   o["candidates"] = r.allCandidates ? "all" : "subset";
   o["settings"] =
       QJsonDocument::fromJson(QByteArray::fromStdString(r.ranking.settingsJson)).object();
   o["timing"] = timing;
-  o["indices"] = indices;
-  o["scores"] = scores;
+  o["ranking"] = ranking;
   writeFileAtomically(path, QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString());
 }
 
 TeacherResult loadTeacherResult(const std::string& path) {
   const QJsonObject o = readJsonObject(path);
-  checkFormat(path, o, "fastgda-teacher-result", 1);
+  const int version = o["version"].toInt(-1);
+  checkFormat(path, o, "fastgda-teacher-result", version == 1 ? 1 : 2);
   TeacherResult r;
   const QJsonObject q = o["query"].toObject();
   r.query.id = q["id"].toString().toStdString();
@@ -59,11 +98,19 @@ TeacherResult loadTeacherResult(const std::string& path) {
   const QJsonObject timing = o["timing"].toObject();
   for (auto it = timing.begin(); it != timing.end(); ++it)
     r.ranking.timing.emplace_back(it.key().toStdString(), it.value().toDouble());
-  for (const QJsonValue& v : o["indices"].toArray()) r.ranking.indices.push_back(v.toInteger());
-  for (const QJsonValue& v : o["scores"].toArray())
-    r.ranking.scores.push_back(static_cast<float>(v.toDouble()));
-  if (r.ranking.indices.empty() || r.ranking.indices.size() != r.ranking.scores.size())
-    fail(path, ": 'indices' and 'scores' must be non-empty arrays of equal length");
+  if (version == 1) {
+    for (const QJsonValue& v : o["indices"].toArray()) r.ranking.indices.push_back(v.toInteger());
+    for (const QJsonValue& v : o["scores"].toArray())
+      r.ranking.scores.push_back(static_cast<float>(v.toDouble()));
+    if (r.ranking.indices.empty() || r.ranking.indices.size() != r.ranking.scores.size())
+      fail(path, ": 'indices' and 'scores' must be non-empty arrays of equal length");
+  } else {
+    RankingColumns columns = readRanking(path, o["ranking"].toObject());
+    r.ranking.indices = std::move(columns.indices);
+    r.ranking.scores = std::move(columns.scores);
+  }
+  for (int64_t i : r.ranking.indices)
+    if (i < 0) fail(path, ": training index ", i, " is negative");
   return r;
 }
 

@@ -1,14 +1,18 @@
-// Stored teacher results: one JSON file per query, written atomically.
+// Stored teacher results: per query a JSON file and its ranking beside it, both written atomically.
 //
-// Format "fastgda-teacher-result", version 1:
-//   {"format": "fastgda-teacher-result", "version": 1,
-//    "query": {"id": "train-0001", "prompt": "...", "seed": 7, "steps": 50, "guidance": 4.0,
-//              "latent": [256 floats, C×h×w row-major]},
-//    "candidates": "all" | "subset",
-//    "settings": {...TeacherOptions...},
-//    "timing": {"prepare": s, "unlearn": s, "losses": s},
-//    "indices": [training indices, most influential first],
-//    "scores": [influence = loss after − loss before, same order]}
+// Format "fastgda-teacher-result", version 2 (what this build writes):
+//   q.json: {"format": "fastgda-teacher-result", "version": 2,
+//            "query": {"id": "train-0001", "prompt": "...", "seed": 7, "steps": 50,
+//            "guidance": 4.0,
+//                      "latent": [256 floats, C×h×w row-major]},
+//            "candidates": "all" | "subset",
+//            "settings": {...TeacherOptions...},
+//            "timing": {"prepare": s, "unlearn": s, "losses": s},
+//            "ranking": {"file": "q.npy", "count": M, "sha256": "<of q.npy's bytes>"}}
+//   q.npy:  M (training index, influence = loss after − loss before) pairs, most influential first,
+//           as the structured dtype [('index', '<i4'), ('score', '<f4')] (util/npy.h): 8 bytes a
+//           pair, a third of the JSON text of version 1.
+// Version 1 (still read) held "indices" and "scores" as JSON arrays in the one file.
 #pragma once
 
 #include <cstdint>

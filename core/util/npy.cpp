@@ -1,5 +1,6 @@
 #include "util/npy.h"
 
+#include <algorithm>
 #include <cstring>
 #include <regex>
 #include <sstream>
@@ -12,13 +13,21 @@ namespace {
 
 size_t itemSize(const std::string& dtype) {
   if (dtype == "<f4" || dtype == "<i4") return 4;
-  if (dtype == "<f8" || dtype == "<i8") return 8;
+  if (dtype == "<f8" || dtype == "<i8" || dtype == kRankingDtype) return 8;
   return 0;
+}
+
+// The structured descr as NumPy writes it, whatever the spacing.
+std::string withoutSpaces(std::string s) {
+  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == ' '; }), s.end());
+  return s;
 }
 
 std::string header(const std::string& dtype, const std::vector<int64_t>& shape) {
   std::ostringstream dict;
-  dict << "{'descr': '" << dtype << "', 'fortran_order': False, 'shape': (";
+  const bool structured = dtype.front() == '[';  // a list of fields is written unquoted
+  dict << "{'descr': " << (structured ? dtype : "'" + dtype + "'")
+       << ", 'fortran_order': False, 'shape': (";
   for (size_t i = 0; i < shape.size(); ++i)
     dict << shape[i] << (shape.size() == 1 || i + 1 < shape.size() ? "," : "");
   dict << "), }";
@@ -33,15 +42,15 @@ std::string header(const std::string& dtype, const std::vector<int64_t>& shape) 
   return out + text;
 }
 
-template <typename T>
 void write(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
-           const std::vector<T>& values) {
+           const void* values, size_t valueBytes) {
   int64_t count = 1;
   for (int64_t s : shape) count *= s;
-  if (count != static_cast<int64_t>(values.size()))
-    fail(path, ": shape holds ", count, " values but ", values.size(), " were given");
+  if (static_cast<size_t>(count) * itemSize(dtype) != valueBytes)
+    fail(path, ": shape holds ", count, " values but ", valueBytes / itemSize(dtype),
+         " were given");
   std::string bytes = header(dtype, shape);
-  bytes.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  bytes.append(static_cast<const char*>(values), valueBytes);
   writeFileAtomically(path, bytes);
 }
 
@@ -54,6 +63,7 @@ int64_t NpyArray::count() const {
 }
 
 std::vector<float> NpyArray::asFloat32() const {
+  if (dtype == kRankingDtype) fail("npy: a ranking's (index, score) pairs are not one float array");
   std::vector<float> out(static_cast<size_t>(count()));
   for (size_t i = 0; i < out.size(); ++i) {
     const char* p = data.data() + i * itemSize(dtype);
@@ -115,11 +125,15 @@ NpyArray readNpy(const std::string& path) {
   const std::string text(bytes.data() + offset, headerLength);
   std::smatch m;
   NpyArray a;
-  if (!std::regex_search(text, m, std::regex("'descr':\\s*'([^']*)'")))
+  if (std::regex_search(text, m, std::regex("'descr':\\s*'([^']*)'")))
+    a.dtype = m[1];
+  else if (std::regex_search(text, m, std::regex("'descr':\\s*(\\[[^\\]]*\\])")))
+    a.dtype = withoutSpaces(m[1]) == withoutSpaces(kRankingDtype) ? kRankingDtype : m[1].str();
+  else
     fail(path, ": .npy header has no 'descr'");
-  a.dtype = m[1];
   if (a.dtype == "|i1" || a.dtype == "|u1" || !itemSize(a.dtype))
-    fail(path, ": dtype '", a.dtype, "' is not supported (expected <f4, <f8, <i4 or <i8)");
+    fail(path, ": dtype '", a.dtype, "' is not supported (expected <f4, <f8, <i4, <i8 or ",
+         kRankingDtype, ")");
   if (std::regex_search(text, m, std::regex("'fortran_order':\\s*True")))
     fail(path, ": Fortran-ordered arrays are not supported (save with C order)");
   if (!std::regex_search(text, m, std::regex("'shape':\\s*\\(([^)]*)\\)")))
@@ -140,11 +154,44 @@ NpyArray readNpy(const std::string& path) {
 
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
               const std::vector<float>& values) {
-  write(path, "<f4", shape, values);
+  write(path, "<f4", shape, values.data(), values.size() * sizeof(float));
 }
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
               const std::vector<int64_t>& values) {
-  write(path, "<i8", shape, values);
+  write(path, "<i8", shape, values.data(), values.size() * sizeof(int64_t));
+}
+
+void writeRankingNpy(const std::string& path, const RankingColumns& ranking) {
+  if (ranking.indices.size() != ranking.scores.size())
+    fail(path, ": ", ranking.indices.size(), " indices but ", ranking.scores.size(), " scores");
+  std::vector<char> pairs(ranking.indices.size() * 8);
+  for (size_t i = 0; i < ranking.indices.size(); ++i) {
+    const int64_t index = ranking.indices[i];
+    if (index < 0 || index > INT32_MAX)
+      fail(path, ": training index ", index, " does not fit the ranking's int32 column");
+    const int32_t narrow = static_cast<int32_t>(index);
+    std::memcpy(pairs.data() + i * 8, &narrow, 4);
+    std::memcpy(pairs.data() + i * 8 + 4, &ranking.scores[i], 4);
+  }
+  write(path, kRankingDtype, {static_cast<int64_t>(ranking.indices.size())}, pairs.data(),
+        pairs.size());
+}
+
+RankingColumns readRankingNpy(const std::string& path) {
+  const NpyArray a = readNpy(path);
+  if (a.dtype != kRankingDtype || a.shape.size() != 1)
+    fail(path, ": expected a 1-D array of ", kRankingDtype, ", found dtype ", a.dtype, " with ",
+         a.shape.size(), " dimensions");
+  RankingColumns r;
+  r.indices.resize(static_cast<size_t>(a.shape[0]));
+  r.scores.resize(r.indices.size());
+  for (size_t i = 0; i < r.indices.size(); ++i) {
+    int32_t index;
+    std::memcpy(&index, a.data.data() + i * 8, 4);
+    std::memcpy(&r.scores[i], a.data.data() + i * 8 + 4, 4);
+    r.indices[i] = index;
+  }
+  return r;
 }
 
 }  // namespace fastgda

@@ -3,7 +3,8 @@
 //   fastgda::NpyArray a = fastgda::readNpy("features.npy");   // a.shape, a.dtype, a.data
 //   fastgda::writeNpy("latent.npy", {1, 4, 8, 8}, floats);    // float32, C order, atomic
 //
-// Supported dtypes: '<f4' (float32), '<f8' (float64), '<i8' (int64), '<i4' (int32); C order only.
+// Supported dtypes: '<f4' (float32), '<f8' (float64), '<i8' (int64), '<i4' (int32), and the
+// ranking's structured dtype below; C order only.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +13,12 @@
 
 namespace fastgda {
 
+// A ranking as one structured array of (training index, score) pairs, most influential first, 8
+// bytes a pair: in NumPy, r = np.load(path); r["index"], r["score"].
+inline const char kRankingDtype[] = "[('index', '<i4'), ('score', '<f4')]";
+
 struct NpyArray {
-  std::string dtype;           // "<f4", "<f8", "<i8" or "<i4"
+  std::string dtype;           // "<f4", "<f8", "<i8", "<i4" or kRankingDtype
   std::vector<int64_t> shape;  // row-major
   std::vector<char> data;      // raw little-endian values, product(shape) × item size bytes
 
@@ -22,10 +27,18 @@ struct NpyArray {
   std::vector<int64_t> asInt64() const;  // from the integer dtypes only
 };
 
+struct RankingColumns {
+  std::vector<int64_t> indices;
+  std::vector<float> scores;
+};
+
 NpyArray readNpy(const std::string& path);
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
               const std::vector<float>& values);
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
               const std::vector<int64_t>& values);
+// A 1-D array of kRankingDtype; indices must fit in int32.
+void writeRankingNpy(const std::string& path, const RankingColumns& ranking);
+RankingColumns readRankingNpy(const std::string& path);  // throws unless 1-D kRankingDtype
 
 }  // namespace fastgda

@@ -1,7 +1,6 @@
 #include "util/tensor_cache.h"
 
 #include <torch/torch.h>
-#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -9,12 +8,13 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/sha256.h"
 
 namespace fastgda {
 namespace {
 
 QString sha256(const QByteArray& bytes) {
-  return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+  return QString::fromStdString(sha256Hex(bytes.constData(), static_cast<size_t>(bytes.size())));
 }
 
 }  // namespace

@@ -77,7 +77,8 @@ class TestMethods : public QObject {
     }
     // A variant knows only its own folder's queries; a missing one is an error naming it.
     QVERIFY(QDir().mkpath(path("teacher/test-other")));
-    QVERIFY(QFile::copy(path("teacher/test/q6.json"), path("teacher/test-other/q6.json")));
+    for (const char* file : {"q6.json", "q6.npy"})  // a result is its JSON and its ranking
+      QVERIFY(QFile::copy(path("teacher/test/") + file, path("teacher/test-other/") + file));
     auto variant = openMethod("teacher:other", sources());
     QVERIFY(variant->answers(queries_[0]));
     QVERIFY(!variant->answers(queries_[1]));

@@ -243,6 +243,16 @@ class TestTeacher : public QObject {
     QVERIFY(QString::fromStdString(r.json()).contains("family_precision_at_10"));
   }
 
+  static QByteArray readFile(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+  }
+  static void writeFile(const QString& path, const QByteArray& bytes) {
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(bytes);
+  }
+
   void resultsRoundTrip() {
     Teacher teacher(model_, *data_, quickOptions(), "");
     TeacherResult r;
@@ -258,12 +268,41 @@ class TestTeacher : public QObject {
     const TeacherResult back = loadTeacherResult(path);
     QVERIFY(back.ranking.indices == r.ranking.indices);
     QCOMPARE(back.query.latent.size(), size_t(256));
+    QVERIFY(back.ranking.scores == r.ranking.scores);
     QVERIFY(back.allCandidates);
-    QFile f(dir_.filePath("q1.json"));
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write("{\"format\": \"fastgda-teacher-result\", \"version\": 2}");
-    f.close();
-    QVERIFY(errorOf([&] { loadTeacherResult(path); }).contains("version 2 is not supported"));
+
+    // Version 2 keeps the ranking as (int32 index, float32 score) pairs in q1.npy, with the header
+    // that NumPy writes for that structured dtype.
+    QFile npy(dir_.filePath("q1.npy"));
+    QVERIFY(npy.open(QIODevice::ReadOnly));
+    const QByteArray npyBytes = npy.readAll();
+    npy.close();
+    QVERIFY(npyBytes.startsWith(QByteArray("\x93NUMPY\x01\x00", 8)));
+    QVERIFY(
+        npyBytes.contains("{'descr': [('index', '<i4'), ('score', '<f4')], 'fortran_order': "
+                          "False, 'shape': (8,), }"));
+    QCOMPARE(npyBytes.size(), 128 + 8 * 8);  // header padded to 64 bytes, then 8 pairs
+    QVERIFY(!readFile(dir_.filePath("q1.json")).contains("\"indices\""));
+
+    // The pair is checked: a changed ranking file or a missing one is refused, naming both.
+    QByteArray damaged = npyBytes;
+    damaged[damaged.size() - 1] = static_cast<char>(damaged[damaged.size() - 1] ^ 1);
+    writeFile(dir_.filePath("q1.npy"), damaged);
+    QVERIFY(errorOf([&] { loadTeacherResult(path); }).contains("SHA-256 does not match"));
+    QFile::remove(dir_.filePath("q1.npy"));
+    QVERIFY(errorOf([&] { loadTeacherResult(path); }).contains("q1.npy is missing"));
+
+    // Version 1 (indices and scores inline) is still read: the committed results use it.
+    writeFile(dir_.filePath("v1.json"),
+              "{\"format\": \"fastgda-teacher-result\", \"version\": 1, \"query\": {\"id\": "
+              "\"v1\"}, \"candidates\": \"subset\", \"indices\": [4, 2], \"scores\": [0.5, 0.25]}");
+    const TeacherResult v1 = loadTeacherResult(dir_.filePath("v1.json").toStdString());
+    QVERIFY(v1.ranking.indices == std::vector<int64_t>({4, 2}));
+    QVERIFY(v1.ranking.scores == std::vector<float>({0.5f, 0.25f}));
+    QVERIFY(!v1.allCandidates);
+
+    writeFile(dir_.filePath("q1.json"), "{\"format\": \"fastgda-teacher-result\", \"version\": 3}");
+    QVERIFY(errorOf([&] { loadTeacherResult(path); }).contains("version 3 is not supported"));
   }
 };
 
