@@ -1,5 +1,6 @@
 #include "index/index_sidecar.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -34,12 +35,19 @@ IndexOptions optionsFrom(const QJsonObject& o) {
   return r;
 }
 
+// A JSON value as it reads in the file ("nothing" when the field is absent).
+std::string asWritten(const QJsonValue& v) {
+  if (v.isUndefined()) return "nothing";
+  const QByteArray list = QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact);
+  return list.mid(1, list.size() - 2).toStdString();
+}
+
 int64_t count(const std::string& path, const QJsonObject& o, const char* field, int64_t least) {
-  const qint64 v = o[field].toInteger(-1);
-  if (!o[field].isDouble() || v < least)
+  const QJsonValue v = o[field];
+  if (!v.isDouble() || v.toDouble() != static_cast<double>(v.toInteger()) || v.toInteger() < least)
     fail(path, ": field '", field, "' must be an integer of at least ", least, ", found ",
-         QJsonDocument(QJsonObject{{"v", o[field]}}).toJson(QJsonDocument::Compact).toStdString());
-  return v;
+         asWritten(v));
+  return v.toInteger();
 }
 
 }  // namespace

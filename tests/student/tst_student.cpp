@@ -20,6 +20,7 @@
 #include "student/student_attributor.h"
 #include "support/errors.h"
 #include "util/error.h"
+#include "util/files.h"
 
 using namespace fastgda;
 using fastgda::testing::errorOf;
@@ -204,6 +205,22 @@ class StudentTest : public QObject {
     QVERIFY(errorOf([&] {
               Student::load(dir.filePath("none.pt").toStdString());
             }).contains("not found"));
+
+    // The meta round-trips, and widths no student could have are refused before any allocation.
+    StudentMeta meta =
+        parseStudentMeta("s.pt", StudentMeta{8, "cnn", "fp", smallOptions()}.toJson());
+    QCOMPARE(meta.inputDim, int64_t{8});
+    QCOMPARE(meta.options.hidden, std::vector<int64_t>{32});
+    meta.options.hidden = {int64_t{1} << 40};
+    QVERIFY(errorOf([&] {
+              parseStudentMeta("s.pt", meta.toJson());
+            }).contains("s.pt: field 'options.hidden' has width 1099511627776"));
+    meta.options.hidden = {32};
+    meta.inputDim = 0;
+    QVERIFY(errorOf([&] {
+              parseStudentMeta("s.pt", meta.toJson());
+            }).contains("field 'input_dim' must be in [1, 1048576], found 0"));
+    QVERIFY(errorOf([&] { parseStudentMeta("s.pt", "[1]"); }).contains("not a JSON object"));
   }
 
   void indexTypesFindTheNearestAndSurviveSaveLoad() {
@@ -249,6 +266,21 @@ class StudentTest : public QObject {
     f.write("xxxx");
     f.close();
     QVERIFY(errorOf([&] { EmbeddingIndex::load(path, "fp-1"); }).contains("does not match"));
+    // The sidecar's fields are checked by name.
+    IndexSidecar sidecar = readIndexSidecar(path + ".json");
+    QCOMPARE(sidecar.vectors, n);
+    QCOMPARE(sidecar.dim, d);
+    sidecar.dim = 0;
+    writeFileAtomically(path + ".json", sidecar.toJson());
+    QVERIFY(errorOf([&] {
+              EmbeddingIndex::load(path, "fp-1");
+            }).contains("flat.faiss.json: field 'dim' must be an integer of at least 1, found 0"));
+    sidecar.dim = d;
+    sidecar.sha256 = "abc";
+    writeFileAtomically(path + ".json", sidecar.toJson());
+    QVERIFY(errorOf([&] {
+              EmbeddingIndex::load(path, "fp-1");
+            }).contains("field 'sha256' must be 64 lower-case hex digits, found 'abc'"));
     IndexOptions bad;
     bad.type = "lsh";
     QVERIFY(errorOf([&] {
