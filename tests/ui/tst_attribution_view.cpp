@@ -61,6 +61,7 @@ class TestAttributionView : public QObject {
     QDirIterator it(dir_.filePath("teacher/studio"), QDir::Files | QDir::Hidden,
                     QDirIterator::Subdirectories);
     while (it.hasNext()) files << QFileInfo(it.next()).fileName();
+    files.sort();
     return files;
   }
 
@@ -215,8 +216,8 @@ class TestAttributionView : public QObject {
       QStringList captions;
       for (int64_t i : teacherTop) captions << QString::fromStdString(data_->caption(i));
       QCOMPARE(view->teacherRow()->captions(), captions);
-      // Saved under the query's key, complete.
-      QCOMPARE(studioFiles(), QStringList{key + ".json"});
+      // Saved under the query's key, complete: the result and its ranking.
+      QCOMPARE(studioFiles(), (QStringList{key + ".json", key + ".npy"}));
 
       const QString shots = qEnvironmentVariable("FASTGDA_SCREENSHOTS");
       if (!shots.isEmpty()) {
