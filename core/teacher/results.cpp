@@ -34,7 +34,7 @@ RankingColumns readRanking(const std::string& path, const QJsonObject& ranking) 
   if (sha256Hex(bytes.data(), bytes.size()) != ranking["sha256"].toString().toStdString())
     fail(npyPath, ": SHA-256 does not match 'ranking.sha256' in ", path,
          " (damaged, or written by another run)");
-  RankingColumns columns = readRankingNpy(npyPath);
+  RankingColumns columns = parseRankingNpy(npyPath, bytes);
   if (columns.indices.empty() ||
       static_cast<qint64>(columns.indices.size()) != ranking["count"].toInteger(-1))
     fail(npyPath, ": holds ", columns.indices.size(), " pairs, 'ranking.count' in ", path, " says ",
@@ -60,8 +60,9 @@ void saveTeacherResult(const std::string& path, const TeacherResult& r) {
   // The ranking first, the JSON that names it second: a kill in between leaves no JSON (the query
   // is computed again) or an older JSON whose SHA-256 no longer matches (refused).
   const std::string rankingPath = rankingFileOf(path);
-  writeRankingNpy(rankingPath, {r.ranking.indices, r.ranking.scores});
-  const std::vector<char> rankingBytes = readFileBytes(rankingPath);
+  const std::string rankingBytes =
+      rankingNpyBytes(rankingPath, {r.ranking.indices, r.ranking.scores});
+  writeFileAtomically(rankingPath, rankingBytes);
   QJsonObject ranking;
   ranking["file"] = QFileInfo(QString::fromStdString(rankingPath)).fileName();
   ranking["count"] = static_cast<qint64>(r.ranking.indices.size());

@@ -42,8 +42,8 @@ std::string header(const std::string& dtype, const std::vector<int64_t>& shape) 
   return out + text;
 }
 
-void write(const std::string& path, const std::string& dtype, const std::vector<int64_t>& shape,
-           const void* values, size_t valueBytes) {
+std::string encode(const std::string& path, const std::string& dtype,
+                   const std::vector<int64_t>& shape, const void* values, size_t valueBytes) {
   int64_t count = 1;
   for (int64_t s : shape) count *= s;
   if (static_cast<size_t>(count) * itemSize(dtype) != valueBytes)
@@ -51,7 +51,7 @@ void write(const std::string& path, const std::string& dtype, const std::vector<
          " were given");
   std::string bytes = header(dtype, shape);
   bytes.append(static_cast<const char*>(values), valueBytes);
-  writeFileAtomically(path, bytes);
+  return bytes;
 }
 
 }  // namespace
@@ -104,7 +104,10 @@ std::vector<int64_t> NpyArray::asInt64() const {
 }
 
 NpyArray readNpy(const std::string& path) {
-  const std::vector<char> bytes = readFileBytes(path);
+  return parseNpy(path, readFileBytes(path));
+}
+
+NpyArray parseNpy(const std::string& path, const std::vector<char>& bytes) {
   if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0)
     fail(path, ": not a .npy file (magic bytes missing)");
   const int major = static_cast<uint8_t>(bytes[6]);
@@ -154,14 +157,16 @@ NpyArray readNpy(const std::string& path) {
 
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
               const std::vector<float>& values) {
-  write(path, "<f4", shape, values.data(), values.size() * sizeof(float));
+  writeFileAtomically(path,
+                      encode(path, "<f4", shape, values.data(), values.size() * sizeof(float)));
 }
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
               const std::vector<int64_t>& values) {
-  write(path, "<i8", shape, values.data(), values.size() * sizeof(int64_t));
+  writeFileAtomically(path,
+                      encode(path, "<i8", shape, values.data(), values.size() * sizeof(int64_t)));
 }
 
-void writeRankingNpy(const std::string& path, const RankingColumns& ranking) {
+std::string rankingNpyBytes(const std::string& path, const RankingColumns& ranking) {
   if (ranking.indices.size() != ranking.scores.size())
     fail(path, ": ", ranking.indices.size(), " indices but ", ranking.scores.size(), " scores");
   std::vector<char> pairs(ranking.indices.size() * 8);
@@ -173,12 +178,12 @@ void writeRankingNpy(const std::string& path, const RankingColumns& ranking) {
     std::memcpy(pairs.data() + i * 8, &narrow, 4);
     std::memcpy(pairs.data() + i * 8 + 4, &ranking.scores[i], 4);
   }
-  write(path, kRankingDtype, {static_cast<int64_t>(ranking.indices.size())}, pairs.data(),
-        pairs.size());
+  return encode(path, kRankingDtype, {static_cast<int64_t>(ranking.indices.size())}, pairs.data(),
+                pairs.size());
 }
 
-RankingColumns readRankingNpy(const std::string& path) {
-  const NpyArray a = readNpy(path);
+RankingColumns parseRankingNpy(const std::string& path, const std::vector<char>& bytes) {
+  const NpyArray a = parseNpy(path, bytes);
   if (a.dtype != kRankingDtype || a.shape.size() != 1)
     fail(path, ": expected a 1-D array of ", kRankingDtype, ", found dtype ", a.dtype, " with ",
          a.shape.size(), " dimensions");

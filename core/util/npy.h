@@ -33,12 +33,15 @@ struct RankingColumns {
 };
 
 NpyArray readNpy(const std::string& path);
+// The same from bytes already read; `source` names them in errors.
+NpyArray parseNpy(const std::string& source, const std::vector<char>& bytes);
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
               const std::vector<float>& values);
 void writeNpy(const std::string& path, const std::vector<int64_t>& shape,
               const std::vector<int64_t>& values);
-// A 1-D array of kRankingDtype; indices must fit in int32.
-void writeRankingNpy(const std::string& path, const RankingColumns& ranking);
-RankingColumns readRankingNpy(const std::string& path);  // throws unless 1-D kRankingDtype
+// A 1-D array of kRankingDtype as .npy bytes (indices must fit in int32), and back: throws unless
+// the bytes hold one.
+std::string rankingNpyBytes(const std::string& source, const RankingColumns& ranking);
+RankingColumns parseRankingNpy(const std::string& source, const std::vector<char>& bytes);
 
 }  // namespace fastgda

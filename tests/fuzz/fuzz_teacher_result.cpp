@@ -3,6 +3,7 @@
 // seed result-v2.json carries its SHA-256), so that the fuzzer reaches the version-2 reader.
 #include "fuzz_input.h"
 #include "teacher/results.h"
+#include "util/files.h"
 #include "util/npy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -12,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       r.indices.push_back(11 - i);
       r.scores.push_back(0.125f * static_cast<float>(12 - i));
     }
-    fastgda::writeRankingNpy(fastgda::fuzz::workDir() + "/result.npy", r);
+    const std::string path = fastgda::fuzz::workDir() + "/result.npy";
+    fastgda::writeFileAtomically(path, fastgda::rankingNpyBytes(path, r));
     return true;
   }();
   (void)ranking;
