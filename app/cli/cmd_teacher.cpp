@@ -275,12 +275,21 @@ int runTeacher(const QStringList& arguments) {
       const std::string path =
           QDir(outDir).filePath(QString::fromStdString(e.query.id + ".json")).toStdString();
       if (QFileInfo::exists(QString::fromStdString(path))) {
+        std::optional<TeacherResult> stored;
         try {
-          loadTeacherResult(path);
-          ++skipped;
-          continue;
+          stored = loadTeacherResult(path);
         } catch (const Error& error) {
           c.job().log(std::string("redoing a damaged result: ") + error.what());
+        }
+        if (stored) {
+          // A folder holds one teacher's results: mixing two would be a silently wrong dataset.
+          const std::string difference =
+              teacherSettingsDifference(stored->ranking.settingsJson, o.toJson());
+          if (!difference.empty())
+            fail(path, ": was computed with other teacher settings (", difference,
+                 "); rerun with the stored settings, or write to another --out folder");
+          ++skipped;
+          continue;
         }
       }
       JobContext inner = c.job();
@@ -346,7 +355,8 @@ int runTeacherPlan(const QStringList& arguments) {
   parser.setApplicationDescription(QStringLiteral(
       "Write the teacher data plan: <bundle>/teacher/train.jsonl (queries with candidate subsets) "
       "and test.jsonl (queries over the full set), then run them with "
-      "`fastgda teacher --batch <bundle>/teacher/train.jsonl` (and test.jsonl)."));
+      "`fastgda teacher --batch <bundle>/teacher/train.jsonl` (and test.jsonl). --out writes "
+      "them elsewhere, to regenerate the stored data beside the data in use."));
   parser.addHelpOption();
   const TeacherPlanOptions d;
   parser.addOptions(
@@ -355,6 +365,7 @@ int runTeacherPlan(const QStringList& arguments) {
        {"test", "Test queries.", "N", QString::number(d.testQueries)},
        {"candidates", "Candidates per train query.", "K", QString::number(d.candidates)},
        {"seed", "Seed of the family shuffle.", "S", QString::number(d.seed)},
+       {"out", "Folder for train.jsonl and test.jsonl (default: <bundle>/teacher).", "DIR"},
        {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda teacher-plan")} + arguments);
   TeacherPlanOptions o;
@@ -363,8 +374,11 @@ int runTeacherPlan(const QStringList& arguments) {
   o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-plan"));
   o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-plan"));
   const CommandContext c = openCommand(parser, "teacher-plan");
-  writeTeacherPlan(*c.model, *c.data, o, c.bundle.path("teacher"), c.job());
-  out("wrote " + c.bundle.path("teacher/train.jsonl") + " and test.jsonl\n");
+  const std::string dir =
+      parser.isSet("out") ? parser.value("out").toStdString() : c.bundle.path("teacher");
+  QDir().mkpath(QString::fromStdString(dir));
+  writeTeacherPlan(*c.model, *c.data, o, dir, c.job());
+  out("wrote " + dir + "/train.jsonl and test.jsonl\n");
   return 0;
 }
 

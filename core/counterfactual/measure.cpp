@@ -267,10 +267,9 @@ bool measureArm(const Bundle& bundle, const CounterfactualPlan& plan, const std:
   for (int64_t t = 0; t < model->schedule.steps; t += o.timestepStride) timesteps.push_back(t);
   const std::vector<int64_t> control = controlImages(plan, data->size(), o.controlImages, o.seed);
 
-  std::vector<TeacherResult> queries;
+  std::vector<QuerySpec> queries;
   for (const auto& [group, ids] : plan.groups)
-    for (const std::string& id : ids)
-      queries.push_back(loadTeacherResult(bundle.path("teacher/test/" + id + ".json")));
+    for (const std::string& id : ids) queries.push_back(plan.query(id));
   const int64_t latentSize = model->latentShape[0] * model->latentShape[1] * model->latentShape[2];
   const double items = static_cast<double>(queries.size() + control.size());
   const auto save = [&](const std::string& path) {
@@ -281,10 +280,10 @@ bool measureArm(const Bundle& bundle, const CounterfactualPlan& plan, const std:
 
   for (size_t q = done.queries.size(); q < queries.size(); ++q) {
     job.checkCancelled();
-    const QuerySpec& spec = queries[q].query;
+    const QuerySpec& spec = queries[q];
     job.progress(static_cast<double>(q) / items, "measuring " + arm.name + ": " + spec.id);
     if (static_cast<int64_t>(spec.latent.size()) != latentSize)
-      fail(bundle.path("teacher/test/" + spec.id + ".json"), ": query latent has ",
+      fail(bundle.path("counterfactual/plan.json"), ": query '", spec.id, "' latent has ",
            spec.latent.size(), " values, the model's latents have ", latentSize);
     const Item item{
         "query/" + spec.id, spec.prompt,

@@ -20,7 +20,7 @@ namespace fastgda {
 namespace {
 
 constexpr const char* kFormat = "fastgda-counterfactual-plan";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;
 
 QJsonArray indexArray(const std::vector<int64_t>& v) {
   QJsonArray a;
@@ -37,6 +37,12 @@ const CounterfactualArm& CounterfactualPlan::arm(const std::string& name) const 
     names += (names.empty() ? "" : ", ") + a.name;
   }
   fail("counterfactual plan: no arm '", name, "' (the plan has ", names, ")");
+}
+
+const QuerySpec& CounterfactualPlan::query(const std::string& id) const {
+  for (const QuerySpec& q : queries)
+    if (q.id == id) return q;
+  fail("counterfactual plan: no query '", id, "'");
 }
 
 std::string CounterfactualPlan::json() const {
@@ -58,6 +64,9 @@ std::string CounterfactualPlan::json() const {
     g.append(e);
   }
   o["groups"] = g;
+  QJsonArray q;
+  for (const QuerySpec& spec : queries) q.append(querySpecJson(spec));
+  o["queries"] = q;
   QJsonArray a;
   for (const CounterfactualArm& arm : arms) {
     QJsonObject e;
@@ -102,6 +111,13 @@ CounterfactualPlan CounterfactualPlan::load(const std::string& path) {
       ids.push_back(q.toString().toStdString());
     p.groups.emplace_back(v.toObject()["name"].toString().toStdString(), ids);
   }
+  for (const QJsonValue& v : o["queries"].toArray())
+    p.queries.push_back(parseQuerySpec(path, v.toObject()));
+  for (const auto& [group, ids] : p.groups)
+    for (const std::string& id : ids)
+      if (std::none_of(p.queries.begin(), p.queries.end(),
+                       [&](const QuerySpec& q) { return q.id == id; }))
+        fail(path, ": group ", group, "'s query '", id, "' is not in field 'queries'");
   for (const QJsonValue& v : o["arms"].toArray()) {
     const QJsonObject e = v.toObject();
     CounterfactualArm arm;
@@ -160,7 +176,10 @@ CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
     members[j * static_cast<size_t>(o.groups) / sortKeys.size()].push_back(sortKeys[j].second);
   for (int g = 0; g < o.groups; ++g) {
     std::vector<std::string> ids;
-    for (size_t q : members[static_cast<size_t>(g)]) ids.push_back(results[q].query.id);
+    for (size_t q : members[static_cast<size_t>(g)]) {
+      ids.push_back(results[q].query.id);
+      plan.queries.push_back(results[q].query);
+    }
     plan.groups.emplace_back(std::string(1, static_cast<char>('A' + g)), ids);
   }
 

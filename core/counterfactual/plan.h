@@ -9,13 +9,17 @@
 //   fastgda::CounterfactualPlan plan = fastgda::makeCounterfactualPlan(bundle, model, *data, {},
 //   job); plan.save(bundle.path("counterfactual/plan.json"));
 //
-// plan.json, format "fastgda-counterfactual-plan" version 1:
+// plan.json, format "fastgda-counterfactual-plan" version 2:
 //   {"k": 64, "seed": 0, "methods": ["teacher", "student:cnn+text"],
 //    "groups": [{"name": "A", "queries": ["test-0003", ...]}, ...],
+//    "queries": [{"id": "test-0003", "prompt", "seed", "steps", "guidance", "latent"}, ...],
 //    "arms": [{"name": "teacher-A", "method": "teacher", "group": "A", "removed": [indices]}, ...],
 //    "overlap": {"teacher": {"test-0003": 0.41, ...}, ...}}
 // where overlap is each query's share of its top-K that the rest of its group also ranks in
-// their top-K (grouped removal overstates a single query's effect by that much).
+// their top-K (grouped removal overstates a single query's effect by that much). "queries" pins
+// the test queries as the teacher stored them (teacher/results.h), latent included: every arm is
+// measured on these, even after teacher/test is regenerated (a regenerated latent may differ in
+// its last bits). Version 1 had no "queries".
 #pragma once
 
 #include <cstdint>
@@ -24,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "teacher/results.h"
 #include "util/job.h"
 
 namespace fastgda {
@@ -53,10 +58,12 @@ struct CounterfactualPlan {
   uint64_t seed = 0;
   std::vector<std::string> methods;
   std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // name, query ids
+  std::vector<QuerySpec> queries;  // the groups' queries, pinned (latent included)
   std::vector<CounterfactualArm> arms;
   std::map<std::string, std::map<std::string, double>> overlap;  // method -> query -> share
 
   const CounterfactualArm& arm(const std::string& name) const;  // throws Error listing the arms
+  const QuerySpec& query(const std::string& id) const;          // throws Error naming the id
   std::string json() const;
   void save(const std::string& path) const;                 // atomic
   static CounterfactualPlan load(const std::string& path);  // errors name the file and field

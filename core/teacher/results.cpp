@@ -44,16 +44,37 @@ RankingColumns readRanking(const std::string& path, const QJsonObject& ranking) 
 
 }  // namespace
 
-void saveTeacherResult(const std::string& path, const TeacherResult& r) {
+QJsonObject querySpecJson(const QuerySpec& q) {
   QJsonObject query;
-  query["id"] = QString::fromStdString(r.query.id);
-  query["prompt"] = QString::fromStdString(r.query.prompt);
-  query["seed"] = static_cast<qint64>(r.query.seed);
-  query["steps"] = r.query.steps;
-  query["guidance"] = r.query.guidance;
+  query["id"] = QString::fromStdString(q.id);
+  query["prompt"] = QString::fromStdString(q.prompt);
+  query["seed"] = static_cast<qint64>(q.seed);
+  query["steps"] = q.steps;
+  query["guidance"] = q.guidance;
   QJsonArray latent;
-  for (float v : r.query.latent) latent.append(static_cast<double>(v));
+  for (float v : q.latent) latent.append(static_cast<double>(v));
   query["latent"] = latent;
+  return query;
+}
+
+QuerySpec parseQuerySpec(const std::string& source, const QJsonObject& q) {
+  QuerySpec spec;
+  spec.id = q["id"].toString().toStdString();
+  if (spec.id.empty()) fail(source, ": a query has no 'id'");
+  spec.prompt = q["prompt"].toString().toStdString();
+  spec.seed = static_cast<uint64_t>(q["seed"].toInteger());
+  spec.steps = q["steps"].toInt(50);
+  spec.guidance = q["guidance"].toDouble(4.0);
+  for (const QJsonValue& v : q["latent"].toArray()) {
+    if (!v.isDouble())
+      fail(source, ": query '", spec.id, "' has a 'latent' value that is not a number");
+    spec.latent.push_back(static_cast<float>(v.toDouble()));
+  }
+  return spec;
+}
+
+void saveTeacherResult(const std::string& path, const TeacherResult& r) {
+  const QJsonObject query = querySpecJson(r.query);
   QJsonObject timing;
   for (const auto& [stage, seconds] : r.ranking.timing)
     timing[QString::fromStdString(stage)] = seconds;
@@ -84,14 +105,7 @@ TeacherResult loadTeacherResult(const std::string& path) {
   const int version = o["version"].toInt(-1);
   checkFormat(path, o, "fastgda-teacher-result", version == 1 ? 1 : 2);
   TeacherResult r;
-  const QJsonObject q = o["query"].toObject();
-  r.query.id = q["id"].toString().toStdString();
-  r.query.prompt = q["prompt"].toString().toStdString();
-  r.query.seed = static_cast<uint64_t>(q["seed"].toInteger());
-  r.query.steps = q["steps"].toInt(50);
-  r.query.guidance = q["guidance"].toDouble(4.0);
-  for (const QJsonValue& v : q["latent"].toArray())
-    r.query.latent.push_back(static_cast<float>(v.toDouble()));
+  r.query = parseQuerySpec(path, o["query"].toObject());
   r.allCandidates = o["candidates"].toString() == QLatin1String("all");
   r.ranking.method = "teacher";
   r.ranking.settingsJson =
@@ -121,6 +135,32 @@ std::vector<TeacherResult> loadTeacherResults(const std::string& dir) {
   for (const QString& name : d.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name))
     out.push_back(loadTeacherResult(d.filePath(name).toStdString()));
   return out;
+}
+
+std::string teacherSettingsDifference(const std::string& storedJson,
+                                      const std::string& currentJson) {
+  const QJsonObject stored =
+      QJsonDocument::fromJson(QByteArray::fromStdString(storedJson)).object();
+  const QJsonObject current =
+      QJsonDocument::fromJson(QByteArray::fromStdString(currentJson)).object();
+  std::set<QString> keys;
+  for (const QString& k : stored.keys()) keys.insert(k);
+  for (const QString& k : current.keys()) keys.insert(k);
+  const auto text = [](const QJsonValue& v) {
+    return v.isUndefined() ? std::string("unset")
+                           : QJsonDocument(QJsonArray{v})
+                                 .toJson(QJsonDocument::Compact)
+                                 .mid(1)
+                                 .chopped(1)
+                                 .toStdString();
+  };
+  std::string difference;
+  for (const QString& k : keys) {
+    if (k == QLatin1String("loss_batch") || stored[k] == current[k]) continue;
+    if (!difference.empty()) difference += "; ";
+    difference += k.toStdString() + " " + text(stored[k]) + " stored, " + text(current[k]) + " now";
+  }
+  return difference;
 }
 
 std::vector<BatchEntry> readQueryBatch(const std::string& path) {

@@ -15,6 +15,7 @@
 // Version 1 (still read) held "indices" and "scores" as JSON arrays in the one file.
 #pragma once
 
+#include <QJsonObject>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ struct QuerySpec {
   std::vector<float> latent;  // filled once generated
 };
 
+// The "query" object of a result, which a counterfactual plan also keeps (it pins its queries).
+QJsonObject querySpecJson(const QuerySpec& query);
+QuerySpec parseQuerySpec(const std::string& source,
+                         const QJsonObject& query);  // errors name source
+
 struct TeacherResult {
   QuerySpec query;
   bool allCandidates = true;
@@ -42,6 +48,12 @@ void saveTeacherResult(const std::string& path, const TeacherResult& result);
 TeacherResult loadTeacherResult(const std::string& path);  // throws Error naming file and field
 // Every *.json result in a folder, by file name; none when the folder does not exist.
 std::vector<TeacherResult> loadTeacherResults(const std::string& dir);
+
+// The teacher settings (TeacherOptions::toJson) in which a stored result differs from a run's,
+// as "loss_timesteps 5 stored, 10 now; ..."; "" when they agree. loss_batch is not compared: it
+// only groups the images of a loss pass.
+std::string teacherSettingsDifference(const std::string& storedJson,
+                                      const std::string& currentJson);
 
 // A batch file: JSON lines {"id", "prompt", "seed"[, "steps", "guidance", "candidates": [...]]}.
 struct BatchEntry {

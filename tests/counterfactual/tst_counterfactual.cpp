@@ -68,7 +68,11 @@ class TestCounterfactual : public QObject {
       QCOMPARE(plan.arm("teacher-" + group).removed, top);
       QCOMPARE(plan.arm("student-" + group).removed.size(), size_t(2));
       QCOMPARE(plan.overlap.at("teacher").at(ids[0]), 0.0);  // alone in its group
+      // The query is pinned, latent included: regenerating teacher/test cannot move it.
+      QCOMPARE(plan.query(ids[0]).prompt, stored.query.prompt);
+      QCOMPARE(plan.query(ids[0]).latent, stored.query.latent);
     }
+    QCOMPARE(plan.queries.size(), size_t(2));
     const std::vector<int64_t>& random = plan.arm("random").removed;
     QCOMPARE(random.size(), size_t(2));  // the mean union
     QVERIFY(std::set<int64_t>(random.begin(), random.end()).size() == random.size());
@@ -79,6 +83,16 @@ class TestCounterfactual : public QObject {
     QVERIFY(testing::errorOf([&] {
               plan.arm("nope");
             }).contains("no arm 'nope' (the plan has reference, random, teacher-A"));
+
+    // A plan whose group names a query it does not pin is refused, naming the query.
+    CounterfactualPlan unpinned = plan;
+    unpinned.queries.pop_back();
+    const QString unpinnedPath = dir_.filePath("unpinned-plan.json");
+    unpinned.save(unpinnedPath.toStdString());
+    const QString missing = QString::fromStdString(plan.groups.back().second[0]);
+    const QString error =
+        testing::errorOf([&] { CounterfactualPlan::load(unpinnedPath.toStdString()); });
+    QVERIFY2(error.contains("'" + missing + "' is not in field 'queries'"), qPrintable(error));
   }
 
   void anArmRetrainsIntoABundleOfItsOwn() {
@@ -242,14 +256,23 @@ class TestCounterfactual : public QObject {
 
   void aDamagedPlanIsNamed() {
     const QString path = dir_.filePath("bad-plan.json");
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(R"({"format": "fastgda-counterfactual-plan", "version": 1, "k": 64, "arms": [)"
-            R"({"name": "x", "removed": [1, -2]}]})");
-    f.close();
-    const QString error = testing::errorOf([&] { CounterfactualPlan::load(path.toStdString()); });
+    auto loadError = [&](const QByteArray& json) {
+      QFile f(path);
+      if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return QStringLiteral("not written");
+      f.write(json);
+      f.close();
+      return testing::errorOf([&] { CounterfactualPlan::load(path.toStdString()); });
+    };
+    const QString error =
+        loadError(R"({"format": "fastgda-counterfactual-plan", "version": 2, "k": 64, "arms": [)"
+                  R"({"name": "x", "removed": [1, -2]}]})");
     QVERIFY2(error.contains("bad-plan.json: arm 'x' has a removed index that is not an integer"),
              qPrintable(error));
+    // Version 1 did not pin its queries: refused, not measured on whatever teacher/test holds now.
+    const QString old =
+        loadError(R"({"format": "fastgda-counterfactual-plan", "version": 1, "k": 64,)"
+                  R"( "arms": [{"name": "reference", "removed": []}]})");
+    QVERIFY2(old.contains("version 1 is not supported (this build reads 2)"), qPrintable(old));
   }
 };
 

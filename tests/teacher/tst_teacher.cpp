@@ -211,12 +211,13 @@ class TestTeacher : public QObject {
     for (int f : testFamilies) QVERIFY(!trainFamilies.count(f));
 
     // The batch through the command line: all done, then a rerun redoes only what is missing.
-    auto run = [&] {
+    auto run = [&](const QString& lossTimesteps = "2") {
       QProcess p;
-      p.start(FASTGDA_CLI, {"teacher", "--bundle", dir_.path(), "--batch",
-                            teacherDir + "/train.jsonl", "--query-samples", "16",
-                            "--loss-timesteps", "2", "--fisher-samples", "8", "--threads", "1"});
-      p.waitForFinished(300000);
+      p.start(FASTGDA_CLI,
+              {"teacher", "--bundle", dir_.path(), "--batch", teacherDir + "/train.jsonl",
+               "--query-samples", "16", "--loss-timesteps", lossTimesteps, "--fisher-samples", "8",
+               "--threads", "1"});
+      if (!p.waitForFinished(300000)) return QStringLiteral("timed out after 300 s");
       return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
     };
     QVERIFY2(run().contains("2 queries done now, 0 already done"), "first run");
@@ -227,6 +228,26 @@ class TestTeacher : public QObject {
         loadTeacherResult((teacherDir + "/train/train-0001.json").toStdString());
     QVERIFY(!r.allCandidates);
     QCOMPARE(int(r.ranking.indices.size()), 4);
+
+    // Another teacher into the same folder is refused, naming the setting, and nothing is redone.
+    const QByteArray before = readFile(teacherDir + "/train/train-0000.npy");
+    const QString other = run("3");
+    QVERIFY2(other.contains("loss_timesteps 2 stored, 3 now"), qPrintable(other));
+    QVERIFY2(!other.contains("queries done now"), qPrintable(other));
+    QCOMPARE(readFile(teacherDir + "/train/train-0000.npy"), before);
+  }
+
+  void settingsDifferenceIgnoresOnlyTheLossBatch() {
+    TeacherOptions a = quickOptions();
+    TeacherOptions b = a;
+    QCOMPARE(teacherSettingsDifference(a.toJson(), b.toJson()), std::string());
+    b.lossBatch = a.lossBatch + 1;
+    QCOMPARE(teacherSettingsDifference(a.toJson(), b.toJson()), std::string());
+    b.fisher = FisherKind::Ekfac;
+    b.lossSeed = 7;
+    QCOMPARE(
+        teacherSettingsDifference(a.toJson(), b.toJson()),
+        std::string("fisher \"diagonal\" stored, \"ekfac\" now; loss_seed unset stored, 7 now"));
   }
 
   void sanityReportCountsSelfAttributionAndFamilies() {
