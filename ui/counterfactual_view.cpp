@@ -16,7 +16,6 @@
 #include "charts.h"
 #include "data/dataset.h"
 #include "dataset_model.h"
-#include "teacher/results.h"
 #include "util/error.h"
 
 namespace fastgda::ui {
@@ -111,7 +110,6 @@ void CounterfactualView::load(const Bundle& bundle, std::shared_ptr<const Datase
   plan_ = {};
   report_ = {};
   dir_ = bundle.dir.empty() ? std::string() : bundle.path("counterfactual");
-  testDir_ = bundle.dir.empty() ? std::string() : bundle.path("teacher/test");
   QString text;
   try {
     const std::string planPath = dir_ + "/plan.json";
@@ -164,6 +162,10 @@ void CounterfactualView::load(const Bundle& bundle, std::shared_ptr<const Datase
   metric_->setEnabled(hasReport());
   showQuery();
   drawChart();
+}
+
+QString CounterfactualView::removedCaption() const {
+  return removedCaption_->text();
 }
 
 QStringList CounterfactualView::drawingCaptions() const {
@@ -221,12 +223,16 @@ void CounterfactualView::showQuery() {
   for (const CounterfactualArm& arm : plan_.arms)
     if (arm.group == group && arm.method.rfind("student", 0) == 0)
       byStudent.insert(arm.removed.begin(), arm.removed.end());
-  try {
-    const TeacherResult result = loadTeacherResult(testDir_ + "/" + id + ".json");
+  // The plan's own top K, not teacher/test's today: the teacher data may have been regenerated.
+  const auto teacherTop = plan_.top.find("teacher");
+  if (teacherTop == plan_.top.end() || !teacherTop->second.count(id)) {
+    removedCaption_->setText(tr("The plan has no teacher arm for this query."));
+  } else {
+    const std::vector<int64_t>& top = teacherTop->second.at(id);
     int both = 0;
-    const size_t k = std::min<size_t>(static_cast<size_t>(plan_.k), result.ranking.indices.size());
+    const size_t k = top.size();
     for (size_t r = 0; r < k; ++r) {
-      const int64_t index = result.ranking.indices[r];
+      const int64_t index = top[r];
       if (!data_ || index < 0 || index >= data_->size()) continue;
       const bool alsoStudent = byStudent.count(index) > 0;
       both += alsoStudent ? 1 : 0;
@@ -240,8 +246,6 @@ void CounterfactualView::showQuery() {
                                 "arm; framed: the %2 that the student's arm removed too.")
                                  .arg(k)
                                  .arg(both));
-  } catch (const Error& e) {
-    removedCaption_->setText(QString::fromStdString(e.what()));
   }
 }
 

@@ -45,13 +45,13 @@ class CounterfactualView : public QWidget {
   // with its caption ("teacher: ΔL = …").
   QStringList drawingCaptions() const;
   QListWidget* removed() const { return removed_; }
+  QString removedCaption() const;
 
  private:
   void showQuery();
   void drawChart();
 
   std::string dir_;  // <bundle>/counterfactual
-  std::string testDir_;
   std::shared_ptr<const Dataset> data_;
   CounterfactualPlan plan_;
   CounterfactualReport report_;

@@ -77,6 +77,13 @@ std::string CounterfactualPlan::json() const {
     a.append(e);
   }
   o["arms"] = a;
+  QJsonObject topJson;
+  for (const auto& [method, perQuery] : top) {
+    QJsonObject e;
+    for (const auto& [id, indices] : perQuery) e[QString::fromStdString(id)] = indexArray(indices);
+    topJson[QString::fromStdString(method)] = e;
+  }
+  o["top"] = topJson;
   QJsonObject ov;
   for (const auto& [method, perQuery] : overlap) {
     QJsonObject e;
@@ -133,6 +140,29 @@ CounterfactualPlan CounterfactualPlan::load(const std::string& path) {
     p.arms.push_back(std::move(arm));
   }
   if (p.arms.empty()) fail(path, ": field 'arms' is missing or empty");
+  // Each method's top K of each query: K indices, all in the removed set of its group's arm.
+  const QJsonObject topJson = o["top"].toObject();
+  for (const CounterfactualArm& arm : p.arms) {
+    if (arm.group.empty()) continue;
+    const std::set<int64_t> removed(arm.removed.begin(), arm.removed.end());
+    const QJsonObject perQuery = topJson[QString::fromStdString(arm.method)].toObject();
+    for (const auto& [group, ids] : p.groups) {
+      if (group != arm.group) continue;
+      for (const std::string& id : ids) {
+        const QJsonArray a = perQuery[QString::fromStdString(id)].toArray();
+        if (a.size() != p.k)
+          fail(path, ": field 'top' has ", a.size(), " indices for method '", arm.method,
+               "' and query '", id, "', expected k = ", p.k);
+        std::vector<int64_t>& indices = p.top[arm.method][id];
+        for (const QJsonValue& i : a) {
+          if (!removed.count(i.toInteger(-1)))
+            fail(path, ": field 'top' of method '", arm.method, "' and query '", id, "' has index ",
+                 i.toInteger(-1), ", which arm '", arm.name, "' does not remove");
+          indices.push_back(i.toInteger());
+        }
+      }
+    }
+  }
   const QJsonObject ov = o["overlap"].toObject();
   for (auto m = ov.begin(); m != ov.end(); ++m) {
     const QJsonObject perQuery = m.value().toObject();
@@ -224,6 +254,7 @@ CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
         int64_t shared = 0;
         for (int64_t i : top[method][q]) shared += others.count(i) > 0;
         plan.overlap[method][results[q].query.id] = double(shared) / double(o.k);
+        plan.top[method][results[q].query.id] = top[method][q];
       }
       unionSizes += static_cast<double>(removed.size());
       methodArms.push_back({prefix + "-" + plan.groups[g].first,

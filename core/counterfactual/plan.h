@@ -14,12 +14,14 @@
 //    "groups": [{"name": "A", "queries": ["test-0003", ...]}, ...],
 //    "queries": [{"id": "test-0003", "prompt", "seed", "steps", "guidance", "latent"}, ...],
 //    "arms": [{"name": "teacher-A", "method": "teacher", "group": "A", "removed": [indices]}, ...],
+//    "top": {"teacher": {"test-0003": [K indices, most influential first], ...}, ...},
 //    "overlap": {"teacher": {"test-0003": 0.41, ...}, ...}}
 // where overlap is each query's share of its top-K that the rest of its group also ranks in
 // their top-K (grouped removal overstates a single query's effect by that much). "queries" pins
 // the test queries as the teacher stored them (teacher/results.h), latent included: every arm is
 // measured on these, even after teacher/test is regenerated (a regenerated latent may differ in
-// its last bits). Version 1 had no "queries".
+// its last bits). "top" keeps each method's top K per query as the plan ranked them, which the
+// arms removed (the studio shows them). Version 1 had neither.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +62,7 @@ struct CounterfactualPlan {
   std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // name, query ids
   std::vector<QuerySpec> queries;  // the groups' queries, pinned (latent included)
   std::vector<CounterfactualArm> arms;
+  std::map<std::string, std::map<std::string, std::vector<int64_t>>> top;  // method -> query -> K
   std::map<std::string, std::map<std::string, double>> overlap;  // method -> query -> share
 
   const CounterfactualArm& arm(const std::string& name) const;  // throws Error listing the arms

@@ -65,6 +65,9 @@ class TestCounterfactual : public QObject {
           dir_.filePath("teacher/test/" + QString::fromStdString(ids[0]) + ".json").toStdString());
       std::vector<int64_t> top = {stored.ranking.indices[0], stored.ranking.indices[1]};
       std::sort(top.begin(), top.end());
+      QCOMPARE(plan.top.at("teacher").at(ids[0]),
+               (std::vector<int64_t>{stored.ranking.indices[0], stored.ranking.indices[1]}));
+      QCOMPARE(plan.top.at("student:latent+text").at(ids[0]).size(), size_t(2));
       QCOMPARE(plan.arm("teacher-" + group).removed, top);
       QCOMPARE(plan.arm("student-" + group).removed.size(), size_t(2));
       QCOMPARE(plan.overlap.at("teacher").at(ids[0]), 0.0);  // alone in its group
@@ -93,6 +96,21 @@ class TestCounterfactual : public QObject {
     const QString error =
         testing::errorOf([&] { CounterfactualPlan::load(unpinnedPath.toStdString()); });
     QVERIFY2(error.contains("'" + missing + "' is not in field 'queries'"), qPrintable(error));
+
+    // A top K that its arm did not remove is refused, naming method, query and arm.
+    CounterfactualPlan wrongTop = plan;
+    const std::string first = plan.groups[0].second[0];
+    const std::vector<int64_t>& removedA = plan.arm("teacher-A").removed;
+    int64_t notRemoved = 0;
+    while (std::count(removedA.begin(), removedA.end(), notRemoved)) ++notRemoved;
+    wrongTop.top["teacher"][first][0] = notRemoved;
+    wrongTop.save(unpinnedPath.toStdString());
+    const QString topError =
+        testing::errorOf([&] { CounterfactualPlan::load(unpinnedPath.toStdString()); });
+    QVERIFY2(topError.contains("field 'top' of method 'teacher' and query '" +
+                               QString::fromStdString(first) + "' has index " +
+                               QString::number(notRemoved) + ", which arm 'teacher-A' does not"),
+             qPrintable(topError));
   }
 
   void anArmRetrainsIntoABundleOfItsOwn() {

@@ -66,8 +66,17 @@ class TestCounterfactualView : public QObject {
                  {"teacher-B", "teacher", "B", {2, 3}},
                  {"student-A", "student:latent+text", "A", {1, 4}},
                  {"student-B", "student:latent+text", "B", {2, 5}}};
+    for (const char* id : {"test-0000", "test-0001"}) {
+      QuerySpec q;
+      q.id = id;
+      q.prompt = "red apple, google style";
+      plan.queries.push_back(q);
+    }
+    plan.top["teacher"] = {{"test-0000", {0, 1}}, {"test-0001", {2, 3}}};
+    plan.top["student:latent+text"] = {{"test-0000", {4, 1}}, {"test-0001", {5, 2}}};
     plan.save(path("counterfactual/plan.json").toStdString());
-    for (const auto& [id, first] : {std::pair{"test-0000", 0}, std::pair{"test-0001", 2}}) {
+    // teacher/test as a regenerated teacher left it: other top images than the plan's.
+    for (const auto& [id, first] : {std::pair{"test-0000", 5}, std::pair{"test-0001", 6}}) {
       TeacherResult r;
       r.query.id = id;
       r.query.prompt = "red apple, google style";
@@ -120,8 +129,15 @@ class TestCounterfactualView : public QObject {
              qPrintable(captions[2]));
     QVERIFY2(captions[3].contains("student") && captions[3].contains("ΔL = 2.50"),
              qPrintable(captions[3]));
-    // test-0000's teacher top 2 are images 0 and 1; the student's arm A removed 1 of them.
+    // test-0000's teacher top 2 in the plan are images 0 and 1 (not teacher/test's 5 and 6); the
+    // student's arm A removed 1 of them.
     QCOMPARE(view.removed()->count(), 2);
+    const std::unique_ptr<Dataset> data = bundle.openDataset();
+    for (int r = 0; r < 2; ++r)
+      QVERIFY2(
+          view.removed()->item(r)->toolTip().endsWith(QString::fromStdString(data->caption(r))),
+          qPrintable(view.removed()->item(r)->toolTip()));
+    QVERIFY2(view.removedCaption().contains("the 1 that"), qPrintable(view.removedCaption()));
     view.queries()->setCurrentIndex(1);
     QVERIFY(view.drawingCaptions()[2].contains("ΔL = 3.00"));
   }
