@@ -518,6 +518,10 @@ Prompt: „%2“</translation>
         <source>This query&apos;s top %1 by the teacher, all removed by the teacher&apos;s arm; framed: the %2 that the student&apos;s arm removed too.</source>
         <translation>Die Top %1 dieser Abfrage laut Lehrer, alle vom Arm des Lehrers entfernt; umrahmt: die %2, die auch der Arm des Schülers entfernt hat.</translation>
     </message>
+    <message>
+        <source>The plan has no teacher arm for this query.</source>
+        <translation>Der Plan hat für diese Abfrage keinen Arm des Lehrers.</translation>
+    </message>
 </context>
 <context>
     <name>fastgda::ui::DatasetModel</name>

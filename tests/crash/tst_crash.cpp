@@ -209,7 +209,7 @@ class TestCrash : public QObject {
     QVERIFY(QDir().mkpath(d + "/counterfactual"));
     QFile plan(d + "/counterfactual/plan.json");
     QVERIFY(plan.open(QIODevice::WriteOnly));
-    plan.write(R"({"format": "fastgda-counterfactual-plan", "version": 1, "k": 2, "arms": [)"
+    plan.write(R"({"format": "fastgda-counterfactual-plan", "version": 2, "k": 2, "arms": [)"
                R"({"name": "a", "removed": [3]}, {"name": "b", "removed": [3]}]})");
     plan.close();
     const QStringList train = {"counterfactual", "train", "--bundle", d, "--steps", "12",
