@@ -179,14 +179,10 @@ std::vector<BatchEntry> readQueryBatch(const std::string& path) {
     if (!o["id"].isString() || !o["prompt"].isString() || !o["seed"].isDouble())
       fail(where, ": needs 'id' (string), 'prompt' (string) and 'seed' (number)");
     BatchEntry e;
-    e.query.id = o["id"].toString().toStdString();
+    e.query = parseQuerySpec(where, o);
     if (e.query.id.find('/') != std::string::npos || e.query.id.empty() || e.query.id[0] == '.')
       fail(where, ": id '", e.query.id, "' cannot be used as a file name");
     if (!ids.insert(e.query.id).second) fail(where, ": id '", e.query.id, "' appears twice");
-    e.query.prompt = o["prompt"].toString().toStdString();
-    e.query.seed = static_cast<uint64_t>(o["seed"].toInteger());
-    e.query.steps = o["steps"].toInt(50);
-    e.query.guidance = o["guidance"].toDouble(4.0);
     for (const QJsonValue& v : o["candidates"].toArray()) e.candidates.push_back(v.toInteger(-1));
     out.push_back(std::move(e));
   }
