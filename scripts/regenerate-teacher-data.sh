@@ -4,13 +4,32 @@
 # models/builtin/teacher-next/, beside the data in use: the plan (1,000 training queries of 1,000
 # candidates, 64 test queries over the whole training set), then the test queries, then the
 # training queries. Resumable: a rerun keeps every finished query. Hours of CPU (README).
+#
+# Runs FASTGDA_WORKERS workers (default 2) of FASTGDA_THREADS threads each (default 1): on the
+# 2-core machines two one-thread workers finish 1.2 times as many queries per hour as one
+# two-thread run (README). Workers share the batch through its lock files; each goes on to the
+# training queries when no test query is left for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads="${FASTGDA_THREADS:-2}"
+workers="${FASTGDA_WORKERS:-2}"
+threads="${FASTGDA_THREADS:-1}"
 next=models/builtin/teacher-next
 [ -f "$next/test.jsonl" ] ||
-  build/app/fastgda teacher-plan --train 1000 --test 64 --out "$next" --threads "$threads"
-for part in test train; do
-  build/app/fastgda teacher --batch "$next/$part.jsonl" --out "$next/$part" \
-    --loss-timesteps 10 --threads "$threads"
+  build/app/fastgda teacher-plan --train 1000 --test 64 --out "$next" \
+    --threads $((workers * threads))
+
+worker() {
+  for part in test train; do
+    build/app/fastgda teacher --batch "$next/$part.jsonl" --out "$next/$part" \
+      --loss-timesteps 10 --threads "$threads"
+  done
+}
+
+pids=()
+for w in $(seq 1 "$workers"); do
+  (worker 2>&1 | sed -u "s/^/[worker $w] /") &
+  pids+=($!)
 done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit $status
