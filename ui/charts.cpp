@@ -302,6 +302,7 @@ QString ablationBars(QCustomPlot* plot, const EvaluationReport& report) {
     error->setDataPlottable(bars);
     error->setData(errors);
     error->setPen(QPen(Qt::black));
+    error->setSymbolGap(0);  // the default gap hides the whisker where it crosses the bar's top
   }
   plot->xAxis->setRange(0.3, static_cast<double>(methods.size()) + 0.7);
   plot->yAxis->setRange(0, std::min(1.05, std::max(0.1, top * 1.15)));
@@ -438,6 +439,7 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
     error->setDataPlottable(bars);
     error->setData({e.standardError * scale});
     error->setPen(QPen(Qt::black));
+    error->setSymbolGap(0);  // the default gap hides the whisker where it crosses the bar's top
     low = std::min(low, (e.mean - e.standardError) * scale);
     high = std::max(high, (e.mean + e.standardError) * scale);
   }
@@ -453,13 +455,14 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
   for (const MethodEffect& m : methods) {
     std::string arms;
     for (const std::string& a : m.arms) arms += (arms.empty() ? "" : " ") + a;
+    const bool paired = m.vsRandom.difference.count > 0;
     csv += row({m.method, arms, std::to_string(m.deltaLoss.count), num(m.deltaLoss.mean),
                 num(m.deltaLoss.standardError), num(m.deltaLossVsControl.mean),
                 num(m.deltaLossVsControl.standardError), num(m.deltaGMse.mean),
                 num(m.deltaGMse.standardError), num(m.deltaGCnn.mean),
-                num(m.deltaGCnn.standardError), m.vsRandom.count > 0 ? num(m.vsRandom.mean) : "",
-                m.vsRandom.count > 0 ? std::to_string(m.higherThanRandom) : "",
-                m.vsRandom.count > 0 ? num(m.signTestP) : "", num(m.overlap)});
+                num(m.deltaGCnn.standardError), paired ? num(m.vsRandom.difference.mean) : "",
+                paired ? std::to_string(m.vsRandom.higher) : "",
+                paired ? num(m.vsRandom.signTestP) : "", num(m.overlap)});
   }
   return csv;
 }

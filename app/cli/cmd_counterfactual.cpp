@@ -274,12 +274,21 @@ std::string formatMeanAndError(const MeanAndError& e, double scale) {
   return buffer;
 }
 
+// "2.10 ± 0.50, higher on 20/32, sign test p = 0.11"
+std::string formatPaired(const PairedDifference& p, double scale) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.2g", p.signTestP);
+  return formatMeanAndError(p.difference, scale) + ", higher on " + std::to_string(p.higher) + "/" +
+         std::to_string(p.difference.count) + ", sign test p = " + buffer;
+}
+
 int reportCommand(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
       "The counterfactual table from the measured arms: per method ΔL, ΔL beyond the control "
       "images, ΔG (pixel MSE and cnn cosine distance) as mean ± standard error over the test "
-      "queries, per-group means, and the paired sign test against random removal. Writes "
+      "queries, per-group means, the paired sign test against random removal, and every two "
+      "other methods paired the same way. Writes "
       "<bundle>/counterfactual/report.json."));
   parser.addHelpOption();
   parser.addOptions({
@@ -305,11 +314,13 @@ int reportCommand(const QStringList& arguments) {
             formatMeanAndError(m.deltaLossVsControl, 1e3) + ", ΔG MSE " +
             formatMeanAndError(m.deltaGMse, 1e3) + ", ΔG cnn " +
             formatMeanAndError(m.deltaGCnn, 1) + "\n";
-    if (m.vsRandom.count > 0)
-      text += "      vs random: " + formatMeanAndError(m.vsRandom, 1e3) + ", higher on " +
-              std::to_string(m.higherThanRandom) + "/" + std::to_string(m.vsRandom.count) +
-              " queries, sign test p = " + std::to_string(m.signTestP) + "\n";
+    if (m.vsRandom.difference.count > 0)
+      text += "      vs random: ΔL " + formatPaired(m.vsRandom, 1e3) + "\n";
   }
+  for (const MethodPair& p : report.pairs)
+    text += "  " + p.first + " − " + p.second + ": ΔL " + formatPaired(p.deltaLoss, 1e3) +
+            "; ΔG MSE " + formatPaired(p.deltaGMse, 1e3) + "; ΔG cnn " +
+            formatPaired(p.deltaGCnn, 1) + "\n";
   if (!report.missing.empty()) {
     text += "not measured yet:";
     for (const std::string& a : report.missing) text += " " + a;

@@ -396,8 +396,10 @@ int runBenchTeacher(const QStringList& arguments) {
                      {"json", "Print a JSON object."},
                      {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda bench teacher")} + arguments);
+  const CommandContext c = openCommand(parser, "bench teacher");
+  // The machine's dense rate on the same threads as the loss pass (openCommand set them): a 1024³
+  // float matrix product.
   using clock = std::chrono::steady_clock;
-  // The machine's dense rate: a 1024³ float matrix product.
   const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
   torch::matmul(a, b);
   auto t0 = clock::now();
@@ -405,7 +407,6 @@ int runBenchTeacher(const QStringList& arguments) {
   const double matmulGflops =
       5 * 2.0 * 1024 * 1024 * 1024 / std::chrono::duration<double>(clock::now() - t0).count() / 1e9;
 
-  const CommandContext c = openCommand(parser, "bench teacher");
   QTemporaryDir cache;
   const TeacherOptions o = teacherSettings(parser, "bench teacher");
   Teacher teacher(c.model, *c.data, o, cache.path().toStdString());
@@ -441,6 +442,8 @@ int runBenchTeacher(const QStringList& arguments) {
   j["unet_gflop_per_forward"] = c.model->denoiserFlops / 1e9;
   j["loss_collection_gflops"] = forwards / lossSeconds * c.model->denoiserFlops / 1e9;
   j["matmul_gflops"] = matmulGflops;
+  j["loss_collection_matmul_fraction"] =
+      forwards / lossSeconds * c.model->denoiserFlops / 1e9 / matmulGflops;
   j["threads"] = computeThreads();
   j["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(o.toJson())).object();
   out(QJsonDocument(j).toJson().toStdString());

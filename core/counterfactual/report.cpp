@@ -44,6 +44,34 @@ QJsonArray strings(const std::vector<std::string>& v) {
   return a;
 }
 
+QJsonObject toJson(const PairedDifference& p) {
+  QJsonObject o;
+  o["difference"] = toJson(p.difference);
+  o["higher"] = static_cast<qint64>(p.higher);
+  o["sign_test_p"] = p.signTestP;
+  return o;
+}
+
+PairedDifference pairedFromJson(const QJsonValue& v) {
+  const QJsonObject o = v.toObject();
+  return {estimateFromJson(o["difference"]), o["higher"].toInteger(), o["sign_test_p"].toDouble(1)};
+}
+
+// first − second over the queries both have (query -> value).
+PairedDifference pairUp(const std::map<std::string, double>& first,
+                        const std::map<std::string, double>& second) {
+  std::vector<double> diffs;
+  int64_t higher = 0, untied = 0;
+  for (const auto& [id, a] : first) {
+    const auto b = second.find(id);
+    if (b == second.end()) continue;
+    diffs.push_back(a - b->second);
+    if (a != b->second) ++untied;
+    if (a > b->second) ++higher;
+  }
+  return {meanAndError(diffs), higher, signTestP(higher, untied)};
+}
+
 std::vector<std::string> stringsFromJson(const QJsonValue& v) {
   std::vector<std::string> out;
   for (const QJsonValue& s : v.toArray()) out.push_back(s.toString().toStdString());
@@ -93,14 +121,21 @@ std::string CounterfactualReport::json() const {
     for (const auto& [g, v] : m.groupDeltaLoss) groups[QString::fromStdString(g)] = v;
     e["group_delta_loss"] = groups;
     e["overlap"] = m.overlap;
-    QJsonObject vs;
-    vs["difference"] = toJson(m.vsRandom);
-    vs["higher"] = static_cast<qint64>(m.higherThanRandom);
-    vs["sign_test_p"] = m.signTestP;
-    e["vs_random"] = vs;
+    e["vs_random"] = toJson(m.vsRandom);
     ms.append(e);
   }
   o["methods"] = ms;
+  QJsonArray ps;
+  for (const MethodPair& p : pairs) {
+    QJsonObject e;
+    e["first"] = QString::fromStdString(p.first);
+    e["second"] = QString::fromStdString(p.second);
+    e["delta_loss"] = toJson(p.deltaLoss);
+    e["delta_g_mse"] = toJson(p.deltaGMse);
+    e["delta_g_cnn"] = toJson(p.deltaGCnn);
+    ps.append(e);
+  }
+  o["pairs"] = ps;
   QJsonArray qs;
   for (const QueryEffect& q : queries) {
     QJsonObject e;
@@ -139,11 +174,14 @@ CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
     for (auto g = groups.begin(); g != groups.end(); ++g)
       m.groupDeltaLoss[g.key().toStdString()] = g.value().toDouble();
     m.overlap = e["overlap"].toDouble();
-    const QJsonObject vs = e["vs_random"].toObject();
-    m.vsRandom = estimateFromJson(vs["difference"]);
-    m.higherThanRandom = vs["higher"].toInteger();
-    m.signTestP = vs["sign_test_p"].toDouble(1);
+    m.vsRandom = pairedFromJson(e["vs_random"]);
     r.methods.push_back(std::move(m));
+  }
+  for (const QJsonValue& v : o["pairs"].toArray()) {  // absent in reports written before pairs
+    const QJsonObject e = v.toObject();
+    r.pairs.push_back({e["first"].toString().toStdString(), e["second"].toString().toStdString(),
+                       pairedFromJson(e["delta_loss"]), pairedFromJson(e["delta_g_mse"]),
+                       pairedFromJson(e["delta_g_cnn"])});
   }
   for (const QJsonValue& v : o["queries"].toArray()) {
     const QJsonObject e = v.toObject();
@@ -219,7 +257,8 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
     for (const std::string& id : ids) groupOf[id] = group;
   std::vector<std::string> methods{"random"};
   methods.insert(methods.end(), plan.methods.begin(), plan.methods.end());
-  std::map<std::string, std::map<std::string, double>> deltaByMethod;  // method -> query -> ΔL
+  // method -> query -> ΔL, ΔG MSE, ΔG cnn
+  std::map<std::string, std::map<std::string, double>> deltaByMethod, mseByMethod, cnnByMethod;
   for (const std::string& method : methods) {
     MethodEffect effect;
     effect.method = method;
@@ -248,6 +287,8 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
         dgc.push_back(q.deltaGCnn);
         byGroup[group].push_back(q.deltaLoss);
         deltaByMethod[method][id] = q.deltaLoss;
+        mseByMethod[method][id] = q.deltaGMse;
+        cnnByMethod[method][id] = q.deltaGCnn;
         const auto ov = plan.overlap.find(method);
         if (ov != plan.overlap.end() && ov->second.count(id)) overlaps.push_back(ov->second.at(id));
         report.queries.push_back(q);
@@ -260,22 +301,19 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
     effect.deltaGCnn = meanAndError(dgc);
     for (const auto& [g, v] : byGroup) effect.groupDeltaLoss[g] = meanAndError(v).mean;
     effect.overlap = meanAndError(overlaps).mean;
-    if (method != "random" && deltaByMethod.count("random")) {
-      std::vector<double> diffs;
-      int64_t higher = 0, untied = 0;
-      for (const auto& [id, d] : deltaByMethod[method]) {
-        const auto r = deltaByMethod["random"].find(id);
-        if (r == deltaByMethod["random"].end()) continue;
-        diffs.push_back(d - r->second);
-        if (d != r->second) ++untied;
-        if (d > r->second) ++higher;
-      }
-      effect.vsRandom = meanAndError(diffs);
-      effect.higherThanRandom = higher;
-      effect.signTestP = signTestP(higher, untied);
-    }
+    if (method != "random" && deltaByMethod.count("random"))
+      effect.vsRandom = pairUp(deltaByMethod[method], deltaByMethod["random"]);
     report.methods.push_back(std::move(effect));
   }
+  for (size_t i = 0; i < report.methods.size(); ++i)
+    for (size_t j = i + 1; j < report.methods.size(); ++j) {
+      const std::string& a = report.methods[i].method;
+      const std::string& b = report.methods[j].method;
+      if (a == "random" || b == "random") continue;
+      report.pairs.push_back({a, b, pairUp(deltaByMethod[a], deltaByMethod[b]),
+                              pairUp(mseByMethod[a], mseByMethod[b]),
+                              pairUp(cnnByMethod[a], cnnByMethod[b])});
+    }
   return report;
 }
 

@@ -12,7 +12,7 @@
 // per method the mean ± standard error over its queries, the mean per group, the mean top-K
 // overlap with the rest of the group (how much grouped removal overstates one query's effect),
 // and the paired comparison with random removal: the mean difference of ΔL over the same queries
-// and a two-sided sign test.
+// and a two-sided sign test. Every two non-random methods are paired the same way on ΔL and ΔG.
 //
 //   fastgda::CounterfactualReport r = fastgda::makeCounterfactualReport(bundle, plan, job);
 //   std::cout << r.json();   // what `fastgda counterfactual report --json` prints
@@ -42,17 +42,27 @@ struct QueryEffect {
   double deltaGCnn = 0;
 };
 
+// One measure of two methods paired over the queries both have: the mean of first − second,
+// on how many queries the first is higher, and the two-sided sign-test p-value (ties dropped).
+struct PairedDifference {
+  MeanAndError difference;  // count = 0 when not paired
+  int64_t higher = 0;
+  double signTestP = 1;
+};
+
 struct MethodEffect {
   std::string method;
   std::vector<std::string> arms;  // the measured arms it comes from
   MeanAndError deltaLoss, deltaLossVsControl, deltaGMse, deltaGCnn;
   std::map<std::string, double> groupDeltaLoss;  // group -> mean ΔL
   double overlap = 0;                            // mean share of top-K shared within the group
-  // Against random removal, over the queries both have: mean of ΔL(method) − ΔL(random), how
-  // many are higher, and the two-sided sign-test p-value (ties dropped).
-  MeanAndError vsRandom;  // count = 0 when not paired
-  int64_t higherThanRandom = 0;
-  double signTestP = 1;
+  PairedDifference vsRandom;                     // ΔL(method) − ΔL(random)
+};
+
+// Two non-random methods (say the teacher and the student) on the same queries.
+struct MethodPair {
+  std::string first, second;
+  PairedDifference deltaLoss, deltaGMse, deltaGCnn;  // first − second
 };
 
 struct CounterfactualReport {
@@ -60,6 +70,7 @@ struct CounterfactualReport {
   std::vector<std::string> measured;  // arms with a measurement
   std::vector<std::string> missing;   // arms not measured yet (not retrained, or not measured)
   std::vector<MethodEffect> methods;  // random first, then the plan's methods
+  std::vector<MethodPair> pairs;      // every two measured non-random methods, in plan order
   std::vector<QueryEffect> queries;
   std::string json() const;
   static CounterfactualReport fromJson(const std::string& path);  // errors name the file

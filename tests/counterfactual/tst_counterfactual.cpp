@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "bundle/bundle.h"
@@ -178,7 +179,7 @@ class TestCounterfactual : public QObject {
     QCOMPARE(table.methods[0].deltaLoss.count, int64_t(2));
     QCOMPARE(table.methods[1].method, std::string("teacher"));
     QCOMPARE(table.methods[1].deltaLoss.count, int64_t(1));
-    QCOMPARE(table.methods[1].vsRandom.count, int64_t(1));
+    QCOMPARE(table.methods[1].vsRandom.difference.count, int64_t(1));
     QCOMPARE(table.missing, (std::vector<std::string>{"teacher-B", "student-A", "student-B"}));
     const testing::CliRun info = runCli({"info", "--bundle", dir_.path(), "--json"});
     const QJsonObject cf =
@@ -221,6 +222,33 @@ class TestCounterfactual : public QObject {
     // At most a few pixels one level (1/255) apart: 3 × 32² values, MSE of one level is 1.5e-5.
     QVERIFY2(copy.deltaGMse.mean < 1e-7, qPrintable(QString::number(copy.deltaGMse.mean)));
     QVERIFY(copy.deltaGCnn.mean < 1e-3);
+    // Two non-random methods are paired on the queries both have: the teacher's one (group A).
+    QCOMPARE(table.pairs.size(), size_t(1));
+    const MethodPair& pair = table.pairs[0];
+    QCOMPARE(pair.first + " " + pair.second, std::string("teacher copy"));
+    QCOMPARE(pair.deltaLoss.difference.count, int64_t(1));
+    std::map<std::string, const QueryEffect*> teacherRows, copyRows;
+    for (const QueryEffect& q : table.queries) {
+      if (q.method == "teacher") teacherRows[q.query] = &q;
+      if (q.method == "copy") copyRows[q.query] = &q;
+    }
+    QCOMPARE(teacherRows.size(), size_t(1));
+    const auto& [query, teacherRow] = *teacherRows.begin();
+    QCOMPARE(pair.deltaLoss.difference.mean, teacherRow->deltaLoss - copyRows.at(query)->deltaLoss);
+    QCOMPARE(pair.deltaGMse.difference.mean, teacherRow->deltaGMse - copyRows.at(query)->deltaGMse);
+    QCOMPARE(pair.deltaLoss.higher, int64_t(teacherRow->deltaLoss > copyRows.at(query)->deltaLoss));
+    QCOMPARE(pair.deltaLoss.signTestP, 1.0);  // one query cannot reject anything
+    // The pairs survive the report file.
+    const QString saved = dir_.filePath("report-with-pairs.json");
+    QFile file(saved);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QByteArray::fromStdString(table.json()));
+    file.close();
+    const CounterfactualReport reread = CounterfactualReport::fromJson(saved.toStdString());
+    QCOMPARE(reread.pairs.size(), size_t(1));
+    QCOMPARE(reread.pairs[0].second, std::string("copy"));
+    QCOMPARE(reread.pairs[0].deltaGCnn.difference.mean, pair.deltaGCnn.difference.mean);
+    QCOMPARE(reread.methods[1].vsRandom.higher, table.methods[1].vsRandom.higher);
     // Another noise seed is another measurement: the report refuses to mix them.
     o.seed = 5;
     QFile::remove(QString::fromStdString(counterfactualMeasurementPath(bundle, "copy")));
