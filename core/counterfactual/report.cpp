@@ -257,8 +257,13 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
     for (const std::string& id : ids) groupOf[id] = group;
   std::vector<std::string> methods{"random"};
   methods.insert(methods.end(), plan.methods.begin(), plan.methods.end());
-  // method -> query -> ΔL, ΔG MSE, ΔG cnn
-  std::map<std::string, std::map<std::string, double>> deltaByMethod, mseByMethod, cnnByMethod;
+  // One measure of one method's rows so far, by query: what the pairings compare.
+  const auto byQuery = [&](const std::string& method, double QueryEffect::*measure) {
+    std::map<std::string, double> values;
+    for (const QueryEffect& q : report.queries)
+      if (q.method == method) values[q.query] = q.*measure;
+    return values;
+  };
   for (const std::string& method : methods) {
     MethodEffect effect;
     effect.method = method;
@@ -286,9 +291,6 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
         dgm.push_back(q.deltaGMse);
         dgc.push_back(q.deltaGCnn);
         byGroup[group].push_back(q.deltaLoss);
-        deltaByMethod[method][id] = q.deltaLoss;
-        mseByMethod[method][id] = q.deltaGMse;
-        cnnByMethod[method][id] = q.deltaGCnn;
         const auto ov = plan.overlap.find(method);
         if (ov != plan.overlap.end() && ov->second.count(id)) overlaps.push_back(ov->second.at(id));
         report.queries.push_back(q);
@@ -301,8 +303,9 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
     effect.deltaGCnn = meanAndError(dgc);
     for (const auto& [g, v] : byGroup) effect.groupDeltaLoss[g] = meanAndError(v).mean;
     effect.overlap = meanAndError(overlaps).mean;
-    if (method != "random" && deltaByMethod.count("random"))
-      effect.vsRandom = pairUp(deltaByMethod[method], deltaByMethod["random"]);
+    if (method != "random")
+      effect.vsRandom = pairUp(byQuery(method, &QueryEffect::deltaLoss),
+                               byQuery("random", &QueryEffect::deltaLoss));
     report.methods.push_back(std::move(effect));
   }
   for (size_t i = 0; i < report.methods.size(); ++i)
@@ -310,9 +313,11 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
       const std::string& a = report.methods[i].method;
       const std::string& b = report.methods[j].method;
       if (a == "random" || b == "random") continue;
-      report.pairs.push_back({a, b, pairUp(deltaByMethod[a], deltaByMethod[b]),
-                              pairUp(mseByMethod[a], mseByMethod[b]),
-                              pairUp(cnnByMethod[a], cnnByMethod[b])});
+      const auto pair = [&](double QueryEffect::*measure) {
+        return pairUp(byQuery(a, measure), byQuery(b, measure));
+      };
+      report.pairs.push_back({a, b, pair(&QueryEffect::deltaLoss), pair(&QueryEffect::deltaGMse),
+                              pair(&QueryEffect::deltaGCnn)});
     }
   return report;
 }
