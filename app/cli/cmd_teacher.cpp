@@ -105,6 +105,8 @@ QList<QCommandLineOption> teacherSettingOptions() {
        QString::fromStdString(fisherKindName(d.fisher))},
       {"teacher-seed", "Seed of the query's noise and the Fisher's samples.", "S",
        QString::number(d.seed)},
+      {"loss-seed", "Seed of the training images' loss noise (another seed: another teacher run).",
+       "S", QString::number(d.lossSeed)},
       {"step-size", "Natural-gradient step size α.", "A", QString::number(d.stepSize)},
       {"unlearn-steps", "Unlearning steps.", "S", QString::number(d.unlearnSteps)},
       {"query-samples", "(noise, t) samples of the query per step.", "Q",
@@ -122,6 +124,7 @@ TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* com
   o.weights = parseWeightSelection(parser.value("weights").toStdString());
   o.fisher = parseFisherKind(parser.value("fisher").toStdString());
   o.seed = static_cast<uint64_t>(number("teacher-seed"));
+  o.lossSeed = static_cast<uint64_t>(number("loss-seed"));
   o.stepSize = number("step-size");
   o.unlearnSteps = static_cast<int>(number("unlearn-steps"));
   o.querySamples = static_cast<int>(number("query-samples"));

@@ -286,12 +286,12 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
     e.storageBytes = method->storageBytes();
     std::vector<std::vector<double>> aps(o.ks.size());
     std::vector<double> family;
-    double seconds = 0;
+    std::vector<double> seconds;
     for (size_t q = 0; q < queries.size(); ++q) {
       if (!method->answers(queries[q])) continue;  // a variant or an import of other queries
       job.checkCancelled();
       const Ranking ranking = method->rank(queries[q], 0, job);
-      seconds += ranking.totalSeconds();
+      seconds.push_back(ranking.totalSeconds());
       ++e.queries;
       if (names[m] != "teacher")  // its mAP is 1 by definition
         for (size_t i = 0; i < o.ks.size(); ++i)
@@ -302,7 +302,7 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
     if (e.queries == 0) continue;  // a variant still being computed, or of other queries
     for (const auto& a : aps) e.map.push_back(meanAndError(a));
     e.familyPrecisionAt10 = meanAndError(family);
-    e.secondsPerQuery = seconds / double(e.queries);
+    e.secondsPerQuery = median(seconds);
     report.methods.push_back(std::move(e));
   }
   report.fingerprint = evaluationFingerprint(bundle, o);

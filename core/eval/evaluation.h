@@ -48,9 +48,12 @@ struct MethodEvaluation {
   std::string method;
   std::vector<MeanAndError> map;  // one per k; count 0 where not applicable (teacher)
   MeanAndError familyPrecisionAt10;
-  double secondsPerQuery = 0;  // ranking the full set, features of the query included
-  int64_t queries = 0;         // test queries it was scored on
-  int64_t storageBytes = 0;    // see above
+  // Ranking the full set, features of the query included: the median over the test queries, so
+  // that a stored teacher result whose run was paused, or paid the model's preparation, does not
+  // stand for every query.
+  double secondsPerQuery = 0;
+  int64_t queries = 0;       // test queries it was scored on
+  int64_t storageBytes = 0;  // see above
 };
 
 struct EvaluationReport {

@@ -46,7 +46,7 @@ struct TeacherOptions {
   double stepSize = 2e-6;    // α of the natural-gradient step (tuned: README, "The teacher")
   int unlearnSteps = 1;      // natural-gradient steps per query
   int querySamples = 512;    // (noise, timestep) samples of the query per step
-  int lossTimesteps = 5;     // (noise, timestep) pairs per training image, spread over 0..999
+  int lossTimesteps = 10;    // (noise, timestep) pairs per training image, spread over 0..999
   double damping = 0.1;      // λ = damping × mean(F), per weight tensor (as in AbU+)
   int fisherSamples = 1024;  // training samples (one image, caption, noise, timestep each)
   int lossBatch = 256;       // images per loss-evaluation batch (× lossTimesteps rows)

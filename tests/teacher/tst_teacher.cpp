@@ -211,12 +211,13 @@ class TestTeacher : public QObject {
     for (int f : testFamilies) QVERIFY(!trainFamilies.count(f));
 
     // The batch through the command line: all done, then a rerun redoes only what is missing.
-    auto run = [&](const QString& lossTimesteps = "2") {
+    auto run = [&](const QString& lossTimesteps = "2", const QStringList& more = {}) {
       QProcess p;
       p.start(FASTGDA_CLI,
-              {"teacher", "--bundle", dir_.path(), "--batch", teacherDir + "/train.jsonl",
-               "--query-samples", "16", "--loss-timesteps", lossTimesteps, "--fisher-samples", "8",
-               "--threads", "1"});
+              QStringList{"teacher", "--bundle", dir_.path(), "--batch",
+                          teacherDir + "/train.jsonl", "--query-samples", "16", "--loss-timesteps",
+                          lossTimesteps, "--fisher-samples", "8", "--threads", "1"} +
+                  more);
       if (!p.waitForFinished(300000)) return QStringLiteral("timed out after 300 s");
       return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
     };
@@ -234,6 +235,9 @@ class TestTeacher : public QObject {
     const QString other = run("3");
     QVERIFY2(other.contains("loss_timesteps 2 stored, 3 now"), qPrintable(other));
     QVERIFY2(!other.contains("queries done now"), qPrintable(other));
+    // A second run of the same teacher with other loss noise (--loss-seed) is another teacher too.
+    const QString reseeded = run("2", {"--loss-seed", "5"});
+    QVERIFY2(reseeded.contains("loss_seed unset stored, 5 now"), qPrintable(reseeded));
     QCOMPARE(readFile(teacherDir + "/train/train-0000.npy"), before);
   }
 
