@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates the built-in bundle's teacher data with the chosen teacher (README, "How repeatable
-# the teacher is": diagonal Fisher, 512 query samples, 10 loss timesteps) into
-# models/builtin/teacher-next/, beside the data in use: the plan (1,000 training queries of 1,000
-# candidates, 64 test queries over the whole training set), then the test queries, then the
-# training queries. Resumable: a rerun keeps every finished query. Hours of CPU (README).
+# Makes the built-in bundle's teacher data with the chosen teacher (README, "How repeatable the
+# teacher is": diagonal Fisher, 512 query samples, 10 loss timesteps) in models/builtin/teacher/
+# (or $FASTGDA_TEACHER_OUT, to make another teacher's data beside it): the plan (1,000 training
+# queries of 1,000 candidates, 64 test queries over the whole training set), then the test
+# queries, then the training queries. Resumable: a rerun keeps every finished query, so on the
+# committed data it checks that all are there and stops. Hours of CPU (README).
 #
 # Runs FASTGDA_WORKERS workers (default 2) of FASTGDA_THREADS threads each (default 1): on the
 # 2-core machines two one-thread workers finish 1.2 times as many queries per hour as one
@@ -13,14 +14,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 workers="${FASTGDA_WORKERS:-2}"
 threads="${FASTGDA_THREADS:-1}"
-next=models/builtin/teacher-next
-[ -f "$next/test.jsonl" ] ||
-  build/app/fastgda teacher-plan --train 1000 --test 64 --out "$next" \
+out="${FASTGDA_TEACHER_OUT:-models/builtin/teacher}"
+[ -f "$out/test.jsonl" ] ||
+  build/app/fastgda teacher-plan --train 1000 --test 64 --out "$out" \
     --threads $((workers * threads))
 
 worker() {
   for part in test train; do
-    build/app/fastgda teacher --batch "$next/$part.jsonl" --out "$next/$part" \
+    build/app/fastgda teacher --batch "$out/$part.jsonl" --out "$out/$part" \
       --loss-timesteps 10 --threads "$threads"
   done
 }
