@@ -53,6 +53,7 @@ void reset(QCustomPlot* plot, const QString& title) {
     axis->setLabel({});
   }
   plot->legend->clearItems();
+  plot->legend->setFillOrder(QCPLegend::foRowsFirst);
   plot->legend->setVisible(true);
   plot->legend->setBrush(QColor(255, 255, 255, 220));
   if (plot->plotLayout()->rowCount() > 1) {
@@ -305,7 +306,9 @@ QString ablationBars(QCustomPlot* plot, const EvaluationReport& report) {
     error->setSymbolGap(0);  // the default gap hides the whisker where it crosses the bar's top
   }
   plot->xAxis->setRange(0.3, static_cast<double>(methods.size()) + 0.7);
-  plot->yAxis->setRange(0, std::min(1.05, std::max(0.1, top * 1.15)));
+  // The legend is one row along the top, above the tallest whisker (stacked, it covered the bars).
+  plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
+  plot->yAxis->setRange(0, std::min(1.12, std::max(0.1, top * 1.25)));
   plot->yAxis->setLabel(Charts::tr("mAP@k against the teacher"));
   plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
   return QString::fromStdString(report.csv());
