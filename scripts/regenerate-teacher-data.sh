@@ -10,14 +10,20 @@
 # 2-core machines two one-thread workers finish 1.2 times as many queries per hour as one
 # two-thread run (README). Workers share the batch through its lock files; each goes on to the
 # training queries when no test query is left for it.
+#
+# FASTGDA_CANDIDATES_FROM picks where a training query's 1,000 candidates come from (teacher-plan
+# --candidates-from; default latent, the stored data's). The test queries do not depend on it: to
+# make training data with other candidates beside the stored data, copy teacher/test.jsonl and
+# teacher/test/ into $FASTGDA_TEACHER_OUT first, and only the training queries are run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workers="${FASTGDA_WORKERS:-2}"
 threads="${FASTGDA_THREADS:-1}"
+candidates_from="${FASTGDA_CANDIDATES_FROM:-latent}"
 out="${FASTGDA_TEACHER_OUT:-models/builtin/teacher}"
-[ -f "$out/test.jsonl" ] ||
-  build/app/fastgda teacher-plan --train 1000 --test 64 --out "$out" \
-    --threads $((workers * threads))
+[ -f "$out/train.jsonl" ] ||
+  build/app/fastgda teacher-plan --train 1000 --test 64 --candidates-from "$candidates_from" \
+    --out "$out" --threads $((workers * threads))
 
 worker() {
   for part in test train; do

@@ -367,6 +367,10 @@ int runTeacherPlan(const QStringList& arguments) {
        {"train", "Train queries.", "N", QString::number(d.trainQueries)},
        {"test", "Test queries.", "N", QString::number(d.testQueries)},
        {"candidates", "Candidates per train query.", "K", QString::number(d.candidates)},
+       {"candidates-from",
+        "Where a train query's candidates come from: latent (the model's latent space) or the "
+        "first K of a method's ranking, e.g. raw:cnn+text.",
+        "METHOD", QString::fromStdString(d.candidatesFrom)},
        {"seed", "Seed of the family shuffle.", "S", QString::number(d.seed)},
        {"out", "Folder for train.jsonl and test.jsonl (default: <bundle>/teacher).", "DIR"},
        {"threads", "CPU threads (default: all cores).", "N"}});
@@ -376,11 +380,12 @@ int runTeacherPlan(const QStringList& arguments) {
   o.testQueries = static_cast<int>(numberOption(parser, "test", "teacher-plan"));
   o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-plan"));
   o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-plan"));
+  o.candidatesFrom = parser.value("candidates-from").toStdString();
   const CommandContext c = openCommand(parser, "teacher-plan");
   const std::string dir =
       parser.isSet("out") ? parser.value("out").toStdString() : c.bundle.path("teacher");
   QDir().mkpath(QString::fromStdString(dir));
-  writeTeacherPlan(*c.model, *c.data, o, dir, c.job());
+  writeTeacherPlan(c.methodSources(), o, dir, c.job());
   out("wrote " + dir + "/train.jsonl and test.jsonl\n");
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "data/dataset.h"
+#include "methods/attribution_method.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -18,8 +19,11 @@
 
 namespace fastgda {
 
-void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const TeacherPlanOptions& o,
+void writeTeacherPlan(const MethodSources& sources, const TeacherPlanOptions& o,
                       const std::string& dir, const JobContext& job) {
+  if (!sources.model || !sources.data) fail("teacher plan: needs the bundle's model and dataset");
+  TextToImageModel& model = *sources.model;
+  const Dataset& data = *sources.data;
   if (o.trainQueries < 0 || o.testQueries < 0 || o.candidates < 1)
     fail("teacher plan: query counts must be >= 0 and candidates >= 1");
   // One representative caption per family, families in a seeded order.
@@ -42,7 +46,7 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
     (f < static_cast<size_t>(o.testQueries) ? test : train).push_back(pick);
   }
 
-  // Candidates: nearest training images to each generated train query in latent space.
+  // Candidates: the training images nearest to each generated train query.
   torch::NoGradGuard noGrad;
   std::vector<std::string> prompts;
   std::vector<uint64_t> seeds;
@@ -50,8 +54,12 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
     prompts.push_back(data.caption(train[i]));
     seeds.push_back(100000 + i);
   }
-  torch::Tensor neighbours;
+  const int64_t k = std::min<int64_t>(o.candidates, data.size());
+  std::vector<std::vector<int64_t>> neighbours;
   if (!train.empty()) {
+    // Open the method first: an unknown name fails before minutes of generation.
+    std::unique_ptr<AttributionMethod> method;
+    if (o.candidatesFrom != "latent") method = openMethod(o.candidatesFrom, sources, job);
     GenerateOptions g;
     g.steps = o.steps;
     g.guidance = o.guidance;
@@ -59,18 +67,38 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
     generating.onProgress = [&](double f, const std::string&) {
       job.progress(0.8 * f, "generating train queries");
     };
-    const torch::Tensor queries = generate(model, prompts, seeds, g, generating).latents.flatten(1);
-    JobContext encoding = job;
-    encoding.onProgress = [&](double f, const std::string& stage) {
-      job.progress(0.8 + 0.2 * f, stage);
-    };
-    const torch::Tensor trainingLatents = encodeDataset(model, data, encoding).flatten(1);
-    const torch::Tensor keys = torch::nn::functional::normalize(
-        trainingLatents, torch::nn::functional::NormalizeFuncOptions().dim(1));
-    const torch::Tensor q = torch::nn::functional::normalize(
-        queries, torch::nn::functional::NormalizeFuncOptions().dim(1));
-    const int64_t k = std::min<int64_t>(o.candidates, data.size());
-    neighbours = std::get<1>(torch::matmul(q, keys.t()).topk(k, 1)).contiguous();
+    const Generated generated = generate(model, prompts, seeds, g, generating);
+    const torch::Tensor& queries = generated.latents;
+    if (!method) {
+      JobContext encoding = job;
+      encoding.onProgress = [&](double f, const std::string& stage) {
+        job.progress(0.8 + 0.2 * f, stage);
+      };
+      namespace F = torch::nn::functional;
+      const torch::Tensor keys = F::normalize(encodeDataset(model, data, encoding).flatten(1),
+                                              F::NormalizeFuncOptions().dim(1));
+      const torch::Tensor q = F::normalize(queries.flatten(1), F::NormalizeFuncOptions().dim(1));
+      const torch::Tensor top = std::get<1>(torch::matmul(q, keys.t()).topk(k, 1)).contiguous();
+      for (int64_t i = 0; i < top.size(0); ++i) {
+        const int64_t* row = top[i].data_ptr<int64_t>();
+        neighbours.emplace_back(row, row + k);
+      }
+    } else {
+      for (size_t i = 0; i < train.size(); ++i) {
+        job.checkCancelled();
+        const torch::Tensor latent = queries.narrow(0, static_cast<int64_t>(i), 1).contiguous();
+        MethodQuery query{"", prompts[i], generated.images.narrow(0, static_cast<int64_t>(i), 1),
+                          std::vector<float>(latent.data_ptr<float>(),
+                                             latent.data_ptr<float>() + latent.numel())};
+        std::vector<int64_t> ranked = method->rank(query, k).indices;
+        if (static_cast<int64_t>(ranked.size()) < k)
+          fail("teacher plan: ", o.candidatesFrom, " ranked ", ranked.size(),
+               " training images for a train query, the plan needs ", k);
+        neighbours.push_back(std::move(ranked));
+        job.progress(0.8 + 0.2 * double(i + 1) / double(train.size()),
+                     "candidates from " + o.candidatesFrom);
+      }
+    }
   }
 
   auto write = [&](const std::vector<int64_t>& picks, const char* name, uint64_t seedBase,
@@ -86,9 +114,7 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
       e["source_image"] = static_cast<qint64>(picks[i]);
       if (withCandidates) {
         QJsonArray c;
-        const torch::Tensor row = neighbours[static_cast<int64_t>(i)];
-        for (int64_t j = 0; j < row.numel(); ++j)
-          c.append(static_cast<qint64>(row[j].item<int64_t>()));
+        for (int64_t index : neighbours[i]) c.append(static_cast<qint64>(index));
         e["candidates"] = c;
       }
       lines += QJsonDocument(e).toJson(QJsonDocument::Compact).toStdString() + "\n";

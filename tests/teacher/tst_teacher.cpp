@@ -10,6 +10,8 @@
 
 #include "bundle/bundle.h"
 #include "data/dataset.h"
+#include "methods/attribution_method.h"
+#include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "support/errors.h"
@@ -41,8 +43,11 @@ TeacherOptions quickOptions() {
 class TestTeacher : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
+  Bundle bundle_;
   std::shared_ptr<TextToImageModel> model_;
   std::unique_ptr<Dataset> data_;
+
+  MethodSources sources() const { return {&bundle_, model_, data_.get(), 0, {}}; }
 
   TeacherQuery trainingQuery(int64_t i) {
     torch::NoGradGuard noGrad;
@@ -53,9 +58,9 @@ class TestTeacher : public QObject {
   void initTestCase() {
     testing::makeTinyBundle(dir_.path());
     trainModel(testing::tinyTraining(dir_.path(), 300));
-    const Bundle bundle = openBundle(dir_.path().toStdString());
-    model_ = loadModel(bundle);
-    data_ = bundle.openDataset();
+    bundle_ = openBundle(dir_.path().toStdString());
+    model_ = loadModel(bundle_);
+    data_ = bundle_.openDataset();
   }
 
   void aTrainingImageAttributesToItself() {
@@ -185,6 +190,41 @@ class TestTeacher : public QObject {
     QVERIFY(kv > 0 && kv < cross && cross < all);
   }
 
+  void planTakesCandidatesFromAMethod() {
+    TeacherPlanOptions plan;
+    plan.trainQueries = 2;
+    plan.testQueries = 1;
+    plan.candidates = 4;
+    plan.steps = 3;
+    GenerateOptions g;
+    g.steps = plan.steps;
+    g.guidance = plan.guidance;
+    // Each train query's candidates are the first 4 of the method's ranking of that query, as
+    // generated from its prompt and seed (random: surely not the latent neighbours; raw:latent:
+    // the query's image reaches the method).
+    for (const std::string method : {"random", "raw:latent"}) {
+      plan.candidatesFrom = method;
+      const QString planDir = dir_.filePath(QString::fromStdString("plan-" + method));
+      writeTeacherPlan(sources(), plan, planDir.toStdString());
+      const std::vector<BatchEntry> train =
+          readQueryBatch((planDir + "/train.jsonl").toStdString());
+      QCOMPARE(int(train.size()), 2);
+      auto ranker = openMethod(method, sources());
+      for (const BatchEntry& e : train) {
+        const Generated q = generate(*model_, {e.query.prompt}, {e.query.seed}, g);
+        const torch::Tensor latent = q.latents.contiguous();
+        const MethodQuery query{"", e.query.prompt, q.images,
+                                std::vector<float>(latent.data_ptr<float>(),
+                                                   latent.data_ptr<float>() + latent.numel())};
+        QCOMPARE(e.candidates, ranker->rank(query, 4).indices);
+      }
+    }
+    plan.candidatesFrom = "raw:no-such-space";
+    const QString error = errorOf(
+        [&] { writeTeacherPlan(sources(), plan, dir_.filePath("plan-bad").toStdString()); });
+    QVERIFY2(error.contains("no-such-space"), qPrintable(error));
+  }
+
   void planSplitsFamiliesAndBatchResumes() {
     TeacherPlanOptions plan;
     plan.trainQueries = 2;
@@ -192,7 +232,7 @@ class TestTeacher : public QObject {
     plan.candidates = 4;
     plan.steps = 3;
     const QString teacherDir = dir_.filePath("teacher");
-    writeTeacherPlan(*model_, *data_, plan, teacherDir.toStdString());
+    writeTeacherPlan(sources(), plan, teacherDir.toStdString());
     const std::vector<BatchEntry> train =
         readQueryBatch((teacherDir + "/train.jsonl").toStdString());
     const std::vector<BatchEntry> test = readQueryBatch((teacherDir + "/test.jsonl").toStdString());
