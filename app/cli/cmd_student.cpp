@@ -117,6 +117,10 @@ int runDistill(const QStringList& arguments) {
       {"validation", "Share of teacher queries held out.", "P",
        QString::number(d.validationFraction)},
       {"seed", "Seed.", "S", QString::number(d.seed)},
+      {"teacher-data",
+       "A folder of teacher training results (repeatable; default: <bundle>/teacher/train). A "
+       "query's results in several folders are merged over the union of their candidates.",
+       "DIR"},
       {"index", "Index type: flat, ivf, ivfpq or hnsw.", "TYPE", "flat"},
       {"default", "Make this the bundle's default student (also when it has none yet)."},
       {"fresh", "Ignore an existing checkpoint."},
@@ -143,7 +147,11 @@ int runDistill(const QStringList& arguments) {
   indexOptions.type = parser.value("index").toStdString();
 
   const CommandContext c = openCommand(parser, "distill");
-  const DistillSet set = teacherDistillSet(c.bundle, c.model, *c.data, o.featureSpace, c.job());
+  std::vector<std::string> teacherFolders;
+  for (const QString& folder : parser.values("teacher-data"))
+    teacherFolders.push_back(folder.toStdString());
+  const DistillSet set =
+      teacherDistillSet(c.bundle, c.model, *c.data, o.featureSpace, c.job(), teacherFolders);
   o.featureSpace = set.featureSpace;
 
   const std::string dir = studentDir(c.bundle, set.featureSpace);

@@ -4,6 +4,9 @@
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <algorithm>
+#include <cmath>
+#include <map>
 
 #include "bundle/bundle.h"
 #include "data/dataset.h"
@@ -33,12 +36,72 @@ torch::Tensor teacherQueryImages(TextToImageModel& model,
   return decodeLatents(model, latents);
 }
 
+std::vector<TeacherResult> mergedTeacherResults(const std::vector<std::string>& folders) {
+  std::vector<TeacherResult> merged;
+  std::vector<std::string> firstFile;  // where merged[i] was first read, for the errors
+  std::map<std::string, size_t> byId;
+  for (const std::string& folder : folders) {
+    const QDir d(QString::fromStdString(folder));
+    for (const QString& name : d.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
+      const std::string file = d.filePath(name).toStdString();
+      TeacherResult r = loadTeacherResult(file);
+      const auto [at, isNew] = byId.emplace(r.query.id, merged.size());
+      if (isNew) {
+        merged.push_back(std::move(r));
+        firstFile.push_back(file);
+        continue;
+      }
+      TeacherResult& m = merged[at->second];
+      const std::string& other = firstFile[at->second];
+      if (r.query.prompt != m.query.prompt || r.query.seed != m.query.seed ||
+          r.query.steps != m.query.steps || r.query.guidance != m.query.guidance)
+        fail(file, " and ", other, ": query '", r.query.id,
+             "' has another prompt, seed, steps or guidance in each; not merged");
+      const std::string settings =
+          teacherSettingsDifference(m.ranking.settingsJson, r.ranking.settingsJson);
+      if (!settings.empty())
+        fail(file, " and ", other, ": other teacher settings (", settings, "); not merged");
+      std::map<int64_t, float> scores;
+      float largest = 0;
+      for (size_t i = 0; i < m.ranking.indices.size(); ++i) {
+        scores[m.ranking.indices[i]] = m.ranking.scores[i];
+        largest = std::max(largest, std::abs(m.ranking.scores[i]));
+      }
+      for (float s : r.ranking.scores) largest = std::max(largest, std::abs(s));
+      for (size_t i = 0; i < r.ranking.indices.size(); ++i) {
+        const auto [found, added] = scores.emplace(r.ranking.indices[i], r.ranking.scores[i]);
+        if (!added && std::abs(found->second - r.ranking.scores[i]) > 1e-4f * largest)
+          fail(file, " and ", other, ": training image ", found->first, " has influence ",
+               r.ranking.scores[i], " in one and ", found->second,
+               " in the other; not the same teacher run, not merged");
+      }
+      // Most influential first; equal influences by index, so the order does not depend on
+      // which folder came first.
+      std::vector<std::pair<int64_t, float>> pairs(scores.begin(), scores.end());
+      std::stable_sort(pairs.begin(), pairs.end(),
+                       [](const auto& a, const auto& b) { return a.second > b.second; });
+      m.ranking.indices.clear();
+      m.ranking.scores.clear();
+      for (const auto& [index, score] : pairs) {
+        m.ranking.indices.push_back(index);
+        m.ranking.scores.push_back(score);
+      }
+      m.allCandidates = m.allCandidates || r.allCandidates;
+    }
+  }
+  return merged;
+}
+
 DistillSet teacherDistillSet(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
                              const Dataset& data, const std::string& spaceName,
-                             const JobContext& job) {
-  const std::vector<TeacherResult> results = loadTeacherResults(bundle.path("teacher/train"));
+                             const JobContext& job,
+                             const std::vector<std::string>& teacherFolders) {
+  const std::vector<std::string> folders =
+      teacherFolders.empty() ? std::vector<std::string>{bundle.path("teacher/train")}
+                             : teacherFolders;
+  const std::vector<TeacherResult> results = mergedTeacherResults(folders);
   if (results.size() < 2)
-    fail(bundle.path("teacher/train"), ": ", results.size(),
+    fail(folders.front(), ": ", results.size(),
          " teacher results; distillation needs at least 2 (run `fastgda teacher-plan`, then "
          "`fastgda teacher --batch ",
          bundle.path("teacher/train.jsonl"), "`)");

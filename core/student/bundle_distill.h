@@ -31,13 +31,24 @@ struct TextToImageModel;
 torch::Tensor teacherQueryImages(TextToImageModel& model,
                                  const std::vector<TeacherResult>& results);
 
-// The teacher's training results (<bundle>/teacher/train) in feature space `space` (a name as
-// makeFeatureSpace takes it; the set's featureSpace is its canonical name): query features from
-// the results' latents and prompts, the training set's features (cached in <bundle>/features).
-// Errors when there are fewer than 2 results, saying how to make them.
+// The teacher's training results in the folders given, a query's results in several folders
+// merged into one ranking over the union of their candidates. A training image's influence does
+// not depend on which other candidates a run ranked (the same unlearned model, the same loss
+// noise), so two runs of one query with other candidates agree on the images they share
+// (bit-identical on one machine); merging is refused, naming both files, when the queries
+// (prompt, seed, steps, guidance) or the teacher settings differ, or when a shared image's
+// influence differs by more than 1e-4 of the query's largest.
+std::vector<TeacherResult> mergedTeacherResults(const std::vector<std::string>& folders);
+
+// The teacher's training results (<bundle>/teacher/train, or teacherFolders merged as above) in
+// feature space `space` (a name as makeFeatureSpace takes it; the set's featureSpace is its
+// canonical name): query features from the results' latents and prompts, the training set's
+// features (cached in <bundle>/features). Errors when there are fewer than 2 results, saying how
+// to make them.
 DistillSet teacherDistillSet(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
                              const Dataset& data, const std::string& space,
-                             const JobContext& job = {});
+                             const JobContext& job = {},
+                             const std::vector<std::string>& teacherFolders = {});
 
 // loss.csv: "epoch,train_loss,validation_loss,validation_map,seconds", one line per epoch.
 std::string distillLossCsv(const DistillResult& result);

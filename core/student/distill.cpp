@@ -16,6 +16,7 @@
 #include "util/checkpoint_folder.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/fingerprint.h"
 
 namespace fastgda {
 namespace {
@@ -192,9 +193,14 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
   // Everything but the number of epochs: a finished run can be extended with more.
   StudentOptions sameRun = o;
   sameRun.epochs = 0;
-  const std::string identity = sameRun.toJson() + "|" + set.featureFingerprint +
-                               "|queries=" + std::to_string(nQueries) +
-                               "|images=" + std::to_string(n);
+  // The teacher's rankings too: a checkpoint made from other teacher data (say, the same number
+  // of queries with other candidates) must not be resumed.
+  Fingerprint rankings("teacher-rankings");
+  for (const auto& ranking : set.rankings)
+    rankings.addBytes(ranking.data(), ranking.size() * sizeof(int64_t));
+  const std::string identity =
+      sameRun.toJson() + "|" + set.featureFingerprint + "|queries=" + std::to_string(nQueries) +
+      "|images=" + std::to_string(n) + "|rankings=" + rankings.hex().substr(0, 16);
   int firstEpoch = 1;
   // The epoch with the best validation mAP: its weights are the result (early stopping, as the
   // teacher data of a small bundle is quickly overfitted).

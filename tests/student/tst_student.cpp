@@ -1,5 +1,6 @@
 // The student: its loss, distillation (learning, resuming), save/load and the FAISS index.
 #include <torch/torch.h>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
@@ -14,11 +15,13 @@
 #include "index/embedding_index.h"
 #include "index/flat_search.h"
 #include "index/scaling_benchmark.h"
+#include "student/bundle_distill.h"
 #include "student/detail/student_net.h"
 #include "student/distill.h"
 #include "student/student.h"
 #include "student/student_attributor.h"
 #include "support/errors.h"
+#include "teacher/results.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -178,6 +181,55 @@ class StudentTest : public QObject {
       }
     }
     QCOMPARE(ends, (std::vector<double>{3, 4}));
+
+    // The same number of queries and images but other teacher rankings: not resumed.
+    DistillSet other = set;
+    std::swap(other.rankings[0][0], other.rankings[0][1]);
+    QCOMPARE(distill(other, o, checkpoint).resumedAfterEpoch, 0);
+  }
+
+  void teacherResultsOfOneQueryMergeOverTheirCandidates() {
+    QTemporaryDir dir;
+    auto save = [&](const QString& folder, const std::string& id, const std::string& prompt,
+                    const std::vector<std::pair<int64_t, float>>& ranked,
+                    const std::string& settings = R"({"loss_timesteps":10})") {
+      TeacherResult r;
+      r.query.id = id;
+      r.query.prompt = prompt;
+      r.allCandidates = false;
+      r.ranking.settingsJson = settings;
+      for (const auto& [index, score] : ranked) {
+        r.ranking.indices.push_back(index);
+        r.ranking.scores.push_back(score);
+      }
+      QDir().mkpath(dir.filePath(folder));
+      saveTeacherResult(
+          dir.filePath(folder + "/" + QString::fromStdString(id) + ".json").toStdString(), r);
+      return dir.filePath(folder).toStdString();
+    };
+    const std::string a = save("a", "q0", "red apple", {{0, 0.5f}, {1, 0.3f}, {2, 0.1f}});
+    save("a", "q1", "green apple", {{3, 0.2f}, {4, 0.1f}});
+    const std::string b = save("b", "q0", "red apple", {{5, 0.4f}, {2, 0.1f}, {6, -0.2f}});
+    for (const auto& folders : {std::vector<std::string>{a, b}, std::vector<std::string>{b, a}}) {
+      const std::vector<TeacherResult> merged = mergedTeacherResults(folders);
+      QCOMPARE(int(merged.size()), 2);
+      const TeacherResult& q0 = merged[0].query.id == "q0" ? merged[0] : merged[1];
+      QCOMPARE(q0.ranking.indices, (std::vector<int64_t>{0, 5, 1, 2, 6}));
+      QCOMPARE(q0.ranking.scores, (std::vector<float>{0.5f, 0.4f, 0.3f, 0.1f, -0.2f}));
+    }
+    // Another run of the teacher (a shared image's influence differs), another query under the
+    // same id, other settings: refused, naming the files and what differs.
+    const std::string c = save("c", "q0", "red apple", {{2, 0.2f}});
+    QString error = errorOf([&] { mergedTeacherResults({a, c}); });
+    QVERIFY2(error.contains("training image 2") && error.contains("c/q0.json") &&
+                 error.contains("a/q0.json"),
+             qPrintable(error));
+    const std::string d = save("d", "q0", "blue apple", {{7, 0.2f}});
+    error = errorOf([&] { mergedTeacherResults({a, d}); });
+    QVERIFY2(error.contains("another prompt"), qPrintable(error));
+    const std::string e = save("e", "q0", "red apple", {{7, 0.2f}}, R"({"loss_timesteps":5})");
+    error = errorOf([&] { mergedTeacherResults({a, e}); });
+    QVERIFY2(error.contains("loss_timesteps"), qPrintable(error));
   }
 
   void saveLoadRoundTripAndBadFiles() {
