@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "data/dataset.h"
+#include "methods/candidate_ranking.h"
 #include "model/generator.h"
 #include "model/model.h"
 #include "slurm/slurm.h"
@@ -370,7 +371,7 @@ int runTeacherPlan(const QStringList& arguments) {
        {"candidates-from",
         "Where a train query's candidates come from: latent (the model's latent space) or the "
         "first K of a method's ranking, e.g. raw:cnn+text.",
-        "METHOD", QString::fromStdString(d.candidatesFrom)},
+        "METHOD", "latent"},
        {"seed", "Seed of the family shuffle.", "S", QString::number(d.seed)},
        {"out", "Folder for train.jsonl and test.jsonl (default: <bundle>/teacher).", "DIR"},
        {"threads", "CPU threads (default: all cores).", "N"}});
@@ -380,12 +381,16 @@ int runTeacherPlan(const QStringList& arguments) {
   o.testQueries = static_cast<int>(numberOption(parser, "test", "teacher-plan"));
   o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-plan"));
   o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-plan"));
-  o.candidatesFrom = parser.value("candidates-from").toStdString();
   const CommandContext c = openCommand(parser, "teacher-plan");
   const std::string dir =
       parser.isSet("out") ? parser.value("out").toStdString() : c.bundle.path("teacher");
   QDir().mkpath(QString::fromStdString(dir));
-  writeTeacherPlan(c.methodSources(), o, dir, c.job());
+  // Opened before the plan: an unknown method fails before minutes of generation.
+  const std::string from = parser.value("candidates-from").toStdString();
+  std::unique_ptr<AttributionMethod> method;
+  if (from != "latent") method = openMethod(from, c.methodSources(), c.job());
+  writeTeacherPlan(*c.model, *c.data, o, dir, c.job(),
+                   method ? candidateRanking(*method) : CandidateRanking{});
   out("wrote " + dir + "/train.jsonl and test.jsonl\n");
   return 0;
 }

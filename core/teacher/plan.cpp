@@ -10,7 +10,6 @@
 #include <random>
 
 #include "data/dataset.h"
-#include "methods/attribution_method.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -19,11 +18,9 @@
 
 namespace fastgda {
 
-void writeTeacherPlan(const MethodSources& sources, const TeacherPlanOptions& o,
-                      const std::string& dir, const JobContext& job) {
-  if (!sources.model || !sources.data) fail("teacher plan: needs the bundle's model and dataset");
-  TextToImageModel& model = *sources.model;
-  const Dataset& data = *sources.data;
+void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const TeacherPlanOptions& o,
+                      const std::string& dir, const JobContext& job,
+                      const CandidateRanking& ranking) {
   if (o.trainQueries < 0 || o.testQueries < 0 || o.candidates < 1)
     fail("teacher plan: query counts must be >= 0 and candidates >= 1");
   // One representative caption per family, families in a seeded order.
@@ -57,9 +54,6 @@ void writeTeacherPlan(const MethodSources& sources, const TeacherPlanOptions& o,
   const int64_t k = std::min<int64_t>(o.candidates, data.size());
   std::vector<std::vector<int64_t>> neighbours;
   if (!train.empty()) {
-    // Open the method first: an unknown name fails before minutes of generation.
-    std::unique_ptr<AttributionMethod> method;
-    if (o.candidatesFrom != "latent") method = openMethod(o.candidatesFrom, sources, job);
     GenerateOptions g;
     g.steps = o.steps;
     g.guidance = o.guidance;
@@ -69,7 +63,7 @@ void writeTeacherPlan(const MethodSources& sources, const TeacherPlanOptions& o,
     };
     const Generated generated = generate(model, prompts, seeds, g, generating);
     const torch::Tensor& queries = generated.latents;
-    if (!method) {
+    if (!ranking) {
       JobContext encoding = job;
       encoding.onProgress = [&](double f, const std::string& stage) {
         job.progress(0.8 + 0.2 * f, stage);
@@ -86,17 +80,14 @@ void writeTeacherPlan(const MethodSources& sources, const TeacherPlanOptions& o,
     } else {
       for (size_t i = 0; i < train.size(); ++i) {
         job.checkCancelled();
-        const torch::Tensor latent = queries.narrow(0, static_cast<int64_t>(i), 1).contiguous();
-        MethodQuery query{"", prompts[i], generated.images.narrow(0, static_cast<int64_t>(i), 1),
-                          std::vector<float>(latent.data_ptr<float>(),
-                                             latent.data_ptr<float>() + latent.numel())};
-        std::vector<int64_t> ranked = method->rank(query, k).indices;
+        const auto q = static_cast<int64_t>(i);
+        std::vector<int64_t> ranked =
+            ranking(prompts[i], generated.images.narrow(0, q, 1), queries.narrow(0, q, 1), k);
         if (static_cast<int64_t>(ranked.size()) < k)
-          fail("teacher plan: ", o.candidatesFrom, " ranked ", ranked.size(),
-               " training images for a train query, the plan needs ", k);
+          fail("teacher plan: the candidate ranking gave ", ranked.size(),
+               " training images for train query ", i, ", the plan needs ", k);
         neighbours.push_back(std::move(ranked));
-        job.progress(0.8 + 0.2 * double(i + 1) / double(train.size()),
-                     "candidates from " + o.candidatesFrom);
+        job.progress(0.8 + 0.2 * double(i + 1) / double(train.size()), "ranking candidates");
       }
     }
   }

@@ -5,36 +5,45 @@
 // families (so no test prompt is a near-copy of a train prompt, e.g. the same emoji in another
 // style), one caption per family. Train queries rank a candidate subset, the training images
 // nearest to the generated query (as FastGDA ranks the query's nearest neighbours in DINO space):
-// in the model's latent space (cosine; the stored data's), or the first of any method's ranking
-// (attribution_method.h), e.g. raw:cnn+text, whose first 1,000 hold more of the teacher's
-// full-set top 100 (README, "Where the student's candidates come from"). Test queries rank the
-// full training set.
+// in the model's latent space (cosine; the stored data's), or the first of another ranking, e.g. a
+// method's (`fastgda teacher-plan --candidates-from raw:cnn+text`, whose first 1,000 hold more of
+// the teacher's full-set top 100: README, "Where the training candidates come from"). Test queries
+// rank the full training set.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
+
+#include <torch/types.h>
 
 #include "util/job.h"
 
 namespace fastgda {
 
-struct MethodSources;
+class Dataset;
+struct TextToImageModel;
 
 struct TeacherPlanOptions {
   int trainQueries = 300;
   int testQueries = 32;
   int candidates = 1000;  // per train query
-  // "latent": cosine in the model's latent space; otherwise a method name (raw:SPACE, ...).
-  std::string candidatesFrom = "latent";
-  uint64_t seed = 0;  // family shuffle; query seeds are 100000 + i (train), 200000 + i (test)
-  int steps = 50;     // DDIM steps of the generated queries
+  uint64_t seed = 0;      // family shuffle; query seeds are 100000 + i (train), 200000 + i (test)
+  int steps = 50;         // DDIM steps of the generated queries
   double guidance = 4.0;
 };
 
 // Writes <dir>/train.jsonl and <dir>/test.jsonl (batch files for `fastgda teacher --batch`).
-// Needs the sources' model and dataset (and bundle, for a method's features); errors name an
-// unknown method.
-void writeTeacherPlan(const MethodSources& sources, const TeacherPlanOptions& options,
-                      const std::string& dir, const JobContext& job = {});
+// The first k training images of another ranking of a generated train query: its prompt, image
+// [1, 3, S, S] in [-1, 1] and latent [1, C, h, w]. The CLI passes a method's (core/methods, a
+// module above this one).
+using CandidateRanking = std::function<std::vector<int64_t>(
+    const std::string& prompt, const torch::Tensor& image, const torch::Tensor& latent, int64_t k)>;
+
+// Candidates from `ranking` when given, else from the latent space.
+void writeTeacherPlan(TextToImageModel& model, const Dataset& data,
+                      const TeacherPlanOptions& options, const std::string& dir,
+                      const JobContext& job = {}, const CandidateRanking& ranking = {});
 
 }  // namespace fastgda

@@ -11,6 +11,7 @@
 #include "bundle/bundle.h"
 #include "data/dataset.h"
 #include "methods/attribution_method.h"
+#include "methods/candidate_ranking.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -202,27 +203,33 @@ class TestTeacher : public QObject {
     // Each train query's candidates are the first 4 of the method's ranking of that query, as
     // generated from its prompt and seed (random: surely not the latent neighbours; raw:latent:
     // the query's image reaches the method).
-    for (const std::string method : {"random", "raw:latent"}) {
-      plan.candidatesFrom = method;
-      const QString planDir = dir_.filePath(QString::fromStdString("plan-" + method));
-      writeTeacherPlan(sources(), plan, planDir.toStdString());
+    for (const std::string name : {"random", "raw:latent"}) {
+      auto method = openMethod(name, sources());
+      const QString planDir = dir_.filePath(QString::fromStdString("plan-" + name));
+      writeTeacherPlan(*model_, *data_, plan, planDir.toStdString(), {}, candidateRanking(*method));
       const std::vector<BatchEntry> train =
           readQueryBatch((planDir + "/train.jsonl").toStdString());
       QCOMPARE(int(train.size()), 2);
-      auto ranker = openMethod(method, sources());
       for (const BatchEntry& e : train) {
         const Generated q = generate(*model_, {e.query.prompt}, {e.query.seed}, g);
         const torch::Tensor latent = q.latents.contiguous();
         const MethodQuery query{"", e.query.prompt, q.images,
                                 std::vector<float>(latent.data_ptr<float>(),
                                                    latent.data_ptr<float>() + latent.numel())};
-        QCOMPARE(e.candidates, ranker->rank(query, 4).indices);
+        QCOMPARE(e.candidates, method->rank(query, 4).indices);
       }
     }
-    plan.candidatesFrom = "raw:no-such-space";
-    const QString error = errorOf(
-        [&] { writeTeacherPlan(sources(), plan, dir_.filePath("plan-bad").toStdString()); });
-    QVERIFY2(error.contains("no-such-space"), qPrintable(error));
+    // A ranking shorter than the candidates asked for is refused, saying so.
+    const CandidateRanking short3 = [](const std::string&, const torch::Tensor&,
+                                       const torch::Tensor&, int64_t) {
+      return std::vector<int64_t>{0, 1, 2};
+    };
+    const QString error = errorOf([&] {
+      writeTeacherPlan(*model_, *data_, plan, dir_.filePath("plan-short").toStdString(), {},
+                       short3);
+    });
+    QVERIFY2(error.contains("gave 3 training images") && error.contains("needs 4"),
+             qPrintable(error));
   }
 
   void planSplitsFamiliesAndBatchResumes() {
@@ -232,7 +239,7 @@ class TestTeacher : public QObject {
     plan.candidates = 4;
     plan.steps = 3;
     const QString teacherDir = dir_.filePath("teacher");
-    writeTeacherPlan(sources(), plan, teacherDir.toStdString());
+    writeTeacherPlan(*model_, *data_, plan, teacherDir.toStdString());
     const std::vector<BatchEntry> train =
         readQueryBatch((teacherDir + "/train.jsonl").toStdString());
     const std::vector<BatchEntry> test = readQueryBatch((teacherDir + "/test.jsonl").toStdString());
