@@ -48,6 +48,16 @@ class TestTeacher : public QObject {
   std::shared_ptr<TextToImageModel> model_;
   std::unique_ptr<Dataset> data_;
 
+  // Two train queries of 4 candidates and one test query, generated in 3 steps.
+  static TeacherPlanOptions tinyPlan() {
+    TeacherPlanOptions plan;
+    plan.trainQueries = 2;
+    plan.testQueries = 1;
+    plan.candidates = 4;
+    plan.steps = 3;
+    return plan;
+  }
+
   MethodSources sources() const { return {&bundle_, model_, data_.get(), 0, {}}; }
 
   TeacherQuery trainingQuery(int64_t i) {
@@ -192,11 +202,7 @@ class TestTeacher : public QObject {
   }
 
   void planTakesCandidatesFromAMethod() {
-    TeacherPlanOptions plan;
-    plan.trainQueries = 2;
-    plan.testQueries = 1;
-    plan.candidates = 4;
-    plan.steps = 3;
+    const TeacherPlanOptions plan = tinyPlan();
     GenerateOptions g;
     g.steps = plan.steps;
     g.guidance = plan.guidance;
@@ -233,11 +239,7 @@ class TestTeacher : public QObject {
   }
 
   void planSplitsFamiliesAndBatchResumes() {
-    TeacherPlanOptions plan;
-    plan.trainQueries = 2;
-    plan.testQueries = 1;
-    plan.candidates = 4;
-    plan.steps = 3;
+    const TeacherPlanOptions plan = tinyPlan();
     const QString teacherDir = dir_.filePath("teacher");
     writeTeacherPlan(*model_, *data_, plan, teacherDir.toStdString());
     const std::vector<BatchEntry> train =
