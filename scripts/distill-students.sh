@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Distils the built-in bundle's six students from its stored teacher training data
+# (models/builtin/teacher/train) with the shipped recipe (README, "The student"), then evaluates
+# every method on the test queries (`fastgda eval`, which saves models/builtin/eval/report.json).
+# `cnn+text` is made the default student. Resumable: a stopped run resumes each student after
+# its last finished epoch (a checkpoint of other teacher data or options is not resumed).
+#
+# FASTGDA_WORKERS distillations run at once (default 2), one thread each: on the 2-core machines
+# that is how the cores are shared best (README, teacher data). The longest come first so that
+# the two lanes end together. FASTGDA_SPACES overrides the list. Hours of CPU (README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+workers="${FASTGDA_WORKERS:-2}"
+spaces="${FASTGDA_SPACES:-hog text latent+text cnn+text cnn latent}"
+
+distill_one() {
+  set -o pipefail
+  local space=$1 extra=()
+  [ "$space" = cnn+text ] && extra=(--default)
+  build/app/fastgda distill --features "$space" --epochs 10 --threads 1 --json "${extra[@]}" \
+    2>&1 | sed -u "s/^/[$space] /"
+}
+export -f distill_one
+
+# shellcheck disable=SC2086 # one space name per word
+# shellcheck disable=SC2016 # $1 is expanded by the inner bash
+printf '%s\n' $spaces | xargs -P "$workers" -I{} bash -c 'distill_one "$1"' _ {}
+build/app/fastgda eval --threads "$workers" --json >/dev/null
+echo "evaluation saved: models/builtin/eval/report.json"
