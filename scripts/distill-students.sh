@@ -5,9 +5,10 @@
 # `cnn+text` is made the default student. Resumable: a stopped run resumes each student after
 # its last finished epoch (a checkpoint of other teacher data or options is not resumed).
 #
-# FASTGDA_WORKERS distillations run at once (default 2), one thread each: on the 2-core machines
-# that is how the cores are shared best (README, teacher data). The longest come first so that
-# the two lanes end together. FASTGDA_SPACES overrides the list. Hours of CPU (README).
+# FASTGDA_WORKERS distillations run at once (default 2), one thread each, as the teacher's workers
+# share the 2-core machines best (README, teacher data; not measured for distillation). The list
+# is ordered by the shipped students' measured times, longest first, so that the lanes end
+# together; FASTGDA_SPACES overrides it. Hours of CPU (README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workers="${FASTGDA_WORKERS:-2}"
