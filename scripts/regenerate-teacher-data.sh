@@ -12,14 +12,14 @@
 # training queries when no test query is left for it.
 #
 # FASTGDA_CANDIDATES_FROM picks where a training query's 1,000 candidates come from (teacher-plan
-# --candidates-from; default latent, the stored data's). The test queries do not depend on it: to
+# --candidates-from; default raw:cnn+text, the stored data's). The test queries do not depend on it: to
 # make training data with other candidates beside the stored data, copy teacher/test.jsonl and
 # teacher/test/ into $FASTGDA_TEACHER_OUT first, and only the training queries are run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workers="${FASTGDA_WORKERS:-2}"
 threads="${FASTGDA_THREADS:-1}"
-candidates_from="${FASTGDA_CANDIDATES_FROM:-latent}"
+candidates_from="${FASTGDA_CANDIDATES_FROM:-raw:cnn+text}"
 out="${FASTGDA_TEACHER_OUT:-models/builtin/teacher}"
 [ -f "$out/train.jsonl" ] ||
   build/app/fastgda teacher-plan --train 1000 --test 64 --candidates-from "$candidates_from" \

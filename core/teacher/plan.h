@@ -5,10 +5,10 @@
 // families (so no test prompt is a near-copy of a train prompt, e.g. the same emoji in another
 // style), one caption per family. Train queries rank a candidate subset, the training images
 // nearest to the generated query (as FastGDA ranks the query's nearest neighbours in DINO space):
-// in the model's latent space (cosine; the stored data's), or the first of another ranking, e.g. a
-// method's (`fastgda teacher-plan --candidates-from raw:cnn+text`, whose first 1,000 hold more of
-// the teacher's full-set top 100: README, "Where the training candidates come from"). Test queries
-// rank the full training set.
+// in the model's latent space (cosine; needs no features), or the first of another ranking, e.g. a
+// method's (`fastgda teacher-plan --candidates-from raw:cnn+text`, the stored data's, whose first
+// 1,000 hold more of the teacher's full-set top 100: README, "Where the training candidates come
+// from"). Test queries rank the full training set.
 #pragma once
 
 #include <cstdint>
