@@ -11,6 +11,10 @@
 # two-thread run (README). Workers share the batch through its lock files; each goes on to the
 # training queries when no test query is left for it.
 #
+# FASTGDA_TRAIN_QUERIES (default 1000) is how many training queries the plan has: above the plan
+# in the folder, the plan is extended (teacher-plan --extend: its queries stay, the new ones come
+# from the next families) and only the new queries are run.
+#
 # FASTGDA_CANDIDATES_FROM picks where a training query's 1,000 candidates come from (teacher-plan
 # --candidates-from; default raw:cnn+text, the stored data's). The test queries do not depend on it: to
 # make training data with other candidates beside the stored data, copy teacher/test.jsonl and
@@ -21,9 +25,14 @@ workers="${FASTGDA_WORKERS:-2}"
 threads="${FASTGDA_THREADS:-1}"
 candidates_from="${FASTGDA_CANDIDATES_FROM:-raw:cnn+text}"
 out="${FASTGDA_TEACHER_OUT:-models/builtin/teacher}"
-[ -f "$out/train.jsonl" ] ||
-  build/app/fastgda teacher-plan --train 1000 --test 64 --candidates-from "$candidates_from" \
-    --out "$out" --threads $((workers * threads))
+train_queries="${FASTGDA_TRAIN_QUERIES:-1000}"
+plan=(build/app/fastgda teacher-plan --train "$train_queries" --test 64
+  --candidates-from "$candidates_from" --out "$out" --threads $((workers * threads)))
+if [ ! -f "$out/train.jsonl" ]; then
+  "${plan[@]}"
+elif [ "$(wc -l < "$out/train.jsonl")" -lt "$train_queries" ]; then
+  "${plan[@]}" --extend
+fi
 
 worker() {
   for part in test train; do

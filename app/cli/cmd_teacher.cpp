@@ -373,6 +373,10 @@ int runTeacherPlan(const QStringList& arguments) {
         "first K of a method's ranking, e.g. raw:cnn+text.",
         "METHOD", "latent"},
        {"seed", "Seed of the family shuffle.", "S", QString::number(d.seed)},
+       {"extend",
+        "Add train queries to the plan in the folder, up to --train: its queries stay as they "
+        "are (their results were computed from them), the new ones take the next families. "
+        "--seed and --test must be the plan's."},
        {"out", "Folder for train.jsonl and test.jsonl (default: <bundle>/teacher).", "DIR"},
        {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda teacher-plan")} + arguments);
@@ -381,6 +385,7 @@ int runTeacherPlan(const QStringList& arguments) {
   o.testQueries = static_cast<int>(numberOption(parser, "test", "teacher-plan"));
   o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-plan"));
   o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-plan"));
+  o.extend = parser.isSet("extend");
   const CommandContext c = openCommand(parser, "teacher-plan");
   const std::string dir =
       parser.isSet("out") ? parser.value("out").toStdString() : c.bundle.path("teacher");
@@ -391,7 +396,9 @@ int runTeacherPlan(const QStringList& arguments) {
   if (from != "latent") method = openMethod(from, c.methodSources(), c.job());
   writeTeacherPlan(*c.model, *c.data, o, dir, c.job(),
                    method ? candidateRanking(*method) : CandidateRanking{});
-  out("wrote " + dir + "/train.jsonl and test.jsonl\n");
+  out(o.extend
+          ? "extended " + dir + "/train.jsonl to " + std::to_string(o.trainQueries) + " queries\n"
+          : "wrote " + dir + "/train.jsonl and test.jsonl\n");
   return 0;
 }
 

@@ -14,7 +14,8 @@ struct Bundle;
 // ("Student (FastGDA, cnn+text)", "Teacher (unlearning)", "Raw features (hog)", "Random", ...).
 std::string methodTitle(const std::string& name);
 
-// The names of the teacher variants, <bundle>/teacher/test-NAME/, sorted.
+// The names of the teacher variants, <bundle>/teacher/test-NAME/ holding at least one result,
+// sorted.
 std::vector<std::string> teacherVariants(const Bundle& bundle);
 
 }  // namespace fastgda

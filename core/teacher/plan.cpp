@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 #include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,6 +18,66 @@
 #include "util/files.h"
 
 namespace fastgda {
+
+namespace {
+
+QString planFile(const std::string& dir, const char* name) {
+  return QDir(QString::fromStdString(dir)).filePath(QLatin1String(name) + QStringLiteral(".jsonl"));
+}
+
+// One plan line: a query, the training image its prompt comes from, and its candidates if any.
+QJsonObject planEntry(const Dataset& data, const TeacherPlanOptions& o, const char* name, size_t i,
+                      int64_t pick, uint64_t seedBase) {
+  QJsonObject e;
+  e["id"] = QStringLiteral("%1-%2").arg(QLatin1String(name)).arg(i, 4, 10, QLatin1Char('0'));
+  e["prompt"] = QString::fromStdString(data.caption(pick));
+  e["seed"] = static_cast<qint64>(seedBase + i);
+  e["steps"] = o.steps;
+  e["guidance"] = o.guidance;
+  e["source_image"] = static_cast<qint64>(pick);
+  return e;
+}
+
+// A JSON value as compact text: compares 4 with 4.0 and an integer with a parsed one as equal.
+std::string jsonText(const QJsonValue& v) {
+  const QByteArray array = QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact);
+  return array.mid(1, array.size() - 2).toStdString();
+}
+
+// The lines of a plan file already written, each checked against the plan these options make:
+// extending a plan of another seed, test count or dataset would mix two plans in one batch.
+// Train lines must also rank as many candidates as the new ones will (`candidates`; 0: none).
+std::vector<QByteArray> checkedPlanLines(const QString& path, const std::vector<QJsonObject>& plan,
+                                         bool allMustBeThere, int64_t candidates) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly))
+    fail(path.toStdString(), ": cannot extend the plan, the file cannot be read (",
+         file.errorString().toStdString(), ")");
+  std::vector<QByteArray> lines;
+  for (const QByteArray& line : file.readAll().split('\n'))
+    if (!line.trimmed().isEmpty()) lines.push_back(line);
+  if (lines.size() > plan.size() || (allMustBeThere && lines.size() != plan.size()))
+    fail(path.toStdString(), ": holds ", lines.size(), " queries, the extended plan has ",
+         plan.size(), allMustBeThere ? "" : " (extending adds queries, it never removes any)");
+  for (size_t i = 0; i < lines.size(); ++i) {
+    QJsonParseError error;
+    const QJsonObject found = QJsonDocument::fromJson(lines[i], &error).object();
+    if (error.error != QJsonParseError::NoError)
+      fail(path.toStdString(), ", line ", i + 1, ": not JSON (", error.errorString().toStdString(),
+           ")");
+    if (found["candidates"].toArray().size() != candidates)
+      fail(path.toStdString(), ", line ", i + 1, ": ", found["candidates"].toArray().size(),
+           " candidates, the new queries would have ", candidates);
+    for (const char* field : {"id", "prompt", "seed", "steps", "guidance", "source_image"})
+      if (jsonText(found[field]) != jsonText(plan[i][field]))
+        fail(path.toStdString(), ", line ", i + 1, ": field '", field, "' is ",
+             jsonText(found[field]), ", the plan of these options has ", jsonText(plan[i][field]),
+             " (written with another seed, test count or dataset?)");
+  }
+  return lines;
+}
+
+}  // namespace
 
 void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const TeacherPlanOptions& o,
                       const std::string& dir, const JobContext& job,
@@ -43,17 +104,29 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
     (f < static_cast<size_t>(o.testQueries) ? test : train).push_back(pick);
   }
 
+  std::vector<QJsonObject> trainPlan, testPlan;
+  for (size_t i = 0; i < train.size(); ++i)
+    trainPlan.push_back(planEntry(data, o, "train", i, train[i], 100000));
+  for (size_t i = 0; i < test.size(); ++i)
+    testPlan.push_back(planEntry(data, o, "test", i, test[i], 200000));
+  const int64_t k = std::min<int64_t>(o.candidates, data.size());
+  std::vector<QByteArray> kept;  // the lines of the plan being extended, kept as they are
+  if (o.extend) {
+    checkedPlanLines(planFile(dir, "test"), testPlan, true, 0);
+    kept = checkedPlanLines(planFile(dir, "train"), trainPlan, false, k);
+  }
+  const size_t first = kept.size();  // the first train query to generate
+
   // Candidates: the training images nearest to each generated train query.
   torch::NoGradGuard noGrad;
   std::vector<std::string> prompts;
   std::vector<uint64_t> seeds;
-  for (size_t i = 0; i < train.size(); ++i) {
+  for (size_t i = first; i < train.size(); ++i) {
     prompts.push_back(data.caption(train[i]));
     seeds.push_back(100000 + i);
   }
-  const int64_t k = std::min<int64_t>(o.candidates, data.size());
   std::vector<std::vector<int64_t>> neighbours;
-  if (!train.empty()) {
+  if (!prompts.empty()) {
     GenerateOptions g;
     g.steps = o.steps;
     g.guidance = o.guidance;
@@ -78,45 +151,36 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
         neighbours.emplace_back(row, row + k);
       }
     } else {
-      for (size_t i = 0; i < train.size(); ++i) {
+      for (size_t i = 0; i < prompts.size(); ++i) {
         job.checkCancelled();
         const auto q = static_cast<int64_t>(i);
         std::vector<int64_t> ranked =
             ranking(prompts[i], generated.images.narrow(0, q, 1), queries.narrow(0, q, 1), k);
         if (static_cast<int64_t>(ranked.size()) < k)
           fail("teacher plan: the candidate ranking gave ", ranked.size(),
-               " training images for train query ", i, ", the plan needs ", k);
+               " training images for train query ", first + i, ", the plan needs ", k);
         neighbours.push_back(std::move(ranked));
-        job.progress(0.8 + 0.2 * double(i + 1) / double(train.size()), "ranking candidates");
+        job.progress(0.8 + 0.2 * double(i + 1) / double(prompts.size()), "ranking candidates");
       }
     }
   }
 
-  auto write = [&](const std::vector<int64_t>& picks, const char* name, uint64_t seedBase,
-                   bool withCandidates) {
-    std::string lines;
-    for (size_t i = 0; i < picks.size(); ++i) {
-      QJsonObject e;
-      e["id"] = QStringLiteral("%1-%2").arg(QLatin1String(name)).arg(i, 4, 10, QLatin1Char('0'));
-      e["prompt"] = QString::fromStdString(data.caption(picks[i]));
-      e["seed"] = static_cast<qint64>(seedBase + i);
-      e["steps"] = o.steps;
-      e["guidance"] = o.guidance;
-      e["source_image"] = static_cast<qint64>(picks[i]);
-      if (withCandidates) {
-        QJsonArray c;
-        for (int64_t index : neighbours[i]) c.append(static_cast<qint64>(index));
-        e["candidates"] = c;
-      }
-      lines += QJsonDocument(e).toJson(QJsonDocument::Compact).toStdString() + "\n";
-    }
-    writeFileAtomically(QDir(QString::fromStdString(dir))
-                            .filePath(QLatin1String(name) + QStringLiteral(".jsonl"))
-                            .toStdString(),
-                        lines);
-  };
-  write(train, "train", 100000, true);
-  write(test, "test", 200000, false);
+  std::string trainLines;
+  for (const QByteArray& line : kept) trainLines += line.toStdString() + "\n";
+  for (size_t i = first; i < train.size(); ++i) {
+    QJsonObject e = trainPlan[i];
+    QJsonArray c;
+    for (int64_t index : neighbours[i - first]) c.append(static_cast<qint64>(index));
+    e["candidates"] = c;
+    trainLines += QJsonDocument(e).toJson(QJsonDocument::Compact).toStdString() + "\n";
+  }
+  writeFileAtomically(planFile(dir, "train").toStdString(), trainLines);
+  if (!o.extend) {
+    std::string testLines;
+    for (const QJsonObject& e : testPlan)
+      testLines += QJsonDocument(e).toJson(QJsonDocument::Compact).toStdString() + "\n";
+    writeFileAtomically(planFile(dir, "test").toStdString(), testLines);
+  }
   job.progress(1.0, "plan written");
 }
 

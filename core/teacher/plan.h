@@ -32,6 +32,11 @@ struct TeacherPlanOptions {
   uint64_t seed = 0;      // family shuffle; query seeds are 100000 + i (train), 200000 + i (test)
   int steps = 50;         // DDIM steps of the generated queries
   double guidance = 4.0;
+  // Add training queries to the plan already in the folder, up to trainQueries: its lines stay
+  // byte for byte (their results were computed from them) and the new queries take the next
+  // families of the same shuffle, so train and test stay disjoint. The folder's plan must be the
+  // one these options write (same seed, test count, dataset), else it is an error.
+  bool extend = false;
 };
 
 // Writes <dir>/train.jsonl and <dir>/test.jsonl (batch files for `fastgda teacher --batch`).

@@ -16,6 +16,7 @@
 #include "eval/evaluation.h"
 #include "features/feature_space.h"
 #include "methods/attribution_method.h"
+#include "methods/method_names.h"
 #include "model/model.h"
 #include "session/attribution_session.h"
 #include "support/errors.h"
@@ -80,6 +81,11 @@ class TestMethods : public QObject {
     for (const char* file : {"q6.json", "q6.npy"})  // a result is its JSON and its ranking
       QVERIFY(QFile::copy(path("teacher/test/") + file, path("teacher/test-other/") + file));
     auto variant = openMethod("teacher:other", sources());
+    // A batch just started (a lock, no result yet) is not a variant until a query is done.
+    QVERIFY(QDir().mkpath(path("teacher/test-started")));
+    QVERIFY(QFile(path("teacher/test-started/q6.json.lock")).open(QIODevice::WriteOnly));
+    QCOMPARE(teacherVariants(bundle_), std::vector<std::string>{"other"});
+    QDir(path("teacher/test-started")).removeRecursively();
     QVERIFY(variant->answers(queries_[0]));
     QVERIFY(!variant->answers(queries_[1]));
     EXPECT_ERROR(variant->rank(queries_[1], 5), "no stored result for query 'q7'");

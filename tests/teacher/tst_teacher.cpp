@@ -290,6 +290,54 @@ class TestTeacher : public QObject {
     QCOMPARE(readFile(teacherDir + "/train/train-0000.npy"), before);
   }
 
+  void extendingAPlanKeepsItsQueriesAndAddsNewFamilies() {
+    TeacherPlanOptions plan = tinyPlan();  // 1 test and 2 train queries of the 4 families
+    const QString dir = dir_.filePath("plan-extend");
+    writeTeacherPlan(*model_, *data_, plan, dir.toStdString());
+    const QByteArray train = readFile(dir + "/train.jsonl"), test = readFile(dir + "/test.jsonl");
+    plan.trainQueries = 3;
+    writeTeacherPlan(*model_, *data_, plan, dir_.filePath("plan-at-once").toStdString());
+    plan.extend = true;
+    writeTeacherPlan(*model_, *data_, plan, dir.toStdString());
+
+    // The kept queries are the same bytes; the new one is the plan's next, from the last family.
+    const QByteArray extended = readFile(dir + "/train.jsonl");
+    QVERIFY(extended.size() > train.size() && extended.startsWith(train));
+    QCOMPARE(readFile(dir + "/test.jsonl"), test);
+    const std::vector<BatchEntry> entries = readQueryBatch((dir + "/train.jsonl").toStdString());
+    const std::vector<BatchEntry> atOnce =
+        readQueryBatch(dir_.filePath("plan-at-once/train.jsonl").toStdString());
+    QCOMPARE(int(entries.size()), 3);
+    QCOMPARE(entries[2].query.id, atOnce[2].query.id);
+    QCOMPARE(entries[2].query.prompt, atOnce[2].query.prompt);
+    QCOMPARE(entries[2].query.seed, atOnce[2].query.seed);
+    QCOMPARE(int(entries[2].candidates.size()), 4);
+
+    // A plan the options would not write is refused, naming what differs; nothing is changed.
+    TeacherPlanOptions moreTests = plan;
+    moreTests.testQueries = 2;
+    moreTests.trainQueries = 2;
+    QVERIFY2(errorOf([&] {
+               writeTeacherPlan(*model_, *data_, moreTests, dir.toStdString());
+             }).contains("test.jsonl: holds 1 queries, the extended plan has 2"),
+             "another test count");
+    TeacherPlanOptions fewer = plan;
+    fewer.trainQueries = 2;
+    QVERIFY(errorOf([&] {
+              writeTeacherPlan(*model_, *data_, fewer, dir.toStdString());
+            }).contains("never removes any"));
+    QFile edited(dir + "/train.jsonl");
+    QVERIFY(edited.open(QIODevice::WriteOnly));
+    edited.write(QByteArray(extended).replace("seed\":100001", "seed\":7"));
+    edited.close();
+    const QString error =
+        errorOf([&] { writeTeacherPlan(*model_, *data_, plan, dir.toStdString()); });
+    QVERIFY2(error.contains("train.jsonl, line 2: field 'seed' is 7, the plan of these options "
+                            "has 100001"),
+             qPrintable(error));
+    QCOMPARE(readFile(dir + "/test.jsonl"), test);
+  }
+
   void settingsDifferenceIgnoresOnlyTheLossBatch() {
     TeacherOptions a = quickOptions();
     TeacherOptions b = a;
