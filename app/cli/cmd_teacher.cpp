@@ -394,6 +394,7 @@ int runTeacherPlan(const QStringList& arguments) {
   const std::string from = parser.value("candidates-from").toStdString();
   std::unique_ptr<AttributionMethod> method;
   if (from != "latent") method = openMethod(from, c.methodSources(), c.job());
+  o.candidatesFrom = from;
   writeTeacherPlan(*c.model, *c.data, o, dir, c.job(),
                    method ? candidateRanking(*method) : CandidateRanking{});
   out(o.extend

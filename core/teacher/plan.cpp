@@ -77,6 +77,41 @@ std::vector<QByteArray> checkedPlanLines(const QString& path, const std::vector<
   return lines;
 }
 
+// What a plan was written with (<dir>/plan.json): what a training query's lines do not show.
+QJsonObject planSettings(const TeacherPlanOptions& o, int64_t candidates) {
+  QJsonObject settings;
+  settings["format"] = QStringLiteral("fastgda-teacher-plan");
+  settings["version"] = 1;
+  settings["seed"] = static_cast<qint64>(o.seed);
+  settings["train_queries"] = o.trainQueries;
+  settings["test_queries"] = o.testQueries;
+  settings["candidates"] = static_cast<qint64>(candidates);
+  settings["candidates_from"] =
+      QString::fromStdString(o.candidatesFrom.empty() ? "latent" : o.candidatesFrom);
+  settings["steps"] = o.steps;
+  settings["guidance"] = o.guidance;
+  return settings;
+}
+
+// Extending a plan keeps what it was written with; a plan from before plan.json has none to check
+// (its lines still are).
+void checkPlanSettings(const QString& path, const QJsonObject& now) {
+  QFile file(path);
+  if (!file.exists()) return;
+  if (!file.open(QIODevice::ReadOnly))
+    fail(path.toStdString(), ": cannot be read (", file.errorString().toStdString(), ")");
+  QJsonParseError error;
+  const QJsonObject stored = QJsonDocument::fromJson(file.readAll(), &error).object();
+  if (error.error != QJsonParseError::NoError || stored["format"] != now["format"])
+    fail(path.toStdString(), ": not a fastgda-teacher-plan settings file");
+  for (const char* field :
+       {"seed", "test_queries", "candidates", "candidates_from", "steps", "guidance"})
+    if (jsonText(stored[field]) != jsonText(now[field]))
+      fail(path.toStdString(), ": the plan was written with ", field, " ", jsonText(stored[field]),
+           ", these options have ", jsonText(now[field]),
+           "; extending it would mix two plans in one batch");
+}
+
 }  // namespace
 
 void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const TeacherPlanOptions& o,
@@ -84,6 +119,10 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
                       const CandidateRanking& ranking) {
   if (o.trainQueries < 0 || o.testQueries < 0 || o.candidates < 1)
     fail("teacher plan: query counts must be >= 0 and candidates >= 1");
+  if (ranking && (o.candidatesFrom.empty() || o.candidatesFrom == "latent"))
+    fail("teacher plan: a candidate ranking needs the name of its method (candidatesFrom)");
+  if (!ranking && !o.candidatesFrom.empty() && o.candidatesFrom != "latent")
+    fail("teacher plan: candidates from '", o.candidatesFrom, "' but no ranking was given");
   // One representative caption per family, families in a seeded order.
   std::map<int, std::vector<int64_t>> byFamily;
   for (int64_t i = 0; i < data.size(); ++i)
@@ -111,7 +150,10 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
     testPlan.push_back(planEntry(data, o, "test", i, test[i], 200000));
   const int64_t k = std::min<int64_t>(o.candidates, data.size());
   std::vector<QByteArray> kept;  // the lines of the plan being extended, kept as they are
+  const QJsonObject settings = planSettings(o, k);
+  const QString settingsFile = QDir(QString::fromStdString(dir)).filePath("plan.json");
   if (o.extend) {
+    checkPlanSettings(settingsFile, settings);
     checkedPlanLines(planFile(dir, "test"), testPlan, true, 0);
     kept = checkedPlanLines(planFile(dir, "train"), trainPlan, false, k);
   }
@@ -181,6 +223,7 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
       testLines += QJsonDocument(e).toJson(QJsonDocument::Compact).toStdString() + "\n";
     writeFileAtomically(planFile(dir, "test").toStdString(), testLines);
   }
+  writeFileAtomically(settingsFile.toStdString(), QJsonDocument(settings).toJson().toStdString());
   job.progress(1.0, "plan written");
 }
 

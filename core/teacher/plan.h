@@ -37,9 +37,14 @@ struct TeacherPlanOptions {
   // families of the same shuffle, so train and test stay disjoint. The folder's plan must be the
   // one these options write (same seed, test count, dataset), else it is an error.
   bool extend = false;
+  // The name of the method whose ranking gives the candidates (teacher-plan --candidates-from),
+  // recorded in <dir>/plan.json so that extending with other candidates is refused; empty: the
+  // latent space, and then no ranking may be passed.
+  std::string candidatesFrom;
 };
 
-// Writes <dir>/train.jsonl and <dir>/test.jsonl (batch files for `fastgda teacher --batch`).
+// Writes <dir>/train.jsonl and <dir>/test.jsonl (batch files for `fastgda teacher --batch`) and
+// <dir>/plan.json, the settings they were written with.
 // The first k training images of another ranking of a generated train query: its prompt, image
 // [1, 3, S, S] in [-1, 1] and latent [1, C, h, w]. The CLI passes a method's (core/methods, a
 // module above this one).

@@ -202,7 +202,7 @@ class TestTeacher : public QObject {
   }
 
   void planTakesCandidatesFromAMethod() {
-    const TeacherPlanOptions plan = tinyPlan();
+    TeacherPlanOptions plan = tinyPlan();
     GenerateOptions g;
     g.steps = plan.steps;
     g.guidance = plan.guidance;
@@ -211,6 +211,7 @@ class TestTeacher : public QObject {
     // the query's image reaches the method).
     for (const std::string name : {"random", "raw:latent"}) {
       auto method = openMethod(name, sources());
+      plan.candidatesFrom = name;
       const QString planDir = dir_.filePath(QString::fromStdString("plan-" + name));
       writeTeacherPlan(*model_, *data_, plan, planDir.toStdString(), {}, candidateRanking(*method));
       const std::vector<BatchEntry> train =
@@ -230,10 +231,17 @@ class TestTeacher : public QObject {
                                        const torch::Tensor&, int64_t) {
       return std::vector<int64_t>{0, 1, 2};
     };
+    plan.candidatesFrom = "short3";
     const QString error = errorOf([&] {
       writeTeacherPlan(*model_, *data_, plan, dir_.filePath("plan-short").toStdString(), {},
                        short3);
     });
+    // A ranking without its name could not be told apart when the plan is extended.
+    plan.candidatesFrom.clear();
+    QVERIFY(errorOf([&] {
+              writeTeacherPlan(*model_, *data_, plan, dir_.filePath("plan-unnamed").toStdString(),
+                               {}, short3);
+            }).contains("needs the name of its method"));
     QVERIFY2(error.contains("gave 3 training images") && error.contains("needs 4"),
              qPrintable(error));
   }
@@ -317,15 +325,36 @@ class TestTeacher : public QObject {
     TeacherPlanOptions moreTests = plan;
     moreTests.testQueries = 2;
     moreTests.trainQueries = 2;
+    QVERIFY2(errorOf([&] { writeTeacherPlan(*model_, *data_, moreTests, dir.toStdString()); })
+                 .contains("plan.json: the plan was written with test_queries 1, these options "
+                           "have 2"),
+             "another test count");
+    // A plan from before plan.json is checked by its lines alone.
+    const QByteArray settings = readFile(dir + "/plan.json");
+    QVERIFY(QFile::remove(dir + "/plan.json"));
     QVERIFY2(errorOf([&] {
                writeTeacherPlan(*model_, *data_, moreTests, dir.toStdString());
              }).contains("test.jsonl: holds 1 queries, the extended plan has 2"),
-             "another test count");
+             "another test count, no plan.json");
+    QFile restored(dir + "/plan.json");
+    QVERIFY(restored.open(QIODevice::WriteOnly) && restored.write(settings) == settings.size());
+    restored.close();
     TeacherPlanOptions fewer = plan;
     fewer.trainQueries = 2;
     QVERIFY(errorOf([&] {
               writeTeacherPlan(*model_, *data_, fewer, dir.toStdString());
             }).contains("never removes any"));
+    // Candidates from another method than the plan's (plan.json records "latent") are refused.
+    auto random = openMethod("random", sources());
+    TeacherPlanOptions otherCandidates = plan;
+    otherCandidates.candidatesFrom = "random";
+    const QString mixed = errorOf([&] {
+      writeTeacherPlan(*model_, *data_, otherCandidates, dir.toStdString(), {},
+                       candidateRanking(*random));
+    });
+    QVERIFY2(mixed.contains("plan.json: the plan was written with candidates_from \"latent\", "
+                            "these options have \"random\""),
+             qPrintable(mixed));
     QFile edited(dir + "/train.jsonl");
     QVERIFY(edited.open(QIODevice::WriteOnly));
     edited.write(QByteArray(extended).replace("seed\":100001", "seed\":7"));
