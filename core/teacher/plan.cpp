@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 #include <QDir>
-#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -49,12 +49,9 @@ std::string jsonText(const QJsonValue& v) {
 // Train lines must also rank as many candidates as the new ones will (`candidates`; 0: none).
 std::vector<QByteArray> checkedPlanLines(const QString& path, const std::vector<QJsonObject>& plan,
                                          bool allMustBeThere, int64_t candidates) {
-  QFile file(path);
-  if (!file.open(QIODevice::ReadOnly))
-    fail(path.toStdString(), ": cannot extend the plan, the file cannot be read (",
-         file.errorString().toStdString(), ")");
+  const std::vector<char> bytes = readFileBytes(path.toStdString());
   std::vector<QByteArray> lines;
-  for (const QByteArray& line : file.readAll().split('\n'))
+  for (const QByteArray& line : splitLines(bytes.data(), bytes.size()))
     if (!line.trimmed().isEmpty()) lines.push_back(line);
   if (lines.size() > plan.size() || (allMustBeThere && lines.size() != plan.size()))
     fail(path.toStdString(), ": holds ", lines.size(), " queries, the extended plan has ",
@@ -96,14 +93,9 @@ QJsonObject planSettings(const TeacherPlanOptions& o, int64_t candidates) {
 // Extending a plan keeps what it was written with; a plan from before plan.json has none to check
 // (its lines still are).
 void checkPlanSettings(const QString& path, const QJsonObject& now) {
-  QFile file(path);
-  if (!file.exists()) return;
-  if (!file.open(QIODevice::ReadOnly))
-    fail(path.toStdString(), ": cannot be read (", file.errorString().toStdString(), ")");
-  QJsonParseError error;
-  const QJsonObject stored = QJsonDocument::fromJson(file.readAll(), &error).object();
-  if (error.error != QJsonParseError::NoError || stored["format"] != now["format"])
-    fail(path.toStdString(), ": not a fastgda-teacher-plan settings file");
+  if (!QFileInfo::exists(path)) return;
+  const QJsonObject stored = readJsonObject(path.toStdString());
+  checkFormat(path.toStdString(), stored, "fastgda-teacher-plan", 1);
   for (const char* field :
        {"seed", "test_queries", "candidates", "candidates_from", "steps", "guidance"})
     if (jsonText(stored[field]) != jsonText(now[field]))

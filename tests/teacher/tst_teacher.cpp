@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -336,6 +338,16 @@ class TestTeacher : public QObject {
                writeTeacherPlan(*model_, *data_, moreTests, dir.toStdString());
              }).contains("test.jsonl: holds 1 queries, the extended plan has 2"),
              "another test count, no plan.json");
+    // A settings file of a later version is refused rather than half read.
+    QJsonObject later = QJsonDocument::fromJson(settings).object();
+    later["version"] = 2;
+    QFile newer(dir + "/plan.json");
+    QVERIFY(newer.open(QIODevice::WriteOnly) && newer.write(QJsonDocument(later).toJson()) > 0);
+    newer.close();
+    const QString version =
+        errorOf([&] { writeTeacherPlan(*model_, *data_, plan, dir.toStdString()); });
+    QVERIFY2(version.contains("plan.json: fastgda-teacher-plan version 2 is not supported"),
+             qPrintable(version));
     QFile restored(dir + "/plan.json");
     QVERIFY(restored.open(QIODevice::WriteOnly) && restored.write(settings) == settings.size());
     restored.close();
