@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Makes the built-in bundle's teacher data with the chosen teacher (README, "How repeatable the
 # teacher is": diagonal Fisher, 512 query samples, 10 loss timesteps) in models/builtin/teacher/
-# (or $FASTGDA_TEACHER_OUT, to make another teacher's data beside it): the plan (1,835 training
+# (or $FASTGDA_TEACHER_OUT, to make another teacher's data beside it): the plan (3,670 training
 # queries of 1,000 candidates, 64 test queries over the whole training set), then the test
-# queries, then the training queries. Resumable: a rerun keeps every finished query, so on the
-# committed data it checks that all are there and stops. Hours of CPU (README).
+# queries, then the training queries. Resumable: a rerun keeps every finished query and runs the
+# others (on complete data it checks that all are there and stops). Hours of CPU (README).
 #
 # Runs FASTGDA_WORKERS workers (default 2) of FASTGDA_THREADS threads each (default 1): on the
 # 2-core machines two one-thread workers finish 1.2 times as many queries per hour as one
 # two-thread run (README). Workers share the batch through its lock files; each goes on to the
 # training queries when no test query is left for it.
 #
-# FASTGDA_TRAIN_QUERIES (default 1835: one per family that no test query uses, the stored data's)
-# is how many training queries the plan has: above the plan in the folder, the plan is extended
-# (teacher-plan --extend: its queries stay, the new ones come from the next families) and only
-# the new queries are run.
+# FASTGDA_TRAIN_QUERIES (default 3670, the stored plan's: two captions of each of the 1,835
+# families that no test query uses, the first of every family before any second) is how many
+# training queries the plan has: above the plan in the folder, the plan is extended (teacher-plan
+# --extend: its queries stay, the new ones come from the next families, then the next round) and
+# only the new queries are run.
 #
 # FASTGDA_CANDIDATES_FROM picks where a training query's 1,000 candidates come from (teacher-plan
 # --candidates-from; default raw:cnn+text, the stored data's). The test queries do not depend on it: to
@@ -26,7 +27,7 @@ workers="${FASTGDA_WORKERS:-2}"
 threads="${FASTGDA_THREADS:-1}"
 candidates_from="${FASTGDA_CANDIDATES_FROM:-raw:cnn+text}"
 out="${FASTGDA_TEACHER_OUT:-models/builtin/teacher}"
-train_queries="${FASTGDA_TRAIN_QUERIES:-1835}"
+train_queries="${FASTGDA_TRAIN_QUERIES:-3670}"
 plan=(build/app/fastgda teacher-plan --train "$train_queries" --test 64
   --candidates-from "$candidates_from" --out "$out" --threads $((workers * threads)))
 if [ ! -f "$out/train.jsonl" ]; then

@@ -115,7 +115,8 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
     fail("teacher plan: a candidate ranking needs the name of its method (candidatesFrom)");
   if (!ranking && !o.candidatesFrom.empty() && o.candidatesFrom != "latent")
     fail("teacher plan: candidates from '", o.candidatesFrom, "' but no ranking was given");
-  // One representative caption per family, families in a seeded order.
+  // Families in a seeded order: the first testQueries are the test queries', the rest the train
+  // queries'. Each query takes one caption of its family.
   std::map<int, std::vector<int64_t>> byFamily;
   for (int64_t i = 0; i < data.size(); ++i)
     byFamily[data.record(i).family >= 0 ? data.record(i).family : static_cast<int>(-1 - i)]
@@ -124,16 +125,32 @@ void writeTeacherPlan(TextToImageModel& model, const Dataset& data, const Teache
   for (auto& [family, members] : byFamily) families.push_back(members);
   std::mt19937_64 rng(o.seed);
   std::shuffle(families.begin(), families.end(), rng);
-  const size_t needed = static_cast<size_t>(o.trainQueries + o.testQueries);
-  if (families.size() < needed)
-    fail(data.describe(), ": ", families.size(), " families, the plan needs ", needed,
-         " (one per query)");
+  const auto testCount = static_cast<size_t>(o.testQueries);
+  if (families.size() < testCount + (o.trainQueries > 0 ? 1 : 0))
+    fail(data.describe(), ": ", families.size(), " families, the plan needs ", testCount,
+         " for its test queries", o.trainQueries > 0 ? " and at least one more for training" : "");
+  const size_t trainFamilies = families.size() - testCount;
+  // A caption of family f that no earlier query of the plan took, drawn at random (a family whose
+  // captions are all taken starts again: another seed makes it another query).
+  std::vector<std::vector<int64_t>> taken(families.size());
+  auto takeCaption = [&](size_t f) {
+    std::vector<int64_t> fresh;
+    for (int64_t member : families[f])
+      if (std::find(taken[f].begin(), taken[f].end(), member) == taken[f].end())
+        fresh.push_back(member);
+    const std::vector<int64_t>& from = fresh.empty() ? families[f] : fresh;
+    const int64_t pick = from[std::uniform_int_distribution<size_t>(0, from.size() - 1)(rng)];
+    taken[f].push_back(pick);
+    return pick;
+  };
+  // One query per family first, in the shuffled order; a plan with more train queries than train
+  // families goes round the train families again (never the test ones, so the two stay disjoint).
+  // The draws of a smaller plan come first, so extending a plan keeps its queries.
   std::vector<int64_t> test, train;
-  for (size_t f = 0; f < needed; ++f) {
-    const std::vector<int64_t>& members = families[f];
-    const int64_t pick = members[std::uniform_int_distribution<size_t>(0, members.size() - 1)(rng)];
-    (f < static_cast<size_t>(o.testQueries) ? test : train).push_back(pick);
-  }
+  const size_t firstRound = std::min(families.size(), testCount + size_t(o.trainQueries));
+  for (size_t f = 0; f < firstRound; ++f) (f < testCount ? test : train).push_back(takeCaption(f));
+  while (train.size() < static_cast<size_t>(o.trainQueries))
+    train.push_back(takeCaption(testCount + train.size() % trainFamilies));
 
   std::vector<QJsonObject> trainPlan, testPlan;
   for (size_t i = 0; i < train.size(); ++i)

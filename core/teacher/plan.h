@@ -3,12 +3,14 @@
 //
 // Queries are generated from dataset captions with fixed seeds. Train and test use disjoint emoji
 // families (so no test prompt is a near-copy of a train prompt, e.g. the same emoji in another
-// style), one caption per family. Train queries rank a candidate subset, the training images
-// nearest to the generated query (as FastGDA ranks the query's nearest neighbours in DINO space):
-// in the model's latent space (cosine; needs no features), or the first of another ranking, e.g. a
-// method's (`fastgda teacher-plan --candidates-from raw:cnn+text`, the stored data's, whose first
-// 1,000 hold more of the teacher's full-set top 100: README, "Where the training candidates come
-// from"). Test queries rank the full training set.
+// style), one caption per query. A plan with more train queries than train families goes round them
+// again, with captions of each family that earlier rounds did not take (other styles or skin tones
+// of the same emoji): the test families never. Train queries rank a candidate subset, the training
+// images nearest to the generated query (as FastGDA ranks the query's nearest neighbours in DINO
+// space): in the model's latent space (cosine; needs no features), or the first of another ranking,
+// e.g. a method's (`fastgda teacher-plan --candidates-from raw:cnn+text`, the stored data's, whose
+// first 1,000 hold more of the teacher's full-set top 100: README, "Where the training candidates
+// come from"). Test queries rank the full training set.
 #pragma once
 
 #include <cstdint>
@@ -34,8 +36,9 @@ struct TeacherPlanOptions {
   double guidance = 4.0;
   // Add training queries to the plan already in the folder, up to trainQueries: its lines stay
   // byte for byte (their results were computed from them) and the new queries take the next
-  // families of the same shuffle, so train and test stay disjoint. The folder's plan must be the
-  // one these options write (same seed, test count, dataset), else it is an error.
+  // families of the same shuffle (then the next round), so train and test stay disjoint. The
+  // folder's plan must be the one these options write (same seed, test count, dataset), else it is
+  // an error.
   bool extend = false;
   // The name of the method whose ranking gives the candidates (teacher-plan --candidates-from),
   // recorded in <dir>/plan.json so that extending with other candidates is refused; empty: the

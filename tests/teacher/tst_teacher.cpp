@@ -8,6 +8,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <algorithm>
 #include <set>
 
 #include "bundle/bundle.h"
@@ -298,6 +299,54 @@ class TestTeacher : public QObject {
     const QString reseeded = run("2", {"--loss-seed", "5"});
     QVERIFY2(reseeded.contains("loss_seed unset stored, 5 now"), qPrintable(reseeded));
     QCOMPARE(readFile(teacherDir + "/train/train-0000.npy"), before);
+  }
+
+  void aPlanLargerThanTheFamiliesGoesRoundTheTrainFamiliesAgain() {
+    // 4 families of 2 captions: 1 test family, 3 train families. 6 train queries take every
+    // caption of the train families once (the second round the caption the first did not take)
+    // and none of the test family's; extending a one-round plan to two rounds is the same plan.
+    TeacherPlanOptions plan = tinyPlan();
+    plan.trainQueries = 3;
+    const QString dir = dir_.filePath("plan-rounds");
+    writeTeacherPlan(*model_, *data_, plan, dir.toStdString());
+    plan.trainQueries = 6;
+    writeTeacherPlan(*model_, *data_, plan, dir_.filePath("plan-rounds-at-once").toStdString());
+    plan.extend = true;
+    writeTeacherPlan(*model_, *data_, plan, dir.toStdString());
+    const QByteArray lines = readFile(dir + "/train.jsonl");
+    QCOMPARE(lines, readFile(dir_.filePath("plan-rounds-at-once/train.jsonl")));
+
+    auto sources = [](const QByteArray& jsonl) {
+      std::vector<int64_t> out;
+      for (const QByteArray& line : jsonl.split('\n'))
+        if (!line.isEmpty())
+          out.push_back(QJsonDocument::fromJson(line).object()["source_image"].toInteger());
+      return out;
+    };
+    const std::vector<int64_t> train = sources(lines);
+    const int64_t testSource = sources(readFile(dir + "/test.jsonl")).at(0);
+    const int testFamily = data_->record(testSource).family;
+    QCOMPARE(int(train.size()), 6);
+    std::vector<int64_t> expected;  // every image outside the test family, once
+    for (int64_t i = 0; i < data_->size(); ++i)
+      if (data_->record(i).family != testFamily) expected.push_back(i);
+    std::vector<int64_t> sorted = train;
+    std::sort(sorted.begin(), sorted.end());
+    QVERIFY2(sorted == expected,
+             "each caption of the train families once, the test family's never");
+    for (size_t q = 0; q < 3; ++q)  // round two visits the families in round one's order
+      QCOMPARE(data_->record(train[q + 3]).family, data_->record(train[q]).family);
+    const std::vector<BatchEntry> entries = readQueryBatch((dir + "/train.jsonl").toStdString());
+    std::set<uint64_t> seeds;
+    for (const BatchEntry& e : entries) seeds.insert(e.query.seed);
+    QCOMPARE(int(seeds.size()), 6);
+
+    // A third round starts again on families whose captions are all taken.
+    plan.trainQueries = 7;
+    writeTeacherPlan(*model_, *data_, plan, dir.toStdString());
+    const std::vector<int64_t> three = sources(readFile(dir + "/train.jsonl"));
+    QCOMPARE(int(three.size()), 7);
+    QCOMPARE(data_->record(three[6]).family, data_->record(train[0]).family);
   }
 
   void extendingAPlanKeepsItsQueriesAndAddsNewFamilies() {
