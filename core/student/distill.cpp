@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 
 #include "attribution/ranking_metrics.h"
 #include "model/model.h"
@@ -43,6 +45,9 @@ void checkSet(const DistillSet& set, const StudentOptions& o) {
     fail("distill: ", set.queryFeatures.size(0), " query features but ", set.rankings.size(),
          " teacher rankings");
   if (set.rankings.size() < 2) fail("distill: at least 2 teacher rankings are needed");
+  if (!set.queryGroups.empty() && set.queryGroups.size() != set.rankings.size())
+    fail("distill: ", set.rankings.size(), " teacher rankings but ", set.queryGroups.size(),
+         " query groups");
   const int64_t n = set.trainingFeatures.size(0);
   for (size_t q = 0; q < set.rankings.size(); ++q) {
     if (set.rankings[q].size() < 2)
@@ -155,16 +160,35 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
   student.featureSpace = set.featureSpace;
   student.featureFingerprint = set.featureFingerprint;
 
-  // Validation queries: a seeded choice, at least one when asked for any.
+  // Validation queries: a seeded choice of whole groups, at least one query when asked for any.
+  // The groups of the first queries of a seeded order are taken until they hold the share asked
+  // for (with one query per group: exactly the first of the order).
   std::vector<int64_t> train;
+  bool grouped = false;  // some group holds several queries
   {
     const torch::Tensor order = torch::randperm(nQueries, epochGenerator(o.seed, 0, 2));
     const int64_t nValidation =
         o.validationFraction > 0
             ? std::max<int64_t>(1, std::llround(o.validationFraction * double(nQueries)))
             : 0;
-    for (int64_t i = 0; i < nQueries; ++i)
-      (i < nValidation ? result.validationQueries : train).push_back(order[i].item<int64_t>());
+    auto groupOf = [&](int64_t q) {
+      return set.queryGroups.empty() ? q : set.queryGroups[static_cast<size_t>(q)];
+    };
+    std::map<int64_t, int64_t> groupSize;
+    for (int64_t q = 0; q < nQueries; ++q) ++groupSize[groupOf(q)];
+    grouped = static_cast<int64_t>(groupSize.size()) < nQueries;
+    std::set<int64_t> heldOut;
+    int64_t held = 0;
+    for (int64_t i = 0; i < nQueries && held < nValidation; ++i)
+      if (heldOut.insert(groupOf(order[i].item<int64_t>())).second)
+        held += groupSize[groupOf(order[i].item<int64_t>())];
+    if (held == nQueries && nValidation > 0)
+      fail("distill: the validation share ", o.validationFraction, " takes every query group (",
+           groupSize.size(), " groups); lower it or give more groups");
+    for (int64_t i = 0; i < nQueries; ++i) {
+      const int64_t q = order[i].item<int64_t>();
+      (heldOut.count(groupOf(q)) ? result.validationQueries : train).push_back(q);
+    }
   }
   std::vector<std::vector<char>> isCandidate(static_cast<size_t>(nQueries),
                                              std::vector<char>(static_cast<size_t>(n), 0));
@@ -198,9 +222,17 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
   Fingerprint rankings("teacher-rankings");
   for (const auto& ranking : set.rankings)
     rankings.addBytes(ranking.data(), ranking.size() * sizeof(int64_t));
-  const std::string identity =
-      sameRun.toJson() + "|" + set.featureFingerprint + "|queries=" + std::to_string(nQueries) +
-      "|images=" + std::to_string(n) + "|rankings=" + rankings.hex().substr(0, 16);
+  std::string identity = sameRun.toJson() + "|" + set.featureFingerprint +
+                         "|queries=" + std::to_string(nQueries) + "|images=" + std::to_string(n) +
+                         "|rankings=" + rankings.hex().substr(0, 16);
+  // Grouped queries change which are held out: the split is part of the run (one query per
+  // group leaves the split, and so the identity, as before groups existed).
+  if (grouped) {
+    Fingerprint split("validation-queries");
+    split.addBytes(result.validationQueries.data(),
+                   result.validationQueries.size() * sizeof(int64_t));
+    identity += "|validation=" + split.hex().substr(0, 16);
+  }
   int firstEpoch = 1;
   // The epoch with the best validation mAP: its weights are the result (early stopping, as the
   // teacher data of a small bundle is quickly overfitted).

@@ -32,6 +32,10 @@ struct DistillSet {
   std::vector<std::vector<int64_t>> rankings;  // per query: its candidates, teacher order
   torch::Tensor trainingFeatures;              // [N, d]
   std::string featureSpace, featureFingerprint;
+  // Per query, its group (the emoji family of its prompt): a group is held out for validation
+  // whole, so that no validation query has a near-copy (another style of the same emoji) in
+  // training. Empty: every query is its own group.
+  std::vector<int64_t> queryGroups;
 };
 
 struct EpochReport {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "attribution/ranking_metrics.h"
 #include "index/embedding_index.h"
@@ -136,6 +137,31 @@ class StudentTest : public QObject {
           r.epochs.front().validationLoss, r.epochs.back().validationLoss);
     QVERIFY(learned > chance + 0.2);
     QVERIFY(r.epochs.back().validationLoss < r.epochs.front().validationLoss);
+  }
+
+  void validationHoldsOutWholeGroups() {
+    DistillSet set = syntheticSet(40, 300, 60, 8);
+    StudentOptions o = smallOptions();
+    o.epochs = 1;
+    const std::vector<int64_t> ungrouped = distill(set, o, "").validationQueries;
+    // One query per group is the split without groups, query for query.
+    for (int64_t q = 0; q < 40; ++q) set.queryGroups.push_back(100 + q);
+    QVERIFY(distill(set, o, "").validationQueries == ungrouped);
+    // Pairs of queries (2g, 2g + 1) share a group: both or neither are held out, and the share
+    // asked for (8 of 40) is reached with whole groups.
+    for (int64_t q = 0; q < 40; ++q) set.queryGroups[static_cast<size_t>(q)] = q / 2;
+    const std::vector<int64_t> paired = distill(set, o, "").validationQueries;
+    const std::set<int64_t> held(paired.begin(), paired.end());
+    QCOMPARE(int(held.size()), 8);
+    for (int64_t q : paired) QVERIFY2(held.count(q ^ 1), "a query held out without its pair");
+    QVERIFY(paired != ungrouped);
+    // Groups that do not match the queries, or a share that would take every group, are refused.
+    set.queryGroups.pop_back();
+    QVERIFY(errorOf([&] {
+              distill(set, o, "");
+            }).contains("distill: 40 teacher rankings but 39 query groups"));
+    set.queryGroups.assign(40, 7);
+    QVERIFY(errorOf([&] { distill(set, o, ""); }).contains("takes every query group (1 groups)"));
   }
 
   void aStoppedRunResumesToTheSameStudent() {
