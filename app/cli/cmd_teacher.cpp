@@ -375,8 +375,9 @@ int runTeacherPlan(const QStringList& arguments) {
        {"seed", "Seed of the family shuffle.", "S", QString::number(d.seed)},
        {"extend",
         "Add train queries to the plan in the folder, up to --train: its queries stay as they "
-        "are (their results were computed from them), the new ones take the next families. "
-        "--seed and --test must be the plan's."},
+        "are (their results were computed from them), the new ones take the next families "
+        "(past the last, another caption of each train family, round after round). --seed and "
+        "--test must be the plan's."},
        {"out", "Folder for train.jsonl and test.jsonl (default: <bundle>/teacher).", "DIR"},
        {"threads", "CPU threads (default: all cores).", "N"}});
   parser.process(QStringList{QStringLiteral("fastgda teacher-plan")} + arguments);
