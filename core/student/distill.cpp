@@ -179,9 +179,10 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
     grouped = static_cast<int64_t>(groupSize.size()) < nQueries;
     std::set<int64_t> heldOut;
     int64_t held = 0;
-    for (int64_t i = 0; i < nQueries && held < nValidation; ++i)
-      if (heldOut.insert(groupOf(order[i].item<int64_t>())).second)
-        held += groupSize[groupOf(order[i].item<int64_t>())];
+    for (int64_t i = 0; i < nQueries && held < nValidation; ++i) {
+      const int64_t group = groupOf(order[i].item<int64_t>());
+      if (heldOut.insert(group).second) held += groupSize[group];
+    }
     if (held == nQueries && nValidation > 0)
       fail("distill: the validation share ", o.validationFraction, " takes every query group (",
            groupSize.size(), " groups); lower it or give more groups");
