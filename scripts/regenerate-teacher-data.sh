@@ -17,6 +17,9 @@
 # --extend: its queries stay, the new ones come from the next families, then the next round) and
 # only the new queries are run.
 #
+# FASTGDA_BIN (default build/app/fastgda) is the program that runs: a copy of it lets the tree be
+# rebuilt while the hours of teacher work go on.
+#
 # FASTGDA_CANDIDATES_FROM picks where a training query's 1,000 candidates come from (teacher-plan
 # --candidates-from; default raw:cnn+text, the stored data's). The test queries do not depend on it: to
 # make training data with other candidates beside the stored data, copy teacher/test.jsonl and
@@ -28,7 +31,8 @@ threads="${FASTGDA_THREADS:-1}"
 candidates_from="${FASTGDA_CANDIDATES_FROM:-raw:cnn+text}"
 out="${FASTGDA_TEACHER_OUT:-models/builtin/teacher}"
 train_queries="${FASTGDA_TRAIN_QUERIES:-3670}"
-plan=(build/app/fastgda teacher-plan --train "$train_queries" --test 64
+fastgda="${FASTGDA_BIN:-build/app/fastgda}"
+plan=("$fastgda" teacher-plan --train "$train_queries" --test 64
   --candidates-from "$candidates_from" --out "$out" --threads $((workers * threads)))
 if [ ! -f "$out/train.jsonl" ]; then
   "${plan[@]}"
@@ -38,7 +42,7 @@ fi
 
 worker() {
   for part in test train; do
-    build/app/fastgda teacher --batch "$out/$part.jsonl" --out "$out/$part" \
+    "$fastgda" teacher --batch "$out/$part.jsonl" --out "$out/$part" \
       --loss-timesteps 10 --threads "$threads"
   done
 }

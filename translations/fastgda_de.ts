@@ -1326,6 +1326,34 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <source>Co&amp;unterfactual</source>
         <translation>&amp;Kontrafaktisch</translation>
     </message>
+    <message>
+        <source>Where generation, the teacher and the student compute (Settings)</source>
+        <translation>Wo Generierung, Lehrer und Schüler rechnen (Einstellungen)</translation>
+    </message>
+    <message>
+        <source>%1; using the automatic choice</source>
+        <translation>%1; die automatische Wahl wird verwendet</translation>
+    </message>
+    <message>
+        <source>Automatic: a GPU when there is one</source>
+        <translation>Automatisch: eine GPU, wenn vorhanden</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>Where the model, the teacher and the student compute; the search stays on the CPU</source>
+        <translation>Wo Modell, Lehrer und Schüler rechnen; die Suche bleibt auf der CPU</translation>
+    </message>
+    <message>
+        <source>This build&apos;s LibTorch (%1) has no CUDA: the CPU computes</source>
+        <translation>Die LibTorch dieses Builds (%1) hat kein CUDA: die CPU rechnet</translation>
+    </message>
+    <message>
+        <source>Compute device</source>
+        <translation>Rechengerät</translation>
+    </message>
 </context>
 <context>
     <name>fastgda::ui::QueryCharts</name>

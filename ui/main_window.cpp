@@ -16,6 +16,9 @@
 #include <QHBoxLayout>
 #include <QIcon>
 #include <QInputDialog>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
@@ -56,6 +59,7 @@
 #include "query_charts.h"
 #include "query_display.h"
 #include "query_panel.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/threads.h"
 
@@ -77,6 +81,7 @@ struct QueryState {
 namespace {
 
 const char* const kThreadsKey = "threads";
+const char* const kDeviceKey = "device";  // a request of core/util/device.h: "auto", "cpu", ...
 const char* const kDefaultBundleKey = "defaultBundle";
 const char* const kRecentKey = "recentBundles";
 const char* const kGeometryKey = "window/geometry";
@@ -117,6 +122,7 @@ MainWindow::MainWindow(QWidget* parent)
       panel_(new QueryPanel(this)),
       history_(new QListWidget(this)),
       jobLabel_(new QLabel(this)),
+      deviceLabel_(new QLabel(this)),
       jobBusy_(new QProgressBar(this)) {
   setWindowTitle(tr("FastGDA Studio"));
   initResources();
@@ -146,6 +152,8 @@ MainWindow::MainWindow(QWidget* parent)
   jobLabel_->setToolTip(tr("Background jobs; see the Jobs panel (View menu) to cancel them."));
   statusBar()->addPermanentWidget(jobLabel_);
   statusBar()->addPermanentWidget(jobBusy_);
+  deviceLabel_->setToolTip(tr("Where generation, the teacher and the student compute (Settings)"));
+  statusBar()->addPermanentWidget(deviceLabel_);
   connect(jobs_, &JobManager::jobChanged, this, &MainWindow::onJobChanged);
   connect(jobs_, &JobManager::jobFinished, this, &MainWindow::onJobFinished);
   connect(jobs_, &JobManager::failed, this,
@@ -349,8 +357,19 @@ void MainWindow::buildMenus() {
 
 bool MainWindow::openBundle(const QString& dir) {
   std::shared_ptr<AttributionSession> session;
+  // A device that is gone (a GPU removed since it was chosen) falls back to auto, so that the
+  // studio still opens; the status bar says so.
+  std::string device =
+      QSettings().value(kDeviceKey, QStringLiteral("auto")).toString().toStdString();
+  QString deviceNote;
   try {
-    session = AttributionSession::open(dir.toStdString());
+    resolveDevice(device, "Settings: device");
+  } catch (const Error& e) {
+    deviceNote = tr("%1; using the automatic choice").arg(QString::fromStdString(e.what()));
+    device = "auto";
+  }
+  try {
+    session = AttributionSession::open(dir.toStdString(), device);
   } catch (const std::exception& e) {
     QMessageBox::critical(this, tr("Cannot open bundle"), QString::fromStdString(e.what()));
     return false;
@@ -415,7 +434,8 @@ bool MainWindow::openBundle(const QString& dir) {
                  .arg(s.families)
                  .arg(s.styles);
   setWindowTitle(tr("%1 — FastGDA Studio").arg(QString::fromStdString(session_->bundle().name)));
-  statusBar()->showMessage(summary_);
+  statusBar()->showMessage(deviceNote.isEmpty() ? summary_ : deviceNote);
+  deviceLabel_->setText(QString::fromStdString(deviceDisplayName(session_->device())));
   updateFilterCount();
   addRecentBundle(QString::fromStdString(session_->bundle().dir));
 
@@ -663,6 +683,22 @@ void MainWindow::showSettingsDialog() {
   threads->setSpecialValueText(tr("All cores (%1)").arg(QThread::idealThreadCount()));
   threads->setValue(settings.value(kThreadsKey, 0).toInt());
   threads->setToolTip(tr("CPU threads for generation, the student and the teacher"));
+  auto* device = new QComboBox(&dialog);
+  device->addItem(tr("Automatic: a GPU when there is one"), QStringLiteral("auto"));
+  device->addItem(tr("CPU"), QStringLiteral("cpu"));
+  const QJsonObject compute =
+      QJsonDocument::fromJson(QByteArray::fromStdString(computeInfoJson())).object();
+  for (const QJsonValue& gpu : compute["cuda_devices"].toArray()) {
+    const QString name = QStringLiteral("cuda:%1").arg(gpu["index"].toInteger());
+    device->addItem(QStringLiteral("%1 (%2)").arg(gpu["name"].toString(), name), name);
+  }
+  const QString deviceBefore = settings.value(kDeviceKey, QStringLiteral("auto")).toString();
+  device->setCurrentIndex(std::max(0, device->findData(deviceBefore)));
+  device->setToolTip(
+      compute["cuda_compiled"].toBool()
+          ? tr("Where the model, the teacher and the student compute; the search stays on the CPU")
+          : tr("This build's LibTorch (%1) has no CUDA: the CPU computes")
+                .arg(compute["libtorch"].toString()));
   auto* bundle = new QLineEdit(settings.value(kDefaultBundleKey).toString(), &dialog);
   bundle->setPlaceholderText(tr("The built-in bundle"));
   bundle->setToolTip(tr("The bundle opened at start; empty: the built-in one"));
@@ -684,6 +720,7 @@ void MainWindow::showSettingsDialog() {
   connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
   auto* form = new QFormLayout(&dialog);
   form->addRow(tr("Compute threads"), threads);
+  form->addRow(tr("Compute device"), device);
   form->addRow(tr("Default bundle"), bundleRow);
   form->addRow(tr("Language"), language);
   form->addRow(buttons);
@@ -691,6 +728,10 @@ void MainWindow::showSettingsDialog() {
   settings.setValue(kThreadsKey, threads->value());
   settings.setValue(kDefaultBundleKey, bundle->text().trimmed());
   setComputeThreads(threads->value());
+  settings.setValue(kDeviceKey, device->currentData().toString());
+  // The model moves by opening the bundle again (the running jobs are cancelled).
+  if (device->currentData().toString() != deviceBefore && session_)
+    openBundle(QString::fromStdString(session_->bundle().dir));
   if (language->currentData().toString() != languageSetting()) {
     setLanguageSetting(language->currentData().toString());
     QMessageBox::information(this, tr("Language"),

@@ -56,6 +56,9 @@ class MainWindow : public QMainWindow {
   bool openBundle(const QString& dir);
   QString summaryText() const { return summary_; }
   QString bundleDir() const;
+  // Compute threads, compute device (a change opens the bundle again on it), default bundle and
+  // language, in a modal dialog.
+  void showSettingsDialog();
 
   // The dataset browser.
   int visibleImages() const;
@@ -119,7 +122,6 @@ class MainWindow : public QMainWindow {
   void chooseBundle();
   void chooseImageFile();
   void attributeDroppedFile(const QString& path);
-  void showSettingsDialog();
   void buildExportMenu(QMenu* file);
   void updateTestQueriesMenu();
   void updateCharts();
@@ -158,6 +160,7 @@ class MainWindow : public QMainWindow {
   QueryPanel* panel_;
   QListWidget* history_;
   QLabel* jobLabel_;
+  QLabel* deviceLabel_;  // where the bundle's model computes: "CPU" or the GPU's name
   QProgressBar* jobBusy_;
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;

@@ -52,6 +52,7 @@ int planCommand(const QStringList& arguments) {
        "LIST", "teacher,student"},
       {"json", "Print the plan."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda counterfactual plan")} + arguments);
   CounterfactualOptions o;
@@ -135,6 +136,7 @@ int trainCommand(const QStringList& arguments) {
       {"seed", "Seed of the retrains (the same for every arm).", "S", "1234"},
       {"json", "Print JSON: {arms: [{name, step, steps, done}]}."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.addOptions(slurmOptions());
   parser.process(QStringList{QStringLiteral("fastgda counterfactual train")} + arguments);
@@ -166,6 +168,7 @@ int trainCommand(const QStringList& arguments) {
     o.steps = static_cast<int64_t>(numberOption(parser, "steps", "counterfactual train"));
     o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "counterfactual train"));
     o.maxMinutes = maxMinutes;
+    o.device = c.device;
     o.name = bundle.name + " without " + (arm->removed.empty() ? "nothing" : arm->name);
     if (armIsRetrained(bundle, arm->name)) {
       QJsonObject e;
@@ -223,6 +226,7 @@ int measureCommand(const QStringList& arguments) {
       {"seed", "Seed of the shared noise and the control sample.", "S", QString::number(d.seed)},
       {"json", "Print JSON: {arms: [{name, measured: \"now\"|\"before\"|\"not retrained\"}]}."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda counterfactual measure")} + arguments);
   const CommandContext c = openCommand(parser, "counterfactual measure", Opens::BundleOnly);
@@ -230,6 +234,7 @@ int measureCommand(const QStringList& arguments) {
   const JobContext& job = c.job();
   const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
   MeasureOptions o;
+  o.device = c.device;
   o.timestepStride = static_cast<int>(numberOption(parser, "stride", "counterfactual measure"));
   o.noiseDraws = static_cast<int>(numberOption(parser, "draws", "counterfactual measure"));
   o.controlImages = static_cast<int>(numberOption(parser, "control", "counterfactual measure"));
@@ -295,6 +300,7 @@ int reportCommand(const QStringList& arguments) {
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
       {"json", "Print the report as JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda counterfactual report")} + arguments);
   const CommandContext c = openCommand(parser, "counterfactual report", Opens::BundleOnly);

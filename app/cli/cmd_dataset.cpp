@@ -1,7 +1,9 @@
 #include <QCommandLineParser>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <cmath>
 
+#include "bundle/subset.h"
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "data/dataset.h"
@@ -84,6 +86,38 @@ int summaryCommand(const QStringList& arguments) {
   return 0;
 }
 
+int subsetCommand(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Write a smaller bundle: a seeded sample of the training images, the model and one "
+      "student whose features need no classifier (text, latent, latent+text)."));
+  parser.addHelpOption();
+  const SubsetOptions d;
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"out", "Folder of the new bundle (created; must hold no bundle.json).", "DIR"},
+      {"images", "Training images to keep.", "N", QString::number(d.images)},
+      {"seed", "Seed of the sample.", "S", QString::number(d.seed)},
+      {"student", "Student space to carry over (default: none).", "SPACE"},
+  });
+  parser.process(QStringList{QStringLiteral("fastgda dataset subset")} + arguments);
+  if (!parser.isSet("out")) fail("dataset subset: --out DIR is required");
+  SubsetOptions o;
+  o.outDir = parser.value("out").toStdString();
+  const double images = numberOption(parser, "images", "dataset subset");
+  const double seed = numberOption(parser, "seed", "dataset subset");
+  if (images < 1 || images != std::floor(images))
+    fail("dataset subset: --images must be a whole number >= 1, got ", images);
+  if (seed < 0 || seed != std::floor(seed))
+    fail("dataset subset: --seed must be a whole number >= 0, got ", seed);
+  o.images = static_cast<int64_t>(images);
+  o.seed = static_cast<uint64_t>(seed);
+  o.student = parser.value("student").toStdString();
+  writeSubsetBundle(bundleOption(parser), o);
+  out("wrote " + o.outDir + "/bundle.json: " + std::to_string(o.images) + " images\n");
+  return 0;
+}
+
 }  // namespace
 
 int runDataset(const QStringList& arguments) {
@@ -91,8 +125,9 @@ int runDataset(const QStringList& arguments) {
   const QStringList rest = arguments.mid(1);
   if (sub == QLatin1String("import-emoji")) return importEmojiCommand(rest);
   if (sub == QLatin1String("summary")) return summaryCommand(rest);
+  if (sub == QLatin1String("subset")) return subsetCommand(rest);
   fail("dataset: unknown subcommand '", sub.toStdString(),
-       "' (expected 'import-emoji' or 'summary')");
+       "' (expected 'import-emoji', 'summary' or 'subset')");
 }
 
 }  // namespace fastgda::cli

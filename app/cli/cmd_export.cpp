@@ -66,6 +66,7 @@ int runExport(const QStringList& arguments) {
       {"width", "Chart width in points.", "W", "640"},
       {"height", "Chart height in points.", "H", "420"},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda export")} + arguments);
   if (parser.positionalArguments().size() != 1 ||

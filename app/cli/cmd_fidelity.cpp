@@ -47,6 +47,7 @@ int runFidelity(const QStringList& arguments) {
        "FILE.png"},
       {"json", "Print a JSON object."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda fidelity")} + arguments);
   if (!parser.positionalArguments().isEmpty())
@@ -74,6 +75,7 @@ int runFidelity(const QStringList& arguments) {
   o.retrain = parser.isSet("retrain");
   if (parser.isSet("grid")) o.gridPairs = 64;
   applyThreadsOption(parser, "fidelity");
+  o.device = deviceOption(parser, "fidelity");
 
   ConsoleJob job;
   const FidelityReport r = measureFidelity(o, job.context());

@@ -1,4 +1,5 @@
 #include <QCommandLineParser>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -6,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "student/student_attributor.h"
+#include "util/device.h"
 
 namespace fastgda::cli {
 
@@ -26,6 +28,9 @@ int runInfo(const QStringList& arguments) {
   const QJsonObject student =
       QJsonDocument::fromJson(QByteArray::fromStdString(studentInfoJson(bundle))).object();
   for (auto it = student.begin(); it != student.end(); ++it) merged[it.key()] = it.value();
+  // What this program computes with: LibTorch's version, CUDA, the GPUs it sees, what auto picks.
+  merged["compute"] =
+      QJsonDocument::fromJson(QByteArray::fromStdString(computeInfoJson())).object();
   const std::string json = QJsonDocument(merged).toJson().toStdString();
   if (parser.isSet(QStringLiteral("json"))) {
     out(json);
@@ -44,6 +49,13 @@ int runInfo(const QStringList& arguments) {
           .arg(d["styles"].toInteger())
           .arg(d["categories"].toInteger())
           .arg(d["subcategories"].toInteger())
+          .toStdString());
+  const QJsonObject compute = info["compute"].toObject();
+  out(QStringLiteral("compute  LibTorch %1%2, %3 GPU(s) seen; --device auto is %4\n")
+          .arg(compute["libtorch"].toString(),
+               compute["cuda_compiled"].toBool() ? QStringLiteral(" with CUDA") : QString())
+          .arg(compute["cuda_devices"].toArray().size())
+          .arg(compute["auto_device"].toString())
           .toStdString());
   if (info.contains("teacher")) {
     const QJsonObject t = info["teacher"].toObject();

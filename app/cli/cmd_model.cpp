@@ -14,6 +14,7 @@
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "model/trainer.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/npy.h"
 #include "util/threads.h"
@@ -40,6 +41,7 @@ int runTrainModel(const QStringList& arguments) {
        "0"},
       {"seed", "Random seed.", "N", QString::number(defaults.seed)},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda train-model")} + arguments);
   auto number = [&](const char* name) {
@@ -59,6 +61,7 @@ int runTrainModel(const QStringList& arguments) {
   o.maxMinutes = number("minutes");
   o.seed = static_cast<uint64_t>(number("seed"));
   applyThreadsOption(parser, "train-model");
+  o.device = deviceOption(parser, "train-model");
   ConsoleJob job;
   const TrainReport r = trainModel(o, job.context());
   out("\n" + r.phase + " at step " + std::to_string(r.step) + ", last loss " +
@@ -68,8 +71,8 @@ int runTrainModel(const QStringList& arguments) {
 
 namespace {
 
-std::shared_ptr<TextToImageModel> openModel(const QCommandLineParser& parser) {
-  return loadModel(bundleOption(parser));
+std::shared_ptr<TextToImageModel> openModel(const QCommandLineParser& parser, const char* command) {
+  return loadModel(bundleOption(parser), deviceOption(parser, command));
 }
 
 }  // namespace
@@ -90,6 +93,7 @@ int runGenerate(const QStringList& arguments) {
       {"scale", "Upscale the PNG by this integer factor (nearest neighbour).", "K", "4"},
       {"latent", "Also write the final latent as a float32 .npy [1, C, h, w].", "FILE.npy"},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda generate")} + arguments);
   if (!parser.isSet("prompt")) fail("generate: --prompt TEXT is required");
@@ -100,7 +104,7 @@ int runGenerate(const QStringList& arguments) {
   const double seed = numberOption(parser, "seed", "generate");
   if (seed < 0) fail("generate: --seed must be >= 0");
   const int scale = std::max(1, static_cast<int>(numberOption(parser, "scale", "generate")));
-  const auto model = openModel(parser);
+  const auto model = openModel(parser, "generate");
   const Generated g =
       generate(*model, {parser.value("prompt").toStdString()}, {static_cast<uint64_t>(seed)}, o);
   cv::Mat rgb = tensorToRgb(g.images[0]);
@@ -127,7 +131,8 @@ int runBench(const QStringList& arguments) {
   parser.addOptions({{"bundle", "Bundle folder (default: built-in).", "DIR"},
                      {"images", "Images to time.", "N", "8"},
                      {"json", "Print a JSON object."},
-                     {"threads", "CPU threads (default: all cores).", "N"}});
+                     {"threads", "CPU threads (default: all cores).", "N"},
+                     deviceCommandLineOption()});
   if (arguments.value(0) == QLatin1String("teacher"))  // its own options: parse there
     return runBenchTeacher(arguments.mid(1));
   if (arguments.value(0) == QLatin1String("attribute")) return runBenchAttribute(arguments.mid(1));
@@ -136,7 +141,7 @@ int runBench(const QStringList& arguments) {
     fail("bench: expected 'generate', 'teacher' or 'attribute'");
   applyThreadsOption(parser, "generate");
   const int n = std::max(1, static_cast<int>(numberOption(parser, "images", "bench")));
-  const auto model = openModel(parser);
+  const auto model = openModel(parser, "bench generate");
   const GenerateOptions o;
   const std::string prompt = "red apple, google style";
   using clock = std::chrono::steady_clock;
@@ -148,6 +153,8 @@ int runBench(const QStringList& arguments) {
   generate(*model, std::vector<std::string>(n, prompt), std::vector<uint64_t>(n, 7), o);
   const double batched = std::chrono::duration<double>(clock::now() - t0).count() / n;
   QJsonObject r;
+  r["device"] = QString::fromStdString(model->device.str());
+  r["device_name"] = QString::fromStdString(deviceDisplayName(model->device.str()));
   r["seconds_per_image"] = single;
   r["seconds_per_image_batched"] = batched;
   r["images"] = n;

@@ -31,6 +31,7 @@
 #include "student/student_attributor.h"
 #include "teacher/results.h"
 #include "teacher/teacher.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/fingerprint.h"
@@ -126,6 +127,7 @@ int runDistill(const QStringList& arguments) {
       {"fresh", "Ignore an existing checkpoint."},
       {"json", "Print a JSON summary."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda distill")} + arguments);
   auto number = [&](const char* name) { return numberOption(parser, name, "distill"); };
@@ -147,6 +149,7 @@ int runDistill(const QStringList& arguments) {
   indexOptions.type = parser.value("index").toStdString();
 
   const CommandContext c = openCommand(parser, "distill");
+  o.device = c.device;
   std::vector<std::string> teacherFolders;
   for (const QString& folder : parser.values("teacher-data"))
     teacherFolders.push_back(folder.toStdString());
@@ -203,6 +206,7 @@ int runAttribute(const QStringList& arguments) {
        "Print JSON: {query, method, results: [{index, score, caption}], timing_ms, "
        "fingerprints, query_image_sha256}."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda attribute")} + arguments);
   const int64_t top = static_cast<int64_t>(numberOption(parser, "top", "attribute"));
@@ -282,6 +286,7 @@ int runEval(const QStringList& arguments) {
        "NAME"},
       {"json", "Print JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda eval")} + arguments);
   EvaluationOptions o;
@@ -367,6 +372,7 @@ int runBenchAttribute(const QStringList& arguments) {
       {"scratch", "Folder for the scaled index's files (default: the temporary folder).", "DIR"},
       {"json", "Print JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda bench attribute")} + arguments);
   const int repeats =
@@ -438,6 +444,8 @@ int runBenchAttribute(const QStringList& arguments) {
   j["cpu"] = QString::fromStdString(cpuModelName());
   j["training_images"] = static_cast<qint64>(c.data->size());
   j["threads"] = computeThreads();
+  j["device"] = QString::fromStdString(c.device);
+  j["device_name"] = QString::fromStdString(deviceDisplayName(c.device));
 
   // Retrieval at scale: vectors shaped like the student's keys of the training set, searched
   // with the test queries' keys (core/index/scaling_benchmark.h).

@@ -28,6 +28,7 @@
 #include "teacher/results.h"
 #include "teacher/sanity.h"
 #include "teacher/teacher.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/npy.h"
@@ -233,6 +234,7 @@ int runTeacher(const QStringList& arguments) {
       {"top", "Entries to print.", "K", "10"},
       {"json", "Print JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.addOptions(slurmOptions());
   parser.process(QStringList{QStringLiteral("fastgda teacher")} + arguments);
@@ -379,7 +381,8 @@ int runTeacherPlan(const QStringList& arguments) {
         "(past the last, another caption of each train family, round after round). --seed and "
         "--test must be the plan's."},
        {"out", "Folder for train.jsonl and test.jsonl (default: <bundle>/teacher).", "DIR"},
-       {"threads", "CPU threads (default: all cores).", "N"}});
+       {"threads", "CPU threads (default: all cores).", "N"},
+       deviceCommandLineOption()});
   parser.process(QStringList{QStringLiteral("fastgda teacher-plan")} + arguments);
   TeacherPlanOptions o;
   o.trainQueries = static_cast<int>(numberOption(parser, "train", "teacher-plan"));
@@ -416,7 +419,8 @@ int runBenchTeacher(const QStringList& arguments) {
   parser.addOptions({{"bundle", "Bundle folder (default: built-in).", "DIR"},
                      {"candidates", "Rank only the first N training images (default: all).", "N"},
                      {"json", "Print a JSON object."},
-                     {"threads", "CPU threads (default: all cores).", "N"}});
+                     {"threads", "CPU threads (default: all cores).", "N"},
+                     deviceCommandLineOption()});
   parser.process(QStringList{QStringLiteral("fastgda bench teacher")} + arguments);
   const CommandContext c = openCommand(parser, "bench teacher");
   // The machine's dense rate on the same threads as the loss pass (openCommand set them): a 1024³
@@ -467,6 +471,8 @@ int runBenchTeacher(const QStringList& arguments) {
   j["loss_collection_matmul_fraction"] =
       forwards / lossSeconds * c.model->denoiserFlops / 1e9 / matmulGflops;
   j["threads"] = computeThreads();
+  j["device"] = QString::fromStdString(c.device);
+  j["device_name"] = QString::fromStdString(deviceDisplayName(c.device));
   j["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(o.toJson())).object();
   out(QJsonDocument(j).toJson().toStdString());
   return 0;
@@ -486,7 +492,8 @@ int runTeacherSanity(const QStringList& arguments) {
        {"generated", "Generated queries.", "N", QString::number(d.generatedQueries)},
        {"candidates", "Candidate pool per query.", "K", QString::number(d.candidates)},
        {"seed", "Which images and captions.", "S", QString::number(d.seed)},
-       {"threads", "CPU threads (default: all cores).", "N"}});
+       {"threads", "CPU threads (default: all cores).", "N"},
+       deviceCommandLineOption()});
   parser.process(QStringList{QStringLiteral("fastgda teacher-sanity")} + arguments);
   TeacherSanityOptions o;
   o.selfQueries = static_cast<int>(numberOption(parser, "self", "teacher-sanity"));
@@ -525,6 +532,7 @@ int runTeacherRepeatability(const QStringList& arguments) {
       {"out", "Rows file, JSON lines (default: <bundle>/teacher/repeatability.jsonl).", "FILE"},
       {"json", "Print JSON rows."},
       {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda teacher-repeatability")} + arguments);
   const char* command = "teacher-repeatability";

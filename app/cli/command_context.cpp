@@ -18,8 +18,9 @@ CommandContext openCommand(const QCommandLineParser& parser, const char* command
   else
     setComputeThreads(0);
   CommandContext c;
+  c.device = deviceOption(parser, command);
   if (opens == Opens::Session) {
-    c.session = AttributionSession::open(bundleDirOption(parser));
+    c.session = AttributionSession::open(bundleDirOption(parser), c.device);
     if (!c.session->hasModel())
       fail(command, ": ", c.session->bundle().manifestPath, " has no model");
     c.bundle = c.session->bundle();
@@ -30,7 +31,7 @@ CommandContext openCommand(const QCommandLineParser& parser, const char* command
   }
   if (opens == Opens::ModelAndData) {
     if (!bundleHasModel(c.bundle)) fail(command, ": ", c.bundle.manifestPath, " has no model");
-    c.model = loadModel(c.bundle);
+    c.model = loadModel(c.bundle, c.device);
   }
   c.console = std::make_unique<ConsoleJob>(given.contains(QStringLiteral("json")));
   return c;

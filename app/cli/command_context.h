@@ -1,6 +1,6 @@
 // What a subcommand opens, opened one way: its bundle (--bundle DIR, else the built-in one), the
-// training set, the model, the console job (quiet with --json) and the thread count (--threads N,
-// else every core).
+// training set, the model on its device (--device, else auto), the console job (quiet with
+// --json) and the thread count (--threads N, else every core).
 //
 //   CommandContext c = openCommand(parser, "eval");
 //   evaluateAgainstTeacher(c.bundle, c.model, *c.data, options, c.job());
@@ -27,6 +27,7 @@ struct CommandContext {
   std::shared_ptr<TextToImageModel> model;      // null with Opens::DataOnly and Opens::Session
   std::shared_ptr<AttributionSession> session;  // Opens::Session: it holds the model
   std::unique_ptr<ConsoleJob> console;
+  std::string device;  // --device, resolved: "cpu" or "cuda:N"; the model's and the session's
 
   const JobContext& job() const { return console->context(); }
   // What core/methods opens methods from, with random's seed.

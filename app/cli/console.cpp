@@ -1,6 +1,7 @@
 #include "cli/console.h"
 
 #include "slurm/slurm.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/threads.h"
 
@@ -109,6 +110,19 @@ void applyThreadsOption(const QCommandLineParser& parser, const char* command) {
   const double n = numberOption(parser, "threads", command);
   if (n < 1) fail(command, ": --threads must be at least 1, got ", n);
   setComputeThreads(static_cast<int>(n));
+}
+
+QCommandLineOption deviceCommandLineOption() {
+  return {QStringLiteral("device"),
+          QStringLiteral("Where to compute: auto (a GPU when there is one, else the CPU), cpu, "
+                         "cuda or cuda:N."),
+          QStringLiteral("DEVICE"), QStringLiteral("auto")};
+}
+
+std::string deviceOption(const QCommandLineParser& parser, const char* command) {
+  const bool given = parser.optionNames().contains(QStringLiteral("device"));
+  return resolveDevice(given ? parser.value(QStringLiteral("device")).toStdString() : "auto",
+                       std::string(command) + ": --device");
 }
 
 std::string bundleDirOption(const QCommandLineParser& parser) {

@@ -38,6 +38,11 @@ class ConsoleJob {
 double numberOption(const QCommandLineParser& parser, const char* name, const char* command);
 // Applies --threads N when given (validated), else uses all cores.
 void applyThreadsOption(const QCommandLineParser& parser, const char* command);
+// --device DEVICE, for every command that computes (beside --threads).
+QCommandLineOption deviceCommandLineOption();
+// The device of --device (util/device.h), resolved to "cpu" or "cuda:N"; "auto" when the command
+// was not given it.
+std::string deviceOption(const QCommandLineParser& parser, const char* command);
 
 // The options of every command that submits to Slurm: --partition, --time, --cpus-per-task and
 // --sbatch-arg; and what they set in a job (CPUs validated).

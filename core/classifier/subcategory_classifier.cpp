@@ -241,13 +241,20 @@ torch::Tensor SubcategoryClassifier::features(const torch::Tensor& images) const
     fail("classifier: expected images [B, 3, S, S], got ", images.sizes());
   torch::NoGradGuard noGrad;
   net_->eval();
+  const torch::Device device = net_->parameters().front().device();
   std::vector<torch::Tensor> out;
   for (int64_t begin = 0; begin < images.size(0); begin += 256) {
     const int64_t b = std::min<int64_t>(256, images.size(0) - begin);
     out.push_back(
-        net_->pooled(resizeImages(images.narrow(0, begin, b).to(torch::kFloat32), imageSize_)));
+        net_->pooled(resizeImages(images.narrow(0, begin, b).to(device, torch::kFloat32),
+                                  imageSize_))
+            .cpu());
   }
   return out.empty() ? torch::zeros({0, featureDim()}) : torch::cat(out);
+}
+
+void SubcategoryClassifier::to(const torch::Device& device) {
+  net_->to(device);
 }
 
 std::string SubcategoryClassifier::fingerprint() const {
@@ -268,12 +275,13 @@ std::vector<int64_t> SubcategoryClassifier::predict(const torch::Tensor& images)
     fail("classifier: expected images [B, 3, S, S], got ", images.sizes());
   torch::NoGradGuard noGrad;
   net_->eval();
+  const torch::Device device = net_->parameters().front().device();
   std::vector<int64_t> out;
   for (int64_t begin = 0; begin < images.size(0); begin += 256) {
     const int64_t b = std::min<int64_t>(256, images.size(0) - begin);
     const torch::Tensor x =
-        resizeImages(images.narrow(0, begin, b).to(torch::kFloat32), imageSize_);
-    const torch::Tensor p = net_->forward(x).argmax(1).contiguous();
+        resizeImages(images.narrow(0, begin, b).to(device, torch::kFloat32), imageSize_);
+    const torch::Tensor p = net_->forward(x).argmax(1).cpu().contiguous();
     out.insert(out.end(), p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + b);
   }
   return out;

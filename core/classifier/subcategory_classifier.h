@@ -55,6 +55,9 @@ class SubcategoryClassifier {
   // learned on the dataset, used by the student's "cnn" features.
   torch::Tensor features(const torch::Tensor& images) const;
   int64_t featureDim() const;
+  // Moves the network to `device`; features() and predict() take CPU images and return CPU
+  // results wherever it runs.
+  void to(const torch::Device& device);
   // SHA-256 of its settings, dataset fingerprint, classes and weights as stored: the identity of
   // the "cnn" features it makes, the same on every machine.
   std::string fingerprint() const;

@@ -262,7 +262,7 @@ bool measureArm(const Bundle& bundle, const CounterfactualPlan& plan, const std:
   }
 
   const std::unique_ptr<Dataset> data = bundle.openDataset();
-  const std::shared_ptr<TextToImageModel> model = loadModel(retrainedBundle);
+  const std::shared_ptr<TextToImageModel> model = loadModel(retrainedBundle, o.device);
   std::vector<int64_t> timesteps;
   for (int64_t t = 0; t < model->schedule.steps; t += o.timestepStride) timesteps.push_back(t);
   const std::vector<int64_t> control = controlImages(plan, data->size(), o.controlImages, o.seed);

@@ -38,6 +38,9 @@ struct MeasureOptions {
   int controlImages = 128;  // training images no arm removes
   uint64_t seed = 0;        // the noise and the control sample
   int64_t batch = 400;      // denoiser inputs per forward pass
+  // Where the retrained model runs (util/device.h). Not in json(): a measurement resumes on any
+  // device, its numbers agreeing to far more digits than the report shows.
+  std::string device = "auto";
   std::string json() const;
 };
 

@@ -114,14 +114,15 @@ FidelityReport measureFidelity(const FidelityOptions& o, const JobContext& job) 
   if (o.captions > static_cast<int64_t>(eligible.size()))
     fail(data->describe(), ": ", o.captions, " captions asked for, but only ", eligible.size(),
          " records have a subcategory");
-  const std::shared_ptr<TextToImageModel> model = loadModel(bundle);
+  const std::shared_ptr<TextToImageModel> model = loadModel(bundle, o.device);
 
   // The classifier: from the bundle's cache when it was trained with these settings on this
   // dataset, else trained now and cached (a read-only bundle just goes without the cache).
   r.classifierFile = bundle.path("fidelity_classifier.pt");
   const double generateFrom = 0.4, generateTo = 0.95;
-  const SubcategoryClassifier classifier = bundleClassifier(
+  SubcategoryClassifier classifier = bundleClassifier(
       bundle, *data, o.classifier, o.retrain, subJob(job, 0.0, generateFrom), &r.classifierCached);
+  classifier.to(model->device);
   r.classes = static_cast<int64_t>(classes.size());
   r.uniformChance = 1.0 / double(r.classes);
   r.classifierRealAccuracy = classifier.realAccuracy;
@@ -207,7 +208,8 @@ FidelityReport measureFidelity(const FidelityOptions& o, const JobContext& job) 
       job.checkCancelled();
       const std::vector<int64_t> idx(holdout.begin() + begin,
                                      holdout.begin() + std::min(holdout.size(), begin + 64));
-      const torch::Tensor x = resizeImages(imagesToTensor(*data, idx), model->imageSize);
+      const torch::Tensor x =
+          resizeImages(imagesToTensor(*data, idx).to(model->device), model->imageSize);
       const torch::Tensor y = model->codec->decode(model->codec->encode(x)).clamp(-1, 1);
       // Halving the difference of [-1, 1] images gives the difference of [0, 1] images.
       const torch::Tensor mse = (y - x).div(2).pow(2).mean({1, 2, 3}).clamp_min(1e-10);

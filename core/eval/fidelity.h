@@ -49,6 +49,7 @@ struct FidelityOptions {
   bool retrain = false;              // ignore a cached classifier
   int64_t autoencoderImages = 1000;  // at most this many held-out images for the PSNR
   int gridPairs = 0;                 // > 0: make FidelityReport::grid of this many pairs
+  std::string device = "auto";       // where the model and the classifier run (util/device.h)
 };
 
 struct AccuracyCount {

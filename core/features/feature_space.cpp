@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
+#include "model/torchscript.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
 #include "util/tensor_cache.h"
@@ -49,7 +50,7 @@ class TextSpace : public FeatureSpace {
     if (captions.empty()) return torch::zeros({0, dim_});
     auto [context, padding] = model_->text->encode(model_->tokenize(captions));
     const torch::Tensor keep = padding.logical_not().unsqueeze(2).to(torch::kFloat32);
-    return (context * keep).sum(1) / keep.sum(1).clamp_min(1.0);
+    return ((context * keep).sum(1) / keep.sum(1).clamp_min(1.0)).cpu();
   }
 
  private:
@@ -77,7 +78,7 @@ class LatentSpace : public FeatureSpace {
       const torch::Tensor x =
           resizeImages(images.narrow(0, begin, std::min<int64_t>(256, images.size(0) - begin)),
                        model_->imageSize);
-      out.push_back(model_->codec->encode(x).flatten(1));
+      out.push_back(model_->codec->encode(x.to(model_->device)).flatten(1).cpu());
     }
     return out.empty() ? torch::zeros({0, dim_}) : torch::cat(out);
   }
@@ -91,8 +92,11 @@ class LatentSpace : public FeatureSpace {
 // The subcategory classifier's pooled features.
 class CnnSpace : public FeatureSpace {
  public:
-  CnnSpace(const Bundle& bundle, const Dataset& dataset, const JobContext& job)
-      : classifier_(bundleClassifier(bundle, dataset, ClassifierOptions{}, false, job)) {}
+  CnnSpace(const Bundle& bundle, const Dataset& dataset, const torch::Device& device,
+           const JobContext& job)
+      : classifier_(bundleClassifier(bundle, dataset, ClassifierOptions{}, false, job)) {
+    classifier_.to(device);
+  }
   std::string name() const override { return "cnn"; }
   int64_t dim() const override { return classifier_.featureDim(); }
   std::string fingerprint() const override { return "cnn/" + classifier_.fingerprint(); }
@@ -148,14 +152,9 @@ class HogSpace : public FeatureSpace {
 // A user's TorchScript image encoder.
 class TorchScriptSpace : public FeatureSpace {
  public:
-  TorchScriptSpace(const std::string& file, int64_t defaultSize) : file_(file) {
-    try {
-      module_ = torch::jit::load(file);
-    } catch (const c10::Error& e) {
-      fail(file, ": cannot load the TorchScript feature encoder (", e.what_without_backtrace(),
-           ")");
-    }
-    module_.eval();
+  TorchScriptSpace(const std::string& file, int64_t defaultSize, const torch::Device& device)
+      : file_(file), device_(device) {
+    module_ = loadTorchScript(file, device, "feature encoder");
     size_ = module_.hasattr("image_size") ? module_.attr("image_size").toInt() : defaultSize;
     // One probe image fixes the dimension and checks the output's shape once, here.
     const torch::Tensor probe = run(torch::zeros({2, 3, size_, size_}));
@@ -180,7 +179,7 @@ class TorchScriptSpace : public FeatureSpace {
     torch::NoGradGuard noGrad;
     torch::Tensor y;
     try {
-      y = module_.forward({images.to(torch::kFloat32)}).toTensor();
+      y = module_.forward({images.to(device_, torch::kFloat32)}).toTensor().cpu();
     } catch (const c10::Error& e) {
       fail(file_, ": the feature encoder failed on images ", shapeString(images), " (",
            e.what_without_backtrace(), ")");
@@ -195,6 +194,7 @@ class TorchScriptSpace : public FeatureSpace {
   }
 
   std::string file_, fingerprint_;
+  torch::Device device_;
   torch::jit::Module module_;
   int64_t size_ = 32, dim_ = 0;
 };
@@ -232,6 +232,8 @@ class ConcatSpace : public FeatureSpace {
 
 std::unique_ptr<FeatureSpace> makeSingle(const std::string& name, const FeatureSources& s,
                                          const JobContext& job) {
+  // Every space runs where the model does (the CPU without a model); features come back on the CPU.
+  const torch::Device device = s.model ? s.model->device : torch::Device(torch::kCPU);
   auto needModel = [&] {
     if (!s.model) fail("feature space '", name, "' needs the bundle's model, and there is none");
   };
@@ -245,7 +247,7 @@ std::unique_ptr<FeatureSpace> makeSingle(const std::string& name, const FeatureS
   }
   if (name == "cnn") {
     if (!s.bundle || !s.dataset) fail("feature space 'cnn' needs a bundle with a dataset");
-    return std::make_unique<CnnSpace>(*s.bundle, *s.dataset, job);
+    return std::make_unique<CnnSpace>(*s.bundle, *s.dataset, device, job);
   }
   if (name == "hog") return std::make_unique<HogSpace>();
   if (name.rfind("torchscript:", 0) == 0) {
@@ -253,7 +255,7 @@ std::unique_ptr<FeatureSpace> makeSingle(const std::string& name, const FeatureS
     if (!QFileInfo::exists(QString::fromStdString(file)))
       fail("feature space '", name, "': file ", file, " not found");
     return std::make_unique<TorchScriptSpace>(
-        file, s.dataset ? s.dataset->imageSize() : (s.model ? s.model->imageSize : 32));
+        file, s.dataset ? s.dataset->imageSize() : (s.model ? s.model->imageSize : 32), device);
   }
   fail("feature space '", name,
        "' is unknown (expected text, latent, cnn, hog, torchscript:FILE, or a '+' of these)");

@@ -86,7 +86,8 @@ class TeacherMethod : public AttributionMethod {
     if (!teacher_)
       // Its own model: unlearning changes the weights that other methods' features read.
       teacher_ =
-          std::make_unique<Teacher>(loadModel(*sources_.bundle), *sources_.data, TeacherOptions{},
+          std::make_unique<Teacher>(loadModel(*sources_.bundle, sources_.model->device.str()),
+                                    *sources_.data, TeacherOptions{},
                                     sources_.bundle->path("teacher_cache"));
     const auto& shape = sources_.model->latentShape;
     torch::Tensor latent;
@@ -94,7 +95,7 @@ class TeacherMethod : public AttributionMethod {
       latent = torch::tensor(q.latent).view({1, shape[0], shape[1], shape[2]});
     } else {
       torch::NoGradGuard noGrad;
-      latent = sources_.model->codec->encode(q.image).contiguous();
+      latent = sources_.model->codec->encode(q.image.to(sources_.model->device)).cpu().contiguous();
     }
     return teacher_->attribute({latent, q.prompt}, {}, job);
   }

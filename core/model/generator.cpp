@@ -42,7 +42,7 @@ Generated generate(TextToImageModel& model, const std::vector<std::string>& prom
     const int64_t b = std::min<int64_t>(o.batchSize, n - begin);
     std::vector<torch::Tensor> noise;
     for (int64_t i = 0; i < b; ++i) noise.push_back(initialNoise(model, seeds[begin + i]));
-    torch::Tensor x = torch::cat(noise, 0);
+    torch::Tensor x = torch::cat(noise, 0).to(model.device);
     // Conditional and unconditional halves in one batch: one denoiser call per step.
     const torch::Tensor both =
         torch::cat({tokens.narrow(0, begin, b), emptyTokens.expand({b, -1})}, 0);
@@ -50,7 +50,7 @@ Generated generate(TextToImageModel& model, const std::vector<std::string>& prom
     for (size_t i = 0; i < timesteps.size(); ++i) {
       job.checkCancelled();
       const int64_t t = timesteps[i];
-      const torch::Tensor tt = torch::full({2 * b}, t, torch::kLong);
+      const torch::Tensor tt = torch::full({2 * b}, t, torch::dtype(torch::kLong).device(model.device));
       const torch::Tensor eps2 =
           model.denoiser->predictNoise(torch::cat({x, x}, 0), tt, context, padding);
       const torch::Tensor cond = eps2.narrow(0, 0, b), uncond = eps2.narrow(0, b, b);
@@ -63,7 +63,7 @@ Generated generate(TextToImageModel& model, const std::vector<std::string>& prom
       job.progress((double(begin) + b * double(i + 1) / timesteps.size()) / n,
                    QCoreApplication::translate("fastgda::core", "sampling").toStdString());
     }
-    latentChunks.push_back(x);
+    latentChunks.push_back(x.cpu());
     imageChunks.push_back(decodeLatents(model, x));
   }
   return {torch::cat(latentChunks, 0), torch::cat(imageChunks, 0)};
@@ -71,7 +71,7 @@ Generated generate(TextToImageModel& model, const std::vector<std::string>& prom
 
 torch::Tensor decodeLatents(TextToImageModel& model, const torch::Tensor& latents) {
   torch::NoGradGuard noGrad;
-  return model.codec->decode(latents.to(torch::kFloat32)).clamp(-1, 1);
+  return model.codec->decode(latents.to(model.device, torch::kFloat32)).clamp(-1, 1).cpu();
 }
 
 }  // namespace fastgda

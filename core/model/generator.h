@@ -26,6 +26,7 @@ struct GenerateOptions {
   int batchSize = 64;     // images per denoiser batch
 };
 
+// On the CPU, wherever the model ran.
 struct Generated {
   torch::Tensor latents;  // [B, C, h, w], the final (scaled) latents: what the teacher unlearns
   torch::Tensor images;   // [B, 3, S, S] in [-1, 1]
@@ -38,7 +39,8 @@ Generated generate(TextToImageModel& model, const std::vector<std::string>& prom
 // Images [B, 3, S, S] in [-1, 1] (clamped) of latents [B, C, h, w], through the model's codec.
 torch::Tensor decodeLatents(TextToImageModel& model, const torch::Tensor& latents);
 
-// The starting noise of one image, from its seed.
+// The starting noise of one image, from its seed: drawn on the CPU, so it is the same whatever
+// the model's device.
 torch::Tensor initialNoise(const TextToImageModel& model, uint64_t seed);
 
 }  // namespace fastgda

@@ -12,6 +12,8 @@
 #include "model/detail/networks.h"
 #include "model/image_tensor.h"
 #include "model/native.h"
+#include "model/torchscript.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/fingerprint.h"
@@ -71,16 +73,6 @@ class NativeDenoiser final : public Denoiser {
 };
 
 // TorchScript parts: each a scripted module whose forward follows model.h's contract.
-torch::jit::Module loadScript(const std::string& file) {
-  try {
-    torch::jit::Module m = torch::jit::load(file);
-    m.eval();
-    return m;
-  } catch (const c10::Error& e) {
-    fail(file, ": cannot load TorchScript module (missing, truncated or not TorchScript)");
-  }
-}
-
 torch::Tensor callScript(torch::jit::Module& m, const std::string& file,
                          std::vector<c10::IValue> in) {
   c10::IValue out;
@@ -191,16 +183,17 @@ void checkScriptShapes(TextToImageModel& model, const std::string& textFile,
     fail(textFile, ": output has shape ", shapeString(context), ", expected [1, ", tokens.size(1),
          ", D]");
   const int64_t s = model.imageSize;
-  const torch::Tensor latents = model.codec->encode(torch::zeros({1, 3, s, s}));
+  const auto on = torch::TensorOptions().device(model.device);
+  const torch::Tensor latents = model.codec->encode(torch::zeros({1, 3, s, s}, on));
   const torch::Tensor expected =
-      torch::zeros({1, model.latentShape[0], model.latentShape[1], model.latentShape[2]});
+      torch::zeros({1, model.latentShape[0], model.latentShape[1], model.latentShape[2]}, on);
   checkTensorShape(encoderFile, "output", latents, expected);
   checkTensorShape(decoderFile, "output", model.codec->decode(expected),
                    torch::zeros({1, 3, s, s}));
-  checkTensorShape(
-      denoiserFile, "output",
-      model.denoiser->predictNoise(expected, torch::zeros({1}, torch::kLong), context, padding),
-      expected);
+  checkTensorShape(denoiserFile, "output",
+                   model.denoiser->predictNoise(expected, torch::zeros({1}, on.dtype(torch::kLong)),
+                                                context, padding),
+                   expected);
 }
 
 }  // namespace
@@ -219,7 +212,8 @@ torch::Tensor TextToImageModel::tokenize(const std::vector<std::string>& prompts
     ids.insert(ids.end(), one.begin(), one.end());
   }
   return torch::tensor(ids, torch::kLong)
-      .view({static_cast<int64_t>(prompts.size()), tokenizer.maxTokens()});
+      .view({static_cast<int64_t>(prompts.size()), tokenizer.maxTokens()})
+      .to(device);
 }
 
 torch::Tensor encodeDataset(TextToImageModel& model, const Dataset& data, const JobContext& job) {
@@ -230,7 +224,7 @@ torch::Tensor encodeDataset(TextToImageModel& model, const Dataset& data, const 
     job.progress(double(begin) / data.size(), "encoding training images");
     std::vector<int64_t> idx;
     for (int64_t i = begin; i < std::min(data.size(), begin + 256); ++i) idx.push_back(i);
-    chunks.push_back(model.codec->encode(imagesToTensor(data, idx)));
+    chunks.push_back(model.codec->encode(imagesToTensor(data, idx).to(model.device)).cpu());
   }
   return torch::cat(chunks, 0);
 }
@@ -248,7 +242,7 @@ std::string modelFingerprint(const Bundle& bundle) {
                               .toObject());
 }
 
-std::shared_ptr<TextToImageModel> loadModel(const Bundle& b) {
+std::shared_ptr<TextToImageModel> loadModel(const Bundle& b, const std::string& device) {
   const QJsonObject m = QJsonDocument::fromJson(QByteArray::fromStdString(b.manifestJson))
                             .object()["model"]
                             .toObject();
@@ -256,6 +250,7 @@ std::shared_ptr<TextToImageModel> loadModel(const Bundle& b) {
     fail(b.manifestPath,
          ": the bundle has no 'model' member (train one with `fastgda train-model`)");
   auto model = std::make_shared<TextToImageModel>();
+  model->device = torch::Device(resolveDevice(device, b.manifestPath + ": model"));
   model->kind = m["kind"].toString().toStdString();
   const std::string tokenizerFile = requireFile(b, m, "tokenizer");
   const std::vector<char> tokenizerBytes = readFileBytes(tokenizerFile);
@@ -272,7 +267,10 @@ std::shared_ptr<TextToImageModel> loadModel(const Bundle& b) {
     if (!(scale > 0)) fail(b.manifestPath, ": model field 'latent_scale' must be positive");
     detail::NativeNetworks nets(a, model->tokenizer.vocabularySize(), model->tokenizer.maxTokens());
     detail::loadWeights(requireFile(b, m, "weights"), nets.parts());
-    for (const auto& part : nets.parts()) part.second->eval();
+    for (const auto& part : nets.parts()) {
+      part.second->eval();
+      part.second->to(model->device);
+    }
     model->imageSize = a.imageSize;
     model->latentShape = {a.latentChannels, a.imageSize / 4, a.imageSize / 4};
     model->crossAttentionKV = {"cross_attn.to_k.", "cross_attn.to_v."};
@@ -295,10 +293,14 @@ std::shared_ptr<TextToImageModel> loadModel(const Bundle& b) {
       fail(b.manifestPath, ": torchscript model needs 'image_size' and a 3-element 'latent_shape'");
     for (const QJsonValue& v : m["cross_attention_kv"].toArray())
       model->crossAttentionKV.push_back(v.toString().toStdString());
-    model->text = std::make_shared<ScriptTextEncoder>(loadScript(textFile), textFile);
+    const torch::Device& d = model->device;
+    model->text =
+        std::make_shared<ScriptTextEncoder>(loadTorchScript(textFile, d, "text encoder"), textFile);
     model->codec =
-        std::make_shared<ScriptCodec>(loadScript(encFile), encFile, loadScript(decFile), decFile);
-    model->denoiser = std::make_shared<ScriptDenoiser>(loadScript(denFile), denFile);
+        std::make_shared<ScriptCodec>(loadTorchScript(encFile, d, "image encoder"), encFile,
+                                      loadTorchScript(decFile, d, "image decoder"), decFile);
+    model->denoiser =
+        std::make_shared<ScriptDenoiser>(loadTorchScript(denFile, d, "denoiser"), denFile);
     checkScriptShapes(*model, textFile, encFile, decFile, denFile);
     model->fingerprint = modelFingerprint(b, m);
     return model;

@@ -1,7 +1,7 @@
 // A text-to-image model opened from a bundle: tokenizer, text encoder, image codec, denoiser and
 // noise schedule, natively (the built-in model) or from TorchScript modules (a user's export).
 //
-//   auto model = fastgda::loadModel(fastgda::openBundle(dir));
+//   auto model = fastgda::loadModel(fastgda::openBundle(dir), "auto");  // device: util/device.h
 //   auto [context, padding] = model->text->encode(model->tokenize({"red apple, google style"}));
 //
 // bundle.json's "model" member, kind "native":
@@ -42,6 +42,9 @@ struct TextToImageModel {
   std::shared_ptr<TextEncoder> text;
   std::shared_ptr<ImageCodec> codec;
   std::shared_ptr<Denoiser> denoiser;
+  // Where the model's weights live and its computations run. Inputs move here at the call; what
+  // is stored (caches, results) lives on the CPU.
+  torch::Device device{torch::kCPU};
   double denoiserFlops = 0;     // per latent per forward pass; 0 when unknown (TorchScript)
   std::string infoJson = "{}";  // parameter counts, training steps, ...
   // The model's identity for everything computed from it (features, teacher caches, students):
@@ -49,18 +52,21 @@ struct TextToImageModel {
   // when the model is loaded. Stored bytes only, so it is the same on every machine.
   std::string fingerprint;
 
-  torch::Tensor tokenize(const std::vector<std::string>& prompts) const;  // [B, L] int64
+  torch::Tensor tokenize(const std::vector<std::string>& prompts) const;  // [B, L] int64, on device
 };
 
 class Dataset;
-// Every training image through the model's codec, in batches: [N, C, h, w] (scaled latents).
+// Every training image through the model's codec, in batches: [N, C, h, w] (scaled latents), on
+// the CPU.
 torch::Tensor encodeDataset(TextToImageModel& model, const Dataset& data,
                             const JobContext& job = {});
 
 bool bundleHasModel(const Bundle& bundle);
 // TextToImageModel::fingerprint of the bundle's model, without loading it.
 std::string modelFingerprint(const Bundle& bundle);
-std::shared_ptr<TextToImageModel> loadModel(const Bundle& bundle);
+// Opens the bundle's model on `device` (a request of util/device.h: "auto", "cpu", "cuda:N").
+std::shared_ptr<TextToImageModel> loadModel(const Bundle& bundle,
+                                            const std::string& device = "auto");
 
 // "[a, b, c]", for messages.
 std::string shapeString(const torch::Tensor& t);

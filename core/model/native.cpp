@@ -83,9 +83,9 @@ void saveWeights(
   torch::serialize::OutputArchive archive;
   for (const auto& [prefix, module] : parts) {
     for (const auto& p : module->named_parameters())
-      archive.write(prefix + "." + p.key(), p.value());
+      archive.write(prefix + "." + p.key(), p.value().cpu());  // readable without a GPU
     for (const auto& b : module->named_buffers())
-      archive.write(prefix + "." + b.key(), b.value(), /*is_buffer=*/true);
+      archive.write(prefix + "." + b.key(), b.value().cpu(), /*is_buffer=*/true);
   }
   const std::string temporary = path + ".tmp";
   try {
@@ -104,7 +104,7 @@ void loadWeights(
   if (!QFile::exists(QString::fromStdString(path))) fail(path, ": weights file not found");
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(path, torch::Device(torch::kCPU));  // then copied to the module's device
   } catch (const c10::Error& e) {
     fail(path, ": cannot read weights (truncated or not a LibTorch archive)");
   }

@@ -21,6 +21,7 @@
 #include "model/tokenizer.h"
 #include "model/trainer.h"
 #include "util/checkpoint_folder.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/fingerprint.h"
@@ -109,6 +110,11 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
   const std::string shippedWeights = bundle.path(model["weights"].toString().toStdString());
   detail::loadWeights(shippedWeights, {{"codec", nets.codec.ptr()}});
   nets.codec->eval();
+  // The networks and the optimiser's state live on the device; the latents and every random
+  // draw stay on the CPU (the same draws on every device), a batch at a time moved over.
+  const torch::Device device(resolveDevice(o.device, "retrain"));
+  for (const auto& part : nets.parts()) part.second->to(device);
+  for (const auto& part : ema.parts()) part.second->to(device);
   std::vector<torch::Tensor> parameters = nets.unet->parameters();
   for (const auto& p : nets.text->parameters()) parameters.push_back(p);
   torch::optim::AdamW optimizer(
@@ -137,7 +143,7 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
            checkpoint.dir.toStdString(), " to start this run afresh");
     detail::loadWeights(checkpoint.file("train.pt"), trainParts);
     detail::loadWeights(checkpoint.file("ema.pt"), emaParts);
-    detail::loadOptimizer(optimizer, checkpoint.file("optimizer.pt"));
+    detail::loadOptimizer(optimizer, checkpoint.file("optimizer.pt"), device);
     latents = loadTensor(checkpoint.file("latents.pt"));
     step = state["step"].toInteger();
     if (state["threads"].toInt() != torch::get_num_threads())
@@ -151,7 +157,7 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
     for (int64_t begin = 0; begin < n; begin += 256) {
       std::vector<int64_t> idx;
       for (int64_t i = begin; i < std::min(n, begin + 256); ++i) idx.push_back(i);
-      chunks.push_back(nets.codec->encode(imagesToTensor(*data, idx)));
+      chunks.push_back(nets.codec->encode(imagesToTensor(*data, idx).to(device)).cpu());
     }
     latents = torch::cat(chunks, 0);  // unscaled, as the trainer keeps them
     state["identity"] = QString::fromStdString(identityHex);
@@ -177,7 +183,7 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
   for (const ImageRecord& r : data->records()) captions.push_back(r.caption);
   const torch::Tensor tokens = detail::captionTokens(tokenizer, captions);
   const torch::Tensor emptyTokens = torch::tensor(tokenizer.encode(""), torch::kLong);
-  const torch::Tensor alphas = NoiseSchedule().alphasCumprod().to(torch::kFloat32);
+  const torch::Tensor alphas = NoiseSchedule().alphasCumprod().to(device, torch::kFloat32);
   const torch::Tensor scaled = latents * latentScale;
   const int64_t batchesPerEpoch = (n + batch - 1) / batch;
   int64_t epochOfOrder = -1;
@@ -223,9 +229,9 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
     }
     const torch::Tensor t = kept.empty() ? torch::zeros({0}, torch::kLong) : torch::cat(timesteps);
     const torch::Tensor eps = kept.empty() ? torch::zeros_like(z0) : torch::stack(noise);
-    report.lastLoss =
-        detail::diffusionStep(nets, ema, optimizer, parameters, diffusion, step, alphas, z0,
-                              batchTokens, t, eps, static_cast<double>(end - begin));
+    report.lastLoss = detail::diffusionStep(
+        nets, ema, optimizer, parameters, diffusion, step, alphas, z0.to(device),
+        batchTokens.to(device), t.to(device), eps.to(device), static_cast<double>(end - begin));
     ++step;
     const double rate = (nowSeconds() - start) / static_cast<double>(step - first);
     std::ostringstream stage;

@@ -41,6 +41,10 @@ struct RetrainOptions {
   int64_t checkpointEvery = 250;  // steps
   double maxMinutes = 0;          // stop (after checkpointing) when exceeded; 0 = no limit
   std::string name;               // the retrained bundle's name
+  // Where the networks train (util/device.h). Not in the checkpoint's identity: a run resumes on
+  // any device (its last bits then differ from an uninterrupted run's, as with another thread
+  // count).
+  std::string device = "auto";
 };
 
 struct RetrainReport {

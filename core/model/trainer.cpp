@@ -18,6 +18,7 @@
 #include "model/schedule.h"
 #include "model/tokenizer.h"
 #include "util/checkpoint_folder.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -158,6 +159,11 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
   torch::manual_seed(o.seed);  // initial weights; a resumed run overwrites them from the checkpoint
   detail::NativeNetworks nets(arch, tokenizer.vocabularySize(), tokenizer.maxTokens());
   detail::NativeNetworks ema(arch, tokenizer.vocabularySize(), tokenizer.maxTokens());
+  // The networks and the optimisers' state live on the device; the data, the latents and every
+  // random draw stay on the CPU (the same draws on every device), a batch at a time moved over.
+  const torch::Device device(resolveDevice(o.device, "train-model"));
+  for (const auto& part : nets.parts()) part.second->to(device);
+  for (const auto& part : ema.parts()) part.second->to(device);
   torch::optim::Adam aeOptimizer(nets.codec->parameters(),
                                  torch::optim::AdamOptions(o.autoencoderLearningRate));
   std::vector<torch::Tensor> diffusionParameters = nets.unet->parameters();
@@ -177,7 +183,7 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
     for (int64_t begin = 0; begin < n; begin += 256) {
       std::vector<int64_t> idx;
       for (int64_t i = begin; i < std::min(n, begin + 256); ++i) idx.push_back(i);
-      chunks.push_back(nets.codec->encode(imagesToTensor(*data, idx)));
+      chunks.push_back(nets.codec->encode(imagesToTensor(*data, idx).to(device)).cpu());
     }
     return torch::cat(chunks, 0);
   };
@@ -188,10 +194,10 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
   } else if (checkpoint.exists()) {
     detail::loadWeights(checkpoint.file("train.pt"), trainParts);
     if (phase == "autoencoder") {
-      loadOptimizer(aeOptimizer, checkpoint.file("optimizer.pt"));
+      loadOptimizer(aeOptimizer, checkpoint.file("optimizer.pt"), device);
     } else {
       detail::loadWeights(checkpoint.file("ema.pt"), emaParts);
-      loadOptimizer(optimizer, checkpoint.file("optimizer.pt"));
+      loadOptimizer(optimizer, checkpoint.file("optimizer.pt"), device);
       latents = loadTensor(checkpoint.file("latents.pt"));
     }
   }
@@ -286,9 +292,10 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
                                                 {o.autoencoderBatch}, gen, torch::kLong);
       std::vector<int64_t> idx;
       for (int64_t i = 0; i < pick.numel(); ++i) idx.push_back(trainable[pick[i].item<int64_t>()]);
-      const torch::Tensor x = imagesToTensor(*data, idx);
+      const torch::Tensor x = imagesToTensor(*data, idx).to(device);
       const torch::Tensor z = nets.codec->encode(x);
-      const torch::Tensor noisy = z + o.latentNoise * torch::randn(z.sizes(), gen, z.options());
+      const torch::Tensor noisy =
+          z + o.latentNoise * torch::randn(z.sizes(), gen, torch::kFloat32).to(device);
       const torch::Tensor loss =
           torch::mse_loss(nets.codec->decode(noisy), x) + 1e-4 * z.pow(2).mean();
       aeOptimizer.zero_grad();
@@ -323,7 +330,7 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
     nets.unet->train();
     const torch::Tensor tokens = detail::captionTokens(tokenizer, captions);
     const torch::Tensor emptyTokens = torch::tensor(tokenizer.encode(""), torch::kLong);
-    const torch::Tensor alphas = NoiseSchedule().alphasCumprod().to(torch::kFloat32);
+    const torch::Tensor alphas = NoiseSchedule().alphasCumprod().to(device, torch::kFloat32);
     const torch::Tensor scaled = latents * latentScale;
     detail::DiffusionRecipe recipe;
     recipe.learningRate = o.learningRate;
@@ -344,10 +351,11 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
                                  batchTokens);
       const torch::Tensor t =
           torch::randint(0, alphas.size(0), {o.diffusionBatch}, gen, torch::kLong);
-      const torch::Tensor eps = torch::randn(z0.sizes(), gen, z0.options());
+      const torch::Tensor eps = torch::randn(z0.sizes(), gen, torch::kFloat32);
       report.lastLoss =
-          detail::diffusionStep(nets, ema, optimizer, diffusionParameters, recipe, step, alphas, z0,
-                                batchTokens, t, eps, static_cast<double>(o.diffusionBatch));
+          detail::diffusionStep(nets, ema, optimizer, diffusionParameters, recipe, step, alphas,
+                                z0.to(device), batchTokens.to(device), t.to(device), eps.to(device),
+                                static_cast<double>(o.diffusionBatch));
       ++step;
       log.add("diffusion", step, report.lastLoss, elapsed(), 10);
       const double rate = (nowSeconds() - start) / static_cast<double>(step - first);

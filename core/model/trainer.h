@@ -39,6 +39,7 @@ struct TrainOptions {
   int64_t checkpointEvery = 250;  // steps
   double maxMinutes = 0;          // stop (after checkpointing) when exceeded; 0 = no limit
   uint64_t seed = 1234;
+  std::string device = "auto";  // where the networks train (util/device.h)
 };
 
 struct TrainReport {

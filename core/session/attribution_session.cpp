@@ -23,6 +23,7 @@
 #include "student/student_attributor.h"
 #include "teacher/results.h"
 #include "teacher/teacher.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
 
@@ -94,6 +95,7 @@ std::vector<Query> readTestQueries(const Bundle& bundle) {
 }  // namespace
 
 struct AttributionSession::Impl {
+  std::string device;  // resolved: "cpu" or "cuda:N"
   Bundle bundle;
   std::shared_ptr<const Dataset> data;
   std::shared_ptr<TextToImageModel> model;  // generation, student, encoding
@@ -148,19 +150,21 @@ struct AttributionSession::Impl {
     }
     std::lock_guard<std::mutex> lock(modelMutex);
     torch::NoGradGuard noGrad;
-    return model->codec->encode(rgbToTensor(q.image)).contiguous();
+    return model->codec->encode(rgbToTensor(q.image).to(model->device)).cpu().contiguous();
   }
 };
 
 AttributionSession::AttributionSession() : impl_(std::make_unique<Impl>()) {}
 AttributionSession::~AttributionSession() = default;
 
-std::shared_ptr<AttributionSession> AttributionSession::open(const std::string& bundleDir) {
+std::shared_ptr<AttributionSession> AttributionSession::open(const std::string& bundleDir,
+                                                             const std::string& device) {
   std::shared_ptr<AttributionSession> s(new AttributionSession());
+  s->impl_->device = resolveDevice(device, "device");
   s->impl_->bundle = openBundle(bundleDir);
   s->impl_->data = s->impl_->bundle.openDataset();
   if (bundleHasModel(s->impl_->bundle)) {
-    s->impl_->model = loadModel(s->impl_->bundle);
+    s->impl_->model = loadModel(s->impl_->bundle, s->impl_->device);
     s->impl_->resultsKey = Fingerprint("studio-teacher-results")
                                .add(s->impl_->model->fingerprint)
                                .add(datasetFingerprint(*s->impl_->data))
@@ -170,6 +174,10 @@ std::shared_ptr<AttributionSession> AttributionSession::open(const std::string& 
   s->impl_->studentSpace = defaultStudentSpace(s->impl_->bundle);
   s->impl_->testQueries = readTestQueries(s->impl_->bundle);
   return s;
+}
+
+const std::string& AttributionSession::device() const {
+  return impl_->device;
 }
 
 const Bundle& AttributionSession::bundle() const {
@@ -348,7 +356,7 @@ Ranking AttributionSession::runTeacher(const Query& query, const TeacherSettings
   if (settings.stepSize > 0) o.stepSize = settings.stepSize;
   if (!impl_->teacher || impl_->teacherOptionsJson != o.toJson()) {
     // The teacher's own model: unlearning changes weights that generation must not see.
-    impl_->teacher = std::make_unique<Teacher>(loadModel(impl_->bundle), *impl_->data, o,
+    impl_->teacher = std::make_unique<Teacher>(loadModel(impl_->bundle, impl_->device), *impl_->data, o,
                                                impl_->bundle.path("teacher_cache"));
     impl_->teacherOptionsJson = o.toJson();
   }
@@ -397,6 +405,7 @@ DistillSummary AttributionSession::distillStudent(const DistillSettings& setting
   const Clock::time_point start = Clock::now();
   impl_->requireModel();
   StudentOptions o;
+  o.device = impl_->device;
   if (!settings.featureSpace.empty()) o.featureSpace = settings.featureSpace;
   if (!settings.hidden.empty()) o.hidden = settings.hidden;
   for (int64_t width : o.hidden)

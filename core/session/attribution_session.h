@@ -61,8 +61,10 @@ struct TeacherSettings {
 
 class AttributionSession {
  public:
-  // Opens the bundle, its training set and (when it has one) its model. Errors name the file.
-  static std::shared_ptr<AttributionSession> open(const std::string& bundleDir);
+  // Opens the bundle, its training set and (when it has one) its model on `device` (a request of
+  // util/device.h: "auto", "cpu", "cuda:N"). Errors name the file, or the device that is not here.
+  static std::shared_ptr<AttributionSession> open(const std::string& bundleDir,
+                                                  const std::string& device = "auto");
   ~AttributionSession();
   AttributionSession(const AttributionSession&) = delete;
   AttributionSession& operator=(const AttributionSession&) = delete;
@@ -70,6 +72,8 @@ class AttributionSession {
   const Bundle& bundle() const;
   std::shared_ptr<const Dataset> dataset() const;
   bool hasModel() const;
+  // Where its computations run, resolved: "cpu" or "cuda:N".
+  const std::string& device() const;
   // The default student's feature space, "" when the bundle has no student.
   std::string studentSpace() const;
 

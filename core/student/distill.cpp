@@ -16,6 +16,7 @@
 #include "attribution/ranking_metrics.h"
 #include "model/model.h"
 #include "util/checkpoint_folder.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/fingerprint.h"
@@ -157,6 +158,8 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
   const int64_t nQueries = set.queryFeatures.size(0), n = set.trainingFeatures.size(0);
   DistillResult result{Student(set.queryFeatures.size(1), o), {}, {}};
   Student& student = result.student;
+  const torch::Device device(resolveDevice(o.device, "distill"));
+  student.to(device);  // before the optimiser takes its parameters
   student.featureSpace = set.featureSpace;
   student.featureFingerprint = set.featureFingerprint;
 
@@ -252,7 +255,7 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       auto to = net.named_parameters();
       for (const auto& p : saved.net().named_parameters()) to[p.key()].copy_(p.value());
       try {
-        torch::load(optimizer, checkpoint.file("optimizer.pt"));
+        torch::load(optimizer, checkpoint.file("optimizer.pt"), device);
       } catch (const c10::Error&) {
         fail(checkpoint.file("optimizer.pt"), ": cannot read the optimiser state");
       }
@@ -273,12 +276,15 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
     }
   }
 
-  const torch::Tensor queryFeatures = set.queryFeatures.to(torch::kFloat32);
-  const torch::Tensor trainingFeatures = set.trainingFeatures.to(torch::kFloat32);
+  const torch::Tensor queryFeatures = set.queryFeatures.to(device, torch::kFloat32);
+  const torch::Tensor trainingFeatures = set.trainingFeatures.to(device, torch::kFloat32);
   for (int epoch = firstEpoch; epoch <= o.epochs; ++epoch) {
     const double start = nowSeconds();
     torch::manual_seed(o.seed * 7919ULL + static_cast<uint64_t>(epoch));  // dropout masks
-    const Pairs pairs = epochPairs(set, train, isCandidate, o.outlierRate, o.seed, epoch);
+    Pairs pairs = epochPairs(set, train, isCandidate, o.outlierRate, o.seed, epoch);  // CPU draws
+    pairs.query = pairs.query.to(device);
+    pairs.image = pairs.image.to(device);
+    pairs.label = pairs.label.to(device);
     const int64_t count = pairs.label.size(0);
     net.train();
     double lossSum = 0;
@@ -320,8 +326,8 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       for (int64_t q : result.validationQueries) {
         const auto& ranking = set.rankings[static_cast<size_t>(q)];
         const int64_t k = static_cast<int64_t>(ranking.size());
-        const torch::Tensor idx = torch::tensor(ranking, torch::kLong);
-        const torch::Tensor labels = torch::arange(k, torch::kFloat32) / float(k);
+        const torch::Tensor idx = torch::tensor(ranking, torch::kLong).to(device);
+        const torch::Tensor labels = torch::arange(k, torch::kFloat32).to(device) / float(k);
         const torch::Tensor qf = queryFeatures.narrow(0, q, 1).expand({k, -1});
         losses.push_back(
             distillationLoss(student, qf, trainingFeatures.index_select(0, idx), labels)
@@ -331,7 +337,7 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
                                      student.embed(trainingFeatures.index_select(0, idx)))
                                         .sum(1) *
                                     student.scale();
-        const torch::Tensor order = score.argsort().contiguous();
+        const torch::Tensor order = score.argsort().cpu().contiguous();
         std::vector<int64_t> predicted;
         for (int64_t i = 0; i < k; ++i)
           predicted.push_back(ranking[static_cast<size_t>(order[i].item<int64_t>())]);
@@ -389,11 +395,11 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       const auto& ranking = set.rankings[static_cast<size_t>(q)];
       const int64_t k = static_cast<int64_t>(ranking.size());
       const torch::Tensor x =
-          F::normalize(trainingFeatures.index_select(0, torch::tensor(ranking, torch::kLong)),
+          F::normalize(trainingFeatures.index_select(0, torch::tensor(ranking, torch::kLong).to(device)),
                        F::NormalizeFuncOptions().dim(1));
       const torch::Tensor y =
           F::normalize(queryFeatures.narrow(0, q, 1), F::NormalizeFuncOptions().dim(1));
-      const torch::Tensor order = (x * y).sum(1).argsort(0, true).contiguous();
+      const torch::Tensor order = (x * y).sum(1).argsort(0, true).cpu().contiguous();
       std::vector<int64_t> predicted;
       for (int64_t i = 0; i < k; ++i)
         predicted.push_back(ranking[static_cast<size_t>(order[i].item<int64_t>())]);

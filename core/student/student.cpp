@@ -38,7 +38,8 @@ torch::Tensor Student::embed(const torch::Tensor& features) const {
   torch::NoGradGuard noGrad;
   const bool wasTraining = net_->is_training();
   net_->eval();
-  torch::Tensor out = net_->embed(features.to(torch::kFloat32));
+  const torch::Device device = net_->scale.device();
+  torch::Tensor out = net_->embed(features.to(device, torch::kFloat32)).to(features.device());
   if (wasTraining) net_->train();
   return out;
 }
@@ -62,6 +63,9 @@ int64_t Student::outputDim() const {
 const StudentOptions& Student::options() const {
   return options_;
 }
+void Student::to(const torch::Device& device) {
+  net_->to(device);
+}
 Student::Net& Student::net() {
   return *net_;
 }
@@ -81,7 +85,7 @@ void Student::save(const std::string& path) const {
   meta.validationJson = validationJson;
   torch::serialize::OutputArchive archive;
   archive.write("meta", c10::IValue(meta.toJson()));
-  for (const auto& p : net_->named_parameters()) archive.write("net." + p.key(), p.value());
+  for (const auto& p : net_->named_parameters()) archive.write("net." + p.key(), p.value().cpu());
   const std::string temporary = path + ".tmp";
   try {
     archive.save_to(temporary);

@@ -37,13 +37,16 @@ class Student {
   Student(Student&&) noexcept;
   Student& operator=(Student&&) noexcept;
 
-  // Unit-length embeddings [B, out] of features [B, inputDim] (evaluation mode: no dropout).
+  // Unit-length embeddings [B, out] of features [B, inputDim] (evaluation mode: no dropout),
+  // computed on the student's device and returned on the features' device.
   torch::Tensor embed(const torch::Tensor& features) const;
   // embed() times -sign(a): its inner product with an image's embed() is higher for more
   // influential images (the student's score is monotone in it).
   torch::Tensor queryKeys(const torch::Tensor& features) const;
   double scale() const;  // a
   double bias() const;   // b
+  // Moves the weights to `device` (made and loaded on the CPU); save() always writes CPU tensors.
+  void to(const torch::Device& device);
 
   int64_t inputDim() const;
   int64_t outputDim() const;  // = inputDim() for a residual student

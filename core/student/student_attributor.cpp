@@ -103,6 +103,7 @@ std::unique_ptr<StudentAttributor> StudentAttributor::open(
     fail(bundle.dir, ": the bundle has no student yet (train one with `fastgda distill`)");
   const std::string dir = studentDir(bundle, name);
   Student student = Student::load(dir + "/student.pt");
+  if (model) student.to(model->device);  // the MLP runs where the features do; FAISS on the CPU
   if (student.featureSpace != name)
     fail(dir, "/student.pt: the student was trained on feature space '", student.featureSpace,
          "', but its folder is for '", name, "'");

@@ -30,6 +30,9 @@ struct StudentOptions {
   double outlierRate = 0.1;         // share of pairs replaced by a random non-candidate image
   double validationFraction = 0.1;  // of the teacher's training queries, held out
   uint64_t seed = 0;
+  // Where distillation runs (util/device.h). Not in toJson(): it changes only last bits, so a
+  // checkpoint resumes on any device and the shipped student's settings name none.
+  std::string device = "auto";
 
   std::string toJson() const;
   static StudentOptions fromJson(const std::string& json);  // missing members keep defaults

@@ -88,10 +88,13 @@ struct Teacher::Impl {
   TensorCache cache;
   std::vector<std::pair<std::string, torch::Tensor>> selected;  // live parameters
   std::vector<torch::Tensor> original;                          // θ0 of the selected ones
-  torch::Tensor alphas;                                         // ᾱ_t, float32
+  torch::Device device;                                         // the model's
+  torch::Tensor alphas;                                         // ᾱ_t, float32, on device
   std::string fingerprint;                                      // model identity for caches
-  torch::Tensor latents;                                        // [N, C, h, w]
-  torch::Tensor contexts, paddings;                             // [N, L, D], [N, L]
+  // On the CPU: one batch at a time moves to the device, so an SD-sized training set need not
+  // fit in the GPU's memory.
+  torch::Tensor latents;             // [N, C, h, w]
+  torch::Tensor contexts, paddings;  // [N, L, D], [N, L]
   std::vector<torch::Tensor> fisher;                            // diagonal, per selected tensor
   std::vector<EkfacLayer> ekfac;                                // EK-FAC, per selected tensor
   torch::Tensor baseline;                                       // [N] float64
@@ -100,7 +103,7 @@ struct Teacher::Impl {
 
   Impl(std::shared_ptr<TextToImageModel> m, const Dataset& d, TeacherOptions options,
        std::string dir)
-      : model(std::move(m)), data(d), o(options), cache(std::move(dir)) {
+      : model(std::move(m)), data(d), o(options), cache(std::move(dir)), device(model->device) {
     if (o.querySamples < 1 || o.lossTimesteps < 1 || o.fisherSamples < 1 || o.lossBatch < 1 ||
         o.unlearnSteps < 0)
       fail(
@@ -108,7 +111,7 @@ struct Teacher::Impl {
           "unlearn_steps >= 0");
     if (!(o.stepSize >= 0) || !(o.damping >= 0))
       fail("teacher: step size and damping must be >= 0");
-    alphas = model->schedule.alphasCumprod().to(torch::kFloat32);
+    alphas = model->schedule.alphasCumprod().to(device, torch::kFloat32);
     const int64_t total = model->schedule.steps;
     for (int j = 0; j < o.lossTimesteps; ++j)
       lossTimesteps.push_back(
@@ -181,10 +184,11 @@ struct Teacher::Impl {
     for (int64_t begin = 0; begin < n; begin += 512) {
       job.checkCancelled();
       ctx.push_back(
-          model->text->encode(tokens.narrow(0, begin, std::min<int64_t>(512, n - begin))).first);
+          model->text->encode(tokens.narrow(0, begin, std::min<int64_t>(512, n - begin)))
+              .first.cpu());
     }
     contexts = torch::cat(ctx, 0);
-    paddings = tokens.eq(Tokenizer::kPad);
+    paddings = tokens.eq(Tokenizer::kPad).cpu();
     preparation.emplace_back("inputs", nowSeconds() - start);
   }
 
@@ -193,7 +197,7 @@ struct Teacher::Impl {
                              const std::string& stage) {
     torch::NoGradGuard noGrad;
     const int64_t k = o.lossTimesteps, batch = o.lossBatch;
-    const torch::Tensor tSlots = torch::tensor(lossTimesteps, torch::kLong);
+    const torch::Tensor tSlots = torch::tensor(lossTimesteps, torch::kLong).to(device);
     const torch::Tensor ab = alphas.index_select(0, tSlots).view({1, k, 1, 1, 1});
     std::vector<double> out;
     out.reserve(indices.size());
@@ -205,24 +209,25 @@ struct Teacher::Impl {
       const size_t real = idx.size();
       idx.resize(static_cast<size_t>(batch), idx.back());  // pad: every batch has the same shape
       const torch::Tensor index = torch::tensor(idx, torch::kLong);
-      const torch::Tensor z0 = latents.index_select(0, index).unsqueeze(1);  // [B, 1, C, h, w]
+      const torch::Tensor z0 =
+          latents.index_select(0, index).unsqueeze(1).to(device);  // [B, 1, C, h, w]
       std::vector<torch::Tensor> noise;
       for (int64_t i : idx) {
         at::Generator gen = seeded(kLossNoise + 1000 * o.lossSeed, static_cast<uint64_t>(i));
         noise.push_back(
             torch::randn({k, z0.size(2), z0.size(3), z0.size(4)}, gen, torch::kFloat32));
       }
-      const torch::Tensor eps = torch::stack(noise, 0);  // [B, K, C, h, w]
+      const torch::Tensor eps = torch::stack(noise, 0).to(device);  // [B, K, C, h, w]
       const torch::Tensor xt = (ab.sqrt() * z0 + (1 - ab).sqrt() * eps).flatten(0, 1);
       const torch::Tensor t = tSlots.repeat({batch});
-      const torch::Tensor ctx = contexts.index_select(0, index).repeat_interleave(k, 0);
-      const torch::Tensor pad = paddings.index_select(0, index).repeat_interleave(k, 0);
+      const torch::Tensor ctx = contexts.index_select(0, index).to(device).repeat_interleave(k, 0);
+      const torch::Tensor pad = paddings.index_select(0, index).to(device).repeat_interleave(k, 0);
       const torch::Tensor pred = model->denoiser->predictNoise(xt, t, ctx, pad);
       const torch::Tensor perImage = (pred - eps.flatten(0, 1))
                                          .pow(2)
                                          .mean({1, 2, 3})
                                          .view({batch, k})
-                                         .to(torch::kFloat64)
+                                         .to(torch::kCPU, torch::kFloat64)
                                          .mean(1);
       const double* v = perImage.data_ptr<double>();
       out.insert(out.end(), v, v + real);
@@ -246,7 +251,7 @@ struct Teacher::Impl {
         int64_t offset = 0;
         for (const auto& s : selected) {
           fisher.push_back(
-              cached.narrow(0, offset, s.second.numel()).view(s.second.sizes()).clone());
+              cached.narrow(0, offset, s.second.numel()).view(s.second.sizes()).to(device).clone());
           offset += s.second.numel();
         }
       } else {
@@ -305,13 +310,14 @@ struct Teacher::Impl {
     const int64_t n = data.size(), total = model->schedule.steps;
     at::Generator gen = seeded(kFisherNoise + o.seed, static_cast<uint64_t>(s));
     const int64_t i = torch::randint(0, n, {1}, gen, torch::kLong).item<int64_t>();
-    const torch::Tensor t = torch::randint(0, total, {1}, gen, torch::kLong);
+    const torch::Tensor t = torch::randint(0, total, {1}, gen, torch::kLong).to(device);
     const torch::Tensor z0 = latents.narrow(0, i, 1);
-    const torch::Tensor eps = torch::randn(z0.sizes(), gen, torch::kFloat32);
+    const torch::Tensor eps = torch::randn(z0.sizes(), gen, torch::kFloat32).to(device);
     const torch::Tensor ab = alphas.index_select(0, t).view({1, 1, 1, 1});
-    const torch::Tensor xt = ab.sqrt() * z0 + (1 - ab).sqrt() * eps;
+    const torch::Tensor xt = ab.sqrt() * z0.to(device) + (1 - ab).sqrt() * eps;
     const torch::Tensor loss =
-        (model->denoiser->predictNoise(xt, t, contexts.narrow(0, i, 1), paddings.narrow(0, i, 1)) -
+        (model->denoiser->predictNoise(xt, t, contexts.narrow(0, i, 1).to(device),
+                                       paddings.narrow(0, i, 1).to(device)) -
          eps)
             .pow(2)
             .mean();
@@ -359,7 +365,7 @@ struct Teacher::Impl {
       const torch::Tensor a = contexts[i].index_select(0, real).to(torch::kFloat64);  // [T, in]
       const torch::Tensor gram = a.mm(a.t());
       for (size_t j = 0; j < grads.size(); ++j) {
-        const torch::Tensor dW = grads[j].to(torch::kFloat64);
+        const torch::Tensor dW = grads[j].to(torch::kCPU, torch::kFloat64);
         const torch::Tensor g = torch::linalg::solve(gram, a.mm(dW.t()), true);  // [T, out]
         const double residual = ((g.t().mm(a) - dW).norm() / (dW.norm() + 1e-30)).item<double>();
         worstResidual = std::max(worstResidual, residual);
@@ -397,7 +403,7 @@ struct Teacher::Impl {
   // The natural-gradient direction for selected tensor j.
   torch::Tensor preconditioned(size_t j, const torch::Tensor& g) const {
     if (o.fisher == FisherKind::Ekfac)
-      return ekfac[j].precondition(g, o.damping).to(g.scalar_type());
+      return ekfac[j].precondition(g, o.damping).to(g.device(), g.scalar_type());
     const torch::Tensor f = fisher[j];
     const torch::Tensor precondition = (f + o.damping * f.mean()).to(torch::kFloat32);
     // Guard zero Fisher entries (weights the loss never moves): no update there.
@@ -418,9 +424,9 @@ struct Teacher::Impl {
     for (int64_t begin = 0; begin < o.querySamples; begin += chunk) {
       const int64_t b = std::min<int64_t>(chunk, o.querySamples - begin);
       at::Generator gen = seeded(kQueryNoise + o.seed, static_cast<uint64_t>(begin));
-      const torch::Tensor t = torch::randint(0, total, {b}, gen, torch::kLong);
-      const torch::Tensor z0 = q.latent.expand({b, -1, -1, -1});
-      const torch::Tensor eps = torch::randn(z0.sizes(), gen, torch::kFloat32);
+      const torch::Tensor t = torch::randint(0, total, {b}, gen, torch::kLong).to(device);
+      const torch::Tensor z0 = q.latent.to(device).expand({b, -1, -1, -1});
+      const torch::Tensor eps = torch::randn(z0.sizes(), gen, torch::kFloat32).to(device);
       const torch::Tensor ab = alphas.index_select(0, t).view({b, 1, 1, 1});
       const torch::Tensor xt = ab.sqrt() * z0 + (1 - ab).sqrt() * eps;
       const torch::Tensor loss =

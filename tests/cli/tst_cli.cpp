@@ -63,6 +63,48 @@ class TestCli : public QObject {
              qPrintable(r.err));
   }
 
+  // A seeded sample of the built-in bundle with its model and latent+text student: a bundle of
+  // its own that the student answers on, with the student's bytes unchanged; refused for a
+  // student whose features need the whole training set, and over an existing bundle.
+  void aSubsetBundleCarriesTheModelAndAStudent() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("subset");
+    auto r = runCli({"dataset", "subset", "--bundle", FASTGDA_SOURCE_DIR "/models/builtin",
+                     "--images", "50", "--seed", "3", "--student", "latent+text", "--out", out});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    r = runCli({"info", "--bundle", out, "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject info = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(info["dataset"].toObject()["images"].toInteger(), 50);
+    auto bytes = [](const QString& path) {
+      QFile f(path);
+      return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    };
+    const QString student = "/student/latent+text/student.pt";
+    QVERIFY(!bytes(out + student).isEmpty());
+    QCOMPARE(bytes(out + student), bytes(FASTGDA_SOURCE_DIR "/models/builtin" + student));
+    r = runCli({"attribute", "--bundle", out, "--prompt", "red apple, google style", "--seed", "1",
+                "--steps", "5", "--top", "5", "--threads", "1", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonArray results =
+        QJsonDocument::fromJson(r.out.toUtf8()).object()["results"].toArray();
+    QCOMPARE(results.size(), 5);
+    for (const QJsonValue& v : results) QVERIFY(v["index"].toInteger() < 50);
+    // The same sample again: the same images (a seeded draw).
+    const QString again = dir.filePath("again");
+    QCOMPARE(
+        runCli({"dataset", "subset", "--images", "50", "--seed", "3", "--out", again}).exitCode, 0);
+    QCOMPARE(bytes(again + "/subset.fgpack"), bytes(out + "/subset.fgpack"));
+    r = runCli({"dataset", "subset", "--images", "50", "--out", out});
+    QVERIFY2(r.exitCode == 1 && r.err.contains("already a bundle"), qPrintable(r.err));
+    r = runCli({"dataset", "subset", "--student", "cnn+text", "--out", dir.filePath("cnn")});
+    QVERIFY2(r.exitCode == 1 && r.err.contains("classifier trained on the whole training set"),
+             qPrintable(r.err));
+    r = runCli({"dataset", "subset", "--images", "2.5", "--out", dir.filePath("half")});
+    QVERIFY2(r.exitCode == 1 && r.err.contains("--images must be a whole number"),
+             qPrintable(r.err));
+  }
+
   void unknownCommandsAreRejected() {
     QCOMPARE(runCli({"no-such-command"}).exitCode, 2);
     const auto r = runCli({"dataset", "frobnicate"});

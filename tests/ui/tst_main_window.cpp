@@ -2,13 +2,21 @@
 // With FASTGDA_SCREENSHOTS=DIR it also saves DIR/dataset-browser{,-apple,-dark}.png.
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QComboBox>
+#include <QDialog>
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
 #include <QListView>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPixmap>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTest>
 #include <QTimer>
 
@@ -21,6 +29,7 @@
 #include "query_panel.h"
 #include "session/attribution_session.h"
 #include "support/palettes.h"
+#include "util/device.h"
 
 class TestMainWindow : public QObject {
   Q_OBJECT
@@ -197,6 +206,46 @@ class TestMainWindow : public QObject {
     });
     QVERIFY(!window.openBundle("/nonexistent/bundle"));
     QCOMPARE(window.summaryText(), before);
+  }
+
+  // The status bar names the device the model computes on; a device that is gone (a GPU
+  // chosen in Settings and since removed) falls back to the automatic choice and says so; the
+  // Settings dialog offers auto, the CPU and each GPU LibTorch sees.
+  void theDeviceIsShownAndAGoneOneFallsBack() {
+    QSettings().setValue("device", "cuda:7");
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    const QString automatic =
+        QString::fromStdString(fastgda::deviceDisplayName(fastgda::resolveDevice("auto", "test")));
+    QStringList labels;
+    for (const QLabel* l : window.statusBar()->findChildren<QLabel*>()) labels << l->text();
+    QVERIFY2(labels.contains(automatic), qPrintable(labels.join(" | ")));
+    const QString message = window.statusBar()->currentMessage();
+    QVERIFY2(message.contains("device 'cuda:7'") && message.contains("automatic choice"),
+             qPrintable(message));
+    QSettings().setValue("device", "cpu");
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    labels.clear();
+    for (const QLabel* l : window.statusBar()->findChildren<QLabel*>()) labels << l->text();
+    QVERIFY2(labels.contains("CPU"), qPrintable(labels.join(" | ")));
+    QStringList offered;
+    QTimer::singleShot(0, [&offered] {
+      for (QWidget* w : QApplication::topLevelWidgets())
+        if (auto* dialog = qobject_cast<QDialog*>(w)) {
+          for (const QComboBox* box : dialog->findChildren<QComboBox*>())
+            for (int i = 0; i < box->count(); ++i) offered << box->itemData(i).toString();
+          dialog->reject();
+        }
+    });
+    window.showSettingsDialog();
+    QVERIFY2(offered.contains("auto") && offered.contains("cpu"), qPrintable(offered.join(" ")));
+    const qsizetype gpus =
+        QJsonDocument::fromJson(QByteArray::fromStdString(fastgda::computeInfoJson()))
+            .object()["cuda_devices"]
+            .toArray()
+            .size();
+    QCOMPARE(offered.filter(QRegularExpression("^cuda:\\d+$")).size(), gpus);
+    QSettings().remove("device");
   }
 
   void screenshot() {

@@ -80,10 +80,11 @@ void saveOptimizer(const torch::optim::Optimizer& optimizer, const std::string& 
   archive.save_to(path);
 }
 
-void loadOptimizer(torch::optim::Optimizer& optimizer, const std::string& path) {
+void loadOptimizer(torch::optim::Optimizer& optimizer, const std::string& path,
+                   const torch::Device& device) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(path, device);  // where the parameters are, whichever device saved it
     optimizer.load(archive);
   } catch (const c10::Error&) {
     fail(path, ": cannot read optimiser state (truncated or from another architecture)");
@@ -93,7 +94,7 @@ void loadOptimizer(torch::optim::Optimizer& optimizer, const std::string& path) 
 torch::Tensor loadTensor(const std::string& path) {
   torch::Tensor t;
   try {
-    torch::load(t, path);
+    torch::load(t, path, torch::Device(torch::kCPU));
   } catch (const c10::Error&) {
     fail(path, ": cannot read tensor file (truncated?)");
   }

@@ -46,7 +46,9 @@ int64_t countParameters(const torch::nn::Module& m);
 
 // Checkpoint pieces; errors name the file.
 void saveOptimizer(const torch::optim::Optimizer& optimizer, const std::string& path);
-void loadOptimizer(torch::optim::Optimizer& optimizer, const std::string& path);
+// Its state goes to `device`, where the parameters are, whichever device saved it.
+void loadOptimizer(torch::optim::Optimizer& optimizer, const std::string& path,
+                   const torch::Device& device);
 torch::Tensor loadTensor(const std::string& path);
 std::string readText(const std::string& path);
 
