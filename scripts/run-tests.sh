@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
 # Command 2 of the README: install what is missing, build, and run the whole test suite, then
 # fuzz every file parser briefly (FASTGDA_FUZZ_SECONDS per target, default 20; 0 skips it).
+# FASTGDA_TORCH2=1 then also builds the PyTorch 2.x flavour (scripts/build-torch2.sh, without the
+# studio) and runs its tests that need no display and the GPU kit's check on the CPU (about 35
+# minutes more on 2 cores: not yet in CI, docs/gpu.md). Each part's time is printed at its end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-scripts/build.sh
-QT_QPA_PLATFORM=offscreen ctest --test-dir build --output-on-failure -j 2 "$@"
+part() {  # part NAME COMMAND...: runs it and says how long it took
+  local name="$1" start=$SECONDS
+  shift
+  "$@"
+  echo "run-tests: $name took $((SECONDS - start)) s"
+}
+part "install" scripts/install-deps.sh
+part "build (LibTorch 1.13)" scripts/build.sh
+part "tests (LibTorch 1.13)" env QT_QPA_PLATFORM=offscreen \
+  ctest --test-dir build --output-on-failure -j 2 "$@"
 seconds=${FASTGDA_FUZZ_SECONDS:-20}
-if [ "$seconds" != 0 ]; then scripts/fuzz.sh "$seconds"; fi
+if [ "$seconds" != 0 ]; then part "fuzzing" scripts/fuzz.sh "$seconds"; fi
+if [ "${FASTGDA_TORCH2:-0}" != 0 ]; then
+  part "build (PyTorch 2.x)" env FASTGDA_TORCH2_GUI=OFF scripts/build-torch2.sh
+  part "tests (PyTorch 2.x)" ctest --test-dir build-torch2 --output-on-failure -j 2 \
+    -L "unit|gpukit" "$@"
+fi

@@ -15,7 +15,8 @@ std::string shapeOf(const torch::Tensor& t) {
 
 torch::Tensor eigenvectors(const torch::Tensor& sum, int64_t count) {
   const torch::Tensor c = sum / static_cast<double>(count);
-  return std::get<1>(torch::linalg::eigh(0.5 * (c + c.t()), "L"));
+  // at::linalg_*: PyTorch 2.x has no C++ torch::linalg namespace; both flavours have these.
+  return std::get<1>(at::linalg_eigh(0.5 * (c + c.t()), "L"));
 }
 
 }  // namespace

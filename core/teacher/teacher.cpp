@@ -366,7 +366,7 @@ struct Teacher::Impl {
       const torch::Tensor gram = a.mm(a.t());
       for (size_t j = 0; j < grads.size(); ++j) {
         const torch::Tensor dW = grads[j].to(torch::kCPU, torch::kFloat64);
-        const torch::Tensor g = torch::linalg::solve(gram, a.mm(dW.t()), true);  // [T, out]
+        const torch::Tensor g = at::linalg_solve(gram, a.mm(dW.t()), true);  // [T, out]
         const double residual = ((g.t().mm(a) - dW).norm() / (dW.norm() + 1e-30)).item<double>();
         worstResidual = std::max(worstResidual, residual);
         layers[j].addCovariances(a, g);
