@@ -6,6 +6,7 @@ packages=(
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev libqcustomplot-dev
   libtorch-dev libfaiss-dev libopencv-dev libzstd-dev
   libopenblas0-pthread  # LibTorch and FAISS use libblas.so.3: OpenBLAS is ~24x the reference BLAS
+  liblapack3            # the reference LAPACK, for the GPU kit (scripts/gpu-kit.sh); OpenBLAS stays the default
   librsvg2-bin          # rsvg-convert, to rasterise Fluent SVGs when rebuilding the emoji pack
   # The packaging test: dpkg-shlibdeps (dpkg-dev, file) for the .deb's Depends, then checks.
   dpkg-dev file jq desktop-file-utils appstream
