@@ -12,10 +12,12 @@
 
 namespace fastgda {
 
+// The defaults are the shipped default student's recipe (README, "The student"): left alone,
+// `fastgda distill` and the studio's Distil dialog make what the README measured.
 struct StudentOptions {
   std::string featureSpace = "cnn+text";
-  std::vector<int64_t> hidden = {512, 512};  // hidden layer widths
-  int64_t outputDim = 128;                   // when not residual
+  std::vector<int64_t> hidden = {1024, 1024};  // hidden layer widths
+  int64_t outputDim = 128;                     // when not residual
   double dropout = 0.1;
   bool inputNorm = false;
   // g(x) = unit(x) + MLP(x) with the MLP's last layer starting at zero, so the student starts as
@@ -25,7 +27,7 @@ struct StudentOptions {
   bool residual = true;
   int epochs = 10;
   int64_t batch = 4096;  // (query, image) pairs per step
-  double learningRate = 1e-3;
+  double learningRate = 5e-4;
   double weightDecay = 0.01;
   double outlierRate = 0.1;         // share of pairs replaced by a random non-candidate image
   double validationFraction = 0.1;  // of the teacher's training queries, held out

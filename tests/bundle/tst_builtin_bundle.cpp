@@ -12,6 +12,8 @@
 #include "data/dataset.h"
 #include "model/generator.h"
 #include "model/model.h"
+#include "student/student.h"
+#include "student/student_options.h"
 #include "util/error.h"
 
 using namespace fastgda;
@@ -22,6 +24,15 @@ class TestBuiltinBundle : public QObject {
 
  private slots:
   void initTestCase() { data_ = openBundle(FASTGDA_SOURCE_DIR "/models/builtin").openDataset(); }
+
+  // Left alone, `fastgda distill` and the Distil dialog train what was shipped as the default
+  // student: StudentOptions' defaults are its recipe, every member.
+  void theDefaultsAreTheShippedDefaultStudentsRecipe() {
+    const Student shipped =
+        Student::load(FASTGDA_SOURCE_DIR "/models/builtin/student/cnn+text/student.pt");
+    QCOMPARE(QString::fromStdString(shipped.options().toJson()),
+             QString::fromStdString(StudentOptions{}.toJson()));
+  }
 
   void countsAreAsDocumented() {
     const DatasetSummary s = summarize(*data_);
