@@ -28,8 +28,19 @@
 namespace fastgda::cli {
 namespace {
 
-std::string planPath(const Bundle& bundle) {
-  return bundle.path("counterfactual/plan.json");
+// --plan v2|v3: which protocol's plan (core/counterfactual/plan.h) a subcommand works on.
+QCommandLineOption planVersionOption() {
+  return {"plan",
+          "The protocol: v2 (counterfactual/plan.json: each method's top K) or v3 "
+          "(plan-v3.json: beyond the query's family, matched random).",
+          "v2|v3", "v2"};
+}
+
+int planVersion(const QCommandLineParser& parser, const char* command) {
+  const QString v = parser.value("plan");
+  if (v == QLatin1String("v2")) return 2;
+  if (v == QLatin1String("v3")) return 3;
+  fail(command, ": --plan '", v.toStdString(), "' is not a protocol (expected v2 or v3)");
 }
 
 int planCommand(const QStringList& arguments) {
@@ -38,42 +49,55 @@ int planCommand(const QStringList& arguments) {
       "Fix the counterfactual check's protocol before any retrain: the held-out test queries in "
       "groups of similar ones, and for each arm the training images it removes (each group's "
       "union of a method's top K; a random set as large as their mean; nothing for the "
-      "reference). Writes <bundle>/counterfactual/plan.json and refuses to replace one."));
+      "reference). Writes <bundle>/counterfactual/plan.json and refuses to replace one. With "
+      "--plan v3: all test queries in groups that share subcategories as rarely as possible; "
+      "per group the families of its queries, each method's top K outside the query's family, "
+      "and a random set as large as their mean from the queries' own subcategories "
+      "(plan-v3.json)."));
   parser.addHelpOption();
   const CounterfactualOptions d;
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
-      {"k", "Top images removed per query.", "K", QString::number(d.k)},
+      planVersionOption(),
+      {"k", "Top images removed per query (default 64; 32 with --plan v3).", "K"},
       {"groups", "Groups of similar test queries.", "G", QString::number(d.groups)},
       {"seed", "The random arm's draw.", "S", QString::number(d.seed)},
       {"methods",
        "The methods whose top K is removed, comma-separated: teacher, student[:SPACE], "
-       "raw:SPACE, teacher:NAME, file:PATH (random is always an arm).",
-       "LIST", "teacher,student"},
+       "raw:SPACE, teacher:NAME, file:PATH (random is always an arm; default teacher,student; "
+       "teacher,student,raw:cnn+text with --plan v3).",
+       "LIST"},
       {"json", "Print the plan."},
       {"threads", "CPU threads (default: all cores).", "N"},
       deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda counterfactual plan")} + arguments);
   CounterfactualOptions o;
-  o.k = static_cast<int64_t>(numberOption(parser, "k", "counterfactual plan"));
+  o.version = planVersion(parser, "counterfactual plan");
+  o.k = o.version == 3 ? 32 : d.k;
+  if (parser.isSet("k"))
+    o.k = static_cast<int64_t>(numberOption(parser, "k", "counterfactual plan"));
   o.groups = static_cast<int>(numberOption(parser, "groups", "counterfactual plan"));
   o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "counterfactual plan"));
   o.methods.clear();
-  for (const QString& m : parser.value("methods").split(',', Qt::SkipEmptyParts))
+  const QString methods = parser.isSet("methods") ? parser.value("methods")
+                          : o.version == 3        ? QStringLiteral("teacher,student,raw:cnn+text")
+                                                  : QStringLiteral("teacher,student");
+  for (const QString& m : methods.split(',', Qt::SkipEmptyParts))
     o.methods.push_back(m.trimmed().toStdString());
   if (o.methods.empty()) fail("counterfactual plan: --methods names no method");
   const CommandContext c = openCommand(parser, "counterfactual plan");
-  if (QFileInfo::exists(QString::fromStdString(planPath(c.bundle))))
-    fail(planPath(c.bundle),
+  const std::string planPath = counterfactualPlanPath(c.bundle, o.version);
+  if (QFileInfo::exists(QString::fromStdString(planPath)))
+    fail(planPath,
          ": a plan exists; the protocol is fixed before any result, so it is never replaced "
          "(delete the folder to start a new check)");
   const CounterfactualPlan plan = makeCounterfactualPlan(c.bundle, c.model, *c.data, o, c.job());
-  plan.save(planPath(c.bundle));
+  plan.save(planPath);
   if (parser.isSet("json")) {
     out(plan.json());
   } else {
-    std::string text = "wrote " + planPath(c.bundle) + "\n";
+    std::string text = "wrote " + planPath + "\n";
     for (const CounterfactualArm& a : plan.arms)
       text += "  " + a.name + ": " + std::to_string(a.removed.size()) + " images removed\n";
     out(text);
@@ -100,12 +124,14 @@ int submitRetrains(const QCommandLineParser& parser, const Bundle& bundle,
   job.scriptDir = bundle.path("counterfactual/slurm");
   job.outDir = bundle.path("counterfactual/models");
   const std::string fastgda = QCoreApplication::applicationFilePath().toStdString();
-  job.taskCommand = {fastgda,       "counterfactual", "train",     "--bundle", bundle.dir,
-                     "--arm-index", "{TASK}",         "--threads", "{CPUS}"};
+  const std::string version = "v" + std::to_string(plan.version);
+  job.taskCommand = {fastgda, "counterfactual", "train",  "--bundle",  bundle.dir, "--plan",
+                     version, "--arm-index",    "{TASK}", "--threads", "{CPUS}"};
   for (const char* option : {"steps", "seed", "max-minutes"})
     job.taskCommand.insert(job.taskCommand.end(),
                            {std::string("--") + option, parser.value(option).toStdString()});
-  job.summaryCommand = {fastgda, "counterfactual", "measure", "--bundle", bundle.dir, "--all"};
+  job.summaryCommand = {fastgda,    "counterfactual", "measure", "--bundle",
+                        bundle.dir, "--plan",         version,   "--all"};
   const SlurmSubmission s = submitSlurmJob(job, bundle.path("slurm"));
   out(parser.isSet("json")
           ? s.json() + "\n"
@@ -124,6 +150,7 @@ int trainCommand(const QStringList& arguments) {
   parser.addHelpOption();
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      planVersionOption(),
       {"arm", "The arm to retrain (see the plan).", "NAME"},
       {"arm-index", "The plan's arm number I (0 = the first; for Slurm array tasks).", "I"},
       {"all", "Every arm, in the plan's order."},
@@ -140,10 +167,11 @@ int trainCommand(const QStringList& arguments) {
   });
   parser.addOptions(slurmOptions());
   parser.process(QStringList{QStringLiteral("fastgda counterfactual train")} + arguments);
+  const int version = planVersion(parser, "counterfactual train");
   const CommandContext c = openCommand(parser, "counterfactual train", Opens::BundleOnly);
   const Bundle& bundle = c.bundle;
   const JobContext& job = c.job();
-  const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
+  const CounterfactualPlan plan = CounterfactualPlan::load(counterfactualPlanPath(bundle, version));
   if (parser.isSet("slurm")) return submitRetrains(parser, bundle, plan);
   std::vector<const CounterfactualArm*> arms;
   if (parser.isSet("all")) {
@@ -218,6 +246,7 @@ int measureCommand(const QStringList& arguments) {
   const MeasureOptions d;
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      planVersionOption(),
       {"arm", "The arm to measure (see the plan).", "NAME"},
       {"all", "Every retrained arm."},
       {"stride", "Timestep stride: t = 0, stride, ...", "N", QString::number(d.timestepStride)},
@@ -229,10 +258,11 @@ int measureCommand(const QStringList& arguments) {
       deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda counterfactual measure")} + arguments);
+  const int version = planVersion(parser, "counterfactual measure");
   const CommandContext c = openCommand(parser, "counterfactual measure", Opens::BundleOnly);
   const Bundle& bundle = c.bundle;
   const JobContext& job = c.job();
-  const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
+  const CounterfactualPlan plan = CounterfactualPlan::load(counterfactualPlanPath(bundle, version));
   MeasureOptions o;
   o.device = c.device;
   o.timestepStride = static_cast<int>(numberOption(parser, "stride", "counterfactual measure"));
@@ -260,7 +290,8 @@ int measureCommand(const QStringList& arguments) {
     text += arm + ": " + (state == "not retrained" ? state : "measured " + state) + "\n";
   }
   // The table follows the measurements, so the studio's Counterfactual tab is never stale.
-  if (QFileInfo::exists(QString::fromStdString(counterfactualMeasurementPath(bundle, "reference"))))
+  if (plan.version == 2 && QFileInfo::exists(QString::fromStdString(
+                               counterfactualMeasurementPath(bundle, plan, "reference"))))
     writeFileAtomically(bundle.path("counterfactual/report.json"),
                         makeCounterfactualReport(bundle, plan, job).json());
   if (parser.isSet("json")) {
@@ -298,15 +329,17 @@ int reportCommand(const QStringList& arguments) {
   parser.addHelpOption();
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      planVersionOption(),
       {"json", "Print the report as JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
       deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda counterfactual report")} + arguments);
+  const int version = planVersion(parser, "counterfactual report");
   const CommandContext c = openCommand(parser, "counterfactual report", Opens::BundleOnly);
   const Bundle& bundle = c.bundle;
   const JobContext& job = c.job();
-  const CounterfactualPlan plan = CounterfactualPlan::load(planPath(bundle));
+  const CounterfactualPlan plan = CounterfactualPlan::load(counterfactualPlanPath(bundle, version));
   const CounterfactualReport report = makeCounterfactualReport(bundle, plan, job);
   writeFileAtomically(bundle.path("counterfactual/report.json"), report.json());
   if (parser.isSet("json")) {

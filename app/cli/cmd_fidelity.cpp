@@ -7,6 +7,7 @@
 #include "bundle/bundle.h"
 #include "cli/commands.h"
 #include "cli/console.h"
+#include "data/image_codec.h"
 #include "eval/fidelity.h"
 #include "util/error.h"
 #include "util/threads.h"
@@ -81,7 +82,7 @@ int runFidelity(const QStringList& arguments) {
   const FidelityReport r = measureFidelity(o, job.context());
   if (parser.isSet("grid")) {
     if (r.grid.empty()) fail("fidelity: no generations to draw in the grid");
-    writePng(parser.value("grid").toStdString(), r.grid);
+    writePngFile(parser.value("grid").toStdString(), r.grid);
   }
   if (parser.isSet("json")) {
     out(fidelityReportJson(r));

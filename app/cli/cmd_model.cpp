@@ -10,6 +10,7 @@
 #include "bundle/bundle.h"
 #include "cli/commands.h"
 #include "cli/console.h"
+#include "data/image_codec.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -110,7 +111,7 @@ int runGenerate(const QStringList& arguments) {
   cv::Mat rgb = tensorToRgb(g.images[0]);
   if (scale > 1) cv::resize(rgb, rgb, cv::Size(), scale, scale, cv::INTER_NEAREST);
   const std::string path = parser.value("out").toStdString();
-  writePng(path, rgb);
+  writePngFile(path, rgb);
   if (parser.isSet("latent")) {
     const torch::Tensor l = g.latents.contiguous();
     writeNpy(parser.value("latent").toStdString(), l.sizes().vec(),

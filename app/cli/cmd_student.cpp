@@ -16,6 +16,7 @@
 #include "cli/console.h"
 #include "cli/query_options.h"
 #include "data/dataset.h"
+#include "data/image_codec.h"
 #include "data/image_prep.h"
 #include "eval/evaluation.h"
 #include "features/feature_space.h"
@@ -216,7 +217,8 @@ int runAttribute(const QStringList& arguments) {
   const std::string method = parser.value("method").toStdString();
   const Ranking r = c.session->rank(method, query, top, c.job());
   if (parser.isSet("montage")) {
-    writePng(parser.value("montage").toStdString(), montage(query.image, *c.data, r.indices, 96));
+    writePngFile(parser.value("montage").toStdString(),
+                 montage(query.image, *c.data, r.indices, 96));
     c.job().log("wrote " + parser.value("montage").toStdString());
   }
   if (parser.isSet("json")) {

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
@@ -136,14 +135,6 @@ Bundle bundleOption(const QCommandLineParser& parser) {
 void out(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
-}
-
-void writePng(const std::string& path, const cv::Mat& rgb) {
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", bgr, png)) fail(path, ": cannot encode PNG");
-  writeFileAtomically(path, reinterpret_cast<const char*>(png.data()), png.size());
 }
 
 }  // namespace fastgda::cli

@@ -6,8 +6,6 @@
 #include <atomic>
 #include <string>
 
-#include <opencv2/core/mat.hpp>
-
 #include "bundle/bundle.h"
 #include "util/job.h"
 
@@ -55,8 +53,5 @@ Bundle bundleOption(const QCommandLineParser& parser);
 
 // Writes text to stdout.
 void out(const std::string& text);
-
-// Writes an RGB CV_8UC3 image as a PNG, atomically; errors name the file.
-void writePng(const std::string& path, const cv::Mat& rgb);
 
 }  // namespace fastgda::cli

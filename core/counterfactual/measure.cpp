@@ -7,7 +7,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <algorithm>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
 #include <set>
@@ -15,6 +14,7 @@
 #include "bundle/bundle.h"
 #include "counterfactual/plan.h"
 #include "data/dataset.h"
+#include "data/image_codec.h"
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -183,8 +183,9 @@ std::string counterfactualModelDir(const Bundle& bundle, const std::string& arm)
   return bundle.path("counterfactual/models/" + arm);
 }
 
-std::string counterfactualMeasurementPath(const Bundle& bundle, const std::string& arm) {
-  return bundle.path("counterfactual/measurements/" + arm + ".json");
+std::string counterfactualMeasurementPath(const Bundle& bundle, const CounterfactualPlan& plan,
+                                          const std::string& arm) {
+  return counterfactualMeasurementDir(bundle, plan.version) + "/" + arm + ".json";
 }
 
 bool armIsRetrained(const Bundle& bundle, const std::string& arm) {
@@ -239,9 +240,9 @@ bool measureArm(const Bundle& bundle, const CounterfactualPlan& plan, const std:
     fail(modelDir, "/bundle.json: retrained without ", retrained["removed_images"].toInteger(-1),
          " images, but the plan's arm '", arm.name, "' removes ", arm.removed.size());
 
-  const std::string outPath = counterfactualMeasurementPath(bundle, arm.name);
+  const std::string outPath = counterfactualMeasurementPath(bundle, plan, arm.name);
   const std::string partialPath = outPath.substr(0, outPath.size() - 5) + ".partial.json";
-  const std::string imageDir = bundle.path("counterfactual/measurements/" + arm.name);
+  const std::string imageDir = counterfactualMeasurementDir(bundle, plan.version) + "/" + arm.name;
   const std::string settings = o.json();
   const std::string modelFp = modelFingerprint(retrainedBundle);
   const auto matches = [&](const ArmMeasurement& m) {
@@ -283,7 +284,7 @@ bool measureArm(const Bundle& bundle, const CounterfactualPlan& plan, const std:
     const QuerySpec& spec = queries[q];
     job.progress(static_cast<double>(q) / items, "measuring " + arm.name + ": " + spec.id);
     if (static_cast<int64_t>(spec.latent.size()) != latentSize)
-      fail(bundle.path("counterfactual/plan.json"), ": query '", spec.id, "' latent has ",
+      fail(counterfactualPlanPath(bundle, plan.version), ": query '", spec.id, "' latent has ",
            spec.latent.size(), " values, the model's latents have ", latentSize);
     const Item item{
         "query/" + spec.id, spec.prompt,
@@ -298,14 +299,8 @@ bool measureArm(const Bundle& bundle, const CounterfactualPlan& plan, const std:
     g.steps = spec.steps;
     g.guidance = spec.guidance;
     const Generated image = generate(*model, {spec.prompt}, {spec.seed}, g);
-    cv::Mat rgb = tensorToRgb(image.images[0]);
-    cv::Mat bgr;
-    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-    std::vector<uchar> png;
-    cv::imencode(".png", bgr, png);
     m.image = arm.name + "/" + spec.id + ".png";
-    writeFileAtomically(imageDir + "/" + spec.id + ".png",
-                        reinterpret_cast<const char*>(png.data()), png.size());
+    writePngFile(imageDir + "/" + spec.id + ".png", tensorToRgb(image.images[0]));
     done.queries.push_back(std::move(m));
     save(partialPath);
   }

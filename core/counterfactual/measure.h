@@ -65,7 +65,10 @@ struct ArmMeasurement {
 
 // Where an arm's retrained model and its measurement live.
 std::string counterfactualModelDir(const Bundle& bundle, const std::string& arm);
-std::string counterfactualMeasurementPath(const Bundle& bundle, const std::string& arm);
+// The measurement of an arm of `plan` (each protocol version has its own folder, as its queries
+// and control images differ; the retrained models are shared by arm name).
+std::string counterfactualMeasurementPath(const Bundle& bundle, const CounterfactualPlan& plan,
+                                          const std::string& arm);
 bool armIsRetrained(const Bundle& bundle, const std::string& arm);
 
 // The control images: a seeded sample of `count` training images that no arm of the plan

@@ -20,7 +20,9 @@ namespace fastgda {
 namespace {
 
 constexpr const char* kFormat = "fastgda-counterfactual-plan";
-constexpr int kVersion = 2;
+// Version 3's arms without a ranking of their own (no "top" entry).
+constexpr const char* kFamilyArm = "family";
+constexpr const char* kMatchedRandomArm = "matched-random";
 
 QJsonArray indexArray(const std::vector<int64_t>& v) {
   QJsonArray a;
@@ -48,7 +50,7 @@ const QuerySpec& CounterfactualPlan::query(const std::string& id) const {
 std::string CounterfactualPlan::json() const {
   QJsonObject o;
   o["format"] = kFormat;
-  o["version"] = kVersion;
+  o["version"] = version;
   o["k"] = static_cast<qint64>(k);
   o["seed"] = static_cast<qint64>(seed);
   QJsonArray m;
@@ -91,6 +93,16 @@ std::string CounterfactualPlan::json() const {
     ov[QString::fromStdString(method)] = e;
   }
   o["overlap"] = ov;
+  if (version >= 3) {
+    QJsonObject fam, sub;
+    for (const auto& [id, indices] : families)
+      fam[QString::fromStdString(id)] = indexArray(indices);
+    for (const auto& [id, name] : subcategories)
+      sub[QString::fromStdString(id)] = QString::fromStdString(name);
+    o["families"] = fam;
+    o["subcategories"] = sub;
+    o["subcategory_pairs"] = static_cast<qint64>(subcategoryPairs);
+  }
   return QJsonDocument(o).toJson().toStdString();
 }
 
@@ -105,8 +117,10 @@ CounterfactualPlan CounterfactualPlan::load(const std::string& path) {
       QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())), &error);
   if (!doc.isObject()) fail(path, ": not JSON (", error.errorString().toStdString(), ")");
   const QJsonObject o = doc.object();
-  checkFormat(path, o, kFormat, kVersion);
+  const int version = o["version"].toInt(-1);
+  checkFormat(path, o, kFormat, version == 2 ? 2 : 3);
   CounterfactualPlan p;
+  p.version = version;
   p.k = o["k"].toInteger();
   p.seed = static_cast<uint64_t>(o["seed"].toInteger());
   if (p.k < 1) fail(path, ": field 'k' must be >= 1");
@@ -143,7 +157,7 @@ CounterfactualPlan CounterfactualPlan::load(const std::string& path) {
   // Each method's top K of each query: K indices, all in the removed set of its group's arm.
   const QJsonObject topJson = o["top"].toObject();
   for (const CounterfactualArm& arm : p.arms) {
-    if (arm.group.empty()) continue;
+    if (arm.group.empty() || arm.method == kFamilyArm || arm.method == kMatchedRandomArm) continue;
     const std::set<int64_t> removed(arm.removed.begin(), arm.removed.end());
     const QJsonObject perQuery = topJson[QString::fromStdString(arm.method)].toObject();
     for (const auto& [group, ids] : p.groups) {
@@ -169,23 +183,104 @@ CounterfactualPlan CounterfactualPlan::load(const std::string& path) {
     for (auto q = perQuery.begin(); q != perQuery.end(); ++q)
       p.overlap[m.key().toStdString()][q.key().toStdString()] = q.value().toDouble();
   }
+  if (p.version >= 3) {
+    const QJsonObject fam = o["families"].toObject();
+    const QJsonObject sub = o["subcategories"].toObject();
+    for (const QuerySpec& q : p.queries) {
+      const QString id = QString::fromStdString(q.id);
+      if (!fam[id].isArray() || !sub[id].isString())
+        fail(path, ": fields 'families' and 'subcategories' need query '", q.id, "'");
+      for (const QJsonValue& i : fam[id].toArray()) {
+        if (!i.isDouble() || i.toInteger(-1) < 0)
+          fail(path, ": field 'families' of query '", q.id, "' has an index that is not >= 0");
+        p.families[q.id].push_back(i.toInteger());
+      }
+      p.subcategories[q.id] = sub[id].toString().toStdString();
+    }
+    p.subcategoryPairs = o["subcategory_pairs"].toInteger();
+  }
   return p;
 }
 
-CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
-                                          std::shared_ptr<TextToImageModel> model,
-                                          const Dataset& data, const CounterfactualOptions& o,
-                                          const JobContext& job) {
-  if (o.k < 1 || o.groups < 1) fail("counterfactual plan: k and groups must be >= 1");
+namespace {
+
+// The stored test queries; each must rank the whole training set, at least `depth` deep.
+std::vector<TeacherResult> testQueries(const Bundle& bundle, size_t atLeast, int64_t depth) {
   const std::string testDir = bundle.path("teacher/test");
-  const std::vector<TeacherResult> results = loadTeacherResults(testDir);
-  if (static_cast<int>(results.size()) < o.groups)
-    fail(testDir, ": ", results.size(), " test queries, fewer than the ", o.groups,
+  std::vector<TeacherResult> results = loadTeacherResults(testDir);
+  if (results.size() < atLeast)
+    fail(testDir, ": ", results.size(), " test queries, fewer than the ", atLeast,
          " groups (make them with `fastgda teacher --batch`)");
   for (const TeacherResult& r : results)
-    if (!r.allCandidates || static_cast<int64_t>(r.ranking.indices.size()) < o.k)
+    if (!r.allCandidates || static_cast<int64_t>(r.ranking.indices.size()) < depth)
       fail(testDir, "/", r.query.id, ".json: ranks ", r.ranking.indices.size(),
            " images, a test query needs the whole training set");
+  return results;
+}
+
+// A method the plan ranks with, and the prefix of its arms: teacher, student; any other method
+// by its name (raw-cnn+text).
+struct PlanMethod {
+  std::unique_ptr<AttributionMethod> method;
+  std::string name, prefix;
+};
+
+std::vector<PlanMethod> openPlanMethods(const Bundle& bundle,
+                                        std::shared_ptr<TextToImageModel> model,
+                                        const Dataset& data, const CounterfactualOptions& o,
+                                        const JobContext& job) {
+  std::vector<PlanMethod> out;
+  for (const std::string& requested : o.methods) {
+    PlanMethod m;
+    m.method = openMethod(requested, {&bundle, model, &data, o.seed, {}}, job);
+    m.name = m.method->name();
+    if (m.name == "random")
+      fail("counterfactual plan: 'random' is the plan's own arm; name the methods to test");
+    for (const PlanMethod& other : out)
+      if (other.name == m.name) fail("counterfactual plan: method '", m.name, "' is named twice");
+    m.prefix = m.name.rfind("student:", 0) == 0 ? "student" : m.name;
+    std::replace(m.prefix.begin(), m.prefix.end(), ':', '-');
+    std::replace(m.prefix.begin(), m.prefix.end(), '/', '-');
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<int64_t> rankQuery(PlanMethod& m, const MethodQuery& q, int64_t depth,
+                               const JobContext& job) {
+  job.checkCancelled();
+  if (!m.method->answers(q))
+    fail("counterfactual plan: method '", m.name, "' has no ranking for test query '", q.id, "'");
+  return m.method->rank(q, depth, job).indices;
+}
+
+// Each query's share of its top K that the rest of its group also has in their top K (grouped
+// removal overstates a single query's effect by that much).
+void addOverlap(CounterfactualPlan& plan, const std::string& method,
+                const std::vector<std::string>& ids,
+                const std::vector<std::vector<int64_t>>& tops) {
+  for (size_t q = 0; q < ids.size(); ++q) {
+    std::set<int64_t> others;
+    for (size_t p = 0; p < ids.size(); ++p)
+      if (p != q) others.insert(tops[p].begin(), tops[p].end());
+    int64_t shared = 0;
+    for (int64_t i : tops[q]) shared += others.count(i) > 0;
+    plan.overlap[method][ids[q]] = double(shared) / double(plan.k);
+    plan.top[method][ids[q]] = tops[q];
+  }
+}
+
+std::vector<int64_t> unionOf(const std::vector<std::vector<int64_t>>& lists) {
+  std::set<int64_t> all;
+  for (const auto& l : lists) all.insert(l.begin(), l.end());
+  return {all.begin(), all.end()};
+}
+
+CounterfactualPlan makePlanV2(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
+                              const Dataset& data, const CounterfactualOptions& o,
+                              const JobContext& job) {
+  const std::vector<TeacherResult> results =
+      testQueries(bundle, static_cast<size_t>(o.groups), o.k);
 
   // Similar queries together: by the category and subcategory of the caption's training image.
   std::map<std::string, const ImageRecord*> byCaption;
@@ -199,6 +294,7 @@ CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
   }
   std::sort(sortKeys.begin(), sortKeys.end());
   CounterfactualPlan plan;
+  plan.version = 2;
   plan.k = o.k;
   plan.seed = o.seed;
   std::vector<std::vector<size_t>> members(static_cast<size_t>(o.groups));
@@ -214,53 +310,27 @@ CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
   }
 
   // Each method's top K per query, ranked through core/methods.
-  std::map<std::string, std::vector<std::vector<int64_t>>> top;
-  std::vector<std::string> armPrefixes;
   const std::vector<MethodQuery> queries = storedQueries(*model, results);
-  for (const std::string& requested : o.methods) {
-    const std::unique_ptr<AttributionMethod> method =
-        openMethod(requested, {&bundle, model, &data, o.seed, {}}, job);
-    const std::string name = method->name();
-    if (name == "random")
-      fail("counterfactual plan: 'random' is the plan's own arm; name the methods to test");
-    if (top.count(name)) fail("counterfactual plan: method '", name, "' is named twice");
-    for (const MethodQuery& q : queries) {
-      job.checkCancelled();
-      if (!method->answers(q))
-        fail("counterfactual plan: method '", name, "' has no ranking for test query '", q.id, "'");
-      top[name].push_back(method->rank(q, o.k, job).indices);
-    }
-    plan.methods.push_back(name);
-    // Arm folders: teacher-A, student-A; any other method by its name (raw-cnn+text-A).
-    std::string prefix = name.rfind("student:", 0) == 0 ? "student" : name;
-    std::replace(prefix.begin(), prefix.end(), ':', '-');
-    std::replace(prefix.begin(), prefix.end(), '/', '-');
-    armPrefixes.push_back(prefix);
-  }
-
+  std::vector<PlanMethod> methods = openPlanMethods(bundle, model, data, o, job);
   plan.arms.push_back({"reference", "", "", {}});
   std::vector<CounterfactualArm> methodArms;
   double unionSizes = 0;
-  for (size_t m = 0; m < plan.methods.size(); ++m) {
-    const std::string& method = plan.methods[m];
-    const std::string& prefix = armPrefixes[m];
+  for (PlanMethod& m : methods) {
+    plan.methods.push_back(m.name);
+    std::vector<std::vector<int64_t>> top;
+    for (const MethodQuery& q : queries) top.push_back(rankQuery(m, q, o.k, job));
     for (size_t g = 0; g < members.size(); ++g) {
-      std::set<int64_t> removed;
-      for (size_t q : members[g]) removed.insert(top[method][q].begin(), top[method][q].end());
+      std::vector<std::string> ids;
+      std::vector<std::vector<int64_t>> tops;
       for (size_t q : members[g]) {
-        std::set<int64_t> others;
-        for (size_t p : members[g])
-          if (p != q) others.insert(top[method][p].begin(), top[method][p].end());
-        int64_t shared = 0;
-        for (int64_t i : top[method][q]) shared += others.count(i) > 0;
-        plan.overlap[method][results[q].query.id] = double(shared) / double(o.k);
-        plan.top[method][results[q].query.id] = top[method][q];
+        ids.push_back(results[q].query.id);
+        tops.push_back(top[q]);
       }
+      addOverlap(plan, m.name, ids, tops);
+      const std::vector<int64_t> removed = unionOf(tops);
       unionSizes += static_cast<double>(removed.size());
-      methodArms.push_back({prefix + "-" + plan.groups[g].first,
-                            method,
-                            plan.groups[g].first,
-                            {removed.begin(), removed.end()}});
+      methodArms.push_back(
+          {m.prefix + "-" + plan.groups[g].first, m.name, plan.groups[g].first, removed});
     }
   }
   const int64_t randomSize = std::llround(unionSizes / static_cast<double>(methodArms.size()));
@@ -271,6 +341,175 @@ CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
   plan.arms.push_back({"random", "random", "", random});
   for (CounterfactualArm& a : methodArms) plan.arms.push_back(std::move(a));
   return plan;
+}
+
+// Version 3's groups: each subcategory's queries are dealt out in turn, starting with the
+// smaller group, largest subcategories first, so that queries of one group share a subcategory
+// as rarely as the data allow and the groups' sizes differ by at most one.
+std::vector<std::vector<size_t>> dealBySubcategory(const std::vector<std::string>& subcategory,
+                                                   const std::vector<std::string>& prompts,
+                                                   int groups) {
+  std::map<std::string, std::vector<size_t>> buckets;
+  for (size_t q = 0; q < subcategory.size(); ++q) buckets[subcategory[q]].push_back(q);
+  std::vector<std::vector<size_t>> order;
+  for (auto& [name, members] : buckets) {
+    std::sort(members.begin(), members.end(),
+              [&](size_t a, size_t b) { return prompts[a] < prompts[b]; });
+    order.push_back(members);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::vector<std::vector<size_t>> members(static_cast<size_t>(groups));
+  for (const std::vector<size_t>& bucket : order) {
+    std::vector<size_t> byFill(members.size());
+    for (size_t g = 0; g < byFill.size(); ++g) byFill[g] = g;
+    std::stable_sort(byFill.begin(), byFill.end(),
+                     [&](size_t a, size_t b) { return members[a].size() < members[b].size(); });
+    for (size_t j = 0; j < bucket.size(); ++j)
+      members[byFill[j % byFill.size()]].push_back(bucket[j]);
+  }
+  return members;
+}
+
+CounterfactualPlan makePlanV3(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
+                              const Dataset& data, const CounterfactualOptions& o,
+                              const JobContext& job) {
+  const std::vector<TeacherResult> results =
+      testQueries(bundle, static_cast<size_t>(o.groups), o.k);
+  std::map<std::string, const ImageRecord*> byCaption;
+  std::map<int, std::vector<int64_t>> familyMembers;
+  std::map<std::string, std::vector<int64_t>> subcategoryMembers;
+  for (int64_t i = 0; i < data.size(); ++i) {
+    const ImageRecord& r = data.record(i);
+    byCaption.emplace(r.caption, &r);
+    if (r.family >= 0) familyMembers[r.family].push_back(i);
+    subcategoryMembers[r.category + "/" + r.subcategory].push_back(i);
+  }
+  CounterfactualPlan plan;
+  plan.version = 3;
+  plan.k = o.k;
+  plan.seed = o.seed;
+  std::vector<std::string> subcategory, prompts;
+  std::vector<std::vector<int64_t>> family;
+  for (const TeacherResult& r : results) {
+    const auto found = byCaption.find(r.query.prompt);
+    if (found == byCaption.end() || found->second->family < 0)
+      fail(bundle.path("teacher/test/" + r.query.id + ".json"), ": the prompt '", r.query.prompt,
+           "' is no training caption with a family, so protocol 3 cannot take out its family");
+    subcategory.push_back(found->second->category + "/" + found->second->subcategory);
+    prompts.push_back(r.query.prompt);
+    family.push_back(familyMembers.at(found->second->family));
+    plan.families[r.query.id] = family.back();
+    plan.subcategories[r.query.id] = subcategory.back();
+  }
+  const std::vector<std::vector<size_t>> members =
+      dealBySubcategory(subcategory, prompts, o.groups);
+  for (size_t g = 0; g < members.size(); ++g) {
+    std::vector<std::string> ids;
+    std::map<std::string, int64_t> perSubcategory;
+    for (size_t q : members[g]) {
+      ids.push_back(results[q].query.id);
+      plan.queries.push_back(results[q].query);
+      plan.subcategoryPairs += perSubcategory[subcategory[q]]++;
+    }
+    plan.groups.emplace_back(std::string(1, static_cast<char>('A' + g)), ids);
+  }
+
+  // Each method's top K per query once the query's family is out of its ranking.
+  const std::vector<MethodQuery> queries = storedQueries(*model, results);
+  std::vector<PlanMethod> methods = openPlanMethods(bundle, model, data, o, job);
+  std::map<std::string, std::vector<std::vector<int64_t>>> top;  // method -> per query
+  for (PlanMethod& m : methods) {
+    plan.methods.push_back(m.name);
+    for (size_t q = 0; q < queries.size(); ++q) {
+      const std::vector<int64_t> ranked =
+          rankQuery(m, queries[q], o.k + static_cast<int64_t>(family[q].size()), job);
+      std::vector<int64_t> outside;
+      for (int64_t i : ranked)
+        if (!std::binary_search(family[q].begin(), family[q].end(), i) &&
+            static_cast<int64_t>(outside.size()) < o.k)
+          outside.push_back(i);
+      top[m.name].push_back(outside);
+    }
+  }
+
+  plan.arms.push_back({"reference", "", "", {}});
+  for (size_t g = 0; g < members.size(); ++g) {
+    const std::string group = plan.groups[g].first;
+    std::vector<std::string> ids;
+    std::vector<std::vector<int64_t>> families;
+    for (size_t q : members[g]) {
+      ids.push_back(results[q].query.id);
+      families.push_back(family[q]);
+    }
+    plan.arms.push_back(
+        {std::string(kFamilyArm) + "-" + group, kFamilyArm, group, unionOf(families)});
+    double methodSizes = 0;
+    for (const PlanMethod& m : methods) {
+      std::vector<std::vector<int64_t>> tops;
+      for (size_t q : members[g]) tops.push_back(top[m.name][q]);
+      addOverlap(plan, m.name, ids, tops);
+      plan.arms.push_back({m.prefix + "-nf-" + group, m.name, group, unionOf(tops)});
+      methodSizes += static_cast<double>(plan.arms.back().removed.size());
+    }
+    // Matched random: the methods' mean size, one image per query in turn, each from a seeded
+    // shuffle of the query's subcategory outside its family.
+    const auto target = static_cast<size_t>(std::llround(methodSizes / double(methods.size())));
+    std::vector<std::vector<int64_t>> pools;
+    for (size_t j = 0; j < members[g].size(); ++j) {
+      const size_t q = members[g][j];
+      std::vector<int64_t> pool;
+      for (int64_t i : subcategoryMembers.at(subcategory[q]))
+        if (!std::binary_search(family[q].begin(), family[q].end(), i)) pool.push_back(i);
+      at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(
+          (o.seed * 1000003ULL + 29) ^ (static_cast<uint64_t>(g) << 32 | j));
+      const torch::Tensor perm =
+          torch::randperm(static_cast<int64_t>(pool.size()), gen, torch::kLong);
+      std::vector<int64_t> shuffled;
+      for (int64_t k = 0; k < perm.numel(); ++k)
+        shuffled.push_back(pool[static_cast<size_t>(perm[k].item<int64_t>())]);
+      pools.push_back(shuffled);
+    }
+    std::set<int64_t> drawn;
+    std::vector<size_t> next(pools.size(), 0);
+    for (bool progress = true; drawn.size() < target && progress;) {
+      progress = false;
+      for (size_t j = 0; j < pools.size() && drawn.size() < target; ++j) {
+        while (next[j] < pools[j].size() && drawn.count(pools[j][next[j]])) ++next[j];
+        if (next[j] < pools[j].size()) {
+          drawn.insert(pools[j][next[j]++]);
+          progress = true;
+        }
+      }
+    }
+    plan.arms.push_back({std::string(kMatchedRandomArm) + "-" + group,
+                         kMatchedRandomArm,
+                         group,
+                         {drawn.begin(), drawn.end()}});
+  }
+  return plan;
+}
+
+}  // namespace
+
+std::string counterfactualPlanPath(const Bundle& bundle, int version) {
+  return bundle.path(version == 2 ? "counterfactual/plan.json"
+                                  : "counterfactual/plan-v" + std::to_string(version) + ".json");
+}
+
+std::string counterfactualMeasurementDir(const Bundle& bundle, int version) {
+  return bundle.path(version == 2 ? "counterfactual/measurements"
+                                  : "counterfactual/measurements-v" + std::to_string(version));
+}
+
+CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
+                                          std::shared_ptr<TextToImageModel> model,
+                                          const Dataset& data, const CounterfactualOptions& o,
+                                          const JobContext& job) {
+  if (o.k < 1 || o.groups < 1) fail("counterfactual plan: k and groups must be >= 1");
+  if (o.version == 2) return makePlanV2(bundle, model, data, o, job);
+  if (o.version == 3) return makePlanV3(bundle, model, data, o, job);
+  fail("counterfactual plan: protocol version ", o.version, " does not exist (2 or 3)");
 }
 
 }  // namespace fastgda

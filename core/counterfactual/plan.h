@@ -22,6 +22,21 @@
 // measured on these, even after teacher/test is regenerated (a regenerated latent may differ in
 // its last bits). "top" keeps each method's top K per query as the plan ranked them, which the
 // arms removed (the studio shows them). Version 1 had neither.
+//
+// Version 3 (<bundle>/counterfactual/plan-v3.json, beside version 2's plan.json; issue "beyond
+// the family") asks whether a method knows which images matter besides the query's own emoji
+// family, which every method finds:
+//   - all stored test queries, in groups chosen so that queries of one group share a subcategory
+//     as rarely as the data allow ("subcategory_pairs" counts the pairs that still do);
+//   - per group, arm "family-A" removes exactly the families of the group's queries; each
+//     method's arm ("teacher-nf-A", "student-nf-A", "raw-cnn+text-nf-A") removes its top K per
+//     query after the query's family is taken out of its ranking ("top" holds these); and
+//     "matched-random-A" removes as many images as the method arms' mean, drawn in turn per query
+//     from the query's own subcategory, its family excluded;
+//   - "families" and "subcategories" keep each query's family (training indices) and
+//     subcategory; "reference" is the same arm as version 2's (one retrain serves both).
+// Its arms are measured on every query of the plan, so a query of group A measured on B's arms
+// gives the null distribution of unrelated removals.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +55,7 @@ struct Bundle;
 struct TextToImageModel;
 
 struct CounterfactualOptions {
+  int version = 2;    // the protocol: 2 (plan.json) or 3 (plan-v3.json), see above
   int64_t k = 64;     // top images removed per query
   int groups = 2;     // groups of similar test queries
   uint64_t seed = 0;  // the random arm's draw
@@ -56,6 +72,7 @@ struct CounterfactualArm {
 };
 
 struct CounterfactualPlan {
+  int version = 2;
   int64_t k = 0;
   uint64_t seed = 0;
   std::vector<std::string> methods;
@@ -64,6 +81,11 @@ struct CounterfactualPlan {
   std::vector<CounterfactualArm> arms;
   std::map<std::string, std::map<std::string, std::vector<int64_t>>> top;  // method -> query -> K
   std::map<std::string, std::map<std::string, double>> overlap;  // method -> query -> share
+  // Version 3 only: each query's family (sorted training indices) and "category/subcategory",
+  // and how many pairs of queries in one group share a subcategory.
+  std::map<std::string, std::vector<int64_t>> families;
+  std::map<std::string, std::string> subcategories;
+  int64_t subcategoryPairs = 0;
 
   const CounterfactualArm& arm(const std::string& name) const;  // throws Error listing the arms
   const QuerySpec& query(const std::string& id) const;          // throws Error naming the id
@@ -72,6 +94,11 @@ struct CounterfactualPlan {
   static CounterfactualPlan load(const std::string& path);  // errors name the file and field
 };
 
+// Where a plan of a protocol version lives, and its arms' measurements.
+std::string counterfactualPlanPath(const Bundle& bundle, int version);
+std::string counterfactualMeasurementDir(const Bundle& bundle, int version);
+
+// Makes a plan of options.version.
 CounterfactualPlan makeCounterfactualPlan(const Bundle& bundle,
                                           std::shared_ptr<TextToImageModel> model,
                                           const Dataset& data, const CounterfactualOptions& options,

@@ -7,13 +7,13 @@
 #include <QJsonObject>
 #include <cmath>
 #include <memory>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "bundle/bundle.h"
 #include "counterfactual/measure.h"
 #include "counterfactual/plan.h"
 #include "data/dataset.h"
+#include "data/image_codec.h"
 #include "features/feature_space.h"
 #include "model/image_tensor.h"
 #include "util/error.h"
@@ -80,10 +80,11 @@ std::vector<std::string> stringsFromJson(const QJsonValue& v) {
 
 // A regenerated query image, RGB float [3, S, S] in [-1, 1]; errors name the file.
 torch::Tensor readImage(const std::string& path) {
-  const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  if (bgr.empty()) fail(path, ": missing or not an image (measure the arm again)");
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  if (!QFileInfo::exists(QString::fromStdString(path)))
+    fail(path, ": missing (measure the arm again)");
+  const cv::Mat rgb = decodeImageFile(path);
+  if (rgb.channels() != 3)
+    fail(path, ": expected an RGB image, found ", rgb.channels(), " channels");
   return rgbToTensor(rgb)[0];
 }
 
@@ -195,11 +196,17 @@ CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
 
 CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const CounterfactualPlan& plan,
                                               const JobContext& job) {
+  // Protocol 3's table (family, beyond-family arms, the null distribution from the other group's
+  // arms) is not built yet; its plan, retrains and measurements are.
+  if (plan.version != 2)
+    fail(counterfactualPlanPath(bundle, plan.version), ": the report of protocol version ",
+         plan.version, " is not built yet (measure its arms with `counterfactual measure --plan v",
+         plan.version, "`)");
   CounterfactualReport report;
   report.k = plan.k;
   std::map<std::string, ArmMeasurement> measured;
   for (const CounterfactualArm& a : plan.arms) {
-    const std::string path = counterfactualMeasurementPath(bundle, a.name);
+    const std::string path = counterfactualMeasurementPath(bundle, plan, a.name);
     if (!QFileInfo::exists(QString::fromStdString(path))) {
       report.missing.push_back(a.name);
       continue;
@@ -216,13 +223,14 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
   const ArmMeasurement& reference = ref->second;
   for (const auto& [name, m] : measured) {
     if (m.settingsJson != reference.settingsJson)
-      fail(counterfactualMeasurementPath(bundle, name), ": measured with settings ", m.settingsJson,
-           ", the reference with ", reference.settingsJson, " (measure both the same way)");
+      fail(counterfactualMeasurementPath(bundle, plan, name), ": measured with settings ",
+           m.settingsJson, ", the reference with ", reference.settingsJson,
+           " (measure both the same way)");
     if (m.from != reference.from)
-      fail(counterfactualMeasurementPath(bundle, name),
+      fail(counterfactualMeasurementPath(bundle, plan, name),
            ": its model was retrained from another shipped model than the reference's");
     if (m.control.size() != reference.control.size())
-      fail(counterfactualMeasurementPath(bundle, name), ": ", m.control.size(),
+      fail(counterfactualMeasurementPath(bundle, plan, name), ": ", m.control.size(),
            " control images, the reference has ", reference.control.size());
   }
 
@@ -231,7 +239,7 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
   sources.bundle = &bundle;
   sources.dataset = data.get();
   const std::unique_ptr<FeatureSpace> cnn = makeFeatureSpace("cnn", sources, job);
-  const std::string imageDir = bundle.path("counterfactual/measurements/");
+  const std::string imageDir = counterfactualMeasurementDir(bundle, plan.version) + "/";
   const auto image = [&](const ArmMeasurement& m, const std::string& query) {
     return readImage(imageDir + m.query(query).image);
   };
@@ -245,7 +253,7 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
     double s = 0;
     for (size_t i = 0; i < m.control.size(); ++i) {
       if (m.control[i].first != reference.control[i].first)
-        fail(counterfactualMeasurementPath(bundle, name), ": control image ", i, " is ",
+        fail(counterfactualMeasurementPath(bundle, plan, name), ": control image ", i, " is ",
              m.control[i].first, ", the reference's is ", reference.control[i].first);
       s += m.control[i].second - reference.control[i].second;
     }

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "data/image_pack.h"
+#include "data/image_codec.h"
 #include "data/image_prep.h"
 #include "util/error.h"
 #include "util/files.h"

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 
+#include "data/image_codec.h"
 #include "data/image_prep.h"
 #include "util/error.h"
 #include "util/files.h"

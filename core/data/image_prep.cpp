@@ -2,7 +2,6 @@
 
 #include <QFileInfo>
 #include <algorithm>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "util/error.h"
@@ -30,41 +29,6 @@ cv::Mat toRgb(const cv::Mat& image) {
 }
 
 }  // namespace
-
-cv::Mat decodeImageFile(const std::string& path) {
-  // Read the bytes ourselves so that "missing" and "not an image" get different messages.
-  const std::vector<char> bytes = readFileBytes(path);
-  return decodeImageBytes(bytes.data(), bytes.size(), path);
-}
-
-cv::Mat decodeImageBytes(const char* data, size_t size, const std::string& name) {
-  if (size == 0) fail(name, ": image file is empty");
-  cv::Mat raw;
-  try {
-    raw = cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, const_cast<char*>(data)),
-                       cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    fail(name, ": cannot decode image: ", e.what());
-  }
-  if (raw.empty()) fail(name, ": cannot decode image (corrupt, truncated or unsupported format)");
-  if (raw.depth() == CV_16U) raw.convertTo(raw, CV_8U, 1.0 / 257.0);
-  if (raw.depth() != CV_8U) fail(name, ": unsupported pixel depth (expected 8 or 16 bit)");
-  cv::Mat out;
-  switch (raw.channels()) {
-    case 1:
-      cv::cvtColor(raw, out, cv::COLOR_GRAY2RGB);
-      break;
-    case 3:
-      cv::cvtColor(raw, out, cv::COLOR_BGR2RGB);
-      break;
-    case 4:
-      cv::cvtColor(raw, out, cv::COLOR_BGRA2RGBA);
-      break;
-    default:
-      fail(name, ": image has ", raw.channels(), " channels, expected 1, 3 or 4");
-  }
-  return out;
-}
 
 cv::Mat squareThumbnail(const cv::Mat& image, int size) {
   const cv::Mat rgb = toRgb(image);

@@ -7,12 +7,6 @@
 
 namespace fastgda {
 
-// Decodes an image file with OpenCV into RGB or RGBA (alpha kept when present). Throws Error
-// naming the file when it is missing, empty, truncated or not an image.
-cv::Mat decodeImageFile(const std::string& path);
-// The same for bytes already in memory; `name` is used in messages.
-cv::Mat decodeImageBytes(const char* data, size_t size, const std::string& name);
-
 // Centre-crops to a square and resizes to size×size (INTER_AREA); RGBA is composited on white.
 cv::Mat squareThumbnail(const cv::Mat& rgbOrRgba, int size);
 

@@ -13,6 +13,7 @@
 
 #include "classifier/subcategory_classifier.h"
 #include "data/dataset.h"
+#include "data/image_codec.h"
 #include "data/image_prep.h"
 #include "methods/attribution_method.h"
 #include "model/generator.h"

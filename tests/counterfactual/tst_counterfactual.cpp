@@ -35,6 +35,10 @@ class TestCounterfactual : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
 
+  CounterfactualPlan planV2() const {
+    return CounterfactualPlan::load(dir_.filePath("counterfactual/plan.json").toStdString());
+  }
+
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
@@ -114,6 +118,81 @@ class TestCounterfactual : public QObject {
              qPrintable(topError));
   }
 
+  // Protocol 3 beside version 2: each query's family out of every method's ranking, the family as
+  // an arm of its own, random removals from the query's own subcategory.
+  void protocolThreeRemovesBeyondTheFamily() {
+    const testing::CliRun r =
+        runCli({"counterfactual", "plan", "--bundle", dir_.path(), "--plan", "v3", "--k", "2",
+                "--methods", "teacher,student,raw:latent+text"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const CounterfactualPlan plan =
+        CounterfactualPlan::load(dir_.filePath("counterfactual/plan-v3.json").toStdString());
+    QCOMPARE(plan.version, 3);
+    QCOMPARE(plan.methods,
+             (std::vector<std::string>{"teacher", "student:latent+text", "raw:latent+text"}));
+    // The two test queries (thumbs down, google and twemoji) share a subcategory: one per group.
+    QCOMPARE(plan.groups.size(), size_t(2));
+    QCOMPARE(plan.groups[0].second, std::vector<std::string>{"q6"});
+    QCOMPARE(plan.groups[1].second, std::vector<std::string>{"q7"});
+    QCOMPARE(plan.subcategoryPairs, int64_t(0));
+    const std::vector<int64_t> thumbsDown = {6, 7};  // the family of both queries
+    QCOMPARE(plan.families.at("q6"), thumbsDown);
+    QCOMPARE(plan.subcategories.at("q7"), std::string("/hand"));
+    QStringList arms;
+    for (const CounterfactualArm& a : plan.arms) arms << QString::fromStdString(a.name);
+    QCOMPARE(arms.join(' '),
+             QStringLiteral("reference family-A teacher-nf-A student-nf-A raw-latent+text-nf-A "
+                            "matched-random-A family-B teacher-nf-B student-nf-B "
+                            "raw-latent+text-nf-B matched-random-B"));
+    QCOMPARE(plan.arm("family-A").removed, thumbsDown);
+    // The teacher's arm: its first two images outside the family, in ranking order in "top".
+    const TeacherResult stored =
+        loadTeacherResult(dir_.filePath("teacher/test/q6.json").toStdString());
+    std::vector<int64_t> outside;
+    for (int64_t i : stored.ranking.indices)
+      if (i != 6 && i != 7 && outside.size() < 2) outside.push_back(i);
+    QCOMPARE(plan.top.at("teacher").at("q6"), outside);
+    std::sort(outside.begin(), outside.end());
+    QCOMPARE(plan.arm("teacher-nf-A").removed, outside);
+    for (const char* arm : {"student-nf-B", "raw-latent+text-nf-B"}) {
+      const std::vector<int64_t>& removed = plan.arm(arm).removed;
+      QCOMPARE(removed.size(), size_t(2));
+      QVERIFY2(std::find_first_of(removed.begin(), removed.end(), thumbsDown.begin(),
+                                  thumbsDown.end()) == removed.end(),
+               arm);
+    }
+    // Matched random: as many as the methods' arms (2), from the hand subcategory outside the
+    // family: thumbs up's two images.
+    QCOMPARE(plan.arm("matched-random-A").removed, (std::vector<int64_t>{2, 3}));
+    // Its measurements have a folder of their own; version 2's plan is untouched.
+    QVERIFY(QString::fromStdString(counterfactualMeasurementPath(
+                                       openBundle(dir_.path().toStdString()), plan, "reference"))
+                .endsWith("counterfactual/measurements-v3/reference.json"));
+    QCOMPARE(
+        CounterfactualPlan::load(dir_.filePath("counterfactual/plan.json").toStdString()).version,
+        2);
+    const testing::CliRun again =
+        runCli({"counterfactual", "plan", "--bundle", dir_.path(), "--plan", "v3"});
+    QVERIFY2(again.exitCode == 1 && again.err.contains("plan-v3.json: a plan exists"),
+             qPrintable(again.err));
+    // Its arms retrain as version 2's do, into counterfactual/models/<arm>.
+    const QString trained = cliError({"counterfactual", "train", "--bundle", dir_.path(), "--plan",
+                                      "v3", "--arm", "family-A", "--steps", "3"});
+    QVERIFY2(trained.isEmpty(), qPrintable(trained));
+    const Bundle familyA =
+        openBundle(dir_.filePath("counterfactual/models/family-A").toStdString());
+    QCOMPARE(QJsonDocument::fromJson(QByteArray::fromStdString(familyA.manifestJson))
+                 .object()["model"]
+                 .toObject()["summary"]
+                 .toObject()["retrained"]
+                 .toObject()["removed_images"]
+                 .toInteger(),
+             qint64(2));
+    const QString bad =
+        cliError({"counterfactual", "report", "--bundle", dir_.path(), "--plan", "v4"});
+    QVERIFY2(bad.contains("--plan 'v4' is not a protocol (expected v2 or v3)"), qPrintable(bad));
+  }
+
   void anArmRetrainsIntoABundleOfItsOwn() {
     const testing::CliRun first = runCli(
         {"counterfactual", "train", "--bundle", dir_.path(), "--arm", "teacher-A", "--steps", "3"});
@@ -155,7 +234,7 @@ class TestCounterfactual : public QObject {
                           "student-A=not retrained", "student-B=not retrained"}));
     const Bundle bundle = openBundle(dir_.path().toStdString());
     const ArmMeasurement ref =
-        ArmMeasurement::load(counterfactualMeasurementPath(bundle, "reference"));
+        ArmMeasurement::load(counterfactualMeasurementPath(bundle, planV2(), "reference"));
     QCOMPARE(ref.queries.size(), size_t(2));
     QCOMPARE(ref.queries[0].lossByT.size(), size_t(10));  // t = 0, 100, ..., 900
     QVERIFY(ref.queries[0].loss > 0 && std::isfinite(ref.queries[0].loss));
@@ -187,7 +266,7 @@ class TestCounterfactual : public QObject {
     QCOMPARE(cf["measured"].toArray(), (QJsonArray{"reference", "random", "teacher-A"}));
     QCOMPARE(cf["report"].toArray().size(), 2);
     const ArmMeasurement random =
-        ArmMeasurement::load(counterfactualMeasurementPath(bundle, "random"));
+        ArmMeasurement::load(counterfactualMeasurementPath(bundle, planV2(), "random"));
     for (const QueryEffect& q : table.queries)
       if (q.method == "random")
         QCOMPARE(q.deltaLoss, random.query(q.query).loss - ref.query(q.query).loss);
@@ -251,23 +330,26 @@ class TestCounterfactual : public QObject {
     QCOMPARE(reread.methods[1].vsRandom.higher, table.methods[1].vsRandom.higher);
     // Another noise seed is another measurement: the report refuses to mix them.
     o.seed = 5;
-    QFile::remove(QString::fromStdString(counterfactualMeasurementPath(bundle, "copy")));
+    QFile::remove(QString::fromStdString(counterfactualMeasurementPath(bundle, planV2(), "copy")));
     QVERIFY(measureArm(bundle, plan, "copy", o));
-    QVERIFY(
-        ArmMeasurement::load(counterfactualMeasurementPath(bundle, "copy")).queries[0].loss !=
-        ArmMeasurement::load(counterfactualMeasurementPath(bundle, "reference")).queries[0].loss);
+    QVERIFY(ArmMeasurement::load(counterfactualMeasurementPath(bundle, planV2(), "copy"))
+                .queries[0]
+                .loss !=
+            ArmMeasurement::load(counterfactualMeasurementPath(bundle, planV2(), "reference"))
+                .queries[0]
+                .loss);
     const QString error = testing::errorOf([&] { makeCounterfactualReport(bundle, plan); });
     QVERIFY2(error.contains("copy.json: measured with settings") &&
                  error.contains("measure both the same way"),
              qPrintable(error));
-    QFile::remove(QString::fromStdString(counterfactualMeasurementPath(bundle, "copy")));
+    QFile::remove(QString::fromStdString(counterfactualMeasurementPath(bundle, planV2(), "copy")));
   }
 
   void aKilledMeasurementResumesToTheSameBytes() {
     const Bundle bundle = openBundle(dir_.path().toStdString());
     const CounterfactualPlan plan =
         CounterfactualPlan::load(bundle.path("counterfactual/plan.json"));
-    const std::string path = counterfactualMeasurementPath(bundle, "random");
+    const std::string path = counterfactualMeasurementPath(bundle, planV2(), "random");
     QFile full(QString::fromStdString(path));
     QVERIFY(full.open(QIODevice::ReadOnly));
     const QByteArray finished = full.readAll();

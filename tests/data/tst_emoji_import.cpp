@@ -5,10 +5,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include "data/dataset.h"
 #include "data/emoji_import.h"
+#include "data/image_codec.h"
 #include "data/image_pack.h"
 #include "util/error.h"
 
@@ -27,10 +26,10 @@ void writeText(const QString& path, const QByteArray& text) {
 // edge.
 void writeEmojiPng(const QString& path, cv::Scalar bgr, int inset) {
   QDir().mkpath(QFileInfo(path).absolutePath());
-  cv::Mat bgra(64, 64, CV_8UC4, cv::Scalar(0, 0, 0, 0));
-  bgra(cv::Rect(inset, inset, 64 - 2 * inset, (64 - 2 * inset) / 2))
-      .setTo(cv::Scalar(bgr[0], bgr[1], bgr[2], 255));
-  QVERIFY(cv::imwrite(path.toStdString(), bgra));
+  cv::Mat rgba(64, 64, CV_8UC4, cv::Scalar(0, 0, 0, 0));
+  rgba(cv::Rect(inset, inset, 64 - 2 * inset, (64 - 2 * inset) / 2))
+      .setTo(cv::Scalar(bgr[2], bgr[1], bgr[0], 255));
+  writePngFile(path.toStdString(), rgba);
 }
 
 // A circle; the "modern" variant has a dark dot so the two Fluent styles are not duplicates.

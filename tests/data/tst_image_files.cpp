@@ -4,9 +4,8 @@
 #include <QTest>
 #include <algorithm>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include "data/dataset.h"
+#include "data/image_codec.h"
 #include "data/image_files.h"
 #include "util/error.h"
 
@@ -20,11 +19,11 @@ void writeText(const QString& path, const QByteArray& text) {
   f.write(text);
 }
 
-// A 40×20 BGR image, left half red, right half blue (as RGB), saved as PNG.
+// A 40×20 RGB image, left half red, right half blue, saved as PNG.
 void writePng(const QString& path) {
-  cv::Mat bgr(20, 40, CV_8UC3, cv::Scalar(255, 0, 0));
-  bgr(cv::Rect(0, 0, 20, 20)).setTo(cv::Scalar(0, 0, 255));
-  QVERIFY(cv::imwrite(path.toStdString(), bgr));
+  cv::Mat rgb(20, 40, CV_8UC3, cv::Scalar(0, 0, 255));
+  rgb(cv::Rect(0, 0, 20, 20)).setTo(cv::Scalar(255, 0, 0));
+  writePngFile(path.toStdString(), rgb);
 }
 
 QString loadError(const std::string& path, const LoadOptions& options = {}) {
@@ -108,7 +107,7 @@ class TestImageFiles : public QObject {
       const char* expected;
     } cases[] = {{"absent.png", "file not found"},
                  {"truncated.png", "cannot decode"},
-                 {"corrupt.png", "cannot decode"},
+                 {"corrupt.png", "not a PNG or JPEG"},
                  {"empty.png", "empty"}};
     for (const auto& c : cases) {
       writeText(dir.filePath("manifest.jsonl"),

@@ -1,14 +1,15 @@
 // A folder dataset's manifest.jsonl, in a folder holding one small real image (a.png).
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include "data/dataset.h"
+#include "data/image_codec.h"
 #include "data/image_files.h"
 #include "fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool image = cv::imwrite(fastgda::fuzz::workDir() + "/a.png",
-                                        cv::Mat(8, 8, CV_8UC3, cv::Scalar(10, 200, 30)));
+  static const bool image = (fastgda::writePngFile(fastgda::fuzz::workDir() + "/a.png",
+                                                   cv::Mat(8, 8, CV_8UC3, cv::Scalar(10, 200, 30))),
+                             true);
   (void)image;
   fastgda::fuzz::writeInput("manifest.jsonl", data, size);
   return fastgda::fuzz::parseOrReject([&] {

@@ -10,10 +10,10 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <opencv2/imgcodecs.hpp>
 
 #include "bundle/bundle.h"
 #include "data/dataset.h"
+#include "data/image_codec.h"
 #include "features/feature_space.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -244,8 +244,8 @@ class FeaturesTest : public QObject {
     // An image file of another size and with alpha is accepted (squared and resized).
     const QString rgba = dir_.filePath("query.png");
     {
-      cv::Mat image(50, 70, CV_8UC4, cv::Scalar(10, 200, 30, 255));
-      QVERIFY(cv::imwrite(rgba.toStdString(), image));
+      const cv::Mat image(50, 70, CV_8UC4, cv::Scalar(10, 200, 30, 255));
+      writePngFile(rgba.toStdString(), image);
     }
     r = runCli({"attribute", "--bundle", bundle, "--image", rgba, "--prompt",
                 "green apple, google style", "--json"});
