@@ -23,6 +23,9 @@ if ! "$python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] !
   python3 -m venv "$venv"
   "$python" -m pip install --quiet --disable-pip-version-check "torch==$version"
 fi
+# The Python side of the diffusers work and its tests (transformers: the CLIP tokenizer's golden
+# ids); pip keeps what is already installed at the pinned versions.
+"$python" -m pip install --quiet --disable-pip-version-check -r scripts/requirements-diffusers.txt
 prefix="$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 torchlib="$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
 

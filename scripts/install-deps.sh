@@ -5,6 +5,7 @@ packages=(
   cmake ninja-build g++ pkg-config clang-format
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev libqcustomplot-dev
   libtorch-dev libfaiss-dev libopencv-dev libpng-dev libjpeg-dev libzstd-dev
+  zstd                  # tests/model/clip_golden.py reads the built-in pack's captions
   python3-venv          # scripts/build-torch2.sh: the PyTorch 2.x wheel in a virtual environment
   libopenblas0-pthread  # LibTorch and FAISS use libblas.so.3: OpenBLAS is ~24x the reference BLAS
   liblapack3            # the reference LAPACK, for the GPU kit (scripts/gpu-kit.sh); OpenBLAS stays the default
