@@ -10,6 +10,7 @@
 #include <random>
 
 #include "bundle/bundle.h"
+#include "bundle/model_files.h"
 #include "data/dataset.h"
 #include "data/image_pack.h"
 #include "util/error.h"
@@ -81,13 +82,8 @@ void writeSubsetBundle(const Bundle& source, const SubsetOptions& o) {
       QString::fromStdString(source.name + ", " + std::to_string(o.images) + " images");
   manifest["dataset"] = QString::fromStdString(packName);
   manifest.remove(QStringLiteral("student"));
-  const QJsonObject model = manifest["model"].toObject();
-  for (const char* field :
-       {"weights", "tokenizer", "text_encoder", "image_encoder", "image_decoder", "denoiser"})
-    if (model[QLatin1String(field)].isString()) {
-      const std::string file = model[QLatin1String(field)].toString().toStdString();
-      copyInto(source.path(file), o.outDir + "/" + file);
-    }
+  for (const auto& [field, file] : modelFiles(source))
+    copyInto(source.path(file), o.outDir + "/" + file);
   if (!o.student.empty()) {
     const std::string from = source.path("student/" + o.student + "/student.pt");
     if (!QFile::exists(QString::fromStdString(from)))

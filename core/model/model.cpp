@@ -2,12 +2,16 @@
 
 #include <torch/script.h>
 #include <torch/torch.h>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <algorithm>
+#include <iterator>
 #include <sstream>
 
 #include "bundle/bundle.h"
+#include "bundle/model_files.h"
 #include "data/dataset.h"
 #include "model/detail/networks.h"
 #include "model/image_tensor.h"
@@ -85,17 +89,21 @@ torch::Tensor callScript(torch::jit::Module& m, const std::string& file,
   return out.toTensor();
 }
 
+// maskPadding: the word-level tokenizer's padding is masked; a CLIP text encoder's is not (Stable
+// Diffusion's denoiser attends to every position, padding included).
 class ScriptTextEncoder final : public TextEncoder {
  public:
-  ScriptTextEncoder(torch::jit::Module m, std::string file)
-      : m_(std::move(m)), file_(std::move(file)) {}
+  ScriptTextEncoder(torch::jit::Module m, std::string file, bool maskPadding)
+      : m_(std::move(m)), file_(std::move(file)), maskPadding_(maskPadding) {}
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& tokens) override {
-    return {callScript(m_, file_, {tokens}), tokens.eq(Tokenizer::kPad)};
+    return {callScript(m_, file_, {tokens}),
+            maskPadding_ ? tokens.eq(Tokenizer::kPad) : torch::zeros_like(tokens, torch::kBool)};
   }
 
  private:
   torch::jit::Module m_;
   std::string file_;
+  bool maskPadding_;
 };
 
 class ScriptCodec final : public ImageCodec {
@@ -143,11 +151,9 @@ std::string modelFingerprint(const Bundle& b, QJsonObject m) {
   m.remove(QStringLiteral("summary"));
   Fingerprint f("model");
   f.add(QJsonDocument(m).toJson(QJsonDocument::Compact).toStdString());
-  for (const char* field :
-       {"weights", "tokenizer", "text_encoder", "image_encoder", "image_decoder", "denoiser"}) {
-    if (!m[QLatin1String(field)].isString()) continue;
+  for (const auto& [field, file] : modelFiles(b)) {
     f.add(field);
-    f.addFile(b.path(m[QLatin1String(field)].toString().toStdString()));
+    f.addFile(b.path(file));
   }
   return f.hex();
 }
@@ -208,11 +214,12 @@ void checkTensorShape(const std::string& file, const std::string& name, const to
 torch::Tensor TextToImageModel::tokenize(const std::vector<std::string>& prompts) const {
   std::vector<int64_t> ids;
   for (const std::string& p : prompts) {
-    const std::vector<int64_t> one = tokenizer.encode(p);
+    const std::vector<int64_t> one = clipTokenizer ? clipTokenizer->encode(p) : tokenizer.encode(p);
     ids.insert(ids.end(), one.begin(), one.end());
   }
+  const int64_t length = clipTokenizer ? clipTokenizer->contextLength() : tokenizer.maxTokens();
   return torch::tensor(ids, torch::kLong)
-      .view({static_cast<int64_t>(prompts.size()), tokenizer.maxTokens()})
+      .view({static_cast<int64_t>(prompts.size()), length})
       .to(device);
 }
 
@@ -252,10 +259,28 @@ std::shared_ptr<TextToImageModel> loadModel(const Bundle& b, const std::string& 
   auto model = std::make_shared<TextToImageModel>();
   model->device = torch::Device(resolveDevice(device, b.manifestPath + ": model"));
   model->kind = m["kind"].toString().toStdString();
-  const std::string tokenizerFile = requireFile(b, m, "tokenizer");
-  const std::vector<char> tokenizerBytes = readFileBytes(tokenizerFile);
-  model->tokenizer =
-      Tokenizer::fromJson(std::string(tokenizerBytes.begin(), tokenizerBytes.end()), tokenizerFile);
+  if (m["tokenizer"].isObject()) {
+    const QJsonObject t = m["tokenizer"].toObject();
+    if (t["kind"].toString() != QLatin1String("clip"))
+      fail(b.manifestPath, ": model field 'tokenizer.kind' is '",
+           t["kind"].toString().toStdString(),
+           "', expected 'clip' (or 'tokenizer' naming a tokenizer.json)");
+    if (model->kind != "torchscript")
+      fail(b.manifestPath, ": a CLIP tokenizer needs a 'torchscript' model, found kind '",
+           model->kind, "'");
+    const int maxLength = t["max_length"].toInt(77);
+    if (maxLength < 3) fail(b.manifestPath, ": model field 'tokenizer.max_length' must be >= 3");
+    const std::vector<std::pair<std::string, std::string>> files = modelFiles(b);
+    const auto vocab = std::find_if(files.begin(), files.end(),
+                                    [](const auto& f) { return f.first == "tokenizer"; });
+    model->clipTokenizer = std::make_shared<const ClipTokenizer>(
+        ClipTokenizer::load(b.path(vocab->second), b.path(std::next(vocab)->second), maxLength));
+  } else {
+    const std::string tokenizerFile = requireFile(b, m, "tokenizer");
+    const std::vector<char> tokenizerBytes = readFileBytes(tokenizerFile);
+    model->tokenizer = Tokenizer::fromJson(
+        std::string(tokenizerBytes.begin(), tokenizerBytes.end()), tokenizerFile);
+  }
   model->schedule = readSchedule(b, m);
   model->infoJson =
       QJsonDocument(m["summary"].toObject()).toJson(QJsonDocument::Compact).toStdString();
@@ -294,8 +319,8 @@ std::shared_ptr<TextToImageModel> loadModel(const Bundle& b, const std::string& 
     for (const QJsonValue& v : m["cross_attention_kv"].toArray())
       model->crossAttentionKV.push_back(v.toString().toStdString());
     const torch::Device& d = model->device;
-    model->text =
-        std::make_shared<ScriptTextEncoder>(loadTorchScript(textFile, d, "text encoder"), textFile);
+    model->text = std::make_shared<ScriptTextEncoder>(loadTorchScript(textFile, d, "text encoder"),
+                                                      textFile, model->clipTokenizer == nullptr);
     model->codec =
         std::make_shared<ScriptCodec>(loadTorchScript(encFile, d, "image encoder"), encFile,
                                       loadTorchScript(decFile, d, "image decoder"), decFile);

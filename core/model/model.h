@@ -9,7 +9,11 @@
 //    "architecture": {...NativeArchitecture...}, "latent_scale": 1.0,
 //    "schedule": {"kind": "scaled_linear", "steps": 1000, "beta_start": 0.00085, "beta_end":
 //    0.012}, "training": {...}}
-// kind "torchscript": the same "tokenizer" and "schedule", plus
+// kind "torchscript": the same "schedule", a "tokenizer" that is a word-level tokenizer.json as
+// above or a Stable Diffusion pipeline's CLIP tokenizer (model/clip_tokenizer.h):
+//   {"kind": "clip", "vocab": "tokenizer/vocab.json", "merges": "tokenizer/merges.txt",
+//    "max_length": 77}
+// (no padding mask then: Stable Diffusion's denoiser attends to every position), plus
 //   "text_encoder": FILE  forward(tokens [B,L] int64) -> context [B,L,D]
 //   "image_encoder": FILE forward(images [B,3,S,S] in [-1,1]) -> latents [B,C,h,w] (scaled)
 //   "image_decoder": FILE forward(latents) -> images
@@ -23,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "model/clip_tokenizer.h"
 #include "model/interfaces.h"
 #include "model/schedule.h"
 #include "model/tokenizer.h"
@@ -33,8 +38,9 @@ namespace fastgda {
 struct Bundle;
 
 struct TextToImageModel {
-  std::string kind;  // "native" or "torchscript"
-  Tokenizer tokenizer;
+  std::string kind;                                    // "native" or "torchscript"
+  Tokenizer tokenizer;                                 // word-level (the built-in model's)
+  std::shared_ptr<const ClipTokenizer> clipTokenizer;  // when set, used instead of `tokenizer`
   NoiseSchedule schedule;
   int64_t imageSize = 32;
   std::vector<int64_t> latentShape;           // C, h, w

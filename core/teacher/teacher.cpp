@@ -93,11 +93,11 @@ struct Teacher::Impl {
   std::string fingerprint;                                      // model identity for caches
   // On the CPU: one batch at a time moves to the device, so an SD-sized training set need not
   // fit in the GPU's memory.
-  torch::Tensor latents;             // [N, C, h, w]
-  torch::Tensor contexts, paddings;  // [N, L, D], [N, L]
-  std::vector<torch::Tensor> fisher;                            // diagonal, per selected tensor
-  std::vector<EkfacLayer> ekfac;                                // EK-FAC, per selected tensor
-  torch::Tensor baseline;                                       // [N] float64
+  torch::Tensor latents;              // [N, C, h, w]
+  torch::Tensor contexts, paddings;   // [N, L, D], [N, L]
+  std::vector<torch::Tensor> fisher;  // diagonal, per selected tensor
+  std::vector<EkfacLayer> ekfac;      // EK-FAC, per selected tensor
+  torch::Tensor baseline;             // [N] float64
   std::vector<int64_t> lossTimesteps;
   std::vector<std::pair<std::string, double>> preparation;
 
@@ -180,15 +180,16 @@ struct Teacher::Impl {
     std::vector<std::string> captions;
     for (const ImageRecord& r : data.records()) captions.push_back(r.caption);
     const torch::Tensor tokens = model->tokenize(captions);
-    std::vector<torch::Tensor> ctx;
+    std::vector<torch::Tensor> ctx, pad;
     for (int64_t begin = 0; begin < n; begin += 512) {
       job.checkCancelled();
-      ctx.push_back(
-          model->text->encode(tokens.narrow(0, begin, std::min<int64_t>(512, n - begin)))
-              .first.cpu());
+      const auto [context, padding] =
+          model->text->encode(tokens.narrow(0, begin, std::min<int64_t>(512, n - begin)));
+      ctx.push_back(context.cpu());
+      pad.push_back(padding.cpu());
     }
     contexts = torch::cat(ctx, 0);
-    paddings = tokens.eq(Tokenizer::kPad).cpu();
+    paddings = torch::cat(pad, 0);
     preparation.emplace_back("inputs", nowSeconds() - start);
   }
 
@@ -451,7 +452,7 @@ struct Teacher::Impl {
   std::pair<torch::Tensor, torch::Tensor> encodePrompt(const std::string& prompt) {
     torch::NoGradGuard noGrad;
     const torch::Tensor tokens = model->tokenize({prompt});
-    return {model->text->encode(tokens).first, tokens.eq(Tokenizer::kPad)};
+    return model->text->encode(tokens);
   }
 
   void checkQuery(const TeacherQuery& q) const {

@@ -14,6 +14,7 @@
 
 #include "model/clip_tokenizer.h"
 #include "support/errors.h"
+#include "support/tiny_clip_vocabulary.h"
 
 using namespace fastgda;
 using fastgda::testing::errorOf;
@@ -53,26 +54,6 @@ void writeFile(const QString& path, const QByteArray& bytes) {
   f.write(bytes);
 }
 
-// GPT-2's byte symbols, in CLIP's vocabulary order (printable Latin-1 bytes first).
-QStringList byteSymbols() {
-  QList<int> bytes;
-  for (int b = '!'; b <= '~'; ++b) bytes << b;
-  for (int b = 0xA1; b <= 0xAC; ++b) bytes << b;
-  for (int b = 0xAE; b <= 0xFF; ++b) bytes << b;
-  QStringList symbols;
-  for (const int b : bytes) symbols << QString(QChar(b));
-  int next = 256;
-  QStringList all(256);
-  for (int i = 0; i < bytes.size(); ++i) all[bytes[i]] = symbols[i];
-  for (int b = 0; b < 256; ++b)
-    if (all[b].isEmpty()) all[b] = QString(QChar(next++));
-  // vocabulary order: the printable bytes first, then the others in byte order
-  QStringList ordered = symbols;
-  for (int b = 0; b < 256; ++b)
-    if (!bytes.contains(b)) ordered << all[b];
-  return ordered;
-}
-
 // A tiny CLIP vocabulary: the 512 byte symbols (so "a</w>" is 320 as in CLIP's), then "ca" 512,
 // "cat</w>" 513, <|startoftext|> 514, <|endoftext|> 515; merges "c a" and "ca t</w>".
 struct Tiny {
@@ -88,15 +69,7 @@ constexpr int64_t kA = 320, kCat = 513, kStart = 514, kEnd = 515, kBang = 0;
 
 void writeTiny(Tiny& t, const QByteArray& merges = "#version: 0.2\nc a\nca t</w>\n",
                const QStringList& drop = {}) {
-  QJsonObject vocab;
-  int id = 0;
-  const QStringList symbols = byteSymbols();
-  for (const QString& s : symbols) vocab[s] = id++;
-  for (const QString& s : symbols) vocab[s + "</w>"] = id++;
-  for (const char* s : {"ca", "cat</w>", "<|startoftext|>", "<|endoftext|>"}) vocab[s] = id++;
-  for (const QString& s : drop) vocab.remove(s);
-  writeFile(t.vocab(), QJsonDocument(vocab).toJson());
-  writeFile(t.merges(), merges);
+  testing::writeTinyClipVocabulary(t.vocab(), t.merges(), merges, drop);
 }
 
 QJsonObject addedToken(const char* content, bool normalized) {
@@ -229,8 +202,8 @@ class TestClipTokenizer : public QObject {
     QCOMPARE(tok.encode(""), padded({kStart, kEnd}, 77, kEnd));
     QCOMPARE(tok.encode(" \n "), padded({kStart, kEnd}, 77, kEnd));
     QCOMPARE(tok.tokenize("cat cats"),
-             (std::vector<int64_t>{kCat, 512, int64_t(byteSymbols().indexOf("t")),
-                                   256 + int64_t(byteSymbols().indexOf("s"))}));
+             (std::vector<int64_t>{kCat, 512, int64_t(testing::byteSymbols().indexOf("t")),
+                                   256 + int64_t(testing::byteSymbols().indexOf("s"))}));
   }
 
   void longTextKeepsItsFirstTokens() {

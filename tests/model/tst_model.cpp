@@ -8,6 +8,7 @@
 #include <QTest>
 
 #include "bundle/bundle.h"
+#include "bundle/model_files.h"
 #include "data/image_pack.h"
 #include "model/detail/networks.h"
 #include "model/generator.h"
@@ -15,6 +16,7 @@
 #include "model/tokenizer.h"
 #include "model/trainer.h"
 #include "support/errors.h"
+#include "support/tiny_clip_vocabulary.h"
 #include "support/tiny_model.h"
 #include "util/error.h"
 
@@ -224,6 +226,89 @@ class TestModel : public QObject {
     QFile::remove(dir.filePath("denoiser.pt"));
     QVERIFY(
         errorOf([&] { loadModel(openBundle(dir.path().toStdString())); }).contains("denoiser.pt"));
+  }
+
+  // A Stable Diffusion export's tokenizer member: CLIP ids reach the text encoder, nothing is
+  // masked as padding, the tokenizer files are part of the model's identity and travel with
+  // `dataset subset`'s list of model files.
+  void torchScriptBundleWithAClipTokenizer() {
+    QTemporaryDir dir;
+    makeTinyBundle(dir.path());
+    QDir(dir.path()).mkpath("tokenizer");
+    testing::writeTinyClipVocabulary(dir.filePath("tokenizer/vocab.json"),
+                                     dir.filePath("tokenizer/merges.txt"));
+    torch::jit::Module text("TextEncoder");  // the context is the token id, to see the ids
+    text.define(
+        "def forward(self, tokens):\n  return tokens.float().unsqueeze(2).repeat(1, 1, 6)\n");
+    text.save(dir.filePath("text.pt").toStdString());
+    torch::jit::Module encoder("Encoder");
+    encoder.define("def forward(self, images):\n  return torch.avg_pool2d(images, [4, 4])\n");
+    encoder.save(dir.filePath("encoder.pt").toStdString());
+    torch::jit::Module decoder("Decoder");
+    decoder.define(
+        "def forward(self, latents):\n"
+        "  return latents.repeat_interleave(4, dim=2).repeat_interleave(4, dim=3)\n");
+    decoder.save(dir.filePath("decoder.pt").toStdString());
+    torch::jit::Module denoiser("Denoiser");
+    denoiser.register_parameter("attn2_to_k", torch::ones({1}), false);
+    denoiser.define(
+        "def forward(self, x, t, context, padding):\n"
+        "  return x * 0.1 * self.attn2_to_k + 0.0 * padding.float().sum()\n");
+    denoiser.save(dir.filePath("denoiser.pt").toStdString());
+    const std::string model = R"({"kind": "torchscript",
+        "tokenizer": {"kind": "clip", "vocab": "tokenizer/vocab.json",
+                      "merges": "tokenizer/merges.txt", "max_length": 8},
+        "text_encoder": "text.pt", "image_encoder": "encoder.pt", "image_decoder": "decoder.pt",
+        "denoiser": "denoiser.pt", "image_size": 32, "latent_shape": [3, 8, 8],
+        "cross_attention_kv": ["attn2_to_k"],
+        "schedule": {"kind": "scaled_linear", "steps": 1000, "beta_start": 0.00085, "beta_end": 0.012}})";
+    updateBundleMember(dir.path().toStdString(), "model", model);
+    const Bundle bundle = openBundle(dir.path().toStdString());
+    const auto m = loadModel(bundle, "cpu");
+    // "a cat": start 514, "a</w>" 320, "cat</w>" 513, end 515, then the end id as padding.
+    const torch::Tensor tokens = m->tokenize({"a cat"});
+    QCOMPARE(tokens.sizes().vec(), (std::vector<int64_t>{1, 8}));
+    const std::vector<int64_t> ids(tokens.data_ptr<int64_t>(), tokens.data_ptr<int64_t>() + 8);
+    QCOMPARE(ids, (std::vector<int64_t>{514, 320, 513, 515, 515, 515, 515, 515}));
+    const auto [context, padding] = m->text->encode(tokens);
+    QCOMPARE(context[0][2][0].item<float>(), 513.0f);
+    QVERIFY(!padding.any().item<bool>());
+    GenerateOptions o;
+    o.steps = 2;
+    QCOMPARE(generate(*m, {"a cat"}, {1}, o).images.size(3), 32);
+
+    QStringList files;
+    for (const auto& [field, file] : modelFiles(bundle))
+      files << QString::fromStdString(field + "=" + file);
+    QCOMPARE(files.join(' '),
+             QStringLiteral("tokenizer=tokenizer/vocab.json tokenizer=tokenizer/merges.txt "
+                            "text_encoder=text.pt image_encoder=encoder.pt "
+                            "image_decoder=decoder.pt denoiser=denoiser.pt"));
+    // Special tokens beside the vocabulary: SD 2.x pads with "!" (id 0), and the file joins the
+    // model's identity.
+    const std::string before = modelFingerprint(bundle);
+    QFile map(dir.filePath("tokenizer/special_tokens_map.json"));
+    QVERIFY(map.open(QIODevice::WriteOnly));
+    map.write(R"({"pad_token": "!"})");
+    map.close();
+    QVERIFY(modelFingerprint(bundle) != before);
+    QCOMPARE(loadModel(bundle, "cpu")->tokenize({"a cat"})[0][4].item<int64_t>(), int64_t(0));
+
+    // A tokenizer member of another kind, or without its merges, is named.
+    updateBundleMember(dir.path().toStdString(), "model",
+                       QString::fromStdString(model)
+                           .replace(R"("merges": "tokenizer/merges.txt", )", "")
+                           .toStdString());
+    QString message = errorOf([&] { loadModel(openBundle(dir.path().toStdString()), "cpu"); });
+    QVERIFY2(message.contains("model field 'tokenizer.merges' is missing or not a string"),
+             qPrintable(message));
+    updateBundleMember(dir.path().toStdString(), "model",
+                       QString::fromStdString(model)
+                           .replace(R"("kind": "clip")", R"("kind": "sentencepiece")")
+                           .toStdString());
+    message = errorOf([&] { loadModel(openBundle(dir.path().toStdString()), "cpu"); });
+    QVERIFY2(message.contains("'tokenizer.kind' is 'sentencepiece', expected 'clip'"),
+             qPrintable(message));
   }
 
   void bundleWithoutModelSaysSo() {
