@@ -224,6 +224,9 @@ torch::Tensor TextToImageModel::tokenize(const std::vector<std::string>& prompts
 }
 
 torch::Tensor encodeDataset(TextToImageModel& model, const Dataset& data, const JobContext& job) {
+  if (data.imageSize() != model.imageSize)
+    fail(data.describe(), ": images are ", data.imageSize(), " px, the model takes ",
+         model.imageSize, " px: the training images must be at the model's resolution");
   torch::NoGradGuard noGrad;
   std::vector<torch::Tensor> chunks;
   for (int64_t begin = 0; begin < data.size(); begin += 256) {
