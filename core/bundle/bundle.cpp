@@ -17,7 +17,14 @@
 namespace fastgda {
 
 std::unique_ptr<Dataset> Bundle::openDataset() const {
-  return fastgda::openDataset(datasetFile);
+  // A folder or COCO dataset is read at its model's resolution (a pack has its own, which the
+  // model checks when it encodes it); without a model, at LoadOptions' default.
+  const QJsonObject model =
+      QJsonDocument::fromJson(QByteArray::fromStdString(manifestJson)).object()["model"].toObject();
+  LoadOptions options;
+  const int size = model["image_size"].toInt(model["architecture"]["image_size"].toInt(0));
+  if (size > 0) options.imageSize = size;
+  return fastgda::openDataset(datasetFile, options);
 }
 
 std::string Bundle::path(const std::string& relative) const {
