@@ -117,6 +117,10 @@ QList<QCommandLineOption> teacherSettingOptions() {
        QString::number(d.lossTimesteps)},
       {"damping", "Fisher damping (× mean).", "D", QString::number(d.damping)},
       {"fisher-samples", "Training samples for the Fisher.", "F", QString::number(d.fisherSamples)},
+      {"max-memory",
+       "GB the loss pass and the query's gradient may hold at once; larger work runs in pieces "
+       "(default: 80% of the device's free memory).",
+       "GB"},
   };
 }
 
@@ -133,6 +137,11 @@ TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* com
   o.lossTimesteps = static_cast<int>(number("loss-timesteps"));
   o.damping = number("damping");
   o.fisherSamples = static_cast<int>(number("fisher-samples"));
+  if (parser.isSet("max-memory")) {
+    const double gb = number("max-memory");
+    if (!(gb > 0)) fail(command, ": --max-memory must be a positive number of GB");
+    o.maxMemory = static_cast<int64_t>(gb * 1e9);
+  }
   return o;
 }
 

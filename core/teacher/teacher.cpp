@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "teacher/ekfac.h"
 #include "util/error.h"
+#include "util/memory.h"
 #include "util/tensor_cache.h"
 
 namespace fastgda {
@@ -30,6 +31,8 @@ at::Generator seeded(uint64_t a, uint64_t b) {
 
 // Seeds of the three kinds of noise, kept apart so one never repeats another.
 constexpr uint64_t kLossNoise = 11, kQueryNoise = 22, kFisherNoise = 33;
+// Query samples drawn per seeded chunk (its noise's seed is the chunk's first sample).
+constexpr int64_t kQueryChunk = 128;
 
 }  // namespace
 
@@ -98,6 +101,8 @@ struct Teacher::Impl {
   std::vector<torch::Tensor> fisher;  // diagonal, per selected tensor
   std::vector<EkfacLayer> ekfac;      // EK-FAC, per selected tensor
   torch::Tensor baseline;             // [N] float64
+  int64_t lossPiece = 0;              // images per loss forward pass (divides lossBatch)
+  int64_t queryPiece = 0;             // query samples per gradient pass (divides kQueryChunk)
   std::vector<int64_t> lossTimesteps;
   std::vector<std::pair<std::string, double>> preparation;
 
@@ -193,11 +198,64 @@ struct Teacher::Impl {
     preparation.emplace_back("inputs", nowSeconds() - start);
   }
 
+  // Images per loss forward pass: all of lossBatch when their rows fit the memory budget, else the
+  // largest power-of-two part of it that does, from one image's rows measured. Fixed for this
+  // teacher's lifetime, so losses before and after unlearning come in the same pieces.
+  int64_t lossPieceImages(const JobContext& job) {
+    if (lossPiece > 0) return lossPiece;
+    const int64_t budget = memoryBudget(device, o.maxMemory);
+    lossPiece = o.lossBatch;
+    if (budget <= 0) return lossPiece;
+    const int64_t perImage = measurePeakBytes(device, [&] {
+      torch::NoGradGuard noGrad;
+      const int64_t k = o.lossTimesteps;
+      const torch::Tensor first = torch::zeros({1}, torch::kLong);
+      model->denoiser->predictNoise(
+          latents.index_select(0, first).to(device).expand({k, -1, -1, -1}).contiguous(),
+          torch::tensor(lossTimesteps, torch::kLong).to(device),
+          contexts.index_select(0, first).to(device).expand({k, -1, -1}).contiguous(),
+          paddings.index_select(0, first).to(device).expand({k, -1}).contiguous());
+    });
+    lossPiece = piecesThatFit(o.lossBatch, perImage, budget);
+    if (lossPiece < o.lossBatch)
+      job.log("teacher: " + std::to_string(lossPiece) + " of " + std::to_string(o.lossBatch) +
+              " images per loss pass (" + std::to_string(perImage >> 20) +
+              " MiB each, memory budget " + std::to_string(budget >> 20) + " MiB)");
+    return lossPiece;
+  }
+
+  // Query samples per gradient pass: the whole chunk when it fits the memory budget, else a
+  // power-of-two part of it, from one sample's forward and backward measured.
+  int64_t queryPieceSamples(const torch::Tensor& ctx, const torch::Tensor& pad,
+                            const JobContext& job) {
+    if (queryPiece > 0) return queryPiece;
+    const int64_t budget = memoryBudget(device, o.maxMemory);
+    queryPiece = kQueryChunk;
+    if (budget <= 0) return queryPiece;
+    std::vector<torch::Tensor> params;
+    for (const auto& p : selected) params.push_back(p.second);
+    const int64_t perSample = measurePeakBytes(device, [&] {
+      torch::AutoGradMode enableGrad(true);
+      const torch::Tensor t = torch::zeros({1}, torch::kLong).to(device);
+      const torch::Tensor loss =
+          model->denoiser->predictNoise(latents.narrow(0, 0, 1).to(device), t, ctx, pad)
+              .pow(2)
+              .mean();
+      torch::autograd::grad({loss}, params);
+    });
+    queryPiece = piecesThatFit(kQueryChunk, perSample, budget);
+    if (queryPiece < kQueryChunk)
+      job.log("teacher: " + std::to_string(queryPiece) + " of " + std::to_string(kQueryChunk) +
+              " query samples per gradient pass (" + std::to_string(perSample >> 20) +
+              " MiB each, memory budget " + std::to_string(budget >> 20) + " MiB)");
+    return queryPiece;
+  }
+
   // Diffusion loss of each image on its fixed (noise, timestep) pairs, in fixed-size batches.
   std::vector<double> losses(const std::vector<int64_t>& indices, const JobContext& job,
                              const std::string& stage) {
     torch::NoGradGuard noGrad;
-    const int64_t k = o.lossTimesteps, batch = o.lossBatch;
+    const int64_t k = o.lossTimesteps, batch = o.lossBatch, piece = lossPieceImages(job);
     const torch::Tensor tSlots = torch::tensor(lossTimesteps, torch::kLong).to(device);
     const torch::Tensor ab = alphas.index_select(0, tSlots).view({1, k, 1, 1, 1});
     std::vector<double> out;
@@ -223,7 +281,12 @@ struct Teacher::Impl {
       const torch::Tensor t = tSlots.repeat({batch});
       const torch::Tensor ctx = contexts.index_select(0, index).to(device).repeat_interleave(k, 0);
       const torch::Tensor pad = paddings.index_select(0, index).to(device).repeat_interleave(k, 0);
-      const torch::Tensor pred = model->denoiser->predictNoise(xt, t, ctx, pad);
+      std::vector<torch::Tensor> preds;
+      for (int64_t row = 0; row < batch * k; row += piece * k)
+        preds.push_back(model->denoiser->predictNoise(
+            xt.narrow(0, row, piece * k), t.narrow(0, row, piece * k),
+            ctx.narrow(0, row, piece * k), pad.narrow(0, row, piece * k)));
+      const torch::Tensor pred = torch::cat(preds, 0);
       const torch::Tensor perImage = (pred - eps.flatten(0, 1))
                                          .pow(2)
                                          .mean({1, 2, 3})
@@ -265,8 +328,10 @@ struct Teacher::Impl {
       }
     }
     if (!baseline.defined()) {
+      const int64_t piece = lossPieceImages(job);
       const std::string lossKey = key(
           "losses|t=" + std::to_string(o.lossTimesteps) + "|batch=" + std::to_string(o.lossBatch) +
+          (piece == o.lossBatch ? "" : "|piece=" + std::to_string(piece)) +
           (o.lossSeed == 0 ? "" : "|loss-seed=" + std::to_string(o.lossSeed)));
       const std::string lossName =
           "losses-before" + (o.lossSeed == 0 ? "" : "-loss-seed" + std::to_string(o.lossSeed));
@@ -413,32 +478,40 @@ struct Teacher::Impl {
 
   // Gradient of the query's loss, averaged over its (noise, timestep) samples.
   std::vector<torch::Tensor> queryGradient(const TeacherQuery& q, const torch::Tensor& ctx,
-                                           const torch::Tensor& pad, double* lossOut) {
+                                           const torch::Tensor& pad, double* lossOut,
+                                           const JobContext& job) {
     torch::AutoGradMode enableGrad(true);  // callers may hold a NoGradGuard
     std::vector<torch::Tensor> params, sum;
     for (const auto& p : selected) {
       params.push_back(p.second);
       sum.push_back(torch::zeros_like(p.second));
     }
-    const int64_t total = model->schedule.steps, chunk = 128;
+    const int64_t total = model->schedule.steps, piece = queryPieceSamples(ctx, pad, job);
     double lossSum = 0;
-    for (int64_t begin = 0; begin < o.querySamples; begin += chunk) {
-      const int64_t b = std::min<int64_t>(chunk, o.querySamples - begin);
+    // Noise is drawn per chunk of kQueryChunk samples (its seed is the chunk's start); a chunk
+    // that does not fit the memory budget runs in pieces.
+    for (int64_t begin = 0; begin < o.querySamples; begin += kQueryChunk) {
+      const int64_t b = std::min<int64_t>(kQueryChunk, o.querySamples - begin);
       at::Generator gen = seeded(kQueryNoise + o.seed, static_cast<uint64_t>(begin));
       const torch::Tensor t = torch::randint(0, total, {b}, gen, torch::kLong).to(device);
       const torch::Tensor z0 = q.latent.to(device).expand({b, -1, -1, -1});
       const torch::Tensor eps = torch::randn(z0.sizes(), gen, torch::kFloat32).to(device);
       const torch::Tensor ab = alphas.index_select(0, t).view({b, 1, 1, 1});
       const torch::Tensor xt = ab.sqrt() * z0 + (1 - ab).sqrt() * eps;
-      const torch::Tensor loss =
-          (model->denoiser->predictNoise(xt, t, ctx.expand({b, -1, -1}), pad.expand({b, -1})) - eps)
-              .pow(2)
-              .mean({1, 2, 3})
-              .sum() /
-          static_cast<double>(o.querySamples);
-      const std::vector<torch::Tensor> g = torch::autograd::grad({loss}, params);
-      for (size_t j = 0; j < g.size(); ++j) sum[j] += g[j];
-      lossSum += loss.item<double>();
+      for (int64_t p = 0; p < b; p += piece) {
+        const int64_t n = std::min(piece, b - p);
+        const torch::Tensor loss =
+            (model->denoiser->predictNoise(xt.narrow(0, p, n), t.narrow(0, p, n),
+                                           ctx.expand({n, -1, -1}), pad.expand({n, -1})) -
+             eps.narrow(0, p, n))
+                .pow(2)
+                .mean({1, 2, 3})
+                .sum() /
+            static_cast<double>(o.querySamples);
+        const std::vector<torch::Tensor> g = torch::autograd::grad({loss}, params);
+        for (size_t j = 0; j < g.size(); ++j) sum[j] += g[j];
+        lossSum += loss.item<double>();
+      }
     }
     if (lossOut) *lossOut = lossSum;
     return sum;
@@ -495,14 +568,6 @@ torch::Tensor Teacher::trainingLatents(const JobContext& job) {
   return impl_->latents;
 }
 
-double Teacher::queryLoss(const TeacherQuery& query) {
-  impl_->checkQuery(query);
-  const auto [ctx, pad] = impl_->encodePrompt(query.prompt);
-  double loss = 0;
-  impl_->queryGradient(query, ctx, pad, &loss);
-  return loss;
-}
-
 double Teacher::queryLossIncrease(const TeacherQuery& query, const JobContext& job) {
   Impl& m = *impl_;
   m.checkQuery(query);
@@ -513,12 +578,12 @@ double Teacher::queryLossIncrease(const TeacherQuery& query, const JobContext& j
   try {
     for (int step = 0; step < m.o.unlearnSteps; ++step) {
       const std::vector<torch::Tensor> g =
-          m.queryGradient(query, ctx, pad, step == 0 ? &before : nullptr);
+          m.queryGradient(query, ctx, pad, step == 0 ? &before : nullptr, job);
       torch::NoGradGuard noGrad;
       for (size_t j = 0; j < m.selected.size(); ++j)
         m.selected[j].second.add_(m.preconditioned(j, g[j]), m.o.stepSize);
     }
-    m.queryGradient(query, ctx, pad, &after);
+    m.queryGradient(query, ctx, pad, &after, job);
   } catch (...) {
     m.restore();
     throw;
@@ -558,7 +623,7 @@ Ranking Teacher::attribute(const TeacherQuery& query, const std::vector<int64_t>
       job.progress(
           double(step) / std::max(1, m.o.unlearnSteps),
           QCoreApplication::translate("fastgda::core", "unlearning the query").toStdString());
-      const std::vector<torch::Tensor> g = m.queryGradient(query, ctx, pad, nullptr);
+      const std::vector<torch::Tensor> g = m.queryGradient(query, ctx, pad, nullptr, job);
       torch::NoGradGuard noGrad;
       for (size_t j = 0; j < m.selected.size(); ++j)
         m.selected[j].second.add_(m.preconditioned(j, g[j]), m.o.stepSize);

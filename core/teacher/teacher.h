@@ -52,6 +52,11 @@ struct TeacherOptions {
   int lossBatch = 256;       // images per loss-evaluation batch (× lossTimesteps rows)
   uint64_t seed = 0;         // query noise and Fisher sampling
   uint64_t lossSeed = 0;     // the loss pairs' noise, fixed per (image, slot) for a given seed
+  // Bytes the loss pass and the query's gradient may hold at once (0: 80% of what the device has
+  // free). Each runs in pieces that fit, measured on one image or sample first. Not in toJson():
+  // pieces change only the last bits; the baseline losses' cache key names a piece size other
+  // than lossBatch, so losses before and after unlearning always come in the same pieces.
+  int64_t maxMemory = 0;
 
   std::string toJson() const;
 };
@@ -78,8 +83,6 @@ class Teacher {
   // Ranks `candidates` (all training images when empty). Indices must be in range and unique.
   Ranking attribute(const TeacherQuery& query, const std::vector<int64_t>& candidates = {},
                     const JobContext& job = {});
-  // The query's own diffusion loss on its samples (before unlearning), for diagnostics.
-  double queryLoss(const TeacherQuery& query);
   // How much unlearning raises that loss (on the same samples): the effect of α, to calibrate
   // one Fisher's step size against another's. The model is restored afterwards.
   double queryLossIncrease(const TeacherQuery& query, const JobContext& job = {});

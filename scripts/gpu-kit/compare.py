@@ -56,6 +56,12 @@ for d in devices:
         "teacher_timing": [json.loads((work / f"teacher-{d}-{q}.json").read_text())["timing"] for q in (0, 1)],
         "student_ms": [json.loads((work / f"student-{d}-{q}.json").read_text())["timing_ms"] for q in (0, 1)],
     }
+for d in devices:
+    pieces_map = average_precision_at_k(indices(work / f"teacher-pieces-{d}.json"),
+                                        indices(work / f"teacher-{d}-0.json"), 10)
+    report["agreement"][f"{d}: --max-memory 0.01 vs no budget"] = {"teacher_map_at_10": pieces_map}
+    report["checks"][f"{d}: --max-memory 0.01 vs no budget"] = {
+        "teacher_map_at_10 >= 0.9": pieces_map >= 0.9}
 reference = devices[0]
 for d in devices[1:]:
     a = read_npy_float32(work / f"generated-{reference}.npy")

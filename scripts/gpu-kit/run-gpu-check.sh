@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The GPU check, run from the unpacked kit (scripts/gpu-kit.sh) on a machine with an NVIDIA GPU
 # and a Python environment holding torch==2.11, whose torch/lib supplies LibTorch; nothing is
-# installed or fetched. On each device: `bench generate`, the teacher on two queries and the
-# student on the same two; then one JSON file with the times, the device's name and the
-# agreement between the devices (README.txt).
+# installed or fetched. On each device: `bench generate`, the teacher on two queries (and the
+# first again under a 10 MB memory budget, in pieces) and the student on the same two; then one
+# JSON file with the times, the device's name and the agreement between the devices
+# (README.txt).
 #
 #   ./run-gpu-check.sh [--device "cuda cpu"] [--out gpu-check.json]
 #
@@ -50,6 +51,9 @@ for d in $devices; do
     "$fastgda" attribute --bundle "$bundle" --image "$work/query-$q.png" --prompt "${prompts[$q]}" \
       --device "$d" --top 100 --json >"$work/student-$d-$q.json"
   done
+  # The same teacher query under a 10 MB memory budget: every pass in pieces (teacher.h).
+  "$fastgda" teacher --bundle "$bundle" --prompt "${prompts[0]}" --latent "$work/query-0.npy" \
+    --device "$d" --max-memory 0.01 --top 100 --json >"$work/teacher-pieces-$d.json"
 done
 "$python" "$here/compare.py" "$work" $devices >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -25,6 +25,8 @@
 #include "teacher/sanity.h"
 #include "teacher/teacher.h"
 #include "util/error.h"
+#include "util/files.h"
+#include "util/memory.h"
 
 using namespace fastgda;
 
@@ -111,6 +113,46 @@ class TestTeacher : public QObject {
       const Ranking r = teacher.attribute(trainingQuery(1), subset);
       for (float s : r.scores) QCOMPARE(s, 0.0f);  // exactly: same noise, same kernels
     }
+  }
+
+  // --max-memory: a budget too small for one image runs every pass in pieces of one image and
+  // one query sample; the answer is the same up to the last bits, and exactly zero at α = 0.
+  void aMemoryBudgetRunsInPiecesWithTheSameAnswer() {
+    QCOMPARE(piecesThatFit(256, 10, 1000), int64_t(64));
+    QCOMPARE(piecesThatFit(256, 10, 0), int64_t(256));  // no budget known: no pieces
+    QCOMPARE(piecesThatFit(12, 10, 50), int64_t(3));
+    QCOMPARE(piecesThatFit(12, 10, 5), int64_t(1));
+    QVERIFY(measurePeakBytes(torch::kCPU, [] { torch::zeros({1000}); }) >= 4000);
+
+    TeacherOptions o = quickOptions();
+    o.lossBatch = 4;
+    const QString cache = dir_.filePath("cache-pieces");
+    Teacher whole(model_, *data_, o, cache.toStdString());
+    const Ranking a = whole.attribute(trainingQuery(5), {});
+    o.maxMemory = 1;
+    QStringList log;
+    JobContext job;
+    job.onLog = [&](const std::string& line) { log << QString::fromStdString(line); };
+    Teacher pieces(model_, *data_, o, cache.toStdString());
+    const Ranking b = pieces.attribute(trainingQuery(5), {}, job);
+    QVERIFY2(log.join('\n').contains("teacher: 1 of 4 images per loss pass") &&
+                 log.join('\n').contains("teacher: 1 of 128 query samples per gradient pass"),
+             qPrintable(log.join('\n')));
+    // The cached losses before unlearning of the whole batches are not reused for the pieces.
+    const std::vector<char> key = readFileBytes(cache.toStdString() + "/losses-before.json");
+    QVERIFY(std::string(key.begin(), key.end()).find("|piece=1") != std::string::npos);
+    const float scale = std::max(std::abs(a.scores.front()), std::abs(a.scores.back()));
+    for (int64_t i = 0; i < data_->size(); ++i) {
+      const auto at = [&](const Ranking& r) {
+        return r.scores[static_cast<size_t>(std::find(r.indices.begin(), r.indices.end(), i) -
+                                            r.indices.begin())];
+      };
+      QVERIFY2(std::abs(at(a) - at(b)) <= 1e-4f * scale,
+               qPrintable(QString("image %1: %2 against %3").arg(i).arg(at(a)).arg(at(b))));
+    }
+    o.stepSize = 0;
+    Teacher still(model_, *data_, o, "");
+    for (float s : still.attribute(trainingQuery(5), {}).scores) QCOMPARE(s, 0.0f);
   }
 
   void subsetScoresMatchTheFullRanking() {
