@@ -755,6 +755,14 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
             <numerusform>Schüler „%1“ gespeichert: beste Epoche %2 von %3, Validierungs-mAP %4 (die rohen %1-Merkmale: %5) auf %n zurückgehaltenen Trainingsabfragen.</numerusform>
         </translation>
     </message>
+    <message>
+        <source>AdamW&apos;s learning rate (the shipped student&apos;s: %1)</source>
+        <translation>Lernrate von AdamW (die des mitgelieferten Studenten: %1)</translation>
+    </message>
+    <message>
+        <source>&amp;Learning rate</source>
+        <translation>&amp;Lernrate</translation>
+    </message>
 </context>
 <context>
     <name>fastgda::ui::ImageDetails</name>

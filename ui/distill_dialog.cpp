@@ -49,6 +49,7 @@ DistillDialog::DistillDialog(JobManager* jobs, QWidget* parent)
       hidden_(new QLineEdit(this)),
       epochs_(new QSpinBox(this)),
       outliers_(new QDoubleSpinBox(this)),
+      learningRate_(new QDoubleSpinBox(this)),
       plot_(new QCustomPlot(this)),
       progress_(new QProgressBar(this)),
       status_(new QLabel(this)),
@@ -99,6 +100,13 @@ DistillDialog::DistillDialog(JobManager* jobs, QWidget* parent)
       tr("Share of training pairs whose image is replaced by a random one outside the teacher's "
          "candidates, labelled as not influential"));
 
+  learningRate_->setRange(0.00001, 0.1);
+  learningRate_->setDecimals(5);
+  learningRate_->setSingleStep(0.0001);
+  learningRate_->setValue(defaults.learningRate);
+  learningRate_->setToolTip(
+      tr("AdamW's learning rate (the shipped student's: %1)").arg(defaults.learningRate));
+
   auto* form = new QFormLayout;
   auto* spaceLabel = new QLabel(tr("&Feature space"), this);
   spaceLabel->setBuddy(space_);  // a row of two widgets: the label needs its buddy named
@@ -106,6 +114,7 @@ DistillDialog::DistillDialog(JobManager* jobs, QWidget* parent)
   form->addRow(tr("&Hidden sizes"), hidden_);
   form->addRow(tr("&Epochs"), epochs_);
   form->addRow(tr("&Outlier rate"), outliers_);
+  form->addRow(tr("&Learning rate"), learningRate_);
 
   plot_->setMinimumSize(480, 260);
   plot_->xAxis->setLabel(tr("epoch"));
@@ -229,6 +238,9 @@ void DistillDialog::setEpochs(int epochs) {
 void DistillDialog::setOutlierRate(double rate) {
   outliers_->setValue(rate);
 }
+void DistillDialog::setLearningRate(double rate) {
+  learningRate_->setValue(rate);
+}
 QString DistillDialog::featureSpace() const {
   return space_->currentText().trimmed();
 }
@@ -276,6 +288,7 @@ bool DistillDialog::train() {
       featureSpace().isEmpty() ? defaults.featureSpace : featureSpace().toStdString();
   settings.epochs = epochs_->value();
   settings.outlierRate = outliers_->value();
+  settings.learningRate = learningRate_->value();
 
   const std::vector<std::string> existing = session_->students();
   if (std::find(existing.begin(), existing.end(), settings.featureSpace) == existing.end()) {
@@ -532,7 +545,8 @@ void DistillDialog::onJobFinished(int id) {
 }
 
 void DistillDialog::setBusy(bool busy) {
-  for (QWidget* w : std::initializer_list<QWidget*>{space_, hidden_, epochs_, outliers_})
+  for (QWidget* w :
+       std::initializer_list<QWidget*>{space_, hidden_, epochs_, outliers_, learningRate_})
     w->setEnabled(!busy);
   trainButton_->setEnabled(!busy && session_ && session_->hasModel());
   closeButton_->setText(busy ? tr("Cancel") : tr("Close"));

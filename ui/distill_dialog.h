@@ -52,6 +52,7 @@ class DistillDialog : public QDialog {
   void setHiddenSizes(const QString& text);  // "512,512"; empty: the default
   void setEpochs(int epochs);
   void setOutlierRate(double rate);
+  void setLearningRate(double rate);
   QString featureSpace() const;  // as typed, trimmed
 
   // "512, 512" -> {512, 512}; "" -> {} (the default). On a bad entry: false, and *error (when
@@ -102,6 +103,7 @@ class DistillDialog : public QDialog {
   QLineEdit* hidden_;
   QSpinBox* epochs_;
   QDoubleSpinBox* outliers_;
+  QDoubleSpinBox* learningRate_;
   QCustomPlot* plot_;
   QProgressBar* progress_;
   QLabel* status_;

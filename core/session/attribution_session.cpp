@@ -357,8 +357,9 @@ Ranking AttributionSession::runTeacher(const Query& query, const TeacherSettings
   if (settings.stepSize > 0) o.stepSize = settings.stepSize;
   if (!impl_->teacher || impl_->teacherOptionsJson != o.toJson()) {
     // The teacher's own model: unlearning changes weights that generation must not see.
-    impl_->teacher = std::make_unique<Teacher>(loadModel(impl_->bundle, impl_->device), *impl_->data, o,
-                                               impl_->bundle.path("teacher_cache"));
+    impl_->teacher =
+        std::make_unique<Teacher>(loadModel(impl_->bundle, impl_->device), *impl_->data, o,
+                                  impl_->bundle.path("teacher_cache"));
     impl_->teacherOptionsJson = o.toJson();
   }
   TeacherResult result;
@@ -392,6 +393,7 @@ DistillSettings defaultDistillSettings() {
   s.hidden = o.hidden;
   s.epochs = o.epochs;
   s.outlierRate = o.outlierRate;
+  s.learningRate = o.learningRate;
   return s;
 }
 
@@ -416,6 +418,7 @@ DistillSummary AttributionSession::distillStudent(const DistillSettings& setting
   if (settings.outlierRate >= 1)
     fail("distill: the outlier rate must be in [0, 1), got ", settings.outlierRate);
   if (settings.outlierRate >= 0) o.outlierRate = settings.outlierRate;
+  if (settings.learningRate > 0) o.learningRate = settings.learningRate;
 
   // Features run the model's encoders: they take their turn with generation and the student.
   // Training does not use the model, so the student keeps answering meanwhile.

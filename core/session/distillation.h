@@ -16,6 +16,7 @@ struct DistillSettings {
   std::vector<int64_t> hidden;  // hidden layer widths, each >= 1; empty: the default
   int epochs = 0;               // 0: the default
   double outlierRate = -1;      // < 0: the default; 0 is a choice (no outlier pairs), < 1
+  double learningRate = 0;      // AdamW's; <= 0: the default
 };
 
 // StudentOptions' defaults, spelt out: what a form shows before the user changes anything.

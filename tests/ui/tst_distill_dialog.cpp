@@ -42,7 +42,6 @@ namespace {
 // function's 300 s watchdog.
 constexpr int kWaitMs = 60000;
 
-
 QByteArray bytesOf(const QString& path) {
   QFile f(path);
   return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
@@ -123,6 +122,7 @@ class TestDistillDialog : public QObject {
     DistillDialog* dialog = window.distillDialog();
     tinySettings(dialog);
     dialog->setEpochs(3);
+    dialog->setLearningRate(0.002);  // the form's learning rate reaches the student
     QSignalSpy saved(dialog, &DistillDialog::studentSaved);
     QSignalSpy trained(dialog, &DistillDialog::studentTrained);
     QVERIFY(dialog->train());  // no student in the space: no question
@@ -156,6 +156,7 @@ class TestDistillDialog : public QObject {
     QCOMPARE(student.featureSpace, space_.toStdString());
     QCOMPARE(student.options().hidden, (std::vector<int64_t>{16}));
     QCOMPARE(student.options().epochs, 3);
+    QCOMPARE(student.options().learningRate, 0.002);
     QCOMPARE(bytesOf(studentFile("loss.csv")).count('\n'), 4);
     QVERIFY(QFile::exists(studentFile("index.faiss")));
     QCOMPARE(defaultStudentSpace(openBundle(dir_.path().toStdString())), space_.toStdString());
