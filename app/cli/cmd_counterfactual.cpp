@@ -76,9 +76,9 @@ int planCommand(const QStringList& arguments) {
   o.version = planVersion(parser, "counterfactual plan");
   o.k = o.version == 3 ? 32 : d.k;
   if (parser.isSet("k"))
-    o.k = static_cast<int64_t>(numberOption(parser, "k", "counterfactual plan"));
-  o.groups = static_cast<int>(numberOption(parser, "groups", "counterfactual plan"));
-  o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "counterfactual plan"));
+    o.k = integerOption(parser, "k", "counterfactual plan", 0, std::numeric_limits<int64_t>::max());
+  o.groups = static_cast<int>(integerOption(parser, "groups", "counterfactual plan"));
+  o.seed = seedOption(parser, "seed", "counterfactual plan");
   o.methods.clear();
   const QString methods = parser.isSet("methods") ? parser.value("methods")
                           : o.version == 3        ? QStringLiteral("teacher,student,raw:cnn+text")
@@ -179,9 +179,8 @@ int trainCommand(const QStringList& arguments) {
   } else if (parser.isSet("arm")) {
     arms.push_back(&plan.arm(parser.value("arm").toStdString()));
   } else if (parser.isSet("arm-index")) {
-    const double i = numberOption(parser, "arm-index", "counterfactual train");
-    if (i < 0 || i >= static_cast<double>(plan.arms.size()))
-      fail("counterfactual train: --arm-index ", i, " is outside [0, ", plan.arms.size(), ")");
+    const int64_t i = integerOption(parser, "arm-index", "counterfactual train", 0,
+                                    static_cast<int64_t>(plan.arms.size()) - 1);
     arms.push_back(&plan.arms[static_cast<size_t>(i)]);
   } else {
     fail("counterfactual train: give --arm NAME, --arm-index I or --all");
@@ -193,8 +192,9 @@ int trainCommand(const QStringList& arguments) {
     o.bundleDir = bundle.dir;
     o.outDir = counterfactualModelDir(bundle, arm->name);
     o.removed = arm->removed;
-    o.steps = static_cast<int64_t>(numberOption(parser, "steps", "counterfactual train"));
-    o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "counterfactual train"));
+    o.steps = integerOption(parser, "steps", "counterfactual train", 0,
+                            std::numeric_limits<int64_t>::max());
+    o.seed = seedOption(parser, "seed", "counterfactual train");
     o.maxMinutes = maxMinutes;
     o.device = c.device;
     o.name = bundle.name + " without " + (arm->removed.empty() ? "nothing" : arm->name);
@@ -265,10 +265,10 @@ int measureCommand(const QStringList& arguments) {
   const CounterfactualPlan plan = CounterfactualPlan::load(counterfactualPlanPath(bundle, version));
   MeasureOptions o;
   o.device = c.device;
-  o.timestepStride = static_cast<int>(numberOption(parser, "stride", "counterfactual measure"));
-  o.noiseDraws = static_cast<int>(numberOption(parser, "draws", "counterfactual measure"));
-  o.controlImages = static_cast<int>(numberOption(parser, "control", "counterfactual measure"));
-  o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "counterfactual measure"));
+  o.timestepStride = static_cast<int>(integerOption(parser, "stride", "counterfactual measure"));
+  o.noiseDraws = static_cast<int>(integerOption(parser, "draws", "counterfactual measure"));
+  o.controlImages = static_cast<int>(integerOption(parser, "control", "counterfactual measure"));
+  o.seed = seedOption(parser, "seed", "counterfactual measure");
   std::vector<std::string> arms;
   if (parser.isSet("all")) {
     for (const CounterfactualArm& a : plan.arms) arms.push_back(a.name);

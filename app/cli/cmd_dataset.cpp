@@ -32,7 +32,7 @@ int importEmojiCommand(const QStringList& arguments) {
   EmojiImportOptions options;
   options.packagesDir = parser.value(QStringLiteral("packages")).toStdString();
   options.outputPath = parser.value(QStringLiteral("out")).toStdString();
-  options.threads = parser.value(QStringLiteral("threads")).toInt();
+  options.threads = static_cast<int>(integerOption(parser, "threads", "import-emoji", 1, 256));
   ConsoleJob job;
   const EmojiImportReport report = importEmoji(options, job.context());
   out("wrote " + options.outputPath + ": " + std::to_string(report.images) + " images, " +
@@ -104,14 +104,9 @@ int subsetCommand(const QStringList& arguments) {
   if (!parser.isSet("out")) fail("dataset subset: --out DIR is required");
   SubsetOptions o;
   o.outDir = parser.value("out").toStdString();
-  const double images = numberOption(parser, "images", "dataset subset");
-  const double seed = numberOption(parser, "seed", "dataset subset");
-  if (images < 1 || images != std::floor(images))
-    fail("dataset subset: --images must be a whole number >= 1, got ", images);
-  if (seed < 0 || seed != std::floor(seed))
-    fail("dataset subset: --seed must be a whole number >= 0, got ", seed);
-  o.images = static_cast<int64_t>(images);
-  o.seed = static_cast<uint64_t>(seed);
+  o.images =
+      integerOption(parser, "images", "dataset subset", 1, std::numeric_limits<int64_t>::max());
+  o.seed = seedOption(parser, "seed", "dataset subset");
   o.student = parser.value("student").toStdString();
   writeSubsetBundle(bundleOption(parser), o);
   out("wrote " + o.outDir + "/bundle.json: " + std::to_string(o.images) + " images\n");

@@ -76,8 +76,8 @@ int runExport(const QStringList& arguments) {
   const QString kind = parser.positionalArguments().front();
   if (!parser.isSet("out")) fail("export: --out FILE is required");
   const QString path = parser.value("out");
-  const int width = static_cast<int>(numberOption(parser, "width", "export"));
-  const int height = static_cast<int>(numberOption(parser, "height", "export"));
+  const int width = static_cast<int>(integerOption(parser, "width", "export"));
+  const int height = static_cast<int>(integerOption(parser, "height", "export"));
   if (width < 100 || height < 100 || width > 10000 || height > 10000)
     fail("export: --width and --height must be in [100, 10000] points, found ", width, " × ",
          height);
@@ -116,9 +116,9 @@ int runExport(const QStringList& arguments) {
       const QString table = ui::charts::ablationBars(&plot, report);
       saveChartOrCsv(table);
     } else {
-      const int64_t k = parser.isSet("k")
-                            ? static_cast<int64_t>(numberOption(parser, "k", "export"))
-                            : report.ks[std::min<size_t>(1, report.ks.size() - 1)];
+      const int64_t k = parser.isSet("k") ? integerOption(parser, "k", "export", 0,
+                                                          std::numeric_limits<int64_t>::max())
+                                          : report.ks[std::min<size_t>(1, report.ks.size() - 1)];
       if (std::find(report.ks.begin(), report.ks.end(), k) == report.ks.end()) {
         std::string ks;
         for (int64_t v : report.ks) ks += (ks.empty() ? "" : ", ") + std::to_string(v);
@@ -130,7 +130,7 @@ int runExport(const QStringList& arguments) {
     return 0;
   }
 
-  const int k = parser.isSet("k") ? static_cast<int>(numberOption(parser, "k", "export")) : 10;
+  const int k = parser.isSet("k") ? static_cast<int>(integerOption(parser, "k", "export")) : 10;
   if (k < 1 || k > session->dataset()->size())
     fail("export: --k ", k, " is outside [1, ", session->dataset()->size(), "]");
   const Query query = queryFromOptions(parser, *session, "export", job.context());

@@ -54,25 +54,13 @@ int runFidelity(const QStringList& arguments) {
   if (!parser.positionalArguments().isEmpty())
     fail("fidelity: unexpected argument '", parser.positionalArguments().front().toStdString(),
          "'");
-  auto integer = [&](const char* name, long long minimum) {
-    bool ok = false;
-    const long long v = parser.value(QLatin1String(name)).toLongLong(&ok);
-    if (!ok || v < minimum)
-      fail("fidelity: --", name, " must be an integer >= ", minimum, ", got '",
-           parser.value(QLatin1String(name)).toStdString(), "'");
-    return v;
-  };
   FidelityOptions o;
   o.bundleDir = bundleDirOption(parser);
-  o.captions = integer("captions", 1);
-  o.seed = static_cast<uint64_t>(integer("seed", 0));
-  o.generate.steps = static_cast<int>(integer("steps", 1));
-  bool ok = false;
-  o.generate.guidance = parser.value("guidance").toDouble(&ok);
-  if (!ok)
-    fail("fidelity: --guidance must be a number, got '", parser.value("guidance").toStdString(),
-         "'");
-  o.classifier.steps = integer("classifier-steps", 1);
+  o.captions = integerOption(parser, "captions", "fidelity", 1);
+  o.seed = seedOption(parser, "seed", "fidelity");
+  o.generate.steps = static_cast<int>(integerOption(parser, "steps", "fidelity", 1));
+  o.generate.guidance = numberOption(parser, "guidance", "fidelity");
+  o.classifier.steps = integerOption(parser, "classifier-steps", "fidelity", 1);
   o.retrain = parser.isSet("retrain");
   if (parser.isSet("grid")) o.gridPairs = 64;
   applyThreadsOption(parser, "fidelity");

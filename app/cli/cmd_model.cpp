@@ -54,13 +54,17 @@ int runTrainModel(const QStringList& arguments) {
   TrainOptions o;
   o.bundleDir = bundleDirOption(parser);
   o.checkpointDir = parser.value("checkpoint").toStdString();
-  o.autoencoderSteps = static_cast<int64_t>(number("autoencoder-steps"));
-  o.diffusionSteps = static_cast<int64_t>(number("steps"));
-  o.diffusionBatch = static_cast<int64_t>(number("batch"));
+  o.autoencoderSteps = integerOption(parser, "autoencoder-steps", "train-model", 0,
+                                     std::numeric_limits<int64_t>::max());
+  o.diffusionSteps =
+      integerOption(parser, "steps", "train-model", 0, std::numeric_limits<int64_t>::max());
+  o.diffusionBatch =
+      integerOption(parser, "batch", "train-model", 0, std::numeric_limits<int64_t>::max());
   o.learningRate = number("lr");
-  o.checkpointEvery = std::max<int64_t>(1, static_cast<int64_t>(number("checkpoint-every")));
+  o.checkpointEvery = std::max<int64_t>(1, integerOption(parser, "checkpoint-every", "train-model",
+                                                         0, std::numeric_limits<int64_t>::max()));
   o.maxMinutes = number("minutes");
-  o.seed = static_cast<uint64_t>(number("seed"));
+  o.seed = seedOption(parser, "seed", "train-model");
   applyThreadsOption(parser, "train-model");
   o.device = deviceOption(parser, "train-model");
   ConsoleJob job;
@@ -100,14 +104,12 @@ int runGenerate(const QStringList& arguments) {
   if (!parser.isSet("prompt")) fail("generate: --prompt TEXT is required");
   applyThreadsOption(parser, "generate");
   GenerateOptions o;
-  o.steps = static_cast<int>(numberOption(parser, "steps", "generate"));
+  o.steps = static_cast<int>(integerOption(parser, "steps", "generate"));
   o.guidance = numberOption(parser, "guidance", "generate");
-  const double seed = numberOption(parser, "seed", "generate");
-  if (seed < 0) fail("generate: --seed must be >= 0");
-  const int scale = std::max(1, static_cast<int>(numberOption(parser, "scale", "generate")));
+  const uint64_t seed = seedOption(parser, "seed", "generate");
+  const int scale = std::max(1, static_cast<int>(integerOption(parser, "scale", "generate")));
   const auto model = openModel(parser, "generate");
-  const Generated g =
-      generate(*model, {parser.value("prompt").toStdString()}, {static_cast<uint64_t>(seed)}, o);
+  const Generated g = generate(*model, {parser.value("prompt").toStdString()}, {seed}, o);
   cv::Mat rgb = tensorToRgb(g.images[0]);
   if (scale > 1) cv::resize(rgb, rgb, cv::Size(), scale, scale, cv::INTER_NEAREST);
   const std::string path = parser.value("out").toStdString();
@@ -141,7 +143,7 @@ int runBench(const QStringList& arguments) {
   if (parser.positionalArguments() != QStringList{"generate"})
     fail("bench: expected 'generate', 'teacher' or 'attribute'");
   applyThreadsOption(parser, "generate");
-  const int n = std::max(1, static_cast<int>(numberOption(parser, "images", "bench")));
+  const int n = std::max(1, static_cast<int>(integerOption(parser, "images", "bench")));
   const auto model = openModel(parser, "bench generate");
   const GenerateOptions o;
   const std::string prompt = "red apple, google style";

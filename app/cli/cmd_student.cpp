@@ -135,17 +135,17 @@ int runDistill(const QStringList& arguments) {
   StudentOptions o;
   o.featureSpace = parser.value("features").toStdString();
   o.hidden = integerList(parser, "hidden", "distill");
-  o.outputDim = static_cast<int64_t>(number("out-dim"));
+  o.outputDim = integerOption(parser, "out-dim", "distill", 0, std::numeric_limits<int64_t>::max());
   o.dropout = number("dropout");
   o.inputNorm = parser.isSet("input-norm");
   o.residual = !parser.isSet("no-residual");
-  o.epochs = static_cast<int>(number("epochs"));
-  o.batch = static_cast<int64_t>(number("batch"));
+  o.epochs = static_cast<int>(integerOption(parser, "epochs", "distill"));
+  o.batch = integerOption(parser, "batch", "distill", 0, std::numeric_limits<int64_t>::max());
   o.learningRate = number("lr");
   o.weightDecay = number("weight-decay");
   o.outlierRate = number("outliers");
   o.validationFraction = number("validation");
-  o.seed = static_cast<uint64_t>(number("seed"));
+  o.seed = seedOption(parser, "seed", "distill");
   IndexOptions indexOptions;
   indexOptions.type = parser.value("index").toStdString();
 
@@ -210,7 +210,8 @@ int runAttribute(const QStringList& arguments) {
       deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda attribute")} + arguments);
-  const int64_t top = static_cast<int64_t>(numberOption(parser, "top", "attribute"));
+  const int64_t top =
+      integerOption(parser, "top", "attribute", 0, std::numeric_limits<int64_t>::max());
   if (top < 1) fail("attribute: --top must be >= 1");
   const CommandContext c = openCommand(parser, "attribute", Opens::Session);
   const Query query = queryFromOptions(parser, *c.session, "attribute", c.job());
@@ -297,7 +298,7 @@ int runEval(const QStringList& arguments) {
     o.rawSpaces.push_back(s.toStdString());
   for (const QString& s : parser.value("students").split(',', Qt::SkipEmptyParts))
     o.studentSpaces.push_back(s.toStdString());
-  o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "eval"));
+  o.seed = seedOption(parser, "seed", "eval");
   for (const QString& m : parser.values("method")) o.extraMethods.push_back(m.toStdString());
   const CommandContext c = openCommand(parser, "eval");
   const EvaluationReport r = evaluateAgainstTeacher(c.bundle, c.model, *c.data, o, c.job());
@@ -378,7 +379,7 @@ int runBenchAttribute(const QStringList& arguments) {
   });
   parser.process(QStringList{QStringLiteral("fastgda bench attribute")} + arguments);
   const int repeats =
-      std::max(1, static_cast<int>(numberOption(parser, "repeats", "bench attribute")));
+      std::max(1, static_cast<int>(integerOption(parser, "repeats", "bench attribute")));
   const CommandContext c = openCommand(parser, "bench attribute");
   const Bundle& bundle = c.bundle;
   const std::unique_ptr<StudentAttributor> attributor = StudentAttributor::open(
@@ -413,7 +414,7 @@ int runBenchAttribute(const QStringList& arguments) {
   }
   storedSeconds /= double(tests.size());
   const int teacherNow =
-      static_cast<int>(numberOption(parser, "teacher-queries", "bench attribute"));
+      static_cast<int>(integerOption(parser, "teacher-queries", "bench attribute"));
   if (teacherNow < 0) fail("bench attribute: --teacher-queries must be >= 0");
   Teacher teacher(c.model, *c.data, TeacherOptions{}, bundle.path("teacher_cache"));
   const int n = std::min<int>(teacherNow, static_cast<int>(tests.size()));

@@ -129,14 +129,14 @@ TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* com
   TeacherOptions o;
   o.weights = parseWeightSelection(parser.value("weights").toStdString());
   o.fisher = parseFisherKind(parser.value("fisher").toStdString());
-  o.seed = static_cast<uint64_t>(number("teacher-seed"));
-  o.lossSeed = static_cast<uint64_t>(number("loss-seed"));
+  o.seed = seedOption(parser, "teacher-seed", command);
+  o.lossSeed = seedOption(parser, "loss-seed", command);
   o.stepSize = number("step-size");
-  o.unlearnSteps = static_cast<int>(number("unlearn-steps"));
-  o.querySamples = static_cast<int>(number("query-samples"));
-  o.lossTimesteps = static_cast<int>(number("loss-timesteps"));
+  o.unlearnSteps = static_cast<int>(integerOption(parser, "unlearn-steps", command));
+  o.querySamples = static_cast<int>(integerOption(parser, "query-samples", command));
+  o.lossTimesteps = static_cast<int>(integerOption(parser, "loss-timesteps", command));
   o.damping = number("damping");
-  o.fisherSamples = static_cast<int>(number("fisher-samples"));
+  o.fisherSamples = static_cast<int>(integerOption(parser, "fisher-samples", command));
   if (parser.isSet("max-memory")) {
     const double gb = number("max-memory");
     if (!(gb > 0)) fail(command, ": --max-memory must be a positive number of GB");
@@ -175,7 +175,7 @@ int submitTeacherBatch(const QCommandLineParser& parser, const QStringList& argu
   job.kind = "teacher";
   job.name = "fastgda-teacher-" +
              QFileInfo(QString::fromStdString(batchFile)).completeBaseName().toStdString();
-  job.tasks = static_cast<int>(numberOption(parser, "tasks", "teacher --slurm"));
+  job.tasks = static_cast<int>(integerOption(parser, "tasks", "teacher --slurm"));
   applySlurmOptions(parser, "teacher --slurm", job);
   job.scriptDir = outDir + "/slurm";
   job.outDir = outDir;
@@ -247,10 +247,9 @@ int runTeacher(const QStringList& arguments) {
   });
   parser.addOptions(slurmOptions());
   parser.process(QStringList{QStringLiteral("fastgda teacher")} + arguments);
-  auto number = [&](const char* name) { return numberOption(parser, name, "teacher"); };
 
   const TeacherOptions o = teacherSettings(parser, "teacher");
-  const int top = static_cast<int>(number("top"));
+  const int top = static_cast<int>(integerOption(parser, "top", "teacher"));
 
   const CommandContext c = openCommand(parser, "teacher");
   Teacher teacher(c.model, *c.data, o, c.bundle.path("teacher_cache"));
@@ -341,7 +340,7 @@ int runTeacher(const QStringList& arguments) {
   if (!parser.isSet("prompt")) fail("teacher: --prompt TEXT (or --batch FILE) is required");
   QuerySpec spec;
   spec.prompt = parser.value("prompt").toStdString();
-  spec.seed = static_cast<uint64_t>(number("seed"));
+  spec.seed = seedOption(parser, "seed", "teacher");
   const torch::Tensor latent = queryLatent(*c.model, spec, parser.value("latent").toStdString());
   const std::vector<int64_t> candidates =
       parser.isSet("candidates") ? readCandidates(parser.value("candidates").toStdString())
@@ -394,10 +393,10 @@ int runTeacherPlan(const QStringList& arguments) {
        deviceCommandLineOption()});
   parser.process(QStringList{QStringLiteral("fastgda teacher-plan")} + arguments);
   TeacherPlanOptions o;
-  o.trainQueries = static_cast<int>(numberOption(parser, "train", "teacher-plan"));
-  o.testQueries = static_cast<int>(numberOption(parser, "test", "teacher-plan"));
-  o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-plan"));
-  o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-plan"));
+  o.trainQueries = static_cast<int>(integerOption(parser, "train", "teacher-plan"));
+  o.testQueries = static_cast<int>(integerOption(parser, "test", "teacher-plan"));
+  o.candidates = static_cast<int>(integerOption(parser, "candidates", "teacher-plan"));
+  o.seed = seedOption(parser, "seed", "teacher-plan");
   o.extend = parser.isSet("extend");
   const CommandContext c = openCommand(parser, "teacher-plan");
   const std::string dir =
@@ -453,8 +452,9 @@ int runBenchTeacher(const QStringList& arguments) {
   std::vector<int64_t> candidates;
   if (parser.isSet("candidates"))
     for (int64_t i = 0;
-         i < std::min<int64_t>(c.data->size(), static_cast<int64_t>(numberOption(
-                                                   parser, "candidates", "bench teacher")));
+         i <
+         std::min<int64_t>(c.data->size(), integerOption(parser, "candidates", "bench teacher", 0,
+                                                         std::numeric_limits<int64_t>::max()));
          ++i)
       candidates.push_back(i);
   const Ranking r = teacher.attribute({latent, spec.prompt}, candidates, c.job());
@@ -505,10 +505,10 @@ int runTeacherSanity(const QStringList& arguments) {
        deviceCommandLineOption()});
   parser.process(QStringList{QStringLiteral("fastgda teacher-sanity")} + arguments);
   TeacherSanityOptions o;
-  o.selfQueries = static_cast<int>(numberOption(parser, "self", "teacher-sanity"));
-  o.generatedQueries = static_cast<int>(numberOption(parser, "generated", "teacher-sanity"));
-  o.candidates = static_cast<int>(numberOption(parser, "candidates", "teacher-sanity"));
-  o.seed = static_cast<uint64_t>(numberOption(parser, "seed", "teacher-sanity"));
+  o.selfQueries = static_cast<int>(integerOption(parser, "self", "teacher-sanity"));
+  o.generatedQueries = static_cast<int>(integerOption(parser, "generated", "teacher-sanity"));
+  o.candidates = static_cast<int>(integerOption(parser, "candidates", "teacher-sanity"));
+  o.seed = seedOption(parser, "seed", "teacher-sanity");
   const CommandContext c = openCommand(parser, "teacher-sanity");
   Teacher teacher(c.model, *c.data, teacherSettings(parser, "teacher-sanity"),
                   c.bundle.path("teacher_cache"));

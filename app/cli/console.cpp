@@ -88,6 +88,27 @@ double numberOption(const QCommandLineParser& parser, const char* name, const ch
   return v;
 }
 
+int64_t integerOption(const QCommandLineParser& parser, const char* name, const char* command,
+                      int64_t min, int64_t max) {
+  bool ok = false;
+  const QString text = parser.value(QLatin1String(name)).trimmed();
+  const qlonglong v = text.toLongLong(&ok);
+  if (!ok || v < min || v > max)
+    fail(command, ": --", name, " must be a whole number from ", min, " to ", max, ", got '",
+         text.toStdString(), "'");
+  return v;
+}
+
+uint64_t seedOption(const QCommandLineParser& parser, const char* name, const char* command) {
+  bool ok = false;
+  const QString text = parser.value(QLatin1String(name)).trimmed();
+  const qulonglong v = text.startsWith(QLatin1Char('-')) ? 0 : text.toULongLong(&ok);
+  if (!ok)
+    fail(command, ": --", name, " must be a whole number from 0 to 18446744073709551615, got '",
+         text.toStdString(), "'");
+  return v;
+}
+
 QList<QCommandLineOption> slurmOptions() {
   return {
       {"partition", "--slurm: the partition.", "P"},
@@ -98,7 +119,7 @@ QList<QCommandLineOption> slurmOptions() {
 }
 
 void applySlurmOptions(const QCommandLineParser& parser, const char* command, SlurmJob& job) {
-  job.cpusPerTask = static_cast<int>(numberOption(parser, "cpus-per-task", command));
+  job.cpusPerTask = static_cast<int>(integerOption(parser, "cpus-per-task", command, 1));
   job.partition = parser.value("partition").toStdString();
   job.time = parser.value("time").toStdString();
   for (const QString& a : parser.values("sbatch-arg")) job.sbatchArgs.push_back(a.toStdString());
@@ -106,9 +127,7 @@ void applySlurmOptions(const QCommandLineParser& parser, const char* command, Sl
 
 void applyThreadsOption(const QCommandLineParser& parser, const char* command) {
   if (!parser.isSet(QStringLiteral("threads"))) return setComputeThreads(0);
-  const double n = numberOption(parser, "threads", command);
-  if (n < 1) fail(command, ": --threads must be at least 1, got ", n);
-  setComputeThreads(static_cast<int>(n));
+  setComputeThreads(static_cast<int>(integerOption(parser, "threads", command, 1, 4096)));
 }
 
 QCommandLineOption deviceCommandLineOption() {

@@ -4,6 +4,8 @@
 #include <QCommandLineParser>
 #include <QStringList>
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "bundle/bundle.h"
@@ -34,6 +36,13 @@ class ConsoleJob {
 
 // The value of a numeric option; anything else is an Error naming the command, option and text.
 double numberOption(const QCommandLineParser& parser, const char* name, const char* command);
+// A whole number in [min, max] (counts, sizes, steps); fractions, signs out of range and overflow
+// are errors naming the option, e.g. "distill: --epochs must be a whole number from 1 to
+// 2147483647, got '2.5'".
+int64_t integerOption(const QCommandLineParser& parser, const char* name, const char* command,
+                      int64_t min = 0, int64_t max = std::numeric_limits<int32_t>::max());
+// A seed: any whole number from 0 to 2^64 - 1, every bit kept.
+uint64_t seedOption(const QCommandLineParser& parser, const char* name, const char* command);
 // Applies --threads N when given (validated), else uses all cores.
 void applyThreadsOption(const QCommandLineParser& parser, const char* command);
 // --device DEVICE, for every command that computes (beside --threads).

@@ -32,11 +32,8 @@ Query queryFromOptions(const QCommandLineParser& parser, AttributionSession& ses
          session.bundle().path("teacher/test"));
   }
   if (parser.isSet("training-index")) {
-    const double index = numberOption(parser, "training-index", command);
-    if (index < 0 || index >= static_cast<double>(session.dataset()->size()))
-      fail(command, ": --training-index ", index, " is outside [0, ", session.dataset()->size(),
-           ")");
-    return session.trainingImageQuery(static_cast<int64_t>(index));
+    return session.trainingImageQuery(
+        integerOption(parser, "training-index", command, 0, session.dataset()->size() - 1));
   }
   if (parser.isSet("image")) {
     if (prompt.empty()) fail(command, ": --image needs --prompt (the image's caption)");
@@ -46,8 +43,8 @@ Query queryFromOptions(const QCommandLineParser& parser, AttributionSession& ses
     fail(command,
          ": name the query with --prompt TEXT [--seed N], --test-query ID, --training-index I or "
          "--image FILE --prompt TEXT");
-  return session.generate(prompt, static_cast<uint64_t>(numberOption(parser, "seed", command)),
-                          static_cast<int>(numberOption(parser, "steps", command)),
+  return session.generate(prompt, seedOption(parser, "seed", command),
+                          static_cast<int>(integerOption(parser, "steps", command)),
                           numberOption(parser, "guidance", command), job);
 }
 

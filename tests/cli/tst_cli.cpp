@@ -105,6 +105,38 @@ class TestCli : public QObject {
              qPrintable(r.err));
   }
 
+  // Whole-number options refuse fractions, negatives and overflow by name; seeds keep all 64 bits.
+  void integerAndSeedOptionsAreChecked() {
+    const struct {
+      QStringList args;
+      const char* message;
+    } bad[] = {
+        {{"generate", "--prompt", "x", "--seed", "-1"},
+         "generate: --seed must be a whole number from 0 to 18446744073709551615, got '-1'"},
+        {{"generate", "--prompt", "x", "--steps", "2.5"},
+         "generate: --steps must be a whole number from 0 to 2147483647, got '2.5'"},
+        {{"generate", "--prompt", "x", "--steps", "4294967297"},
+         "generate: --steps must be a whole number from 0 to 2147483647, got '4294967297'"},
+        {{"distill", "--epochs", "2.5"},
+         "distill: --epochs must be a whole number from 0 to 2147483647, got '2.5'"},
+        {{"generate", "--prompt", "x", "--threads", "0"},
+         "generate: --threads must be a whole number from 1 to 4096, got '0'"},
+        {{"generate", "--prompt", "x", "--seed", "18446744073709551616"},
+         "--seed must be a whole number from 0 to 18446744073709551615"},
+    };
+    for (const auto& b : bad) {
+      const auto r = runCli(b.args);
+      QVERIFY2(r.exitCode == 1 && r.err.contains(b.message),
+               qPrintable(b.args.join(' ') + ": " + r.err));
+    }
+    // The largest seed is a seed like any other.
+    QTemporaryDir dir;
+    const QString png = dir.filePath("max.png");
+    const auto r = runCli({"generate", "--prompt", "red apple, google style", "--seed",
+                           "18446744073709551615", "--steps", "2", "--out", png});
+    QVERIFY2(r.exitCode == 0 && QFile::exists(png), qPrintable(r.err));
+  }
+
   void unknownCommandsAreRejected() {
     QCOMPARE(runCli({"no-such-command"}).exitCode, 2);
     const auto r = runCli({"dataset", "frobnicate"});
