@@ -6,8 +6,9 @@
 // arm removes the union of the group's queries' top-K training images; "reference" removes
 // nothing; "random" removes a seeded uniform sample as large as the mean union of the method arms.
 //
-//   fastgda::CounterfactualPlan plan = fastgda::makeCounterfactualPlan(bundle, model, *data, {},
-//   job); plan.save(bundle.path("counterfactual/plan.json"));
+//   fastgda::CounterfactualPlan plan =
+//       fastgda::makeCounterfactualPlan(bundle, model, *data, {}, job);
+//   plan.save(fastgda::counterfactualPlanPath(bundle, plan.version));
 //
 // plan.json, format "fastgda-counterfactual-plan" version 2:
 //   {"k": 64, "seed": 0, "methods": ["teacher", "student:cnn+text"],

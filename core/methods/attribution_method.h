@@ -3,8 +3,8 @@
 // plan all take their methods through it.
 //
 //   auto method = fastgda::openMethod("student:cnn+text", {&bundle, model, data.get()}, job);
-//   fastgda::MethodQuery q{"", "red apple, google style", image, {}};   // id, prompt, image,
-//   latent fastgda::Ranking r = method->rank(q, 10, job);     // the top 10, most influential first
+//   fastgda::MethodQuery q{"", "red apple, google style", image, {}};  // id, prompt, image, latent
+//   fastgda::Ranking r = method->rank(q, 10, job);  // the top 10, most influential first
 //
 // Names:
 //   teacher          the teacher (unlearning): its stored result for a held-out test query

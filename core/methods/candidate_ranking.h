@@ -3,7 +3,7 @@
 //
 //   auto method = fastgda::openMethod("raw:cnn+text", sources, job);
 //   fastgda::writeTeacherPlan(*model, *data, options, dir, job,
-//   fastgda::candidateRanking(*method));
+//                             fastgda::candidateRanking(*method));
 #pragma once
 
 #include "teacher/plan.h"

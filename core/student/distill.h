@@ -1,9 +1,9 @@
 // Distillation: trains a Student to reproduce the teacher's rankings (FastGDA's pointwise
 // learning to rank).
 //
-//   fastgda::DistillSet set = ...;  // query features, the teacher's ranked candidates, all
-//   features fastgda::DistillResult r = fastgda::distill(set, options,
-//   "models/builtin/student/cnn+text/checkpoint", job);
+//   fastgda::DistillSet set = ...;  // query features, the teacher's candidates, all features
+//   fastgda::DistillResult r =
+//       fastgda::distill(set, options, "models/builtin/student/cnn+text/checkpoint", job);
 //
 // Each epoch visits every (training query, candidate) pair once, labelled with the candidate's
 // teacher position j / K; with probability outlierRate a pair's image is replaced by a random

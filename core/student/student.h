@@ -1,9 +1,8 @@
 // The student: FastGDA's learned embedding (Wang et al., NeurIPS 2025), distilled from the teacher.
 //
 //   fastgda::Student s = fastgda::Student::load("models/builtin/student/cnn+text/student.pt");
-//   torch::Tensor keys = s.embed(trainingFeatures);         // [N, out]: index these
-//   torch::Tensor q = s.queryKeys(queryFeatures);          // inner product: higher = more
-//   influential
+//   torch::Tensor keys = s.embed(trainingFeatures);  // [N, out]: index these
+//   torch::Tensor q = s.queryKeys(queryFeatures);   // inner product: higher = more influential
 //
 // One MLP g is shared by queries and training images: [LayerNorm] → (Linear → ReLU → Dropout) per
 // hidden layer → Linear, output L2-normalised. The student's score of a (query, image) pair is

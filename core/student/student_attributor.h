@@ -1,8 +1,8 @@
 // A distilled student ready to answer queries over a bundle's training set: its feature space,
 // the student and the FAISS index of the training images' keys.
 //
-//   auto a = fastgda::StudentAttributor::open(bundle, model, *data, "", job);  // the default
-//   student fastgda::Ranking r = a->attribute(images, {"red apple, google style"}, 10);
+//   auto a = fastgda::StudentAttributor::open(bundle, model, *data, "", job);  // "": the default
+//   fastgda::Ranking r = a->attribute(images, {"red apple, google style"}, 10);
 //
 // Bundle layout: <bundle>/student/<space>/student.pt (see student.h), index.faiss (+ .json, see
 // embedding_index.h), loss.csv; bundle.json's "student" member {"feature_space": "cnn+text"}

@@ -22,8 +22,8 @@ struct StudentOptions {
   bool inputNorm = false;
   // g(x) = unit(x) + MLP(x) with the MLP's last layer starting at zero, so the student starts as
   // the raw space (output dimension = input dimension). The published MLP starts from a random
-  // embedding; with our 300 teacher queries (the paper had 4,900) that never caught up with the
-  // raw features (README, "The student").
+  // embedding; on the few hundred teacher queries it was measured with (the paper had 4,900) that
+  // never caught up with the raw features (README, "The student").
   bool residual = true;
   int epochs = 10;
   int64_t batch = 4096;  // (query, image) pairs per step
