@@ -2,8 +2,9 @@
 # Command 2 of the README: install what is missing, build, and run the whole test suite, then
 # fuzz every file parser briefly (FASTGDA_FUZZ_SECONDS per target, default 20; 0 skips it), then
 # build the PyTorch 2.x flavour (scripts/build-torch2.sh, without the studio) and run its tests
-# that need no display and the GPU kit's check on the CPU (FASTGDA_TORCH2=0 skips it). Each
-# part's time is printed at its end.
+# that need no display, the GPU kit's check on the CPU and the diffusers tests (a tiny Stable
+# Diffusion pipeline exported and used end to end) (FASTGDA_TORCH2=0 skips it). Each part's time
+# is printed at its end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 part() {  # part NAME COMMAND...: runs it and says how long it took
@@ -23,5 +24,5 @@ if [ "${FASTGDA_TORCH2:-1}" != 0 ]; then
   # Two tests at once, each with LibTorch's threads, oversubscribe 2 cores; OpenMP's spinning
   # waits then slowed tst_teacher 13-fold (docs/gpu.md). Passive waits change no arithmetic.
   part "tests (PyTorch 2.x)" env OMP_WAIT_POLICY=PASSIVE \
-    ctest --test-dir build-torch2 --output-on-failure -j 2 -L "unit|gpukit" "$@"
+    ctest --test-dir build-torch2 --output-on-failure -j 2 -L "unit|gpukit|diffusers" "$@"
 fi

@@ -41,35 +41,14 @@ import make_vocab  # noqa: E402
 
 import torch  # noqa: E402
 
-CONTEXT = 77  # CLIP's positions: every SD 1.x/2.x tokenizer's model_max_length
-
-
-def added(content):
-    return {"content": content, "lstrip": False, "normalized": True, "rstrip": False,
-            "single_word": False}
+CONTEXT = make_vocab.CONTEXT
 
 
 def write_tokenizer(folder):
     """vocab.json, merges.txt and the two config files as an SD 1.x pipeline's tokenizer/ has them
     (transformers 5's save_pretrained would write tokenizer.json instead of the first two)."""
     make_vocab.write(folder)
-    start, end = make_vocab.START, make_vocab.END
-    config = {
-        "add_prefix_space": False,
-        "bos_token": dict(__type="AddedToken", **added(start)),
-        "do_lower_case": True,
-        "eos_token": dict(__type="AddedToken", **added(end)),
-        "errors": "replace",
-        "model_max_length": CONTEXT,
-        "pad_token": end,
-        "special_tokens_map_file": "./special_tokens_map.json",
-        "tokenizer_class": "CLIPTokenizer",
-        "unk_token": dict(__type="AddedToken", **added(end)),
-    }
-    special = {"bos_token": added(start), "eos_token": added(end), "pad_token": end,
-               "unk_token": added(end)}
-    (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
-    (folder / "special_tokens_map.json").write_text(json.dumps(special, indent=2) + "\n")
+    make_vocab.write_configs(folder)
 
 
 def build(out, prediction_type="epsilon", seed=0):

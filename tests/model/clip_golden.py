@@ -49,34 +49,9 @@ SOURCE = HERE.parent.parent
 sys.path.insert(0, str(HERE / "fixtures" / "clip"))
 import make_vocab  # noqa: E402
 
-CONTEXT = 77
+CONTEXT = make_vocab.CONTEXT
 START, END = make_vocab.START, make_vocab.END
-
-
-def added(content):
-    return {"content": content, "lstrip": False, "normalized": True, "rstrip": False,
-            "single_word": False}
-
-
-def write_configs(folder, pad):
-    """tokenizer_config.json and special_tokens_map.json as Stable Diffusion 1.x (pad = END) and
-    2.x (pad = "!") pipelines ship them; in 2.x the two files disagree and the map wins."""
-    config = {
-        "add_prefix_space": False,
-        "bos_token": dict(__type="AddedToken", **added(START)),
-        "do_lower_case": True,
-        "eos_token": dict(__type="AddedToken", **added(END)),
-        "errors": "replace",
-        "model_max_length": CONTEXT,
-        "pad_token": END,
-        "special_tokens_map_file": "./special_tokens_map.json",
-        "tokenizer_class": "CLIPTokenizer",
-        "unk_token": dict(__type="AddedToken", **added(END)),
-    }
-    special = {"bos_token": added(START), "eos_token": added(END), "pad_token": pad,
-               "unk_token": added(END)}
-    (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
-    (folder / "special_tokens_map.json").write_text(json.dumps(special, indent=2) + "\n")
+write_configs = make_vocab.write_configs
 
 
 def dataset_captions(limit_step=35):
