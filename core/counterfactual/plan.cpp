@@ -118,7 +118,9 @@ CounterfactualPlan CounterfactualPlan::load(const std::string& path) {
   if (!doc.isObject()) fail(path, ": not JSON (", error.errorString().toStdString(), ")");
   const QJsonObject o = doc.object();
   const int version = o["version"].toInt(-1);
-  checkFormat(path, o, kFormat, version == 2 ? 2 : 3);
+  checkFormat(path, o, kFormat, version);  // the format's name
+  if (version != 2 && version != 3)
+    fail(path, ": ", kFormat, " version ", version, " is not supported (this build reads 2 and 3)");
   CounterfactualPlan p;
   p.version = version;
   p.k = o["k"].toInteger();
