@@ -13,9 +13,13 @@
 # share the 2-core machines best (README, teacher data; not measured for distillation). The list
 # is ordered by the shipped students' measured times, longest first, so that the lanes end
 # together; FASTGDA_SPACES overrides it. Hours of CPU (README).
+#
+# FASTGDA_BIN (default build/app/fastgda) is the program that runs: a copy of it lets the tree be
+# rebuilt while the distillations go on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workers="${FASTGDA_WORKERS:-2}"
+export FASTGDA_BIN="${FASTGDA_BIN:-build/app/fastgda}"
 spaces="${FASTGDA_SPACES:-cnn+text hog latent+text text cnn latent}"
 
 distill_one() {
@@ -23,7 +27,7 @@ distill_one() {
   local space=$1 extra=()
   extra=(--hidden 512,512 --lr 1e-3)
   [ "$space" = cnn+text ] && extra=(--default)
-  build/app/fastgda distill --features "$space" --epochs 10 --threads 1 --json "${extra[@]}" \
+  "$FASTGDA_BIN" distill --features "$space" --epochs 10 --threads 1 --json "${extra[@]}" \
     2>&1 | sed -u "s/^/[$space] /"
 }
 export -f distill_one
@@ -31,5 +35,5 @@ export -f distill_one
 # shellcheck disable=SC2086 # one space name per word
 # shellcheck disable=SC2016 # $1 is expanded by the inner bash
 printf '%s\n' $spaces | xargs -P "$workers" -I{} bash -c 'distill_one "$1"' _ {}
-build/app/fastgda eval --threads "$workers" --json >/dev/null
+"$FASTGDA_BIN" eval --threads "$workers" --json >/dev/null
 echo "evaluation saved: models/builtin/eval/report.json"
