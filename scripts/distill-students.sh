@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Distils the built-in bundle's six students from its stored teacher training data
-# (models/builtin/teacher/train) with the shipped recipe (README, "The student"), then evaluates
-# every method on the test queries (`fastgda eval`, which saves models/builtin/eval/report.json).
+# (models/builtin/teacher/train) with the shipped recipe (docs/student.md, "The shipped default
+# student"), then evaluates every method on the test queries (`fastgda eval`, which saves
+# models/builtin/eval/report.json).
 # `cnn+text` is made the default student with the code's recipe (hidden layers of 1,024, learning
-# rate 5e-4, chosen by held-out mAP: README, "The student"); the other five keep the recipe they
-# were shipped with, 512-wide layers and learning rate 1e-3.
+# rate 5e-4, chosen by held-out mAP: docs/student.md, "Tuning"); the other five keep the recipe
+# they were shipped with, 512-wide layers and learning rate 1e-3.
 # Resumable: a stopped run resumes each student after its last finished epoch (a checkpoint of
 # other teacher data or options is not resumed). It learns from every finished query in
-# teacher/train: the shipped students learnt from the first 1,835 (README, "The student").
+# teacher/train: the shipped students learnt from the first 1,835 (docs/student.md, "The shipped
+# default student").
 #
 # FASTGDA_WORKERS distillations run at once (default 2), one thread each, as the teacher's workers
-# share the 2-core machines best (README, teacher data; not measured for distillation). The list
-# is ordered by the shipped students' measured times, longest first, so that the lanes end
-# together; FASTGDA_SPACES overrides it. Hours of CPU (README).
+# share the 2-core machines best (docs/teacher.md, "The stored teacher data"; not measured for
+# distillation). The list is ordered by the shipped students' measured times, longest first, so
+# that the lanes end together; FASTGDA_SPACES overrides it. Hours of CPU (docs/student.md, "The
+# shipped default student").
 #
 # FASTGDA_BIN (default build/app/fastgda) is the program that runs: a copy of it lets the tree be
 # rebuilt while the distillations go on.

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Makes the built-in bundle's teacher data with the chosen teacher (README, "How repeatable the
-# teacher is": diagonal Fisher, 512 query samples, 10 loss timesteps) in models/builtin/teacher/
-# (or $FASTGDA_TEACHER_OUT, to make another teacher's data beside it): the plan (3,670 training
-# queries of 1,000 candidates, 64 test queries over the whole training set), then the test
-# queries, then the training queries. Resumable: a rerun keeps every finished query and runs the
-# others (on complete data it checks that all are there and stops). Hours of CPU (README).
+# Makes the built-in bundle's teacher data with the chosen teacher (docs/teacher.md, "How
+# repeatable the teacher is": diagonal Fisher, 512 query samples, 10 loss timesteps) in
+# models/builtin/teacher/ (or $FASTGDA_TEACHER_OUT, to make another teacher's data beside it): the
+# plan (3,670 training queries of 1,000 candidates, 64 test queries over the whole training set),
+# then the test queries, then the training queries. Resumable: a rerun keeps every finished query
+# and runs the others (on complete data it checks that all are there and stops). Hours of CPU
+# (docs/teacher.md, "The stored teacher data").
 #
 # Runs FASTGDA_WORKERS workers (default 2) of FASTGDA_THREADS threads each (default 1): on the
 # 2-core machines two one-thread workers finish 1.2 times as many queries per hour as one
-# two-thread run (README). Workers share the batch through its lock files; each goes on to the
-# training queries when no test query is left for it.
+# two-thread run (docs/teacher.md, "The stored teacher data"). Workers share the batch through its
+# lock files; each goes on to the training queries when no test query is left for it.
 #
 # FASTGDA_TRAIN_QUERIES (default 3670, the stored plan's: two captions of each of the 1,835
 # families that no test query uses, the first of every family before any second) is how many

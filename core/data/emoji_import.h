@@ -1,5 +1,5 @@
-// Builds the built-in emoji dataset from the unpacked npm packages (see README, "Rebuilding the
-// emoji dataset"). Reads Noto (emoji-datasource-google) and Twemoji (emoji-datasource-twitter) 64
+// Builds the built-in emoji dataset from the unpacked npm packages (see docs/emoji-dataset.md,
+// "Rebuilding it"). Reads Noto (emoji-datasource-google) and Twemoji (emoji-datasource-twitter) 64
 // px PNGs with their emoji.json, and Fluent (fluentui-emoji) SVGs in the "flat" and "modern"
 // styles, rasterised with rsvg-convert. Captions come from emojibase-data's CLDR labels.
 //

@@ -12,8 +12,8 @@
 
 namespace fastgda {
 
-// The defaults are the shipped default student's recipe (README, "The student"): left alone,
-// `fastgda distill` and the studio's Distil dialog make what the README measured.
+// The defaults are the shipped default student's recipe (docs/student.md, "The shipped default
+// student"): left alone, `fastgda distill` and the studio's Distil dialog make what it measured.
 struct StudentOptions {
   std::string featureSpace = "cnn+text";
   std::vector<int64_t> hidden = {1024, 1024};  // hidden layer widths
@@ -23,7 +23,7 @@ struct StudentOptions {
   // g(x) = unit(x) + MLP(x) with the MLP's last layer starting at zero, so the student starts as
   // the raw space (output dimension = input dimension). The published MLP starts from a random
   // embedding; on the few hundred teacher queries it was measured with (the paper had 4,900) that
-  // never caught up with the raw features (README, "The student").
+  // never caught up with the raw features (docs/student.md, "The shipped default student").
   bool residual = true;
   int epochs = 10;
   int64_t batch = 4096;  // (query, image) pairs per step

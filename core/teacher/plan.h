@@ -9,8 +9,8 @@
 // images nearest to the generated query (as FastGDA ranks the query's nearest neighbours in DINO
 // space): in the model's latent space (cosine; needs no features), or the first of another ranking,
 // e.g. a method's (`fastgda teacher-plan --candidates-from raw:cnn+text`, the stored data's, whose
-// first 1,000 hold more of the teacher's full-set top 100: README, "Where the training candidates
-// come from"). Test queries rank the full training set.
+// first 1,000 hold more of the teacher's full-set top 100: docs/student.md, "Where the training
+// candidates come from"). Test queries rank the full training set.
 #pragma once
 
 #include <cstdint>

@@ -43,7 +43,7 @@ WeightSelection parseWeightSelection(const std::string& name);  // throws Error 
 struct TeacherOptions {
   WeightSelection weights = WeightSelection::CrossAttentionKV;
   FisherKind fisher = FisherKind::Diagonal;
-  double stepSize = 2e-6;    // α of the natural-gradient step (tuned: README, "The teacher")
+  double stepSize = 2e-6;    // α of the natural-gradient step (tuned: docs/teacher.md)
   int unlearnSteps = 1;      // natural-gradient steps per query
   int querySamples = 512;    // (noise, timestep) samples of the query per step
   int lossTimesteps = 10;    // (noise, timestep) pairs per training image, spread over 0..999

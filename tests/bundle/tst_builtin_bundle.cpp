@@ -1,4 +1,5 @@
-// The committed built-in bundle: it opens offline and holds the emoji set the README describes.
+// The committed built-in bundle: it opens offline and holds the emoji set docs/emoji-dataset.md
+// describes.
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>

@@ -70,7 +70,7 @@ class TestMainWindow : public QObject {
     QCOMPARE(window.styleChoices(),
              QStringList({"fluent flat", "fluent modern", "google", "twemoji"}));
     window.setStyleFilter("twemoji");
-    QCOMPARE(window.visibleImages(), 3752);  // README's table
+    QCOMPARE(window.visibleImages(), 3752);  // docs/emoji-dataset.md's table
     window.setFilter("THUMBS up");           // case-insensitive
     const int thumbsTwemoji = expected([](const fastgda::ImageRecord& r) {
       return r.style == "twemoji" && r.caption.find("thumbs up") != std::string::npos;
