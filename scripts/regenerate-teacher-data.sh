@@ -8,7 +8,7 @@
 # (docs/teacher.md, "The stored teacher data").
 #
 # Runs FASTGDA_WORKERS workers (default 2) of FASTGDA_THREADS threads each (default 1): on the
-# 2-core machines two one-thread workers finish 1.2 times as many queries per hour as one
+# 2-core machines two one-thread workers finish 1.3 times as many queries per hour as one
 # two-thread run (docs/teacher.md, "The stored teacher data"). Workers share the batch through its
 # lock files; each goes on to the training queries when no test query is left for it.
 #

@@ -24,5 +24,5 @@ if [ "${FASTGDA_TORCH2:-1}" != 0 ]; then
   # Two tests at once, each with LibTorch's threads, oversubscribe 2 cores; OpenMP's spinning
   # waits then slowed tst_teacher 13-fold (docs/gpu.md). Passive waits change no arithmetic.
   part "tests (PyTorch 2.x)" env OMP_WAIT_POLICY=PASSIVE \
-    ctest --test-dir build-torch2 --output-on-failure -j 2 -L "unit|gpukit|diffusers" "$@"
+    ctest --test-dir build-torch2 --output-on-failure -j 2 -L "unit|slow|gpukit|diffusers" "$@"
 fi

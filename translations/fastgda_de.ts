@@ -131,6 +131,46 @@
         <source>Retrained without each method&apos;s top %1: how much of the query is lost</source>
         <translation>Neu trainiert ohne die Top %1 jeder Methode: wie viel der Abfrage verloren geht</translation>
     </message>
+    <message>
+        <source>The student against how much teacher data it had (%1, %2 test queries)</source>
+        <translation>Der Schüler abhängig von seiner Menge an Lehrerdaten (%1, %2 Testabfragen)</translation>
+    </message>
+    <message>
+        <source>%1 queries: mAP@%2 %3 ± %4</source>
+        <translation>%1 Abfragen: mAP@%2 %3 ± %4</translation>
+    </message>
+    <message>
+        <source>student, test queries</source>
+        <translation>Schüler, Testabfragen</translation>
+    </message>
+    <message>
+        <source>trend: %1 + %2 × log10(queries), r² %3</source>
+        <translation>Trend: %1 + %2 × log10(Abfragen), r² %3</translation>
+    </message>
+    <message>
+        <source>raw features (%1)</source>
+        <translation>Rohmerkmale (%1)</translation>
+    </message>
+    <message>
+        <source>teacher run again (the ceiling)</source>
+        <translation>Lehrer erneut ausgeführt (die Obergrenze)</translation>
+    </message>
+    <message>
+        <source>teacher training queries (log scale)</source>
+        <translation>Trainingsabfragen des Lehrers (logarithmisch)</translation>
+    </message>
+    <message>
+        <source>Retrained without each method&apos;s top %1 beyond the query&apos;s family</source>
+        <translation>Neu trainiert ohne die Top %1 jeder Methode jenseits der Familie der Abfrage</translation>
+    </message>
+    <message>
+        <source>null: the other group&apos;s arm</source>
+        <translation>Null: der Arm der anderen Gruppe</translation>
+    </message>
+    <message>
+        <source>%1, null: %2 ± %3 × 10⁻³</source>
+        <translation>%1, Null: %2 ± %3 × 10⁻³</translation>
+    </message>
 </context>
 <context>
     <name>Export</name>
@@ -267,6 +307,10 @@ Prompt: „%2“</translation>
     <message>
         <source>Imported rankings (%1)</source>
         <translation>Importierte Rangfolgen (%1)</translation>
+    </message>
+    <message>
+        <source>Student (%1)</source>
+        <translation>Schüler (%1)</translation>
     </message>
 </context>
 <context>
@@ -449,18 +493,6 @@ Prompt: „%2“</translation>
         <translation>ohne zufällige Bilder</translation>
     </message>
     <message>
-        <source>without the teacher&apos;s top K</source>
-        <translation>ohne die Top K des Lehrers</translation>
-    </message>
-    <message>
-        <source>without the student&apos;s top K</source>
-        <translation>ohne die Top K des Schülers</translation>
-    </message>
-    <message>
-        <source>without %1&apos;s top K</source>
-        <translation>ohne die Top K von %1</translation>
-    </message>
-    <message>
         <source>A held-out test query of the check</source>
         <translation>Eine zurückgehaltene Testabfrage der Prüfung</translation>
     </message>
@@ -477,10 +509,6 @@ Prompt: „%2“</translation>
         <translation>Dieses Bundle hat noch keine kontrafaktische Prüfung. Legen Sie ihr Protokoll mit `fastgda counterfactual plan` fest, trainieren Sie jeden Arm mit `fastgda counterfactual train --all` neu (etwa 1,5 Stunden pro Arm auf zwei Kernen), dann `fastgda counterfactual measure --all`.</translation>
     </message>
     <message>
-        <source>No method is measured yet. Retrain the arms (`fastgda counterfactual train --all`) and measure them (`fastgda counterfactual measure --all`).</source>
-        <translation>Noch keine Methode ist gemessen. Trainieren Sie die Arme neu (`fastgda counterfactual train --all`) und messen Sie sie (`fastgda counterfactual measure --all`).</translation>
-    </message>
-    <message>
         <source>Each model was retrained from scratch without the union of its method&apos;s top %1 for the query&apos;s group of %2 similar test queries (grouped removal overstates one query&apos;s own effect). ΔL: the query&apos;s diffusion loss increase over the full-data retrain, under noise shared by every model.</source>
         <translation>Jedes Modell wurde von Grund auf neu trainiert, ohne die Vereinigung der Top %1 seiner Methode für die Gruppe der Abfrage aus %2 ähnlichen Testabfragen (das Entfernen je Gruppe überschätzt die Wirkung einer einzelnen Abfrage). ΔL: der Anstieg des Diffusionsverlusts der Abfrage gegenüber dem Neutraining mit allen Daten, unter für alle Modelle gleichem Rauschen.</translation>
     </message>
@@ -493,18 +521,8 @@ Prompt: „%2“</translation>
         <translation>Die kontrafaktische Prüfung kann nicht gelesen werden: %1</translation>
     </message>
     <message>
-        <source>%1 (group %2)</source>
-        <translation>%1 (Gruppe %2)</translation>
-    </message>
-    <message>
         <source>reference retrain (nothing removed)</source>
         <translation>Referenz-Neutraining (nichts entfernt)</translation>
-    </message>
-    <message>
-        <source>%1
-ΔL = %2 × 10⁻³, ΔG = %3 × 10⁻³</source>
-        <translation>%1
-ΔL = %2 × 10⁻³, ΔG = %3 × 10⁻³</translation>
     </message>
     <message>
         <source>(no image: %1)</source>
@@ -521,6 +539,52 @@ Prompt: „%2“</translation>
     <message>
         <source>The plan has no teacher arm for this query.</source>
         <translation>Der Plan hat für diese Abfrage keinen Arm des Lehrers.</translation>
+    </message>
+    <message>
+        <source>without random images of its subcategory</source>
+        <translation>ohne zufällige Bilder ihrer Unterkategorie</translation>
+    </message>
+    <message>
+        <source>without its family</source>
+        <translation>ohne ihre Familie</translation>
+    </message>
+    <message>
+        <source>without the teacher&apos;s top %1</source>
+        <translation>ohne die Top %1 des Lehrers</translation>
+    </message>
+    <message>
+        <source>without the student&apos;s top %1</source>
+        <translation>ohne die Top %1 des Schülers</translation>
+    </message>
+    <message>
+        <source>without the top %1 of %2</source>
+        <translation>ohne die Top %1 von %2</translation>
+    </message>
+    <message>
+        <source>Protocol 2 removes each method&apos;s top images; protocol 3 removes them beyond the query&apos;s own family, beside the family itself and random images of its subcategory</source>
+        <translation>Protokoll 2 entfernt die Top-Bilder jeder Methode; Protokoll 3 entfernt sie jenseits der eigenen Familie der Abfrage, neben der Familie selbst und zufälligen Bildern ihrer Unterkategorie</translation>
+    </message>
+    <message>
+        <source>Protocol %1</source>
+        <translation>Protokoll %1</translation>
+    </message>
+    <message>
+        <source>No method is measured yet. Retrain the arms (`fastgda counterfactual train%1 --all`) and measure them (`fastgda counterfactual measure%1 --all`).</source>
+        <translation>Noch keine Methode gemessen. Trainieren Sie die Arme neu (`fastgda counterfactual train%1 --all`) und messen Sie sie (`fastgda counterfactual measure%1 --all`).</translation>
+    </message>
+    <message>
+        <source>Each model was retrained from scratch without, for every query of its group of %2: the query&apos;s own family; a method&apos;s top %1 once the family is out of its ranking; or as many random images of the query&apos;s subcategory. Every model is measured on every query: the other group&apos;s models give the null (removals unrelated to the query). ΔL: the query&apos;s diffusion loss increase over the full-data retrain, under noise shared by every model.</source>
+        <translation>Jedes Modell wurde von Grund auf neu trainiert, ohne – für jede Abfrage seiner Gruppe aus %2 – die eigene Familie der Abfrage, die Top %1 einer Methode, nachdem die Familie aus ihrer Rangfolge genommen ist, oder ebenso viele zufällige Bilder der Unterkategorie der Abfrage. Jedes Modell wird auf jeder Abfrage gemessen: Die Modelle der anderen Gruppe liefern die Null (Entfernungen ohne Bezug zur Abfrage). ΔL: der Anstieg des Diffusionsverlusts der Abfrage gegenüber dem Neutraining mit allen Daten, unter für alle Modelle gleichem Rauschen.</translation>
+    </message>
+    <message>
+        <source>%1 “%2” (group %3)</source>
+        <translation>%1 „%2“ (Gruppe %3)</translation>
+    </message>
+    <message>
+        <source>%1
+ΔL = %2 × 10⁻³, ΔG (pixel MSE) = %3 × 10⁻³</source>
+        <translation>%1
+ΔL = %2 × 10⁻³, ΔG (Pixel-MSE) = %3 × 10⁻³</translation>
     </message>
 </context>
 <context>

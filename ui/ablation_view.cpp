@@ -67,14 +67,17 @@ AblationView::AblationView(QWidget* parent) : QWidget(parent) {
   table_->setSortingEnabled(true);
   bars_ = new ChartView(QStringLiteral("ablation-map"), this);
   tradeoff_ = new ChartView(QStringLiteral("tradeoff"), this);
+  scaling_ = new ChartView(QStringLiteral("scaling"), this);
+  scaling_->hide();
   auto* charts = new QSplitter(Qt::Horizontal, this);
   charts->addWidget(bars_);
   charts->addWidget(tradeoff_);
+  charts->addWidget(scaling_);
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(table_);
   split->addWidget(charts);
   split->setStretchFactor(1, 2);
-  charts->setSizes({1, 1});  // the two charts share the width
+  charts->setSizes({1, 1, 1});  // the charts share the width
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(header);
@@ -112,6 +115,12 @@ void AblationView::setReport(const EvaluationReport& report) {
                  .arg(report_.queries)
                  .arg(report_.trainingImages));
   fill();
+}
+
+void AblationView::setScalingCurve(const std::optional<DataScalingCurve>& curve) {
+  scalingCurve_ = curve;
+  scaling_->setVisible(curve.has_value());
+  drawScaling();
 }
 
 void AblationView::addMethod(const MethodEvaluation& method) {
@@ -183,6 +192,13 @@ void AblationView::fill() {
   exportTable_->setEnabled(hasReport());
   bars_->finishDrawing(charts::ablationBars(bars_, report_));
   drawTradeoff();
+  drawScaling();
+}
+
+void AblationView::drawScaling() {
+  if (!scalingCurve_) return;
+  scaling_->finishDrawing(charts::scalingCurve(
+      scaling_, *scalingCurve_, charts::teacherCeiling(report_, scalingCurve_->trendK)));
 }
 
 void AblationView::drawTradeoff() {

@@ -390,6 +390,99 @@ QString tradeoff(QCustomPlot* plot, const EvaluationReport& report, int64_t k) {
   return csv;
 }
 
+QString scalingCurve(QCustomPlot* plot, const DataScalingCurve& curve, double ceiling) {
+  const int64_t k = curve.trendK;
+  const size_t ki =
+      static_cast<size_t>(std::find(curve.ks.begin(), curve.ks.end(), k) - curve.ks.begin());
+  reset(plot, Charts::tr("The student against how much teacher data it had (%1, %2 test queries)")
+                  .arg(QString::fromStdString(curve.featureSpace))
+                  .arg(curve.testQueries));
+  QString csv = row({"queries", "validation_map", "test_map@" + std::to_string(k),
+                     "test_map@" + std::to_string(k) + "_se", "seconds"});
+  if (ki >= curve.ks.size() || curve.points.empty()) return csv;
+  QVector<double> x, y, error;
+  QStringList labels;
+  double low = 1, high = 0;
+  for (const DataScalingPoint& p : curve.points) {
+    if (p.testMap.size() <= ki) continue;
+    const MeanAndError& m = p.testMap[ki];
+    x << static_cast<double>(p.queries);
+    y << m.mean;
+    error << m.standardError;
+    labels << Charts::tr("%1 queries: mAP@%2 %3 ± %4")
+                  .arg(p.queries)
+                  .arg(k)
+                  .arg(m.mean, 0, 'f', 3)
+                  .arg(m.standardError, 0, 'f', 3);
+    low = std::min(low, m.mean - m.standardError);
+    high = std::max(high, m.mean + m.standardError);
+    csv += row({std::to_string(p.queries), num(p.validationMap), num(m.mean), num(m.standardError),
+                num(p.seconds)});
+  }
+  auto* points = plot->addGraph();
+  points->setName(Charts::tr("student, test queries"));
+  points->setPen(QPen(kStudent, 2));
+  points->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, kStudent, kStudent, 7));
+  points->setData(x, y, true);
+  points->setProperty(ChartView::kPointLabels, labels);
+  auto* bars = new QCPErrorBars(plot->xAxis, plot->yAxis);
+  bars->removeFromLegend();
+  bars->setDataPlottable(points);
+  bars->setData(error);
+  bars->setPen(QPen(kStudent));
+
+  const double first = x.front() / 1.5, last = 15000;
+  if (std::isfinite(curve.trend.slope)) {
+    auto* trend = plot->addGraph();
+    trend->setName(Charts::tr("trend: %1 + %2 × log10(queries), r² %3")
+                       .arg(curve.trend.intercept, 0, 'f', 3)
+                       .arg(curve.trend.slope, 0, 'f', 3)
+                       .arg(curve.trend.r2, 0, 'f', 2));
+    trend->setPen(QPen(kStudent, 1, Qt::DashLine));
+    QVector<double> tx, ty;
+    for (double q = first; q <= last * 1.0001; q *= 1.25) {
+      tx << q;
+      ty << curve.trend.at(q);
+    }
+    trend->setData(tx, ty, true);
+    high = std::max(high, curve.trend.at(last));
+  }
+  auto level = [&](double value, const QString& name, const QColor& color) {
+    if (!std::isfinite(value)) return;
+    auto* line = plot->addGraph();
+    line->setName(name);
+    line->setPen(QPen(color, 1.5, Qt::DotLine));
+    line->setData({first, last}, {value, value}, true);
+    low = std::min(low, value);
+    high = std::max(high, value);
+  };
+  if (curve.rawTestMap.size() > ki && curve.rawTestMap[ki].count)
+    level(curve.rawTestMap[ki].mean,
+          Charts::tr("raw features (%1)").arg(QString::fromStdString(curve.featureSpace)), kRaw);
+  level(ceiling, Charts::tr("teacher run again (the ceiling)"), kTeacher);
+  plot->xAxis->setLabel(Charts::tr("teacher training queries (log scale)"));
+  plot->yAxis->setLabel(Charts::tr("mAP@%1 against the teacher").arg(k));
+  useLogAxis(plot->xAxis);
+  plot->xAxis->setNumberFormat(QStringLiteral("f"));
+  plot->xAxis->setRange(first, last);
+  const double margin = std::max(0.02, (high - low) * 0.15);
+  plot->yAxis->setRange(std::max(0.0, low - margin), std::min(1.05, high + margin));
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+  return csv;
+}
+
+double teacherCeiling(const EvaluationReport& report, int64_t k) {
+  const auto at = std::find(report.ks.begin(), report.ks.end(), k);
+  double best = std::nan("");
+  if (at == report.ks.end()) return best;
+  const size_t ki = static_cast<size_t>(at - report.ks.begin());
+  for (const MethodEvaluation& m : report.methods)
+    if (m.method.rfind("teacher:", 0) == 0 && m.map.size() > ki && m.map[ki].count &&
+        !(m.map[ki].mean <= best))
+      best = m.map[ki].mean;
+  return best;
+}
+
 QStringList counterfactualMetrics() {
   return {QStringLiteral("delta_loss"), QStringLiteral("delta_loss_vs_control"),
           QStringLiteral("delta_g_mse"), QStringLiteral("delta_g_cnn")};
@@ -406,8 +499,12 @@ QString counterfactualMetricLabel(const QString& metric) {
 
 QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report,
                            const QString& metric) {
-  reset(plot, Charts::tr("Retrained without each method's top %1: how much of the query is lost")
-                  .arg(report.k));
+  reset(plot, report.protocol >= 3
+                  ? Charts::tr("Retrained without each method's top %1 beyond the query's family")
+                        .arg(report.k)
+                  : Charts::tr("Retrained without each method's top %1: how much of the query is "
+                               "lost")
+                        .arg(report.k));
   const auto pick = [&](const MethodEffect& m) -> const MeanAndError& {
     if (metric == QLatin1String("delta_loss_vs_control")) return m.deltaLossVsControl;
     if (metric == QLatin1String("delta_g_mse")) return m.deltaGMse;
@@ -427,12 +524,13 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
     ticker->addTick(
         key, QStringLiteral("%1\n(n = %2)").arg(QString::fromStdString(m.method)).arg(e.count));
     auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
-    const QColor color = m.method == "random"                ? kRandom
+    const bool baseline = m.method == report.baseline;
+    const QColor color = baseline                            ? kRandom
                          : m.method.rfind("teacher", 0) == 0 ? kTeacher
                          : m.method.rfind("student", 0) == 0 ? kStudent
                                                              : kRaw;
     bars->setName(QString::fromStdString(m.method));
-    bars->setBrush(m.method == "random" ? QColor(190, 190, 190) : color.lighter(130));
+    bars->setBrush(baseline ? QColor(190, 190, 190) : color.lighter(130));
     bars->setPen(QPen(color));
     bars->setWidth(0.6);
     bars->setData({key}, {e.mean * scale}, true);
@@ -445,27 +543,81 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
     error->setSymbolGap(0);  // the default gap hides the whisker where it crosses the bar's top
     low = std::min(low, (e.mean - e.standardError) * scale);
     high = std::max(high, (e.mean + e.standardError) * scale);
+    // Protocol 3: the same queries on the other groups' arms of the method (the null), on ΔL.
+    if (m.nullDeltaLoss.count > 0 && metric == QLatin1String("delta_loss")) {
+      auto* null = plot->addGraph();
+      null->setName(Charts::tr("null: the other group's arm"));
+      null->setLineStyle(QCPGraph::lsNone);
+      null->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, Qt::black, Qt::white, 9));
+      null->setData({key + 0.22}, {m.nullDeltaLoss.mean * scale}, true);
+      null->setProperty(ChartView::kPointLabels,
+                        QStringList{Charts::tr("%1, null: %2 ± %3 × 10⁻³")
+                                        .arg(QString::fromStdString(m.method))
+                                        .arg(m.nullDeltaLoss.mean * scale, 0, 'f', 2)
+                                        .arg(m.nullDeltaLoss.standardError * scale, 0, 'f', 2)});
+      auto* nullError = new QCPErrorBars(plot->xAxis, plot->yAxis);
+      nullError->removeFromLegend();
+      nullError->setDataPlottable(null);
+      nullError->setData({m.nullDeltaLoss.standardError * scale});
+      if (i > 0) null->removeFromLegend();
+      low = std::min(low, (m.nullDeltaLoss.mean - m.nullDeltaLoss.standardError) * scale);
+      high = std::max(high, (m.nullDeltaLoss.mean + m.nullDeltaLoss.standardError) * scale);
+    }
   }
-  plot->legend->setVisible(false);
+  plot->legend->setVisible(plot->graphCount() > 0);
   plot->xAxis->setRange(0.3, static_cast<double>(methods.size()) + 0.7);
   const double pad = std::max(1e-9, (high - low) * 0.1);
   plot->yAxis->setRange(low - (low < 0 ? pad : 0), high + pad);
   plot->yAxis->setLabel(counterfactualMetricLabel(metric));
-  QString csv =
-      row({"method", "arms", "queries", "delta_loss", "delta_loss_se", "delta_loss_vs_control",
-           "delta_loss_vs_control_se", "delta_g_mse", "delta_g_mse_se", "delta_g_cnn",
-           "delta_g_cnn_se", "vs_random_difference", "vs_random_higher", "sign_test_p", "overlap"});
+  QString csv = row({"method",
+                     "arms",
+                     "queries",
+                     "delta_loss",
+                     "delta_loss_se",
+                     "delta_loss_vs_control",
+                     "delta_loss_vs_control_se",
+                     "delta_g_mse",
+                     "delta_g_mse_se",
+                     "delta_g_cnn",
+                     "delta_g_cnn_se",
+                     "vs_random_difference",
+                     "vs_random_higher",
+                     "sign_test_p",
+                     "detectable",
+                     "overlap",
+                     "family_share",
+                     "null_delta_loss",
+                     "null_delta_loss_se",
+                     "vs_null_difference",
+                     "vs_null_higher",
+                     "vs_null_sign_test_p"});
   for (const MethodEffect& m : methods) {
     std::string arms;
     for (const std::string& a : m.arms) arms += (arms.empty() ? "" : " ") + a;
     const bool paired = m.vsRandom.difference.count > 0;
-    csv += row({m.method, arms, std::to_string(m.deltaLoss.count), num(m.deltaLoss.mean),
-                num(m.deltaLoss.standardError), num(m.deltaLossVsControl.mean),
-                num(m.deltaLossVsControl.standardError), num(m.deltaGMse.mean),
-                num(m.deltaGMse.standardError), num(m.deltaGCnn.mean),
-                num(m.deltaGCnn.standardError), paired ? num(m.vsRandom.difference.mean) : "",
+    const bool nulled = m.nullDeltaLoss.count > 0;
+    csv += row({m.method,
+                arms,
+                std::to_string(m.deltaLoss.count),
+                num(m.deltaLoss.mean),
+                num(m.deltaLoss.standardError),
+                num(m.deltaLossVsControl.mean),
+                num(m.deltaLossVsControl.standardError),
+                num(m.deltaGMse.mean),
+                num(m.deltaGMse.standardError),
+                num(m.deltaGCnn.mean),
+                num(m.deltaGCnn.standardError),
+                paired ? num(m.vsRandom.difference.mean) : "",
                 paired ? std::to_string(m.vsRandom.higher) : "",
-                paired ? num(m.vsRandom.signTestP) : "", num(m.overlap)});
+                paired ? num(m.vsRandom.signTestP) : "",
+                paired ? num(m.vsRandom.detectable) : "",
+                num(m.overlap),
+                num(m.familyShare),
+                nulled ? num(m.nullDeltaLoss.mean) : "",
+                nulled ? num(m.nullDeltaLoss.standardError) : "",
+                nulled ? num(m.vsNull.difference.mean) : "",
+                nulled ? std::to_string(m.vsNull.higher) : "",
+                nulled ? num(m.vsNull.signTestP) : ""});
   }
   return csv;
 }

@@ -11,6 +11,7 @@
 
 #include "attribution/ranking.h"
 #include "counterfactual/report.h"
+#include "eval/data_scaling.h"
 #include "eval/evaluation.h"
 
 class QCustomPlot;
@@ -43,6 +44,15 @@ QString ablationBars(QCustomPlot* plot, const EvaluationReport& report);
 // teacher at 1 by definition; marker size grows with the storage a method needs, and each point
 // is labelled with its method and storage.
 QString tradeoff(QCustomPlot* plot, const EvaluationReport& report, int64_t k);
+
+// The data-scaling curve: the student's test mAP@k (the curve's trend k, standard-error bars)
+// against the teacher training queries it learnt from (log axis), the fitted trend extended to
+// 10,000 queries (dashed), the raw space's mAP and, when finite, the teacher's own ceiling (a
+// second teacher run's mAP) as horizontal lines.
+QString scalingCurve(QCustomPlot* plot, const DataScalingCurve& curve, double ceiling);
+// The teacher's own ceiling at mAP@k: the best of its variants (another seed, other settings)
+// scored against it; NaN without any.
+double teacherCeiling(const EvaluationReport& report, int64_t k);
 
 // The counterfactual check (the paper's Table 1 as a picture): one bar per method (random,
 // teacher, student) of `metric` ("delta_loss", "delta_loss_vs_control", "delta_g_mse" or

@@ -25,11 +25,18 @@ namespace {
 constexpr int kDrawingSize = 160;
 constexpr int kThumbnailSize = 56;
 
-QString methodTitle(const std::string& method) {
+QString methodTitle(const std::string& method, int64_t k) {
   if (method == "random") return CounterfactualView::tr("without random images");
-  if (method.rfind("teacher", 0) == 0) return CounterfactualView::tr("without the teacher's top K");
-  if (method.rfind("student", 0) == 0) return CounterfactualView::tr("without the student's top K");
-  return CounterfactualView::tr("without %1's top K").arg(QString::fromStdString(method));
+  if (method == "matched-random")
+    return CounterfactualView::tr("without random images of its subcategory");
+  if (method == "family") return CounterfactualView::tr("without its family");
+  if (method.rfind("teacher", 0) == 0)
+    return CounterfactualView::tr("without the teacher's top %1").arg(k);
+  if (method.rfind("student", 0) == 0)
+    return CounterfactualView::tr("without the student's top %1").arg(k);
+  return CounterfactualView::tr("without the top %1 of %2")
+      .arg(k)
+      .arg(QString::fromStdString(method));
 }
 
 // A thumbnail with a frame in the highlight colour when `framed`.
@@ -50,12 +57,17 @@ CounterfactualView::CounterfactualView(QWidget* parent) : QWidget(parent) {
   message_ = new QLabel(this);
   message_->setWordWrap(true);
   message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  protocolBox_ = new QComboBox(this);
+  protocolBox_->setToolTip(
+      tr("Protocol 2 removes each method's top images; protocol 3 removes them beyond the "
+         "query's own family, beside the family itself and random images of its subcategory"));
   query_ = new QComboBox(this);
   query_->setToolTip(tr("A held-out test query of the check"));
   metric_ = new QComboBox(this);
   for (const QString& m : charts::counterfactualMetrics())
     metric_->addItem(charts::counterfactualMetricLabel(m), m);
   auto* header = new QHBoxLayout;
+  header->addWidget(protocolBox_);
   header->addWidget(new QLabel(tr("Query:"), this));
   header->addWidget(query_, 1);
 
@@ -96,6 +108,8 @@ CounterfactualView::CounterfactualView(QWidget* parent) : QWidget(parent) {
   layout->addWidget(message_);
   layout->addWidget(split, 1);
 
+  connect(protocolBox_, &QComboBox::currentIndexChanged, this,
+          [this] { setProtocol(protocolBox_->currentData().toInt()); });
   connect(query_, &QComboBox::currentIndexChanged, this, &CounterfactualView::showQuery);
   connect(metric_, &QComboBox::currentIndexChanged, this, &CounterfactualView::drawChart);
   load({}, nullptr);
@@ -107,14 +121,58 @@ QString CounterfactualView::message() const {
 
 void CounterfactualView::load(const Bundle& bundle, std::shared_ptr<const Dataset> data) {
   data_ = std::move(data);
+  bundle_ = bundle;
+  // The protocols with a plan; the newest with a measured method is shown.
+  int shown = 2;
+  {
+    const QSignalBlocker block(protocolBox_);
+    protocolBox_->clear();
+    for (int version : {2, 3}) {
+      if (bundle.dir.empty() ||
+          !QFileInfo::exists(QString::fromStdString(counterfactualPlanPath(bundle, version))))
+        continue;
+      protocolBox_->addItem(tr("Protocol %1").arg(version), version);
+      try {
+        const std::string report = counterfactualReportPath(bundle, version);
+        if (QFileInfo::exists(QString::fromStdString(report)) &&
+            !CounterfactualReport::fromJson(report).methods.empty())
+          shown = version;
+      } catch (const Error&) {
+        // loadProtocol() says what is wrong with it
+      }
+    }
+    protocolBox_->setVisible(protocolBox_->count() > 1);
+  }
+  setProtocol(shown);
+}
+
+void CounterfactualView::setProtocol(int version) {
+  protocol_ = version;
+  {
+    const QSignalBlocker block(protocolBox_);
+    protocolBox_->setCurrentIndex(std::max(0, protocolBox_->findData(version)));
+  }
+  loadProtocol();
+}
+
+bool CounterfactualView::showQueryId(const std::string& id) {
+  const int i = query_->findData(QString::fromStdString(id));
+  if (i < 0) return false;
+  query_->setCurrentIndex(i);
+  return true;
+}
+
+void CounterfactualView::loadProtocol() {
   plan_ = {};
   report_ = {};
-  dir_ = bundle.dir.empty() ? std::string() : bundle.path("counterfactual");
+  const std::string previous = query_->currentData().toString().toStdString();
   QString text;
   try {
-    const std::string planPath = dir_ + "/plan.json";
-    const std::string reportPath = dir_ + "/report.json";
-    if (dir_.empty() || !QFileInfo::exists(QString::fromStdString(planPath))) {
+    const std::string planPath =
+        bundle_.dir.empty() ? std::string() : counterfactualPlanPath(bundle_, protocol_);
+    const std::string reportPath =
+        bundle_.dir.empty() ? std::string() : counterfactualReportPath(bundle_, protocol_);
+    if (planPath.empty() || !QFileInfo::exists(QString::fromStdString(planPath))) {
       text =
           tr("This bundle has no counterfactual check yet. Fix its protocol with `fastgda "
              "counterfactual plan`, retrain each arm with `fastgda counterfactual train "
@@ -124,14 +182,25 @@ void CounterfactualView::load(const Bundle& bundle, std::shared_ptr<const Datase
       plan_ = CounterfactualPlan::load(planPath);
       if (QFileInfo::exists(QString::fromStdString(reportPath)))
         report_ = CounterfactualReport::fromJson(reportPath);
+      const QString plan =
+          protocol_ == 2 ? QString() : QStringLiteral(" --plan v%1").arg(protocol_);
       if (report_.methods.empty()) {
-        text =
-            tr("No method is measured yet. Retrain the arms (`fastgda counterfactual train "
-               "--all`) and measure them (`fastgda counterfactual measure --all`).");
-      } else {
+        text = tr("No method is measured yet. Retrain the arms (`fastgda counterfactual train%1 "
+                  "--all`) and measure them (`fastgda counterfactual measure%1 --all`).")
+                   .arg(plan);
+      } else if (protocol_ == 2) {
         text = tr("Each model was retrained from scratch without the union of its method's "
                   "top %1 for the query's group of %2 similar test queries (grouped removal "
                   "overstates one query's own effect). ΔL: the query's diffusion loss increase "
+                  "over the full-data retrain, under noise shared by every model.")
+                   .arg(plan_.k)
+                   .arg(plan_.groups.empty() ? 0 : plan_.groups.front().second.size());
+      } else {
+        text = tr("Each model was retrained from scratch without, for every query of its group "
+                  "of %2: the query's own family; a method's top %1 once the family is out of "
+                  "its ranking; or as many random images of the query's subcategory. Every "
+                  "model is measured on every query: the other group's models give the null "
+                  "(removals unrelated to the query). ΔL: the query's diffusion loss increase "
                   "over the full-data retrain, under noise shared by every model.")
                    .arg(plan_.k)
                    .arg(plan_.groups.empty() ? 0 : plan_.groups.front().second.size());
@@ -153,11 +222,17 @@ void CounterfactualView::load(const Bundle& bundle, std::shared_ptr<const Datase
     const QSignalBlocker block(query_);
     query_->clear();
     for (const auto& [group, ids] : plan_.groups)
-      for (const std::string& id : ids)
-        query_->addItem(
-            tr("%1 (group %2)").arg(QString::fromStdString(id), QString::fromStdString(group)),
-            QString::fromStdString(id));
+      for (const std::string& id : ids) {
+        QString prompt;
+        for (const QuerySpec& q : plan_.queries)
+          if (q.id == id) prompt = QString::fromStdString(q.prompt);
+        query_->addItem(tr("%1 “%2” (group %3)")
+                            .arg(QString::fromStdString(id), prompt, QString::fromStdString(group)),
+                        QString::fromStdString(id));
+      }
     query_->setEnabled(query_->count() > 0 && hasReport());
+    const int keep = query_->findData(QString::fromStdString(previous));
+    if (keep >= 0) query_->setCurrentIndex(keep);
   }
   metric_->setEnabled(hasReport());
   showQuery();
@@ -192,17 +267,17 @@ void CounterfactualView::showQuery() {
       if (q == id) group = name;
   // The reference first, then each measured method's model for this query's group.
   std::vector<std::pair<QString, std::string>> shown;  // caption, arm
-  shown.emplace_back(tr("reference retrain (nothing removed)"), "reference");
+  shown.emplace_back(tr("reference retrain (nothing removed)"), plan_.reference().name);
   for (const QueryEffect& q : report_.queries)
-    if (q.query == id)
-      shown.emplace_back(tr("%1\nΔL = %2 × 10⁻³, ΔG = %3 × 10⁻³")
-                             .arg(methodTitle(q.method))
+    if (q.query == id && q.own)
+      shown.emplace_back(tr("%1\nΔL = %2 × 10⁻³, ΔG (pixel MSE) = %3 × 10⁻³")
+                             .arg(methodTitle(q.method, plan_.k))
                              .arg(q.deltaLoss * 1e3, 0, 'f', 2)
                              .arg(q.deltaGMse * 1e3, 0, 'f', 2),
                          q.arm);
   for (size_t c = 0; c < shown.size(); ++c) {
-    const QString png =
-        QString::fromStdString(dir_ + "/measurements/" + shown[c].second + "/" + id + ".png");
+    const QString png = QString::fromStdString(counterfactualMeasurementDir(bundle_, protocol_) +
+                                               "/" + shown[c].second + "/" + id + ".png");
     auto* image = new QLabel(drawings_);
     const QImage drawing(png);
     if (drawing.isNull())

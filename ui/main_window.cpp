@@ -419,6 +419,7 @@ bool MainWindow::openBundle(const QString& dir) {
   evaluationJob_ = 0;
   evaluated_ = false;
   ablation_->setReport({});
+  ablation_->setScalingCurve(std::nullopt);
   ablation_->setMessage(tr("Not evaluated yet."));
   ablation_->setBusy(false);
   counterfactual_->load(session_->bundle(), data);
@@ -526,10 +527,17 @@ void MainWindow::evaluate() {
         try {
           bool cached = false;
           EvaluationReport report = session->evaluation(job, &cached);
-          return JobManager::Apply([this, session, report] {
+          std::optional<DataScalingCurve> scaling;
+          try {  // a damaged curve file must not hide the evaluation
+            scaling = session->scalingCurve();
+          } catch (const Error& e) {
+            job.log(std::string("data-scaling curve not shown: ") + e.what());
+          }
+          return JobManager::Apply([this, session, report, scaling] {
             if (session != session_) return;
             evaluated_ = true;
             ablation_->setReport(report);
+            ablation_->setScalingCurve(scaling);
           });
         } catch (const Error& e) {
           const QString message = QString::fromStdString(e.what());
@@ -786,6 +794,8 @@ void MainWindow::setCurrentQuery(const std::shared_ptr<QueryState>& state) {
   const QImage image = queryImage(state->query);
   view_->setQuery(image, describeQuery(state->query));
   panel_->setQueryImage(image, describeQuery(state->query));
+  // The Counterfactual tab follows the current query when the check holds it.
+  if (!state->query.testId.empty()) counterfactual_->showQueryId(state->query.testId);
   showAttribution();
 
   if (state->student)

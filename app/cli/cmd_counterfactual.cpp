@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <cstdio>
 
 #include "bundle/bundle.h"
@@ -22,27 +23,16 @@
 #include "model/model.h"
 #include "model/retrain.h"
 #include "slurm/slurm.h"
+#include "util/clock.h"
+#include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/threads.h"
 
 namespace fastgda::cli {
 namespace {
 
 // --plan v2|v3: which protocol's plan (core/counterfactual/plan.h) a subcommand works on.
-QCommandLineOption planVersionOption() {
-  return {"plan",
-          "The protocol: v2 (counterfactual/plan.json: each method's top K) or v3 "
-          "(plan-v3.json: beyond the query's family, matched random).",
-          "v2|v3", "v2"};
-}
-
-int planVersion(const QCommandLineParser& parser, const char* command) {
-  const QString v = parser.value("plan");
-  if (v == QLatin1String("v2")) return 2;
-  if (v == QLatin1String("v3")) return 3;
-  fail(command, ": --plan '", v.toStdString(), "' is not a protocol (expected v2 or v3)");
-}
-
 int planCommand(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
@@ -290,9 +280,9 @@ int measureCommand(const QStringList& arguments) {
     text += arm + ": " + (state == "not retrained" ? state : "measured " + state) + "\n";
   }
   // The table follows the measurements, so the studio's Counterfactual tab is never stale.
-  if (plan.version == 2 && QFileInfo::exists(QString::fromStdString(
-                               counterfactualMeasurementPath(bundle, plan, "reference"))))
-    writeFileAtomically(bundle.path("counterfactual/report.json"),
+  if (QFileInfo::exists(QString::fromStdString(
+          counterfactualMeasurementPath(bundle, plan, plan.reference().name))))
+    writeFileAtomically(counterfactualReportPath(bundle, plan.version),
                         makeCounterfactualReport(bundle, plan, job).json());
   if (parser.isSet("json")) {
     QJsonObject root;
@@ -310,12 +300,13 @@ std::string formatMeanAndError(const MeanAndError& e, double scale) {
   return buffer;
 }
 
-// "2.10 ± 0.50, higher on 20/32, sign test p = 0.11"
+// "2.10 ± 0.50, higher on 20/32, sign test p = 0.11, detectable 1.40"
 std::string formatPaired(const PairedDifference& p, double scale) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.2g", p.signTestP);
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, ", sign test p = %.2g, detectable %.2f", p.signTestP,
+                p.detectable * scale);
   return formatMeanAndError(p.difference, scale) + ", higher on " + std::to_string(p.higher) + "/" +
-         std::to_string(p.difference.count) + ", sign test p = " + buffer;
+         std::to_string(p.difference.count) + buffer;
 }
 
 int reportCommand(const QStringList& arguments) {
@@ -323,9 +314,11 @@ int reportCommand(const QStringList& arguments) {
   parser.setApplicationDescription(QStringLiteral(
       "The counterfactual table from the measured arms: per method ΔL, ΔL beyond the control "
       "images, ΔG (pixel MSE and cnn cosine distance) as mean ± standard error over the test "
-      "queries, per-group means, the paired sign test against random removal, and every two "
-      "other methods paired the same way. Writes "
-      "<bundle>/counterfactual/report.json."));
+      "queries, per-group means, the paired sign test against the baseline (random; protocol "
+      "3: matched random) with the smallest difference the queries detect, every two other "
+      "methods paired the same way, the line of ΔL on the share of the query's family removed, "
+      "and for protocol 3 each method against its null (the query on other groups' arms). "
+      "Writes <bundle>/counterfactual/report.json (protocol 3: report-v3.json)."));
   parser.addHelpOption();
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
@@ -341,12 +334,13 @@ int reportCommand(const QStringList& arguments) {
   const JobContext& job = c.job();
   const CounterfactualPlan plan = CounterfactualPlan::load(counterfactualPlanPath(bundle, version));
   const CounterfactualReport report = makeCounterfactualReport(bundle, plan, job);
-  writeFileAtomically(bundle.path("counterfactual/report.json"), report.json());
+  writeFileAtomically(counterfactualReportPath(bundle, version), report.json());
   if (parser.isSet("json")) {
     out(report.json());
     return 0;
   }
-  std::string text = "K = " + std::to_string(report.k) + "; ΔL × 1e-3, ΔG MSE × 1e-3\n";
+  std::string text = "protocol " + std::to_string(report.protocol) +
+                     ", K = " + std::to_string(report.k) + "; ΔL × 1e-3, ΔG MSE × 1e-3\n";
   for (const MethodEffect& m : report.methods) {
     text += "  " + m.method + " (" + std::to_string(m.deltaLoss.count) + " queries): ΔL " +
             formatMeanAndError(m.deltaLoss, 1e3) + ", beyond control " +
@@ -354,8 +348,17 @@ int reportCommand(const QStringList& arguments) {
             formatMeanAndError(m.deltaGMse, 1e3) + ", ΔG cnn " +
             formatMeanAndError(m.deltaGCnn, 1) + "\n";
     if (m.vsRandom.difference.count > 0)
-      text += "      vs random: ΔL " + formatPaired(m.vsRandom, 1e3) + "\n";
+      text += "      vs " + report.baseline + ": ΔL " + formatPaired(m.vsRandom, 1e3) + "\n";
+    if (m.vsNull.difference.count > 0)
+      text += "      null (other groups' arm): ΔL " + formatMeanAndError(m.nullDeltaLoss, 1e3) +
+              "; own − null " + formatPaired(m.vsNull, 1e3) + "\n";
   }
+  char fit[160];
+  std::snprintf(fit, sizeof fit,
+                "  ΔL ≈ %.2f + %.2f × family share (r = %.2f, %lld query-arm pairs)\n",
+                report.familyShare.intercept * 1e3, report.familyShare.slope * 1e3,
+                report.familyShare.r, static_cast<long long>(report.familyShare.pairs));
+  text += fit;
   for (const MethodPair& p : report.pairs)
     text += "  " + p.first + " − " + p.second + ": ΔL " + formatPaired(p.deltaLoss, 1e3) +
             "; ΔG MSE " + formatPaired(p.deltaGMse, 1e3) + "; ΔG cnn " +
@@ -370,6 +373,71 @@ int reportCommand(const QStringList& arguments) {
 }
 
 }  // namespace
+
+int runBenchRetrain(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Times the counterfactual retrain's diffusion step (text encoder and UNet, forward, "
+      "backward, "
+      "AdamW and EMA, at the shipped batch) on the bundle's model, in a scratch folder: "
+      "milliseconds per step, the first step (warm-up) left out, and what a whole retrain of the "
+      "shipped step count would take at that rate."));
+  parser.addHelpOption();
+  parser.addOptions({{"bundle", "Bundle folder (default: built-in).", "DIR"},
+                     {"steps", "Steps to time (at least 3).", "N", "10"},
+                     {"json", "Print a JSON object."},
+                     {"threads", "CPU threads (default: all cores).", "N"},
+                     deviceCommandLineOption()});
+  parser.process(QStringList{QStringLiteral("fastgda bench retrain")} + arguments);
+  const int64_t steps = integerOption(parser, "steps", "bench retrain", 3, 100000);
+  const CommandContext c = openCommand(parser, "bench retrain", Opens::BundleOnly);
+  QTemporaryDir scratch;
+  if (!scratch.isValid()) fail("bench retrain: cannot make a scratch folder");
+  RetrainOptions o;
+  o.bundleDir = c.bundle.dir;
+  o.outDir = scratch.filePath(QStringLiteral("model")).toStdString();
+  o.steps = steps;
+  o.checkpointEvery = steps;
+  o.device = c.device;
+  std::vector<double> stepEnds;  // when each step ended
+  const double start = nowSeconds();
+  JobContext timing = c.job();
+  timing.onProgress = [&](double, const std::string& stage) {
+    if (stage.rfind("retraining step", 0) == 0) stepEnds.push_back(nowSeconds());
+  };
+  retrainDiffusion(o, timing);
+  if (static_cast<int64_t>(stepEnds.size()) != steps)
+    fail("bench retrain: timed ", stepEnds.size(), " steps of ", steps);
+  const double perStep = (stepEnds.back() - stepEnds.front()) / static_cast<double>(steps - 1);
+  const QJsonObject model =
+      QJsonDocument::fromJson(QByteArray::fromStdString(c.bundle.manifestJson))
+          .object()["model"]
+          .toObject()["summary"]
+          .toObject();
+  const int64_t shippedSteps = model["diffusion_steps"].toInteger(0);
+  QJsonObject r = QJsonDocument::fromJson(QByteArray::fromStdString(computeInfoJson())).object();
+  r["device"] = QString::fromStdString(c.device);
+  r["threads"] = computeThreads();
+  r["steps_timed"] = static_cast<qint64>(steps - 1);
+  r["batch"] = static_cast<qint64>(model["diffusion_batch"].toInteger(128));
+  r["ms_per_step"] = perStep * 1000;
+  r["first_step_seconds"] = stepEnds.front() - start;  // preparation (latents) and warm-up
+  r["shipped_steps"] = static_cast<qint64>(shippedSteps);
+  r["retrain_hours"] = perStep * static_cast<double>(shippedSteps) / 3600;
+  if (parser.isSet("json")) {
+    out(QJsonDocument(r).toJson().toStdString());
+  } else {
+    char line[240];
+    std::snprintf(line, sizeof line,
+                  "retrain step: %.0f ms (batch %lld, %d threads, LibTorch %s); a whole retrain of "
+                  "%lld steps: %.2f h\n",
+                  perStep * 1000, static_cast<long long>(r["batch"].toInteger()), computeThreads(),
+                  r["libtorch"].toString().toStdString().c_str(),
+                  static_cast<long long>(shippedSteps), r["retrain_hours"].toDouble());
+    out(line);
+  }
+  return 0;
+}
 
 int runCounterfactual(const QStringList& arguments) {
   const QString sub = arguments.value(0);

@@ -15,8 +15,8 @@ namespace {
 
 int importEmojiCommand(const QStringList& arguments) {
   QCommandLineParser parser;
-  parser.setApplicationDescription(
-      QStringLiteral("Build the emoji image pack from unpacked npm packages (see README)."));
+  parser.setApplicationDescription(QStringLiteral(
+      "Build the emoji image pack from unpacked npm packages (see docs/emoji-dataset.md)."));
   parser.addHelpOption();
   parser.addOption(
       {QStringLiteral("packages"),

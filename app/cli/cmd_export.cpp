@@ -5,6 +5,7 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include "bundle/bundle.h"
@@ -14,6 +15,7 @@
 #include "cli/console.h"
 #include "cli/query_options.h"
 #include "data/dataset.h"
+#include "eval/data_scaling.h"
 #include "figure_export.h"
 #include "methods/attribution_method.h"
 #include "session/attribution_session.h"
@@ -23,8 +25,8 @@ namespace fastgda::cli {
 
 namespace {
 
-const QStringList kKinds = {"ablation", "tradeoff", "figure",        "report",
-                            "ranking",  "chart",    "counterfactual"};
+const QStringList kKinds = {"ablation", "tradeoff", "figure",         "report",
+                            "ranking",  "chart",    "counterfactual", "scaling"};
 const QStringList kCharts = {"scores", "scatter", "precision"};
 
 QString suffix(const QString& path) {
@@ -45,7 +47,11 @@ int runExport(const QStringList& arguments) {
       "query beside the student's and the teacher's top k: .png .svg .pdf), report (one query: "
       ".pdf), ranking (--method student|teacher: .csv), chart (--chart scores|scatter|precision "
       "for one query: .png .svg .pdf .csv), counterfactual (--metric: ΔL, ΔL beyond the control "
-      "images, ΔG per method: .png .svg .pdf .csv, from <bundle>/counterfactual/report.json). "
+      "images, ΔG per method: .png .svg .pdf .csv, from <bundle>/counterfactual/report.json, or "
+      "report-v3.json with --plan v3), "
+      "scaling (the student's test mAP against its teacher training queries, from "
+      "<bundle>/data-scaling/<space>/scaling.json of `fastgda data-scaling`, --features SPACE "
+      "or the default student's; .png .svg .pdf .csv). "
       "Ablation and trade-off read <bundle>/eval/report.json (recomputed when stale); query "
       "exports use the stored teacher result, or --run-teacher."));
   parser.addHelpOption();
@@ -60,8 +66,11 @@ int runExport(const QStringList& arguments) {
        "teacher:NAME, file:PATH, raw:npy:DIR).",
        "NAME", "student"},
       {"chart", "chart: scores, scatter or precision.", "NAME"},
+      {"features", "scaling: the student's feature space (default: the default student's).",
+       "SPACE"},
       {"metric", "counterfactual: delta_loss, delta_loss_vs_control, delta_g_mse or delta_g_cnn.",
        "M", "delta_loss"},
+      planVersionOption(),
       {"run-teacher", "Run the teacher (minutes) when no result is stored for the query."},
       {"width", "Chart width in points.", "W", "640"},
       {"height", "Chart height in points.", "H", "420"},
@@ -96,10 +105,13 @@ int runExport(const QStringList& arguments) {
       fail("export counterfactual: --metric is '", metric.toStdString(), "', expected ",
            ui::charts::counterfactualMetrics().join(QStringLiteral(", ")).toStdString());
     const CommandContext c = openCommand(parser, "export counterfactual", Opens::BundleOnly);
-    const std::string reportPath = c.bundle.path("counterfactual/report.json");
+    const std::string reportPath =
+        counterfactualReportPath(c.bundle, planVersion(parser, "export counterfactual"));
     if (!QFileInfo::exists(QString::fromStdString(reportPath)))
       fail("export counterfactual: ", reportPath,
-           " is missing (make it with `fastgda counterfactual report`)");
+           " is missing (make it with `fastgda "
+           "counterfactual report --plan ",
+           parser.value("plan").toStdString(), "`)");
     saveChartOrCsv(
         ui::charts::counterfactualBars(&plot, CounterfactualReport::fromJson(reportPath), metric));
     out("wrote " + path.toStdString() + "\n");
@@ -126,6 +138,21 @@ int runExport(const QStringList& arguments) {
       }
       saveChartOrCsv(ui::charts::tradeoff(&plot, report, k));
     }
+    out("wrote " + path.toStdString() + "\n");
+    return 0;
+  }
+
+  if (kind == QLatin1String("scaling")) {
+    const std::string space =
+        parser.isSet("features") ? parser.value("features").toStdString() : session->studentSpace();
+    const std::string curvePath = dataScalingCurvePath(c.bundle, space);
+    if (!QFileInfo::exists(QString::fromStdString(curvePath)))
+      fail("export scaling: ", curvePath, " is missing (make it with `fastgda data-scaling",
+           parser.isSet("features") ? " --features " + space : std::string(), "`)");
+    const DataScalingCurve curve = loadDataScalingCurve(curvePath);
+    saveChartOrCsv(ui::charts::scalingCurve(
+        &plot, curve,
+        ui::charts::teacherCeiling(session->evaluation(job.context()), curve.trendK)));
     out("wrote " + path.toStdString() + "\n");
     return 0;
   }

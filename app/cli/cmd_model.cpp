@@ -130,7 +130,7 @@ int runBench(const QStringList& arguments) {
                      "at the default settings, single images and a batch."));
   parser.addHelpOption();
   parser.addPositionalArgument(
-      "what", "generate, teacher or attribute (fastgda bench teacher --help, ...)");
+      "what", "generate, teacher, attribute or retrain (fastgda bench teacher --help, ...)");
   parser.addOptions({{"bundle", "Bundle folder (default: built-in).", "DIR"},
                      {"images", "Images to time.", "N", "8"},
                      {"json", "Print a JSON object."},
@@ -139,9 +139,10 @@ int runBench(const QStringList& arguments) {
   if (arguments.value(0) == QLatin1String("teacher"))  // its own options: parse there
     return runBenchTeacher(arguments.mid(1));
   if (arguments.value(0) == QLatin1String("attribute")) return runBenchAttribute(arguments.mid(1));
+  if (arguments.value(0) == QLatin1String("retrain")) return runBenchRetrain(arguments.mid(1));
   parser.process(QStringList{QStringLiteral("fastgda bench")} + arguments);
   if (parser.positionalArguments() != QStringList{"generate"})
-    fail("bench: expected 'generate', 'teacher' or 'attribute'");
+    fail("bench: expected 'generate', 'teacher', 'attribute' or 'retrain'");
   applyThreadsOption(parser, "generate");
   const int n = std::max(1, static_cast<int>(integerOption(parser, "images", "bench")));
   const auto model = openModel(parser, "bench generate");

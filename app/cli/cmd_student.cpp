@@ -18,6 +18,7 @@
 #include "data/dataset.h"
 #include "data/image_codec.h"
 #include "data/image_prep.h"
+#include "eval/data_scaling.h"
 #include "eval/evaluation.h"
 #include "features/feature_space.h"
 #include "index/embedding_index.h"
@@ -32,6 +33,7 @@
 #include "student/student_attributor.h"
 #include "teacher/results.h"
 #include "teacher/teacher.h"
+#include "util/clock.h"
 #include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -49,11 +51,6 @@ std::string cpuModelName() {
     if (line.startsWith("model name"))
       return line.mid(line.indexOf(':') + 1).trimmed().toStdString();
   return {};
-}
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
 std::vector<int64_t> integerList(const QCommandLineParser& parser, const char* name,
@@ -90,20 +87,13 @@ cv::Mat montage(const cv::Mat& query, const Dataset& data, const std::vector<int
   return canvas;
 }
 
-}  // namespace
-
-int runDistill(const QStringList& arguments) {
-  QCommandLineParser parser;
-  parser.setApplicationDescription(QStringLiteral(
-      "Distil the teacher's rankings (<bundle>/teacher/train) into a student in one feature "
-      "space, index the training set with FAISS and store both in <bundle>/student/<space>. "
-      "Resumable: a stopped run continues from its last epoch."));
-  parser.addHelpOption();
+// The student's recipe (StudentOptions), each option defaulting to the code's default: what
+// `distill` and `data-scaling` take alike.
+QList<QCommandLineOption> recipeOptions() {
   const StudentOptions d;
   QStringList hidden;
   for (int64_t h : d.hidden) hidden << QString::number(h);
-  parser.addOptions({
-      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+  return {
       {"features", "Feature space (text, latent, cnn, hog, torchscript:FILE, a+b).", "SPACE",
        QString::fromStdString(d.featureSpace)},
       {"hidden", "Hidden layer widths, comma-separated.", "W,W", hidden.join(',')},
@@ -123,6 +113,47 @@ int runDistill(const QStringList& arguments) {
        "A folder of teacher training results (repeatable; default: <bundle>/teacher/train). A "
        "query's results in several folders are merged over the union of their candidates.",
        "DIR"},
+  };
+}
+
+StudentOptions recipeFromOptions(const QCommandLineParser& parser, const char* command) {
+  auto number = [&](const char* name) { return numberOption(parser, name, command); };
+  StudentOptions o;
+  o.featureSpace = parser.value("features").toStdString();
+  o.hidden = integerList(parser, "hidden", command);
+  o.outputDim = integerOption(parser, "out-dim", command, 0, std::numeric_limits<int64_t>::max());
+  o.dropout = number("dropout");
+  o.inputNorm = parser.isSet("input-norm");
+  o.residual = !parser.isSet("no-residual");
+  o.epochs = static_cast<int>(integerOption(parser, "epochs", command));
+  o.batch = integerOption(parser, "batch", command, 0, std::numeric_limits<int64_t>::max());
+  o.learningRate = number("lr");
+  o.weightDecay = number("weight-decay");
+  o.outlierRate = number("outliers");
+  o.validationFraction = number("validation");
+  o.seed = seedOption(parser, "seed", command);
+  return o;
+}
+
+std::vector<std::string> teacherFoldersFromOptions(const QCommandLineParser& parser) {
+  std::vector<std::string> folders;
+  for (const QString& folder : parser.values("teacher-data"))
+    folders.push_back(folder.toStdString());
+  return folders;
+}
+
+}  // namespace
+
+int runDistill(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Distil the teacher's rankings (<bundle>/teacher/train) into a student in one feature "
+      "space, index the training set with FAISS and store both in <bundle>/student/<space>. "
+      "Resumable: a stopped run continues from its last epoch."));
+  parser.addHelpOption();
+  parser.addOptions(recipeOptions());
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
       {"index", "Index type: flat, ivf, ivfpq or hnsw.", "TYPE", "flat"},
       {"default", "Make this the bundle's default student (also when it has none yet)."},
       {"fresh", "Ignore an existing checkpoint."},
@@ -131,31 +162,14 @@ int runDistill(const QStringList& arguments) {
       deviceCommandLineOption(),
   });
   parser.process(QStringList{QStringLiteral("fastgda distill")} + arguments);
-  auto number = [&](const char* name) { return numberOption(parser, name, "distill"); };
-  StudentOptions o;
-  o.featureSpace = parser.value("features").toStdString();
-  o.hidden = integerList(parser, "hidden", "distill");
-  o.outputDim = integerOption(parser, "out-dim", "distill", 0, std::numeric_limits<int64_t>::max());
-  o.dropout = number("dropout");
-  o.inputNorm = parser.isSet("input-norm");
-  o.residual = !parser.isSet("no-residual");
-  o.epochs = static_cast<int>(integerOption(parser, "epochs", "distill"));
-  o.batch = integerOption(parser, "batch", "distill", 0, std::numeric_limits<int64_t>::max());
-  o.learningRate = number("lr");
-  o.weightDecay = number("weight-decay");
-  o.outlierRate = number("outliers");
-  o.validationFraction = number("validation");
-  o.seed = seedOption(parser, "seed", "distill");
+  StudentOptions o = recipeFromOptions(parser, "distill");
   IndexOptions indexOptions;
   indexOptions.type = parser.value("index").toStdString();
 
   const CommandContext c = openCommand(parser, "distill");
   o.device = c.device;
-  std::vector<std::string> teacherFolders;
-  for (const QString& folder : parser.values("teacher-data"))
-    teacherFolders.push_back(folder.toStdString());
-  const DistillSet set =
-      teacherDistillSet(c.bundle, c.model, *c.data, o.featureSpace, c.job(), teacherFolders);
+  const DistillSet set = teacherDistillSet(c.bundle, c.model, *c.data, o.featureSpace, c.job(),
+                                           teacherFoldersFromOptions(parser));
   o.featureSpace = set.featureSpace;
 
   const std::string dir = studentDir(c.bundle, set.featureSpace);
@@ -184,6 +198,68 @@ int runDistill(const QStringList& arguments) {
   summary["index_type"] = QString::fromStdString(saved.indexType);
   summary["index_vectors"] = static_cast<qint64>(saved.indexVectors);
   out(QJsonDocument(summary).toJson().toStdString());
+  return 0;
+}
+
+int runDataScaling(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "The data-scaling curve: distil the student in one space from the first N teacher training "
+      "queries for each size N (nested sets: the plan's own seeded order), with one recipe (the "
+      "same options as distill, the same epochs), score each against the teacher on the test "
+      "queries (mAP@k with standard errors), fit mAP@100 against log10 N and save it all in "
+      "<out>/scaling.json (default <bundle>/data-scaling/<space>). Resumable: each size keeps "
+      "its checkpoint in <out>/n-N; a finished size is only scored again. Hours of CPU for the "
+      "built-in bundle (about twice one distill)."));
+  parser.addHelpOption();
+  parser.addOptions(recipeOptions());
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"sizes",
+       "Training queries per point, increasing, comma-separated (default: all of them and four "
+       "halvings: N/16, N/8, N/4, N/2, N).",
+       "N,N"},
+      {"k", "The k of mAP@k, comma-separated.", "K,K", "50,100,400"},
+      {"out", "Folder of the curve (default: <bundle>/data-scaling/<space>).", "DIR"},
+      {"json", "Print the curve's JSON."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
+  });
+  parser.process(QStringList{QStringLiteral("fastgda data-scaling")} + arguments);
+  DataScalingOptions o;
+  o.student = recipeFromOptions(parser, "data-scaling");
+  if (parser.isSet("sizes")) o.sizes = integerList(parser, "sizes", "data-scaling", 2);
+  o.ks = integerList(parser, "k", "data-scaling");
+  o.outDir = parser.value("out").toStdString();
+  o.teacherFolders = teacherFoldersFromOptions(parser);
+  const CommandContext c = openCommand(parser, "data-scaling");
+  o.student.device = c.device;
+  const DataScalingCurve curve = distillDataScalingCurve(c.bundle, c.model, *c.data, o, c.job());
+  const std::string path = o.outDir.empty() ? dataScalingCurvePath(c.bundle, curve.featureSpace)
+                                            : o.outDir + "/scaling.json";
+  saveDataScalingCurve(curve, path);
+  if (parser.isSet("json")) {
+    out(curve.json());
+    return 0;
+  }
+  const size_t t = static_cast<size_t>(std::find(curve.ks.begin(), curve.ks.end(), curve.trendK) -
+                                       curve.ks.begin());
+  std::string text =
+      "queries  held-out mAP  test mAP@" + std::to_string(curve.trendK) + "        minutes\n";
+  for (const DataScalingPoint& p : curve.points) {
+    char line[160];
+    std::snprintf(line, sizeof line, "%7lld  %12.3f  %.3f ± %.3f  %8.1f\n",
+                  static_cast<long long>(p.queries), p.validationMap, p.testMap[t].mean,
+                  p.testMap[t].standardError, p.seconds / 60);
+    text += line;
+  }
+  char trend[200];
+  std::snprintf(trend, sizeof trend,
+                "trend: mAP@%lld = %.3f + %.3f × log10(queries) (r² %.2f); at 10,000 queries: "
+                "%.3f\n",
+                static_cast<long long>(curve.trendK), curve.trend.intercept, curve.trend.slope,
+                curve.trend.r2, curve.trend.at(10000));
+  out(text + trend + "saved " + path + "\n");
   return 0;
 }
 

@@ -21,12 +21,14 @@ int runTeacherSanity(const QStringList& arguments);
 int runTeacherRepeatability(const QStringList& arguments);
 int runFidelity(const QStringList& arguments);
 int runDistill(const QStringList& arguments);
+int runDataScaling(const QStringList& arguments);
 int runAttribute(const QStringList& arguments);
 int runEval(const QStringList& arguments);
 int runRefingerprint(const QStringList& arguments);
 int runCounterfactual(const QStringList& arguments);
 int runSlurm(const QStringList& arguments);
 int runBenchAttribute(const QStringList& arguments);
+int runBenchRetrain(const QStringList& arguments);
 // Only in builds with the studio (FASTGDA_WITH_GUI): export, and the QApplication it paints with.
 int runExport(const QStringList& arguments);
 std::unique_ptr<QCoreApplication> makeGuiApplication(int& argc, char** argv);

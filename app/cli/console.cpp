@@ -1,6 +1,7 @@
 #include "cli/console.h"
 
 #include "slurm/slurm.h"
+#include "util/clock.h"
 #include "util/device.h"
 #include "util/error.h"
 #include "util/threads.h"
@@ -22,11 +23,6 @@ std::atomic<bool> gCancel{false};
 
 void onInterrupt(int) {
   if (gCancel.exchange(true)) std::_Exit(130);
-}
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
 std::string formatDuration(double seconds) {
@@ -107,6 +103,20 @@ uint64_t seedOption(const QCommandLineParser& parser, const char* name, const ch
     fail(command, ": --", name, " must be a whole number from 0 to 18446744073709551615, got '",
          text.toStdString(), "'");
   return v;
+}
+
+QCommandLineOption planVersionOption() {
+  return {"plan",
+          "The protocol: v2 (counterfactual/plan.json: each method's top K) or v3 "
+          "(plan-v3.json: beyond the query's family, matched random).",
+          "v2|v3", "v2"};
+}
+
+int planVersion(const QCommandLineParser& parser, const char* command) {
+  const QString v = parser.value("plan");
+  if (v == QLatin1String("v2")) return 2;
+  if (v == QLatin1String("v3")) return 3;
+  fail(command, ": --plan '", v.toStdString(), "' is not a protocol (expected v2 or v3)");
 }
 
 QList<QCommandLineOption> slurmOptions() {

@@ -43,6 +43,10 @@ int64_t integerOption(const QCommandLineParser& parser, const char* name, const 
                       int64_t min = 0, int64_t max = std::numeric_limits<int32_t>::max());
 // A seed: any whole number from 0 to 2^64 - 1, every bit kept.
 uint64_t seedOption(const QCommandLineParser& parser, const char* name, const char* command);
+// --plan v2|v3, the counterfactual protocol (core/counterfactual/plan.h), and its version number;
+// anything else is an Error naming the command.
+QCommandLineOption planVersionOption();
+int planVersion(const QCommandLineParser& parser, const char* command);
 // Applies --threads N when given (validated), else uses all cores.
 void applyThreadsOption(const QCommandLineParser& parser, const char* command);
 // --device DEVICE, for every command that computes (beside --threads).

@@ -37,6 +37,8 @@ const std::map<QString, Command>& commands() {
        {fastgda::cli::runTeacherRepeatability, "the teacher ranked twice with two seeds: mAP@k"}},
       {QStringLiteral("distill"),
        {fastgda::cli::runDistill, "train the student on the teacher's rankings; index it"}},
+      {QStringLiteral("data-scaling"),
+       {fastgda::cli::runDataScaling, "the student's mAP against how much teacher data it had"}},
       {QStringLiteral("attribute"),
        {fastgda::cli::runAttribute, "influential training images of a query, by the student"}},
       {QStringLiteral("eval"),

@@ -13,6 +13,7 @@
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "model/trainer.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
 #include "util/threads.h"
@@ -24,11 +25,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const double kPi = std::acos(-1.0);
 // Part of the cache key: bump when the network or the training recipe changes.
 constexpr const char* kClassifierVersion = "conv-gn-silu-3stage/1";
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 QJsonValue number(double v) {
   return std::isfinite(v) ? QJsonValue(v) : QJsonValue(QJsonValue::Null);
@@ -245,10 +241,9 @@ torch::Tensor SubcategoryClassifier::features(const torch::Tensor& images) const
   std::vector<torch::Tensor> out;
   for (int64_t begin = 0; begin < images.size(0); begin += 256) {
     const int64_t b = std::min<int64_t>(256, images.size(0) - begin);
-    out.push_back(
-        net_->pooled(resizeImages(images.narrow(0, begin, b).to(device, torch::kFloat32),
-                                  imageSize_))
-            .cpu());
+    out.push_back(net_->pooled(resizeImages(images.narrow(0, begin, b).to(device, torch::kFloat32),
+                                            imageSize_))
+                      .cpu());
   }
   return out.empty() ? torch::zeros({0, featureDim()}) : torch::cat(out);
 }

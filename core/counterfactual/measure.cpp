@@ -98,13 +98,14 @@ struct Progress {
 };
 
 QJsonObject toJson(const std::string& arm, const std::string& model, const std::string& from,
-                   const MeasureOptions& o, const Progress& p) {
+                   const std::string& retrainedWith, const MeasureOptions& o, const Progress& p) {
   QJsonObject root;
   root["format"] = kFormat;
   root["version"] = kVersion;
   root["arm"] = QString::fromStdString(arm);
   root["model"] = QString::fromStdString(model);
   root["from"] = QString::fromStdString(from);
+  if (!retrainedWith.empty()) root["retrained_with"] = QString::fromStdString(retrainedWith);
   root["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(o.json())).object();
   QJsonArray queries;
   for (const QueryMeasurement& q : p.queries) {
@@ -135,6 +136,7 @@ ArmMeasurement parse(const std::string& path) {
   m.arm = o["arm"].toString().toStdString();
   m.model = o["model"].toString().toStdString();
   m.from = o["from"].toString().toStdString();
+  m.retrainedWith = o["retrained_with"].toString().toStdString();
   if (m.arm.empty() || m.model.empty()) fail(path, ": fields 'arm' and 'model' are required");
   m.settingsJson =
       QJsonDocument(o["settings"].toObject()).toJson(QJsonDocument::Compact).toStdString();
@@ -245,6 +247,7 @@ bool measureArm(const Bundle& bundle, const CounterfactualPlan& plan, const std:
   const std::string imageDir = counterfactualMeasurementDir(bundle, plan.version) + "/" + arm.name;
   const std::string settings = o.json();
   const std::string modelFp = modelFingerprint(retrainedBundle);
+  const std::string retrainedWith = retrained["libtorch"].toString().toStdString();
   const auto matches = [&](const ArmMeasurement& m) {
     return m.model == modelFp && m.settingsJson == settings;
   };
@@ -274,9 +277,10 @@ bool measureArm(const Bundle& bundle, const CounterfactualPlan& plan, const std:
   const int64_t latentSize = model->latentShape[0] * model->latentShape[1] * model->latentShape[2];
   const double items = static_cast<double>(queries.size() + control.size());
   const auto save = [&](const std::string& path) {
-    writeFileAtomically(path, QJsonDocument(toJson(arm.name, modelFp, shipped, o, done))
-                                  .toJson(QJsonDocument::Compact)
-                                  .toStdString());
+    writeFileAtomically(path,
+                        QJsonDocument(toJson(arm.name, modelFp, shipped, retrainedWith, o, done))
+                            .toJson(QJsonDocument::Compact)
+                            .toStdString());
   };
 
   for (size_t q = done.queries.size(); q < queries.size(); ++q) {

@@ -13,6 +13,7 @@
 // <bundle>/counterfactual/measurements/<arm>.json, format "fastgda-counterfactual-measurement"
 // version 1:
 //   {"arm": "teacher-A", "model": model fingerprint, "from": the shipped model's fingerprint,
+//    "retrained_with": the LibTorch version of the retrain,
 //    "settings": {"timestep_stride": 5, "noise_draws": 16, "seed": 0, "control_images": 128},
 //    "queries": [{"id": "test-0003", "loss": L, "loss_by_t": [one mean per t],
 //                 "image": "teacher-A/test-0003.png"}, ...],
@@ -53,8 +54,9 @@ struct QueryMeasurement {
 
 struct ArmMeasurement {
   std::string arm;
-  std::string model;  // the retrained model's fingerprint
-  std::string from;   // the shipped model it was retrained from
+  std::string model;          // the retrained model's fingerprint
+  std::string from;           // the shipped model it was retrained from
+  std::string retrainedWith;  // the LibTorch version that retrained it ("" before it was kept)
   std::string settingsJson;
   std::vector<QueryMeasurement> queries;
   std::vector<std::pair<int64_t, double>> control;  // training index, loss

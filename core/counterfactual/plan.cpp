@@ -32,6 +32,12 @@ QJsonArray indexArray(const std::vector<int64_t>& v) {
 
 }  // namespace
 
+const CounterfactualArm& CounterfactualPlan::reference() const {
+  for (const CounterfactualArm& a : arms)
+    if (a.method.empty()) return a;
+  fail("counterfactual plan: no reference arm (an arm with no method)");
+}
+
 const CounterfactualArm& CounterfactualPlan::arm(const std::string& name) const {
   std::string names;
   for (const CounterfactualArm& a : arms) {
@@ -435,7 +441,7 @@ CounterfactualPlan makePlanV3(const Bundle& bundle, std::shared_ptr<TextToImageM
     }
   }
 
-  plan.arms.push_back({"reference", "", "", {}});
+  plan.arms.push_back({"reference-v3", "", "", {}});
   for (size_t g = 0; g < members.size(); ++g) {
     const std::string group = plan.groups[g].first;
     std::vector<std::string> ids;

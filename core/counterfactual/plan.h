@@ -35,7 +35,10 @@
 //     "matched-random-A" removes as many images as the method arms' mean, drawn in turn per query
 //     from the query's own subcategory, its family excluded;
 //   - "families" and "subcategories" keep each query's family (training indices) and
-//     subcategory; "reference" is the same arm as version 2's (one retrain serves both).
+//     subcategory; its reference is an arm of its own, "reference-v3", retrained by the same
+//     LibTorch as its other arms (the retrains of version 2 ran on Debian's LibTorch 1.13, 4.6
+//     times slower per step than PyTorch 2.11's here, and the last bits of each step, which add
+//     up over a retrain, differ between the two).
 // Its arms are measured on every query of the plan, so a query of group A measured on B's arms
 // gives the null distribution of unrelated removals.
 #pragma once
@@ -89,7 +92,8 @@ struct CounterfactualPlan {
   int64_t subcategoryPairs = 0;
 
   const CounterfactualArm& arm(const std::string& name) const;  // throws Error listing the arms
-  const QuerySpec& query(const std::string& id) const;          // throws Error naming the id
+  const CounterfactualArm& reference() const;           // the arm that removes nothing (no method)
+  const QuerySpec& query(const std::string& id) const;  // throws Error naming the id
   std::string json() const;
   void save(const std::string& path) const;                 // atomic
   static CounterfactualPlan load(const std::string& path);  // errors name the file and field

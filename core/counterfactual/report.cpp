@@ -5,6 +5,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <opencv2/imgproc.hpp>
@@ -23,7 +24,9 @@ namespace fastgda {
 namespace {
 
 constexpr const char* kFormat = "fastgda-counterfactual-report";
-constexpr int kVersion = 1;
+// 2 added the protocol, the baseline, arm sizes, family shares, the null and detectable
+// differences; a version 1 report reads with those empty.
+constexpr int kVersion = 2;
 
 QJsonObject toJson(const MeanAndError& e) {
   QJsonObject o;
@@ -49,12 +52,14 @@ QJsonObject toJson(const PairedDifference& p) {
   o["difference"] = toJson(p.difference);
   o["higher"] = static_cast<qint64>(p.higher);
   o["sign_test_p"] = p.signTestP;
+  o["detectable"] = p.detectable;
   return o;
 }
 
 PairedDifference pairedFromJson(const QJsonValue& v) {
   const QJsonObject o = v.toObject();
-  return {estimateFromJson(o["difference"]), o["higher"].toInteger(), o["sign_test_p"].toDouble(1)};
+  return {estimateFromJson(o["difference"]), o["higher"].toInteger(), o["sign_test_p"].toDouble(1),
+          o["detectable"].toDouble()};
 }
 
 // first − second over the queries both have (query -> value).
@@ -69,7 +74,8 @@ PairedDifference pairUp(const std::map<std::string, double>& first,
     if (a != b->second) ++untied;
     if (a > b->second) ++higher;
   }
-  return {meanAndError(diffs), higher, signTestP(higher, untied)};
+  const MeanAndError d = meanAndError(diffs);
+  return {d, higher, signTestP(higher, untied), 2.80 * d.standardError};
 }
 
 std::vector<std::string> stringsFromJson(const QJsonValue& v) {
@@ -105,7 +111,19 @@ std::string CounterfactualReport::json() const {
   QJsonObject o;
   o["format"] = kFormat;
   o["version"] = kVersion;
+  o["protocol"] = protocol;
   o["k"] = static_cast<qint64>(k);
+  o["baseline"] = QString::fromStdString(baseline);
+  QJsonObject sizes;
+  for (const auto& [arm, size] : armSizes)
+    sizes[QString::fromStdString(arm)] = static_cast<qint64>(size);
+  o["arm_sizes"] = sizes;
+  QJsonObject fit;
+  fit["intercept"] = familyShare.intercept;
+  fit["slope"] = familyShare.slope;
+  fit["r"] = familyShare.r;
+  fit["pairs"] = static_cast<qint64>(familyShare.pairs);
+  o["family_share_fit"] = fit;
   o["measured"] = strings(measured);
   o["missing"] = strings(missing);
   QJsonArray ms;
@@ -123,6 +141,11 @@ std::string CounterfactualReport::json() const {
     e["group_delta_loss"] = groups;
     e["overlap"] = m.overlap;
     e["vs_random"] = toJson(m.vsRandom);
+    e["family_share"] = m.familyShare;
+    if (m.nullDeltaLoss.count > 0) {
+      e["null_delta_loss"] = toJson(m.nullDeltaLoss);
+      e["vs_null"] = toJson(m.vsNull);
+    }
     ms.append(e);
   }
   o["methods"] = ms;
@@ -148,6 +171,8 @@ std::string CounterfactualReport::json() const {
     e["delta_loss_vs_control"] = q.deltaLossVsControl;
     e["delta_g_mse"] = q.deltaGMse;
     e["delta_g_cnn"] = q.deltaGCnn;
+    e["family_share"] = q.familyShare;
+    if (!q.own) e["own"] = false;
     qs.append(e);
   }
   o["queries"] = qs;
@@ -156,9 +181,17 @@ std::string CounterfactualReport::json() const {
 
 CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
   const QJsonObject o = readJsonObject(path);
-  checkFormat(path, o, kFormat, kVersion);
+  checkFormat(path, o, kFormat, o["version"].toInt() == 1 ? 1 : kVersion);  // 1 reads as well
   CounterfactualReport r;
+  r.protocol = o["protocol"].toInt(2);
   r.k = o["k"].toInteger();
+  r.baseline = o["baseline"].toString(QStringLiteral("random")).toStdString();
+  const QJsonObject sizes = o["arm_sizes"].toObject();
+  for (auto a = sizes.begin(); a != sizes.end(); ++a)
+    r.armSizes[a.key().toStdString()] = a.value().toInteger();
+  const QJsonObject fit = o["family_share_fit"].toObject();
+  r.familyShare = {fit["intercept"].toDouble(), fit["slope"].toDouble(), fit["r"].toDouble(),
+                   fit["pairs"].toInteger()};
   r.measured = stringsFromJson(o["measured"]);
   r.missing = stringsFromJson(o["missing"]);
   for (const QJsonValue& v : o["methods"].toArray()) {
@@ -176,6 +209,9 @@ CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
       m.groupDeltaLoss[g.key().toStdString()] = g.value().toDouble();
     m.overlap = e["overlap"].toDouble();
     m.vsRandom = pairedFromJson(e["vs_random"]);
+    m.familyShare = e["family_share"].toDouble();
+    m.nullDeltaLoss = estimateFromJson(e["null_delta_loss"]);
+    m.vsNull = pairedFromJson(e["vs_null"]);
     r.methods.push_back(std::move(m));
   }
   for (const QJsonValue& v : o["pairs"].toArray()) {  // absent in reports written before pairs
@@ -189,23 +225,51 @@ CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
     r.queries.push_back({e["query"].toString().toStdString(), e["group"].toString().toStdString(),
                          e["method"].toString().toStdString(), e["arm"].toString().toStdString(),
                          e["delta_loss"].toDouble(), e["delta_loss_vs_control"].toDouble(),
-                         e["delta_g_mse"].toDouble(), e["delta_g_cnn"].toDouble()});
+                         e["delta_g_mse"].toDouble(), e["delta_g_cnn"].toDouble(),
+                         e["family_share"].toDouble(), e["own"].toBool(true)});
   }
   return r;
 }
 
+std::string counterfactualReportPath(const Bundle& bundle, int protocol) {
+  return bundle.path(protocol == 2
+                         ? "counterfactual/report.json"
+                         : "counterfactual/report-v" + std::to_string(protocol) + ".json");
+}
+
+FamilyShareFit fitFamilyShare(const std::vector<double>& shares,
+                              const std::vector<double>& values) {
+  FamilyShareFit fit;
+  fit.pairs = static_cast<int64_t>(std::min(shares.size(), values.size()));
+  if (fit.pairs == 0) return fit;
+  const double n = static_cast<double>(fit.pairs);
+  double mx = 0, my = 0;
+  for (int64_t i = 0; i < fit.pairs; ++i) {
+    mx += shares[static_cast<size_t>(i)] / n;
+    my += values[static_cast<size_t>(i)] / n;
+  }
+  double sxx = 0, sxy = 0, syy = 0;
+  for (int64_t i = 0; i < fit.pairs; ++i) {
+    const double dx = shares[static_cast<size_t>(i)] - mx, dy = values[static_cast<size_t>(i)] - my;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  fit.slope = sxx > 0 ? sxy / sxx : 0;
+  fit.intercept = my - fit.slope * mx;
+  fit.r = sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0;
+  return fit;
+}
+
 CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const CounterfactualPlan& plan,
                                               const JobContext& job) {
-  // Protocol 3's table (family, beyond-family arms, the null distribution from the other group's
-  // arms) is not built yet; its plan, retrains and measurements are.
-  if (plan.version != 2)
-    fail(counterfactualPlanPath(bundle, plan.version), ": the report of protocol version ",
-         plan.version, " is not built yet (measure its arms with `counterfactual measure --plan v",
-         plan.version, "`)");
   CounterfactualReport report;
+  report.protocol = plan.version;
   report.k = plan.k;
+  report.baseline = plan.version >= 3 ? "matched-random" : "random";
   std::map<std::string, ArmMeasurement> measured;
   for (const CounterfactualArm& a : plan.arms) {
+    report.armSizes[a.name] = static_cast<int64_t>(a.removed.size());
     const std::string path = counterfactualMeasurementPath(bundle, plan, a.name);
     if (!QFileInfo::exists(QString::fromStdString(path))) {
       report.missing.push_back(a.name);
@@ -214,14 +278,21 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
     measured.emplace(a.name, ArmMeasurement::load(path));
     report.measured.push_back(a.name);
   }
-  const auto ref = measured.find("reference");
+  const std::string referenceArm = plan.reference().name;
+  const auto ref = measured.find(referenceArm);
   if (ref == measured.end())
     fail(
         "counterfactual report: the reference arm is not measured yet (run `fastgda "
-        "counterfactual train --arm reference`, then `fastgda counterfactual measure --arm "
-        "reference`)");
+        "counterfactual train --plan v",
+        plan.version, " --arm ", referenceArm, "`, then `fastgda counterfactual measure --plan v",
+        plan.version, " --arm ", referenceArm, "`)");
   const ArmMeasurement& reference = ref->second;
   for (const auto& [name, m] : measured) {
+    if (!m.retrainedWith.empty() && !reference.retrainedWith.empty() &&
+        m.retrainedWith != reference.retrainedWith)
+      fail(counterfactualMeasurementPath(bundle, plan, name), ": retrained with LibTorch ",
+           m.retrainedWith, ", the reference with ", reference.retrainedWith,
+           " (the last bits of every step differ between versions; retrain both with one)");
     if (m.settingsJson != reference.settingsJson)
       fail(counterfactualMeasurementPath(bundle, plan, name), ": measured with settings ",
            m.settingsJson, ", the reference with ", reference.settingsJson,
@@ -263,34 +334,72 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
   std::map<std::string, std::string> groupOf;
   for (const auto& [group, ids] : plan.groups)
     for (const std::string& id : ids) groupOf[id] = group;
-  std::vector<std::string> methods{"random"};
+  // Each query's family (sorted training indices): protocol 3's plan keeps it; for protocol 2,
+  // the family of the training image whose caption is the prompt (none: an empty family).
+  std::map<std::string, std::vector<int64_t>> familyOf = plan.families;
+  if (familyOf.empty()) {
+    std::map<int, std::vector<int64_t>> members;
+    std::map<std::string, int> familyOfCaption;
+    for (int64_t i = 0; i < data->size(); ++i)
+      if (data->record(i).family >= 0) {
+        members[data->record(i).family].push_back(i);
+        familyOfCaption.emplace(data->caption(i), data->record(i).family);
+      }
+    for (const QuerySpec& q : plan.queries) {
+      const auto f = familyOfCaption.find(q.prompt);
+      familyOf[q.id] = f == familyOfCaption.end() ? std::vector<int64_t>{} : members[f->second];
+    }
+  }
+  const auto familyShare = [&](const CounterfactualArm& arm, const std::string& query) {
+    const std::vector<int64_t>& family = familyOf[query];
+    if (family.empty()) return 0.0;
+    int64_t removed = 0;
+    for (int64_t i : family)
+      removed += std::binary_search(arm.removed.begin(), arm.removed.end(), i);
+    return static_cast<double>(removed) / static_cast<double>(family.size());
+  };
+
+  std::vector<std::string> methods{report.baseline};
+  if (plan.version >= 3) methods.push_back("family");
   methods.insert(methods.end(), plan.methods.begin(), plan.methods.end());
-  // One measure of one method's rows so far, by query: what the pairings compare.
+  // One measure of one method's own rows so far, by query: what the pairings compare.
   const auto byQuery = [&](const std::string& method, double QueryEffect::*measure) {
     std::map<std::string, double> values;
     for (const QueryEffect& q : report.queries)
-      if (q.method == method) values[q.query] = q.*measure;
+      if (q.method == method && q.own) values[q.query] = q.*measure;
     return values;
   };
+  std::vector<double> fitShares, fitDeltas;
   for (const std::string& method : methods) {
     MethodEffect effect;
     effect.method = method;
-    std::vector<double> dl, dlc, dgm, dgc, overlaps;
+    std::vector<double> dl, dlc, dgm, dgc, overlaps, shares;
     std::map<std::string, std::vector<double>> byGroup;
+    std::map<std::string, std::vector<double>> nullByQuery;  // a query on other groups' arms
     for (const CounterfactualArm& arm : plan.arms) {
       if (arm.method != method || !measured.count(arm.name)) continue;
       const ArmMeasurement& m = measured.at(arm.name);
       effect.arms.push_back(arm.name);
       for (const auto& [id, group] : groupOf) {
-        if (!arm.group.empty() && arm.group != group) continue;  // random covers every query
+        // An arm of a group speaks for that group's queries (protocol 2's random for every
+        // query); protocol 3 measures every arm on every query, the others' being the null.
+        const bool own = arm.group.empty() || arm.group == group;
+        if (!own && plan.version < 3) continue;
         job.checkCancelled();
         QueryEffect q;
         q.query = id;
         q.group = group;
         q.method = method;
         q.arm = arm.name;
+        q.own = own;
         q.deltaLoss = m.query(id).loss - reference.query(id).loss;
         q.deltaLossVsControl = q.deltaLoss - controlShift[arm.name];
+        q.familyShare = familyShare(arm, id);
+        if (!own) {
+          nullByQuery[id].push_back(q.deltaLoss);
+          report.queries.push_back(q);
+          continue;
+        }
         const torch::Tensor a = image(m, id), b = image(reference, id);
         q.deltaGMse = ((a - b) / 2).pow(2).mean().item<double>();
         q.deltaGCnn = 1 - (cnnFeature(a) * cnnFeature(b)).sum().item<double>();
@@ -298,6 +407,9 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
         dlc.push_back(q.deltaLossVsControl);
         dgm.push_back(q.deltaGMse);
         dgc.push_back(q.deltaGCnn);
+        shares.push_back(q.familyShare);
+        fitShares.push_back(q.familyShare);
+        fitDeltas.push_back(q.deltaLoss);
         byGroup[group].push_back(q.deltaLoss);
         const auto ov = plan.overlap.find(method);
         if (ov != plan.overlap.end() && ov->second.count(id)) overlaps.push_back(ov->second.at(id));
@@ -311,16 +423,28 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
     effect.deltaGCnn = meanAndError(dgc);
     for (const auto& [g, v] : byGroup) effect.groupDeltaLoss[g] = meanAndError(v).mean;
     effect.overlap = meanAndError(overlaps).mean;
-    if (method != "random")
+    effect.familyShare = meanAndError(shares).mean;
+    if (!nullByQuery.empty()) {
+      std::map<std::string, double> nullMean;  // per query, over the other groups' arms
+      std::vector<double> all;
+      for (const auto& [id, values] : nullByQuery) {
+        nullMean[id] = meanAndError(values).mean;
+        all.push_back(nullMean[id]);
+      }
+      effect.nullDeltaLoss = meanAndError(all);
+      effect.vsNull = pairUp(byQuery(method, &QueryEffect::deltaLoss), nullMean);
+    }
+    if (method != report.baseline)
       effect.vsRandom = pairUp(byQuery(method, &QueryEffect::deltaLoss),
-                               byQuery("random", &QueryEffect::deltaLoss));
+                               byQuery(report.baseline, &QueryEffect::deltaLoss));
     report.methods.push_back(std::move(effect));
   }
+  report.familyShare = fitFamilyShare(fitShares, fitDeltas);
   for (size_t i = 0; i < report.methods.size(); ++i)
     for (size_t j = i + 1; j < report.methods.size(); ++j) {
       const std::string& a = report.methods[i].method;
       const std::string& b = report.methods[j].method;
-      if (a == "random" || b == "random") continue;
+      if (a == report.baseline || b == report.baseline) continue;
       const auto pair = [&](double QueryEffect::*measure) {
         return pairUp(byQuery(a, measure), byQuery(b, measure));
       };

@@ -14,8 +14,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include "data/image_pack.h"
 #include "data/image_codec.h"
+#include "data/image_pack.h"
 #include "data/image_prep.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -119,8 +119,9 @@ std::string packageRoot(const std::string& packagesDir, const std::string& name)
       return (dir.filePath(entry) + QStringLiteral("/package")).toStdString();
   }
   fail(packagesDir, ": package '", name,
-       "' not found (expected a folder <name>[-<version>]/package; see README, rebuilding the "
-       "emoji dataset)");
+       "' not found (expected a folder <name>[-<version>]/package; see docs/emoji-dataset.md, "
+       "rebuilding "
+       "it)");
 }
 
 struct Emojibase {

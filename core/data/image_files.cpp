@@ -5,6 +5,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -19,8 +21,44 @@ namespace {
 struct FileEntry {
   std::string path;  // absolute
   ImageRecord record;
-  std::string where;  // "manifest.jsonl:12" for messages
+  std::string where;       // "manifest.jsonl:12" for messages
+  std::string familyName;  // a family given by name, numbered once every line is read
 };
+
+// The optional fields of a manifest line, each of the JSON type it must have (absent: kept
+// empty); "" when all are right, else what is wrong, naming the field.
+std::string checkOptionalFields(const QJsonObject& o) {
+  auto typeName = [](const QJsonValue& v) -> std::string {
+    switch (v.type()) {
+      case QJsonValue::Null:
+        return "null";
+      case QJsonValue::Bool:
+        return "a boolean";
+      case QJsonValue::Double:
+        return "a number";
+      case QJsonValue::String:
+        return "a string";
+      case QJsonValue::Array:
+        return "an array";
+      case QJsonValue::Object:
+        return "an object";
+      default:
+        return "nothing";
+    }
+  };
+  for (const char* field : {"id", "style", "category", "subcategory"})
+    if (o.contains(field) && !o[field].isString())
+      return std::string("field '") + field + "' must be a string, found " + typeName(o[field]);
+  if (o.contains("family")) {
+    const QJsonValue f = o["family"];
+    const bool wholeNumber = f.isDouble() && f.toDouble() >= 0 &&
+                             f.toDouble() == std::floor(f.toDouble()) && f.toDouble() < 1e9;
+    if (!wholeNumber && !(f.isString() && !f.toString().isEmpty()))
+      return "field 'family' must be a whole number >= 0 or a name, found " +
+             (f.isDouble() ? QString::number(f.toDouble()).toStdString() : typeName(f));
+  }
+  return {};
+}
 
 class ImageFileDataset final : public Dataset {
  public:
@@ -108,6 +146,10 @@ std::unique_ptr<Dataset> openImageFolder(const std::string& dir, const LoadOptio
           where + ": missing string field '" + (o["path"].isString() ? "caption" : "path") + "'");
       continue;
     }
+    if (const std::string wrong = checkOptionalFields(o); !wrong.empty()) {
+      badEntry(options, report, where + ": " + wrong);
+      continue;
+    }
     FileEntry e;
     e.where = where;
     e.path = QDir::cleanPath(root.absoluteFilePath(o["path"].toString())).toStdString();
@@ -115,7 +157,10 @@ std::unique_ptr<Dataset> openImageFolder(const std::string& dir, const LoadOptio
     e.record.id =
         o["id"].isString() ? o["id"].toString().toStdString() : o["path"].toString().toStdString();
     e.record.style = o["style"].toString().toStdString();
-    e.record.family = o["family"].toInt(-1);
+    if (o["family"].isString())
+      e.familyName = o["family"].toString().toStdString();
+    else
+      e.record.family = o["family"].toInt(-1);
     e.record.category = o["category"].toString().toStdString();
     e.record.subcategory = o["subcategory"].toString().toStdString();
     if (!seenIds.emplace(e.record.id, lineNumber).second) {
@@ -127,6 +172,14 @@ std::unique_ptr<Dataset> openImageFolder(const std::string& dir, const LoadOptio
     entries.push_back(std::move(e));
   }
   if (entries.empty()) fail(manifest, ": the manifest lists no images");
+  // Families given by name are numbered after every numbered one, in order of first appearance.
+  int next = 0;
+  for (const FileEntry& e : entries) next = std::max(next, e.record.family + 1);
+  std::map<std::string, int> familyByName;
+  for (FileEntry& e : entries)
+    if (!e.familyName.empty())
+      e.record.family =
+          familyByName.emplace(e.familyName, next + int(familyByName.size())).first->second;
   return decodeAll(dir, std::move(entries), options, report);
 }
 

@@ -3,7 +3,9 @@
 // Folder: DIR/manifest.jsonl, one JSON object per line:
 //   {"path": "cats/001.jpg", "caption": "a cat on a sofa", "id": "cat-001"}
 // `path` is relative to DIR (or absolute); `id` is optional (default: the path). Blank lines are
-// ignored. Optional "style", "family", "category", "subcategory" fields are kept as metadata.
+// ignored. Optional "style", "category", "subcategory" (strings) and "family" (a whole number, or
+// a name such as "red-square": images of one family are versions of one subject, and distillation
+// holds them out together) are kept as metadata; a field of another type is a bad entry, named.
 //
 // COCO: a captions file in the style of captions_train2017.json ("images": [{id, file_name}],
 // "annotations": [{image_id, caption}]); each image takes its first caption (by annotation order)

@@ -163,6 +163,7 @@ std::string evaluationFingerprint(const Bundle& bundle, const EvaluationOptions&
   for (int64_t k : o.ks) f.add("k " + std::to_string(k));
   f.add("seed " + std::to_string(o.seed) + " students " + std::to_string(o.includeStudents) +
         " raw " + std::to_string(o.includeRaw));
+  if (!o.includeBaselines) f.add("no baselines");
   for (const std::string& s : o.rawSpaces) f.add("raw " + s);
   for (const std::string& m : o.extraMethods) f.add("method " + m);
   // What the raw spaces and students are computed from: the model, its classifier, the data.
@@ -238,9 +239,11 @@ std::vector<std::string> evaluatedMethods(const Bundle& bundle, const Evaluation
   if (o.includeRaw)
     for (const std::string& s : o.rawSpaces.empty() ? standardFeatureSpaces() : o.rawSpaces)
       names.push_back("raw:" + s);
-  names.push_back("random");
-  names.push_back("teacher");
-  for (const std::string& v : teacherVariants(bundle)) names.push_back("teacher:" + v);
+  if (o.includeBaselines) {
+    names.push_back("random");
+    names.push_back("teacher");
+    for (const std::string& v : teacherVariants(bundle)) names.push_back("teacher:" + v);
+  }
   for (const std::string& m : o.extraMethods) names.push_back(m);
   return names;
 }

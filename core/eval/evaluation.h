@@ -40,6 +40,7 @@ struct EvaluationOptions {
   std::vector<std::string> rawSpaces;      // empty: standardFeatureSpaces()
   std::vector<std::string> studentSpaces;  // empty: every student in the bundle
   bool includeStudents = true, includeRaw = true;
+  bool includeBaselines = true;           // random, the teacher and its variants
   uint64_t seed = 0;                      // the random baseline
   std::vector<std::string> extraMethods;  // more methods by name (file:PATH, raw:npy:DIR, ...)
 };

@@ -17,6 +17,7 @@
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "model/trainer.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
 #include "util/threads.h"
@@ -25,11 +26,6 @@ namespace fastgda {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 // Uniform in [0, bound) from a standard engine, without the implementation-defined behaviour of
 // std::uniform_int_distribution: the same seed gives the same draw with every standard library.

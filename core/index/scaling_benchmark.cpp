@@ -20,6 +20,7 @@
 
 #include "attribution/ranking_metrics.h"
 #include "index/flat_search.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 namespace fastgda {
@@ -28,11 +29,6 @@ namespace {
 constexpr int64_t kChunk = 1000000;  // vectors made, scanned and added at a time
 constexpr int64_t kTop = 100;        // the exact top k that recall is measured against
 constexpr int kRepeats = 3;          // timed passes over the queries
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 // Chunk c: training keys drawn from (seed, c), plus noise of norm about `noise`, renormalised.
 torch::Tensor makeChunk(const torch::Tensor& base, int64_t c, int64_t rows, double noise,

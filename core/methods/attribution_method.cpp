@@ -16,16 +16,12 @@
 #include "student/student_attributor.h"
 #include "teacher/results.h"
 #include "teacher/teacher.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/threads.h"
 
 namespace fastgda {
 namespace {
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 int64_t wholeSetOr(int64_t k, int64_t n) {
   return k <= 0 || k > n ? n : k;
@@ -85,10 +81,9 @@ class TeacherMethod : public AttributionMethod {
   Ranking runLive(const MethodQuery& q, const JobContext& job) {
     if (!teacher_)
       // Its own model: unlearning changes the weights that other methods' features read.
-      teacher_ =
-          std::make_unique<Teacher>(loadModel(*sources_.bundle, sources_.model->device.str()),
-                                    *sources_.data, TeacherOptions{},
-                                    sources_.bundle->path("teacher_cache"));
+      teacher_ = std::make_unique<Teacher>(
+          loadModel(*sources_.bundle, sources_.model->device.str()), *sources_.data,
+          TeacherOptions{}, sources_.bundle->path("teacher_cache"));
     const auto& shape = sources_.model->latentShape;
     torch::Tensor latent;
     if (!q.latent.empty()) {
@@ -110,15 +105,18 @@ class TeacherMethod : public AttributionMethod {
 // "student:SPACE": features, the student's MLP, then its FAISS index.
 class StudentMethod : public AttributionMethod {
  public:
-  StudentMethod(std::unique_ptr<StudentAttributor> a, int64_t weightBytes)
-      : attributor_(std::move(a)), weightBytes_(weightBytes) {}
-  std::string name() const override { return "student:" + attributor_->space().name(); }
+  StudentMethod(std::string name, std::unique_ptr<StudentAttributor> a, int64_t weightBytes)
+      : name_(std::move(name)), attributor_(std::move(a)), weightBytes_(weightBytes) {}
+  std::string name() const override { return name_; }
   int64_t storageBytes() const override {
     const EmbeddingIndex& index = attributor_->index();
     return index.size() * index.dim() * static_cast<int64_t>(sizeof(float)) + weightBytes_;
   }
   Ranking rank(const MethodQuery& q, int64_t k, const JobContext&) override {
-    return attributor_->attribute(q.image, q.prompt, wholeSetOr(k, attributor_->index().size()));
+    Ranking r =
+        attributor_->attribute(q.image, q.prompt, wholeSetOr(k, attributor_->index().size()));
+    r.method = name_;
+    return r;
   }
   std::vector<std::pair<std::string, std::string>> fingerprints() const override {
     return {{"features", attributor_->space().fingerprint()},
@@ -127,6 +125,7 @@ class StudentMethod : public AttributionMethod {
   }
 
  private:
+  std::string name_;
   std::unique_ptr<StudentAttributor> attributor_;
   int64_t weightBytes_;
 };
@@ -249,9 +248,16 @@ std::unique_ptr<AttributionMethod> openMethod(const std::string& name, const Met
     needModel();
     const std::string space = name == "student" ? "" : after(name, "student:");
     auto attributor = StudentAttributor::open(bundle, s.model, *s.data, space, job, s.index);
-    const int64_t weights =
-        fileBytes(studentDir(bundle, attributor->space().name()) + "/student.pt");
-    return std::make_unique<StudentMethod>(std::move(attributor), weights);
+    const std::string opened = attributor->space().name();
+    const int64_t weights = fileBytes(studentDir(bundle, opened) + "/student.pt");
+    return std::make_unique<StudentMethod>("student:" + opened, std::move(attributor), weights);
+  }
+  if (startsWith(name, "student-dir:")) {
+    needModel();
+    const std::string dir = after(name, "student-dir:");
+    auto attributor = StudentAttributor::openFolder(dir, bundle, s.model, *s.data, job, s.index);
+    return std::make_unique<StudentMethod>(name, std::move(attributor),
+                                           fileBytes(dir + "/student.pt"));
   }
   if (startsWith(name, "raw:npy:")) return openImportedFeatures(after(name, "raw:npy:"), s);
   if (startsWith(name, "raw:")) {
@@ -262,8 +268,8 @@ std::unique_ptr<AttributionMethod> openMethod(const std::string& name, const Met
   if (name == "random") return std::make_unique<RandomMethod>(s.data->size(), s.seed);
   if (startsWith(name, "file:")) return openImportedRankings(after(name, "file:"), s);
   fail("unknown method '", name,
-       "': expected teacher, teacher:NAME, student, student:SPACE, raw:SPACE, raw:npy:DIR, "
-       "random or file:PATH");
+       "': expected teacher, teacher:NAME, student, student:SPACE, student-dir:DIR, raw:SPACE, "
+       "raw:npy:DIR, random or file:PATH");
 }
 
 }  // namespace fastgda

@@ -12,6 +12,8 @@
 //   teacher:NAME     stored results of a teacher variant, <bundle>/teacher/test-NAME/, only
 //   student          the bundle's default student; student:SPACE the one in that feature space
 //                    (features, MLP, then the FAISS index, as `fastgda attribute` ranks)
+//   student-dir:DIR  a student kept in folder DIR (DIR/student.pt, its index cached beside it),
+//                    such as one point of the data-scaling curve (eval/data_scaling.h)
 //   raw:SPACE        cosine similarity in an untuned feature space (feature_space.h's names),
 //                    searched in a flat index of the L2-normalised training features
 //   raw:npy:DIR      the same on features a user computed: DIR/train.npy [N, D] float32 (one row

@@ -37,6 +37,9 @@ std::string methodTitle(const std::string& name) {
   else if (startsWith(name, "student:"))
     title = QCoreApplication::translate("fastgda::methods", "Student (FastGDA, %1)")
                 .arg(part("student:"));
+  else if (startsWith(name, "student-dir:"))
+    title = QCoreApplication::translate("fastgda::methods", "Student (%1)")
+                .arg(QDir(part("student-dir:")).dirName());
   else if (startsWith(name, "raw:npy:"))
     title = QCoreApplication::translate("fastgda::methods", "Imported features (%1)")
                 .arg(fileName("raw:npy:"));

@@ -1,6 +1,7 @@
 #include "model/retrain.h"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -21,6 +22,7 @@
 #include "model/tokenizer.h"
 #include "model/trainer.h"
 #include "util/checkpoint_folder.h"
+#include "util/clock.h"
 #include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -34,11 +36,6 @@ using detail::loadTensor;
 using detail::readText;
 
 using Parts = std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>>;
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 // splitmix64: a well-mixed 64-bit key from (seed, epoch, image, purpose).
 uint64_t mix(uint64_t x) {
@@ -93,6 +90,7 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
   identity.add(modelFingerprint(bundle)).add(std::to_string(o.seed)).add(std::to_string(steps));
   identity.add(std::to_string(batch)).add(std::to_string(n));
   for (int64_t i : removed) identity.add(std::to_string(i));
+  identity.add(std::string("libtorch ") + TORCH_VERSION);  // no resuming across LibTorch versions
   const std::string identityHex = identity.hex();
 
   const TrainOptions recipe;  // the shipped recipe: TrainOptions' defaults
@@ -256,6 +254,9 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
   info["diffusion_batch"] = static_cast<qint64>(batch);
   info["removed_images"] = static_cast<qint64>(removed.size());
   info["removed_sha256"] = QString::fromStdString(identityHex);
+  // Another LibTorch differs in the last bits of every step, which add up over a retrain: an arm
+  // is compared only with a reference retrained by the same one (counterfactual/report.h).
+  info["libtorch"] = TORCH_VERSION;
   QJsonObject newSummary;
   newSummary["retrained"] = info;
   retrained["summary"] = newSummary;

@@ -18,6 +18,7 @@
 #include "model/schedule.h"
 #include "model/tokenizer.h"
 #include "util/checkpoint_folder.h"
+#include "util/clock.h"
 #include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -26,11 +27,6 @@ namespace fastgda {
 namespace {
 
 using Parts = std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>>;
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 // One generator per (phase, step): a resumed run draws exactly what an uninterrupted one would.
 at::Generator stepGenerator(uint64_t seed, int phase, int64_t step) {

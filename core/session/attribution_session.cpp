@@ -195,6 +195,14 @@ std::string AttributionSession::studentSpace() const {
   return impl_->studentSpace;
 }
 
+std::optional<DataScalingCurve> AttributionSession::scalingCurve() const {
+  const std::string space = studentSpace();
+  if (space.empty()) return std::nullopt;
+  const std::string path = dataScalingCurvePath(impl_->bundle, space);
+  if (!QFileInfo::exists(QString::fromStdString(path))) return std::nullopt;
+  return loadDataScalingCurve(path);
+}
+
 Query AttributionSession::generate(const std::string& prompt, uint64_t seed, int steps,
                                    double guidance, const JobContext& job) {
   impl_->requireModel();

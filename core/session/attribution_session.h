@@ -24,6 +24,7 @@
 
 #include "attribution/ranking.h"
 #include "bundle/bundle.h"
+#include "eval/data_scaling.h"
 #include "eval/evaluation.h"
 #include "session/distillation.h"
 #include "util/job.h"
@@ -76,6 +77,9 @@ class AttributionSession {
   const std::string& device() const;
   // The default student's feature space, "" when the bundle has no student.
   std::string studentSpace() const;
+  // The data-scaling curve of the default student's space (`fastgda data-scaling`), when the
+  // bundle has one; a damaged file is an Error naming it.
+  std::optional<DataScalingCurve> scalingCurve() const;
 
   Query generate(const std::string& prompt, uint64_t seed, int steps, double guidance,
                  const JobContext& job = {});

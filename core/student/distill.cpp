@@ -16,6 +16,7 @@
 #include "attribution/ranking_metrics.h"
 #include "model/model.h"
 #include "util/checkpoint_folder.h"
+#include "util/clock.h"
 #include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -23,11 +24,6 @@
 
 namespace fastgda {
 namespace {
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 at::Generator epochGenerator(uint64_t seed, int epoch, uint64_t stream) {
   return at::make_generator<at::CPUGeneratorImpl>(seed * 1000003ULL + uint64_t(epoch) * 7919ULL +
@@ -394,9 +390,9 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
     for (int64_t q : result.validationQueries) {
       const auto& ranking = set.rankings[static_cast<size_t>(q)];
       const int64_t k = static_cast<int64_t>(ranking.size());
-      const torch::Tensor x =
-          F::normalize(trainingFeatures.index_select(0, torch::tensor(ranking, torch::kLong).to(device)),
-                       F::NormalizeFuncOptions().dim(1));
+      const torch::Tensor x = F::normalize(
+          trainingFeatures.index_select(0, torch::tensor(ranking, torch::kLong).to(device)),
+          F::NormalizeFuncOptions().dim(1));
       const torch::Tensor y =
           F::normalize(queryFeatures.narrow(0, q, 1), F::NormalizeFuncOptions().dim(1));
       const torch::Tensor order = (x * y).sum(1).argsort(0, true).cpu().contiguous();

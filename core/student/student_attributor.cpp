@@ -11,19 +11,13 @@
 #include "bundle/bundle.h"
 #include "data/dataset.h"
 #include "model/model.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/threads.h"
 
 namespace fastgda {
-namespace {
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string studentDir(const Bundle& bundle, const std::string& space) {
   return bundle.path("student/" + space);
@@ -101,12 +95,20 @@ std::unique_ptr<StudentAttributor> StudentAttributor::open(
   const std::string name = spaceName.empty() ? defaultStudentSpace(bundle) : spaceName;
   if (name.empty())
     fail(bundle.dir, ": the bundle has no student yet (train one with `fastgda distill`)");
-  const std::string dir = studentDir(bundle, name);
+  return openFolder(studentDir(bundle, name), bundle, std::move(model), data, job, indexOptions,
+                    name);
+}
+
+std::unique_ptr<StudentAttributor> StudentAttributor::openFolder(
+    const std::string& dir, const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
+    const Dataset& data, const JobContext& job, const IndexOptions& indexOptions,
+    const std::string& expectedSpace) {
   Student student = Student::load(dir + "/student.pt");
   if (model) student.to(model->device);  // the MLP runs where the features do; FAISS on the CPU
-  if (student.featureSpace != name)
-    fail(dir, "/student.pt: the student was trained on feature space '", student.featureSpace,
-         "', but its folder is for '", name, "'");
+  const std::string name = student.featureSpace;
+  if (!expectedSpace.empty() && name != expectedSpace)
+    fail(dir, "/student.pt: the student was trained on feature space '", name,
+         "', but its folder is for '", expectedSpace, "'");
   FeatureSources sources{model, &bundle, &data};
   std::unique_ptr<FeatureSpace> space = makeFeatureSpace(name, sources, job);
   if (space->dim() != student.inputDim())

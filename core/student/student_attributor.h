@@ -50,6 +50,15 @@ class StudentAttributor {
                                                  const Dataset& data, const std::string& space = "",
                                                  const JobContext& job = {},
                                                  const IndexOptions& indexOptions = {});
+  // The student in folder `dir` (student.pt, its index cached beside it), over the bundle's
+  // training set in the feature space it was trained on; expectedSpace "" takes any space. For
+  // students kept outside <bundle>/student, such as the data-scaling curve's.
+  static std::unique_ptr<StudentAttributor> openFolder(const std::string& dir, const Bundle& bundle,
+                                                       std::shared_ptr<TextToImageModel> model,
+                                                       const Dataset& data,
+                                                       const JobContext& job = {},
+                                                       const IndexOptions& indexOptions = {},
+                                                       const std::string& expectedSpace = "");
 
   // The top-k training images for one query (image [1, 3, S, S] in [-1, 1], its prompt), most
   // influential first; timing stages "features", "student", "search".

@@ -9,17 +9,13 @@
 #include <ctime>
 #include <map>
 
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/threads.h"
 
 namespace fastgda {
 namespace {
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 // CPU time of the whole process (every thread), so a row's cost does not depend on what else the
 // machine was doing.

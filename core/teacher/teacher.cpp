@@ -12,17 +12,13 @@
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "teacher/ekfac.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/memory.h"
 #include "util/tensor_cache.h"
 
 namespace fastgda {
 namespace {
-
-double nowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 at::Generator seeded(uint64_t a, uint64_t b) {
   return at::make_generator<at::CPUGeneratorImpl>(a * 0x9E3779B97F4A7C15ULL ^

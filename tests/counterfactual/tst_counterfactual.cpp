@@ -141,7 +141,7 @@ class TestCounterfactual : public QObject {
     QStringList arms;
     for (const CounterfactualArm& a : plan.arms) arms << QString::fromStdString(a.name);
     QCOMPARE(arms.join(' '),
-             QStringLiteral("reference family-A teacher-nf-A student-nf-A raw-latent+text-nf-A "
+             QStringLiteral("reference-v3 family-A teacher-nf-A student-nf-A raw-latent+text-nf-A "
                             "matched-random-A family-B teacher-nf-B student-nf-B "
                             "raw-latent+text-nf-B matched-random-B"));
     QCOMPARE(plan.arm("family-A").removed, thumbsDown);
@@ -168,6 +168,7 @@ class TestCounterfactual : public QObject {
     QVERIFY(QString::fromStdString(counterfactualMeasurementPath(
                                        openBundle(dir_.path().toStdString()), plan, "reference"))
                 .endsWith("counterfactual/measurements-v3/reference.json"));
+    QCOMPARE(plan.reference().name, std::string("reference-v3"));
     QCOMPARE(
         CounterfactualPlan::load(dir_.filePath("counterfactual/plan.json").toStdString()).version,
         2);
@@ -270,6 +271,17 @@ class TestCounterfactual : public QObject {
     for (const QueryEffect& q : table.queries)
       if (q.method == "random")
         QCOMPARE(q.deltaLoss, random.query(q.query).loss - ref.query(q.query).loss);
+    // The share of the query's family (both queries: thumbs down, images 6 and 7) each arm took.
+    const CounterfactualPlan v2 = planV2();
+    for (const QueryEffect& q : table.queries) {
+      const std::vector<int64_t>& removed = v2.arm(q.arm).removed;
+      const double share = (std::count(removed.begin(), removed.end(), 6) +
+                            std::count(removed.begin(), removed.end(), 7)) /
+                           2.0;
+      QCOMPARE(q.familyShare, share);
+      QVERIFY(q.own);
+    }
+    QCOMPARE(table.familyShare.pairs, int64_t(table.queries.size()));
   }
 
   void aCopyOfTheReferenceMeasuresNoChange() {
@@ -375,11 +387,81 @@ class TestCounterfactual : public QObject {
     QVERIFY(!p.exists());
   }
 
+  // Protocol 3's table: each arm's own group, and the other group's queries on it as the null.
+  void protocolThreeReportsTheNullFromTheOtherGroup() {
+    for (const char* arm : {"family-B", "reference-v3"}) {
+      const QString trained = cliError({"counterfactual", "train", "--bundle", dir_.path(),
+                                        "--plan", "v3", "--arm", arm, "--steps", "3"});
+      QVERIFY2(trained.isEmpty(), qPrintable(trained));
+    }
+    const testing::CliRun measured =
+        runCli({"counterfactual", "measure", "--bundle", dir_.path(), "--plan", "v3", "--all",
+                "--stride", "100", "--draws", "2", "--control", "1"});
+    // (Its arms leave one training image of eight never removed: one control image.)
+    QVERIFY2(measured.exitCode == 0, qPrintable(measured.err));
+    // The table follows the measurements, into a file of its own.
+    QVERIFY(QFile::exists(dir_.filePath("counterfactual/report-v3.json")));
+    const testing::CliRun r =
+        runCli({"counterfactual", "report", "--bundle", dir_.path(), "--plan", "v3"});
+    QVERIFY2(r.exitCode == 0 && r.out.contains("own − null"), qPrintable(r.out + r.err));
+    const CounterfactualReport table = CounterfactualReport::fromJson(
+        dir_.filePath("counterfactual/report-v3.json").toStdString());
+    QCOMPARE(table.protocol, 3);
+    QCOMPARE(table.baseline, std::string("matched-random"));
+    QCOMPARE(table.armSizes.at("family-A"), int64_t(2));
+    QCOMPARE(table.methods.size(), size_t(1));  // only the family arms are measured
+    const MethodEffect& family = table.methods[0];
+    QCOMPARE(family.method, std::string("family"));
+    QCOMPARE(family.deltaLoss.count, int64_t(2));
+    QCOMPARE(family.nullDeltaLoss.count, int64_t(2));
+    QCOMPARE(family.vsNull.difference.count, int64_t(2));
+    QCOMPARE(family.vsRandom.difference.count, int64_t(0));  // matched random not measured yet
+    const Bundle bundle = openBundle(dir_.path().toStdString());
+    const CounterfactualPlan plan =
+        CounterfactualPlan::load(bundle.path("counterfactual/plan-v3.json"));
+    const ArmMeasurement ref =
+        ArmMeasurement::load(counterfactualMeasurementPath(bundle, plan, "reference-v3"));
+    QVERIFY(!ref.retrainedWith.empty());  // the LibTorch that retrained it
+    const ArmMeasurement a =
+        ArmMeasurement::load(counterfactualMeasurementPath(bundle, plan, "family-A"));
+    const ArmMeasurement b =
+        ArmMeasurement::load(counterfactualMeasurementPath(bundle, plan, "family-B"));
+    // q6 is group A's: family-A is its own arm, family-B its null; q7 the other way round.
+    int rows = 0;
+    double ownMinusNull = 0;
+    for (const QueryEffect& q : table.queries) {
+      QCOMPARE(q.method, std::string("family"));
+      const bool groupA = q.query == "q6";
+      QCOMPARE(q.own, (q.arm == "family-A") == groupA);
+      const ArmMeasurement& arm = q.arm == "family-A" ? a : b;
+      QCOMPARE(q.deltaLoss, arm.query(q.query).loss - ref.query(q.query).loss);
+      QCOMPARE(q.familyShare, 1.0);  // both queries are thumbs down: either arm removes it all
+      ownMinusNull += (q.own ? 1 : -1) * q.deltaLoss / 2;
+      ++rows;
+    }
+    QCOMPARE(rows, 4);
+    QVERIFY(std::abs(family.vsNull.difference.mean - ownMinusNull) < 1e-12);
+    QCOMPARE(family.vsNull.detectable, 2.80 * family.vsNull.difference.standardError);
+    // Shares that do not vary explain nothing.
+    QCOMPARE(table.familyShare.pairs, int64_t(2));
+    QCOMPARE(table.familyShare.r, 0.0);
+    // Version 2's table is its own file.
+    QCOMPARE(
+        CounterfactualReport::fromJson(dir_.filePath("counterfactual/report.json").toStdString())
+            .protocol,
+        2);
+  }
+
   void theSignTestIsBinomial() {
     QCOMPARE(signTestP(10, 10), 2.0 / 1024);
     QCOMPARE(signTestP(0, 10), 2.0 / 1024);
     QVERIFY(std::abs(signTestP(8, 10) - 2.0 * 56 / 1024) < 1e-12);  // 1 + 10 + 45 = 56
     QCOMPARE(signTestP(5, 10), 1.0);
+    const FamilyShareFit fit = fitFamilyShare({0, 0.5, 1}, {1, 2, 3});
+    QVERIFY(std::abs(fit.slope - 2) < 1e-12 && std::abs(fit.intercept - 1) < 1e-12);
+    QVERIFY(std::abs(fit.r - 1) < 1e-12);
+    QCOMPARE(fit.pairs, int64_t(3));
+    QVERIFY(fitFamilyShare({0, 1, 0, 1}, {1, 2, 2, 1}).r == 0);
   }
 
   void aDamagedPlanIsNamed() {
@@ -400,7 +482,8 @@ class TestCounterfactual : public QObject {
     const QString old =
         loadError(R"({"format": "fastgda-counterfactual-plan", "version": 1, "k": 64,)"
                   R"( "arms": [{"name": "reference", "removed": []}]})");
-    QVERIFY2(old.contains("version 1 is not supported (this build reads 2 and 3)"), qPrintable(old));
+    QVERIFY2(old.contains("version 1 is not supported (this build reads 2 and 3)"),
+             qPrintable(old));
   }
 };
 

@@ -63,6 +63,51 @@ class TestImageFiles : public QObject {
     QCOMPARE(data->displayImage(1).cols, 64);
   }
 
+  void familiesByNameAreNumberedAfterTheNumberedOnes() {
+    QTemporaryDir dir;
+    writePng(dir.filePath("a.png"));
+    writeText(
+        dir.filePath("manifest.jsonl"),
+        "{\"path\": \"a.png\", \"caption\": \"1\", \"id\": \"1\", \"family\": \"red-square\"}\n"
+        "{\"path\": \"a.png\", \"caption\": \"2\", \"id\": \"2\", \"family\": 3}\n"
+        "{\"path\": \"a.png\", \"caption\": \"3\", \"id\": \"3\", \"family\": \"blue-disc\"}\n"
+        "{\"path\": \"a.png\", \"caption\": \"4\", \"id\": \"4\", \"family\": \"red-square\"}\n"
+        "{\"path\": \"a.png\", \"caption\": \"5\", \"id\": \"5\"}\n");
+    LoadOptions options;
+    options.imageSize = 8;
+    const auto data = openDataset(dir.path().toStdString(), options);
+    QCOMPARE(data->record(0).family, 4);  // after the largest number, 3
+    QCOMPARE(data->record(1).family, 3);
+    QCOMPARE(data->record(2).family, 5);
+    QCOMPARE(data->record(3).family, 4);
+    QCOMPARE(data->record(4).family, -1);
+  }
+
+  void optionalFieldsOfTheWrongTypeAreNamed() {
+    QTemporaryDir dir;
+    writePng(dir.filePath("a.png"));
+    const std::pair<const char*, const char*> cases[] = {
+        {"\"family\": 2.5", "field 'family' must be a whole number >= 0 or a name, found 2.5"},
+        {"\"family\": -1", "field 'family' must be a whole number >= 0 or a name, found -1"},
+        {"\"family\": true",
+         "field 'family' must be a whole number >= 0 or a name, found a boolean"},
+        {"\"family\": \"\"", "found a string"},
+        {"\"id\": 12", "field 'id' must be a string, found a number"},
+        {"\"style\": [\"flat\"]", "field 'style' must be a string, found an array"},
+        {"\"category\": null", "field 'category' must be a string, found null"},
+        {"\"subcategory\": {}", "field 'subcategory' must be a string, found an object"},
+    };
+    for (const auto& [field, expected] : cases) {
+      writeText(dir.filePath("manifest.jsonl"),
+                QByteArray("{\"path\": \"a.png\", \"caption\": \"x\"}\n{\"path\": \"a.png\", "
+                           "\"caption\": \"y\", ") +
+                    field + "}\n");
+      const QString message = loadError(dir.path().toStdString());
+      QVERIFY2(message.contains("manifest.jsonl:2: ") && message.contains(expected),
+               qPrintable(QStringLiteral("%1 -> %2").arg(field, message)));
+    }
+  }
+
   void badManifestLineNamesFileAndLine() {
     QTemporaryDir dir;
     writePng(dir.filePath("a.png"));

@@ -3,6 +3,7 @@
 // subcategory classifier once lived there), fails here naming the file and the include.
 #include <QDirIterator>
 #include <QFile>
+#include <QMap>
 #include <QRegularExpression>
 #include <QTest>
 
@@ -21,7 +22,7 @@ class TestLayering : public QObject {
  private slots:
   void coreModulesIncludeOnlyModulesBelowThem() {
     const QString core = QStringLiteral(FASTGDA_SOURCE_DIR "/core");
-    const QRegularExpression include(QStringLiteral(R"(^\s*#include\s+"([a-z_]+)/)"),
+    const QRegularExpression include(QStringLiteral("^\\s*#include\\s+\"([a-z_]+)/"),
                                      QRegularExpression::MultilineOption);
     QStringList climbing, unknown;
     int files = 0;
@@ -57,11 +58,86 @@ class TestLayering : public QObject {
     QVERIFY2(climbing.isEmpty(), qPrintable(climbing.join('\n')));
   }
 
+  // The studio builds without LibTorch's headers (they are slow to compile, and the session is
+  // its torch-free door to core): no ui/ file reaches a torch header, directly or through the
+  // core headers it includes.
+  void uiReachesNoTorchHeader() {
+    const QString source = QStringLiteral(FASTGDA_SOURCE_DIR);
+    const QRegularExpression local(QStringLiteral("^\\s*#include\\s+\"([^\"]+)\""),
+                                   QRegularExpression::MultilineOption);
+    const QRegularExpression torch(QStringLiteral("^\\s*#include\\s+<(torch|ATen|c10)/"),
+                                   QRegularExpression::MultilineOption);
+    // path of a header -> the chain that reached it, for the message
+    QStringList offenders;
+    QDirIterator it(source + "/ui", {"*.h", "*.cpp"}, QDir::Files);
+    int files = 0;
+    while (it.hasNext()) {
+      const QString start = it.next();
+      ++files;
+      QStringList queue{start}, seen{start};
+      QMap<QString, QString> via;
+      while (!queue.isEmpty()) {
+        const QString path = queue.takeFirst();
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) continue;
+        const QString text = QString::fromUtf8(f.readAll());
+        if (torch.match(text).hasMatch()) {
+          QString chain = path.mid(source.size() + 1);
+          for (QString at = path; via.contains(at); at = via[at])
+            chain = via[at].mid(source.size() + 1) + " -> " + chain;
+          offenders << chain;
+          break;
+        }
+        auto includes = local.globalMatch(text);
+        while (includes.hasNext()) {
+          const QString name = includes.next().captured(1);
+          for (const QString& dir : {source + "/core/", source + "/ui/"}) {
+            const QString candidate = dir + name;
+            if (!seen.contains(candidate) && QFile::exists(candidate)) {
+              seen << candidate;
+              via[candidate] = path;
+              queue << candidate;
+            }
+          }
+        }
+      }
+    }
+    QVERIFY2(files > 20, "too few ui files found: is FASTGDA_SOURCE_DIR right?");
+    QVERIFY2(offenders.isEmpty(), qPrintable(offenders.join('\n')));
+  }
+
+  // A module's detail/ headers are its own: no other module, nor ui/ or app/, includes them.
+  void detailHeadersStayInTheirModule() {
+    const QString source = QStringLiteral(FASTGDA_SOURCE_DIR);
+    const QRegularExpression detail(QStringLiteral("^\\s*#include\\s+\"([a-z_]+)/detail/"),
+                                    QRegularExpression::MultilineOption);
+    QStringList offenders;
+    for (const char* top : {"core", "ui", "app", "tests"}) {
+      QDirIterator it(source + "/" + top, {"*.h", "*.cpp"}, QDir::Files,
+                      QDirIterator::Subdirectories);
+      while (it.hasNext()) {
+        const QString path = it.next();
+        const QString relative = path.mid(source.size() + 1);
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        auto matches = detail.globalMatch(QString::fromUtf8(f.readAll()));
+        while (matches.hasNext()) {
+          const QString module = matches.next().captured(1);
+          // core/<module>/ and its tests (tests/<module>/) may look inside.
+          if (!relative.startsWith("core/" + module + "/") &&
+              !relative.startsWith("tests/" + module + "/"))
+            offenders << relative + " includes " + module + "/detail/";
+        }
+      }
+    }
+    QVERIFY2(offenders.isEmpty(), qPrintable(offenders.join('\n')));
+  }
+
   // ui/ and app/ are above core/: nothing in core/ includes them.
   void coreIncludesNothingAboveIt() {
     const QString core = QStringLiteral(FASTGDA_SOURCE_DIR "/core");
     const QRegularExpression above(QStringLiteral(
-        R"(#include\s+"(ui|cli|studio)/|#include\s+<Q(Widget|Application|Painter))"));
+        "#include\\s+\"(ui|cli|studio)/|#include\\s+<Q(Widget|Application|Painter)"));
     QStringList offenders;
     QDirIterator it(core, {"*.h", "*.cpp"}, QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext()) {

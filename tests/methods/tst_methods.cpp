@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <numeric>
 
+#include "attribution/ranking_metrics.h"
 #include "bundle/bundle.h"
 #include "data/dataset.h"
+#include "eval/data_scaling.h"
 #include "eval/evaluation.h"
 #include "features/feature_space.h"
 #include "methods/attribution_method.h"
@@ -217,6 +219,87 @@ class TestMethods : public QObject {
     for (const MeanAndError& m : copy->map) QCOMPARE(m.mean, 1.0);
     QVERIFY(report.find("random"));
     QVERIFY(report.find("random")->map[1].mean < 1.0);
+  }
+
+  void theDataScalingCurveDistilsNestedSetsAndScoresThem() {
+    DataScalingOptions o;
+    o.sizes = {3, 6};
+    o.ks = {2, 4};
+    o.student.featureSpace = "latent";
+    o.student.hidden = {16};
+    o.student.epochs = 2;
+    o.student.batch = 64;
+    o.student.validationFraction = 0.3;
+    o.outDir = path("scaling").toStdString();
+    const DataScalingCurve curve = distillDataScalingCurve(bundle_, model_, *data_, o);
+    QCOMPARE(curve.featureSpace, std::string("latent"));
+    QCOMPARE(curve.availableQueries, int64_t(6));
+    QCOMPARE(curve.testQueries, int64_t(2));
+    QCOMPARE(curve.points.size(), size_t(2));
+    QCOMPARE(curve.trendK, int64_t(4));  // no k = 100: the second k
+    for (size_t i = 0; i < 2; ++i) {
+      const DataScalingPoint& p = curve.points[i];
+      QCOMPARE(p.queries, o.sizes[i]);
+      QVERIFY(p.validationQueries >= 1 && p.validationQueries < p.queries);
+      QCOMPARE(p.studentDir, "n-" + std::to_string(p.queries));
+      // Its scores are those of the student in its folder, ranked as `fastgda eval` ranks.
+      auto method = openMethod("student-dir:" + o.outDir + "/" + p.studentDir, sources());
+      QCOMPARE(methodTitle(method->name()), "Student (" + p.studentDir + ")");
+      for (size_t k = 0; k < o.ks.size(); ++k) {
+        double sum = 0;
+        for (size_t q = 0; q < queries_.size(); ++q)
+          sum += averagePrecisionAtK(method->rank(queries_[q], 0).indices,
+                                     tests_[q].ranking.indices, o.ks[k]);
+        QCOMPARE(p.testMap[k].mean, sum / 2);
+      }
+    }
+    QVERIFY(curve.rawTestMap.size() == 2 && curve.rawTestMap[1].count == 2);
+    QVERIFY(std::isfinite(curve.trend.slope));
+
+    // Saved and read back; a second run resumes every size from its finished checkpoint.
+    const std::string file = o.outDir + "/scaling.json";
+    saveDataScalingCurve(curve, file);
+    const DataScalingCurve read = loadDataScalingCurve(file);
+    QCOMPARE(read.points.size(), size_t(2));
+    QCOMPARE(read.points[1].testMap[1].mean, curve.points[1].testMap[1].mean);
+    QCOMPARE(read.trend.slope, curve.trend.slope);
+    QCOMPARE(read.recipeJson, curve.recipeJson);
+    QStringList log;
+    JobContext job;
+    job.onLog = [&](const std::string& line) { log << QString::fromStdString(line); };
+    const DataScalingCurve again = distillDataScalingCurve(bundle_, model_, *data_, o, job);
+    QCOMPARE(log.filter(QStringLiteral("resuming after epoch 2")).size(), 2);
+    QCOMPARE(again.points[0].testMap[0].mean, curve.points[0].testMap[0].mean);
+
+    o.sizes = {3, 7};
+    EXPECT_ERROR(distillDataScalingCurve(bundle_, model_, *data_, o),
+                 "the largest size is 7 training queries, but there are 6");
+    o.sizes = {4, 3};
+    EXPECT_ERROR(distillDataScalingCurve(bundle_, model_, *data_, o), "size 2 is 3");
+    QFile damaged(QString::fromStdString(file));
+    QVERIFY(damaged.open(QIODevice::WriteOnly));
+    damaged.write(
+        R"({"format": "fastgda-scaling", "version": 1, "ks": [100], "points": [{"queries": 5, )"
+        R"("validation_map": 0.3, "raw_validation_map": 0.2, "seconds": 1, )"
+        R"("test_map": {"100": "high"}, "test_map_se": {"100": 0.01}}]})");
+    damaged.close();
+    EXPECT_ERROR(loadDataScalingCurve(file),
+                 "points[0].test_map.100 is not a number (found [\"high\"])");
+    QVERIFY(damaged.open(QIODevice::WriteOnly));
+    damaged.write(
+        R"({"format": "fastgda-scaling", "version": 1, "ks": [100], "points": [{"queries": 5}]})");
+    damaged.close();
+    EXPECT_ERROR(loadDataScalingCurve(file), "points[0].validation_map is missing");
+  }
+
+  void aLogTrendFitsExactly() {
+    const LogTrend t = fitLogTrend({10, 100, 1000}, {0.3, 0.5, 0.7});
+    QVERIFY(std::abs(t.slope - 0.2) < 1e-12 && std::abs(t.intercept - 0.1) < 1e-12);
+    QVERIFY(std::abs(t.r2 - 1) < 1e-12);
+    QVERIFY(std::abs(t.at(10000) - 0.9) < 1e-12);
+    QVERIFY(fitLogTrend({10, 100, 1000}, {0.3, 0.7, 0.5}).r2 < 1);
+    EXPECT_ERROR(fitLogTrend({10}, {0.3}), "needs at least 2 points");
+    EXPECT_ERROR(fitLogTrend({10, 10}, {0.3, 0.4}), "the same number of queries");
   }
 
   void theSessionRanksATestQueryAsTheEvaluationDoes() {

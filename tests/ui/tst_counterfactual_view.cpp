@@ -178,6 +178,99 @@ class TestCounterfactualView : public QObject {
     QVERIFY2(bad.err.contains("--metric is 'x', expected delta_loss"), qPrintable(bad.err));
   }
 
+  // Protocol 3 beside 2: the newest measured protocol is shown, only each query's own arms are
+  // drawn, the null (the other group's arms) is a marker beside each bar, and either exports.
+  void protocolThreeIsShownBesideTwo() {
+    QTemporaryDir both;
+    testing::makeTinyBundle(both.path());
+    const auto at = [&](const QString& relative) { return both.filePath(relative); };
+    QVERIFY(QDir().mkpath(at("counterfactual")));
+    QVERIFY(QFile::copy(path("counterfactual/plan.json"), at("counterfactual/plan.json")));
+    QVERIFY(QFile::copy(path("counterfactual/report.json"), at("counterfactual/report.json")));
+    CounterfactualPlan plan =
+        CounterfactualPlan::load(path("counterfactual/plan.json").toStdString());
+    plan.version = 3;
+    plan.methods = {"teacher"};
+    plan.arms = {{"reference", "", "", {}},
+                 {"family-A", "family", "A", {0}},
+                 {"teacher-nf-A", "teacher", "A", {1, 2}},
+                 {"matched-random-A", "matched-random", "A", {3, 4}},
+                 {"family-B", "family", "B", {5}},
+                 {"teacher-nf-B", "teacher", "B", {6, 7}},
+                 {"matched-random-B", "matched-random", "B", {2, 3}}};
+    plan.top = {{"teacher", {{"test-0000", {1, 2}}, {"test-0001", {6, 7}}}}};
+    plan.families = {{"test-0000", {0}}, {"test-0001", {5}}};
+    plan.subcategories = {{"test-0000", "food/fruit"}, {"test-0001", "food/fruit"}};
+    plan.save(at("counterfactual/plan-v3.json").toStdString());
+    CounterfactualReport report;
+    report.protocol = 3;
+    report.k = 2;
+    report.baseline = "matched-random";
+    report.methods = {effect("matched-random", 1e-3, 2e-3), effect("family", 9e-3, 9e-3),
+                      effect("teacher", 4e-3, 8e-3)};
+    for (MethodEffect& m : report.methods) m.nullDeltaLoss = {0.5e-3, 0.1e-3, 2};
+    for (const char* method : {"matched-random", "family", "teacher"})
+      for (const char* query : {"test-0000", "test-0001"})
+        for (const char* group : {"A", "B"}) {
+          const std::string prefix = std::string(method) == "teacher" ? "teacher-nf" : method;
+          const std::string arm = prefix + "-" + group;
+          const bool own = (std::string(query) == "test-0000") == (std::string(group) == "A");
+          QueryEffect q{query,
+                        own ? group : (group[0] == 'A' ? "B" : "A"),
+                        method,
+                        arm,
+                        own ? 2e-3 : 0.5e-3,
+                        0,
+                        1e-3,
+                        0.1,
+                        0,
+                        own};
+          report.queries.push_back(q);
+          writeDrawing(at("counterfactual/measurements-v3/%1/%2.png")
+                           .arg(QString::fromStdString(arm), query),
+                       Qt::green);
+        }
+    for (const char* query : {"test-0000", "test-0001"})
+      writeDrawing(at("counterfactual/measurements-v3/reference/%1.png").arg(query), Qt::red);
+    QFile f(at("counterfactual/report-v3.json"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray::fromStdString(report.json()));
+    f.close();
+
+    const Bundle bundle = openBundle(both.path().toStdString());
+    ui::CounterfactualView view;
+    view.load(bundle, bundle.openDataset());
+    QCOMPARE(view.protocol(), 3);
+    QCOMPARE(view.protocols()->count(), 2);
+    QVERIFY2(view.message().contains("null"), qPrintable(view.message()));
+    QVERIFY2(view.queries()->currentText().contains("red apple, google style"),
+             qPrintable(view.queries()->currentText()));
+    QStringList captions = view.drawingCaptions();
+    QCOMPARE(captions.size(), 4);  // the reference and the query's three own arms
+    QVERIFY2(captions[2].contains("without its family"), qPrintable(captions.join(" | ")));
+    QVERIFY2(captions[3].contains("teacher's top 2"), qPrintable(captions[3]));
+    QVERIFY(view.chart()->graphCount() == 3);  // a null marker per method
+    QVERIFY(view.showQueryId("test-0001"));
+    QVERIFY(!view.showQueryId("test-9999"));
+    view.setProtocol(2);
+    QCOMPARE(view.queries()->currentData().toString(), QString("test-0001"));  // kept
+    captions = view.drawingCaptions();  // version 2's drawings are not in this bundle
+    QVERIFY2(captions.join(" | ").contains("without random images"),
+             qPrintable(captions.join(" | ")));
+    QCOMPARE(view.chart()->graphCount(), 0);
+
+    const QString csv = path("cf-v3.csv");
+    const testing::CliRun r = testing::runCli(
+        {"export", "counterfactual", "--bundle", both.path(), "--plan", "v3", "--out", csv});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QFile out(csv);
+    QVERIFY(out.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(out.readAll()).trimmed().split('\n');
+    QCOMPARE(lines.size(), 4);
+    QVERIFY2(lines[0].contains("null_delta_loss") && lines[2].startsWith("family,"),
+             qPrintable(lines.join('\n')));
+  }
+
   void aMissingOrDamagedCheckIsExplained() {
     QTemporaryDir empty;
     testing::makeTinyBundle(empty.path());

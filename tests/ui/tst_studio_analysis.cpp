@@ -14,6 +14,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QXmlStreamReader>
+#include <cmath>
 #include <numeric>
 
 #include "ablation_view.h"
@@ -199,6 +200,49 @@ class TestStudioAnalysis : public QObject {
     view.setTradeoffK(5);
     QCOMPARE(parseCsv(t->csv().toStdString(), "t")[0][2], std::string("map@5"));
 
+    // The data-scaling curve: shown only with one; its points, trend and reference levels.
+    QVERIFY(view.scaling()->isHidden());
+    DataScalingCurve curve;
+    curve.featureSpace = "text";
+    curve.ks = {5, 10};
+    curve.trendK = 10;
+    curve.testQueries = 4;
+    for (int64_t n : {100, 200, 400}) {
+      DataScalingPoint p;
+      p.queries = n;
+      p.validationMap = 0.3;
+      p.testMap = {{0.2, 0.01, 4}, {0.1 + 0.1 * std::log10(double(n)), 0.02, 4}};
+      p.studentDir = "n-" + std::to_string(n);
+      curve.points.push_back(p);
+    }
+    curve.rawTestMap = {{0.15, 0.01, 4}, {0.12, 0.01, 4}};
+    curve.trend = fitLogTrend({100, 200, 400},
+                              {0.3, 0.1 + 0.1 * std::log10(200.0), 0.1 + 0.1 * std::log10(400.0)});
+    view.setScalingCurve(curve);
+    QVERIFY(!view.scaling()->isHidden());
+    QCOMPARE(view.scaling()->graphCount(), 3);  // points, trend, raw (no teacher variant)
+    const auto scalingCsv = parseCsv(view.scaling()->csv().toStdString(), "scaling");
+    QCOMPARE(scalingCsv.size(), size_t(4));
+    QCOMPARE(scalingCsv[0][2], std::string("test_map@10"));
+    QCOMPARE(scalingCsv[3][0], std::string("400"));
+    view.scaling()->replot();
+    const QPointF point(view.scaling()->xAxis->coordToPixel(200),
+                        view.scaling()->yAxis->coordToPixel(0.1 + 0.1 * std::log10(200.0)));
+    QVERIFY2(view.scaling()->readoutAt(point).contains("200 queries"),
+             qPrintable(view.scaling()->readoutAt(point)));
+    EvaluationReport withCeiling = report;
+    MethodEvaluation seed2 = report.methods[0];
+    seed2.method = "teacher:seed-2";
+    seed2.map = {{0.8, 0.01, 4}, {0.7, 0.01, 4}};
+    withCeiling.methods.push_back(seed2);
+    QCOMPARE(charts::teacherCeiling(withCeiling, 10), 0.7);
+    QVERIFY(std::isnan(charts::teacherCeiling(report, 10)));
+    view.setReport(withCeiling);
+    QCOMPARE(view.scaling()->graphCount(), 4);  // and the ceiling
+    view.setScalingCurve(std::nullopt);
+    QVERIFY(view.scaling()->isHidden());
+    view.setReport(report);
+
     // A student trained in the studio joins the table; the same method again replaces its row.
     MethodEvaluation added = report.methods[0];
     added.method = "student:cnn";
@@ -366,6 +410,10 @@ class TestStudioAnalysis : public QObject {
     QCOMPARE(run({"chart", "--chart", "scores", "--test-query", "test-9999", "--out", csv}, &err),
              1);
     QVERIFY2(err.contains("'test-9999' is not a held-out test query"), qPrintable(err));
+    QCOMPARE(run({"scaling", "--features", "hog", "--out", dir_.filePath("s.png")}, &err), 1);
+    QVERIFY2(err.contains("scaling.json is missing (make it with `fastgda data-scaling --features "
+                          "hog`)"),
+             qPrintable(err));
   }
 };
 
