@@ -924,6 +924,10 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <source>Slurm: %1 (job %2)</source>
         <translation>Slurm: %1 (Job %2)</translation>
     </message>
+    <message>
+        <source>Clear finished jobs</source>
+        <translation>Beendete Aufträge entfernen</translation>
+    </message>
 </context>
 <context>
     <name>fastgda::ui::MainWindow</name>
@@ -1066,10 +1070,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>About FastGDA Studio</source>
         <translation>Über FastGDA Studio</translation>
-    </message>
-    <message>
-        <source>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; finds which training images a text-to-image model drew on: the fast student (FastGDA) beside the slow, accurate teacher (attribution by unlearning).&lt;/p&gt;&lt;p&gt;Free software under the GNU GPL, version 3 or later.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; findet heraus, auf welche Trainingsbilder ein Text-zu-Bild-Modell zurückgegriffen hat: der schnelle Schüler (FastGDA) neben dem langsamen, genauen Lehrer (Attribution durch Verlernen).&lt;/p&gt;&lt;p&gt;Freie Software unter der GNU GPL, Version 3 oder neuer.&lt;/p&gt;</translation>
     </message>
     <message>
         <source>Cannot open bundle</source>
@@ -1425,6 +1425,18 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>Compute device</source>
         <translation>Rechengerät</translation>
+    </message>
+    <message>
+        <source>Show the c&amp;ounterfactual check</source>
+        <translation>&amp;Kontrafaktische Prüfung anzeigen</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;It finds which training images a text-to-image model drew on: the fast student (FastGDA) beside the slow, accurate teacher (attribution by unlearning).&lt;/p&gt;&lt;p&gt;Free software under the GNU GPL, version 3 or later.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;Es findet, aus welchen Trainingsbildern ein Text-zu-Bild-Modell geschöpft hat: der schnelle Schüler (FastGDA) neben dem langsamen, genauen Lehrer (Attribution durch Verlernen).&lt;/p&gt;&lt;p&gt;Freie Software unter der GNU GPL, Version 3 oder später.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>%1 · seed %2</source>
+        <translation>%1 · Seed %2</translation>
     </message>
 </context>
 <context>

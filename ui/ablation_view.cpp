@@ -53,6 +53,7 @@ AblationView::AblationView(QWidget* parent) : QWidget(parent) {
   exportTable_ = new QPushButton(tr("Export table…"), this);
   k_ = new QComboBox(this);
   k_->setToolTip(tr("The k of mAP@k in the trade-off chart"));
+  k_->setSizeAdjustPolicy(QComboBox::AdjustToContents);  // "mAP@100" whole, not "mAP@10"
   auto* header = new QHBoxLayout;
   header->addWidget(message_, 1);
   header->addWidget(new QLabel(tr("Trade-off at"), this));

@@ -1,5 +1,6 @@
 #include "jobs_widget.h"
 
+#include <QAction>
 #include <QCoreApplication>
 #include <QHeaderView>
 #include <QPointer>
@@ -53,6 +54,10 @@ JobsWidget::JobsWidget(JobManager* jobs, QWidget* parent) : QTreeWidget(parent),
   timer->start(1000);
   slurmTimer_ = new QTimer(this);
   connect(slurmTimer_, &QTimer::timeout, this, &JobsWidget::pollSlurm);
+  setContextMenuPolicy(Qt::ActionsContextMenu);
+  auto* clear = new QAction(tr("Clear finished jobs"), this);
+  connect(clear, &QAction::triggered, this, &JobsWidget::clearFinished);
+  addAction(clear);
 }
 
 void JobsWidget::watchSlurm(const QString& bundleDir, int intervalMs) {
@@ -164,6 +169,13 @@ void JobsWidget::add(int id) {
   refresh(id);
   // Every query starts a student job: keep the list to the recent ones (running ones stay).
   for (int i = topLevelItemCount() - 1; i >= 0 && topLevelItemCount() > kMaxRows; --i)
+    if (const int job = topLevelItem(i)->data(Title, Qt::UserRole).toInt();
+        job != kSlurmRow && !jobs_->isRunning(job))
+      delete takeTopLevelItem(i);
+}
+
+void JobsWidget::clearFinished() {
+  for (int i = topLevelItemCount() - 1; i >= 0; --i)
     if (const int job = topLevelItem(i)->data(Title, Qt::UserRole).toInt();
         job != kSlurmRow && !jobs_->isRunning(job))
       delete takeTopLevelItem(i);

@@ -25,6 +25,9 @@ class JobsWidget : public QTreeWidget {
   // Polls now, unless a poll is in flight; slurmPolled() follows once the rows show it.
   void pollSlurm();
   bool slurmPollInFlight() const { return polling_; }
+  // Removes the rows of jobs that have ended (running jobs and Slurm batches stay); also in the
+  // list's context menu.
+  void clearFinished();
 
  signals:
   void slurmPolled();

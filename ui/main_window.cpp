@@ -150,6 +150,9 @@ MainWindow::MainWindow(QWidget* parent)
   jobBusy_->setMaximumWidth(120);
   jobBusy_->hide();
   jobLabel_->setToolTip(tr("Background jobs; see the Jobs panel (View menu) to cancel them."));
+  // The bundle's summary as a widget, not a temporary message: a menu's status tip would erase it.
+  summaryLabel_ = new QLabel(this);
+  statusBar()->addWidget(summaryLabel_, 1);
   statusBar()->addPermanentWidget(jobLabel_);
   statusBar()->addPermanentWidget(jobBusy_);
   deviceLabel_->setToolTip(tr("Where generation, the teacher and the student compute (Settings)"));
@@ -231,6 +234,7 @@ void MainWindow::buildBrowser() {
   });
   connect(grid_->selectionModel(), &QItemSelectionModel::currentChanged, this,
           [this](const QModelIndex& current) {
+            if (attributeButton_) attributeButton_->setEnabled(current.isValid());
             if (current.isValid())
               showImageDetails(current.data(DatasetModel::IndexRole).toLongLong());
           });
@@ -260,13 +264,14 @@ void MainWindow::buildBrowser() {
   auto* detailsPane = new QWidget(this);
   auto* detailsLayout = new QVBoxLayout(detailsPane);
   detailsLayout->addWidget(details_);
-  auto* attribute = new QPushButton(tr("Attribute this image"), detailsPane);
-  attribute->setToolTip(tr("Use the selected training image and its caption as the query"));
-  connect(attribute, &QPushButton::clicked, this, [this] {
+  attributeButton_ = new QPushButton(tr("Attribute this image"), detailsPane);
+  attributeButton_->setToolTip(tr("Use the selected training image and its caption as the query"));
+  attributeButton_->setEnabled(false);  // until an image is selected
+  connect(attributeButton_, &QPushButton::clicked, this, [this] {
     const QModelIndex index = grid_->currentIndex();
     if (index.isValid()) attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
   });
-  detailsLayout->addWidget(attribute);
+  detailsLayout->addWidget(attributeButton_);
   auto* split = new QSplitter(this);
   split->addWidget(left);
   split->addWidget(detailsPane);
@@ -342,15 +347,19 @@ void MainWindow::buildMenus() {
                    &MainWindow::showCharts);
   query->addAction(tr("Show the a&blation"), QKeySequence(Qt::CTRL | Qt::Key_4), this,
                    &MainWindow::showAblation);
+  query->addAction(tr("Show the c&ounterfactual check"), QKeySequence(Qt::CTRL | Qt::Key_5), this,
+                   &MainWindow::showCounterfactual);
   menuBar()->addMenu(viewMenu_);
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About FastGDA Studio"), this, [this] {
     QMessageBox::about(
         this, tr("About FastGDA Studio"),
-        tr("<p><b>FastGDA Studio</b> finds which training images a text-to-image model drew on: "
-           "the fast student (FastGDA) beside the slow, accurate teacher (attribution by "
-           "unlearning).</p><p>Free software under the GNU GPL, version 3 or later.</p>"));
+        tr("<p><b>FastGDA Studio</b> %1</p><p>It finds which training images a text-to-image "
+           "model drew on: the fast student (FastGDA) beside the slow, accurate teacher "
+           "(attribution by unlearning).</p><p>Free software under the GNU GPL, version 3 or "
+           "later.</p>")
+            .arg(QStringLiteral(FASTGDA_VERSION)));
   });
   updateRecentMenu();
 }
@@ -435,7 +444,8 @@ bool MainWindow::openBundle(const QString& dir) {
                  .arg(s.families)
                  .arg(s.styles);
   setWindowTitle(tr("%1 — FastGDA Studio").arg(QString::fromStdString(session_->bundle().name)));
-  statusBar()->showMessage(deviceNote.isEmpty() ? summary_ : deviceNote);
+  summaryLabel_->setText(summary_);
+  if (!deviceNote.isEmpty()) statusBar()->showMessage(deviceNote, 15000);
   deviceLabel_->setText(QString::fromStdString(deviceDisplayName(session_->device())));
   updateFilterCount();
   addRecentBundle(QString::fromStdString(session_->bundle().dir));
@@ -502,6 +512,10 @@ void MainWindow::showCharts() {
 
 void MainWindow::showAblation() {
   tabs_->setCurrentWidget(ablation_);
+}
+
+void MainWindow::showCounterfactual() {
+  tabs_->setCurrentWidget(counterfactual_);
 }
 
 void MainWindow::updateCharts() {
@@ -763,8 +777,13 @@ std::shared_ptr<QueryState> MainWindow::addToHistory(Query query) {
   state->query = std::move(query);
   state->key = key;
   queries_.insert(queries_.begin(), state);
-  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(queryImage(state->query))),
-                                   QString::fromStdString(state->query.prompt));
+  // Queries of one prompt differ by seed: the seed is in the entry, so they do not look alike.
+  const QString text = state->query.kind == Query::Kind::Generated
+                           ? tr("%1 · seed %2")
+                                 .arg(QString::fromStdString(state->query.prompt))
+                                 .arg(state->query.seed)
+                           : QString::fromStdString(state->query.prompt);
+  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(queryImage(state->query))), text);
   item->setToolTip(describeQuery(state->query));
   history_->insertItem(0, item);
   while (queries_.size() > kMaxHistory) {

@@ -25,6 +25,7 @@ class QListView;
 class QListWidget;
 class QMenu;
 class QProgressBar;
+class QPushButton;
 class QTabWidget;
 
 namespace fastgda::ui {
@@ -99,6 +100,10 @@ class MainWindow : public QMainWindow {
   CounterfactualView* counterfactualView() const { return counterfactual_; }
   void showCharts();
   void showAblation();
+  void showCounterfactual();
+  // The training set browser's "Attribute this image": enabled while an image is selected.
+  QPushButton* attributeButton() const { return attributeButton_; }
+  QListView* datasetGrid() const { return grid_; }
   void evaluate();  // starts the evaluation job unless one runs
   bool evaluating() const { return evaluationJob_ != 0; }
 
@@ -157,10 +162,12 @@ class MainWindow : public QMainWindow {
   QueryCharts* charts_;
   AblationView* ablation_;
   CounterfactualView* counterfactual_;
+  QPushButton* attributeButton_ = nullptr;
   QueryPanel* panel_;
   QListWidget* history_;
   QLabel* jobLabel_;
-  QLabel* deviceLabel_;  // where the bundle's model computes: "CPU" or the GPU's name
+  QLabel* summaryLabel_ = nullptr;  // the bundle's summary, left in the status bar
+  QLabel* deviceLabel_;             // where the bundle's model computes: "CPU" or the GPU's name
   QProgressBar* jobBusy_;
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;

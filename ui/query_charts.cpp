@@ -22,11 +22,14 @@ QueryCharts::QueryCharts(QWidget* parent) : QWidget(parent) {
   tabs_->addTab(distribution_, tr("Influence scores"));
   tabs_->addTab(scatter_, tr("Teacher rank vs student score"));
   tabs_->addTab(precision_, tr("Precision and recall"));
-  for (ChartView* c : charts())
-    c->setToolTip(tr("Drag to pan, wheel to zoom; right-click to reset or export"));
+  // A line under the charts, not a tooltip: a widget's tooltip would replace the values a
+  // ChartView shows where the pointer rests.
+  auto* hint = new QLabel(tr("Drag to pan, wheel to zoom; right-click to reset or export"), this);
+  hint->setForegroundRole(QPalette::PlaceholderText);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(message_);
   layout->addWidget(tabs_, 1);
+  layout->addWidget(hint);
   clear(tr("No query yet."));
 }
 

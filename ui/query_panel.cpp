@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "image_details.h"
+#include "model/sampler_defaults.h"
 
 namespace fastgda::ui {
 
@@ -64,11 +65,11 @@ QueryPanel::QueryPanel(QWidget* parent)
   seed_->setValue(1);
   seed_->setToolTip(tr("The same prompt and seed always give the same image."));
   steps_->setRange(1, 1000);
-  steps_->setValue(50);
+  steps_->setValue(kDefaultSamplerSteps);
   steps_->setToolTip(tr("DDIM sampling steps: more are slower and a little sharper."));
   guidance_->setRange(0, 30);
   guidance_->setSingleStep(0.5);
-  guidance_->setValue(4.0);
+  guidance_->setValue(kDefaultGuidanceScale);
   guidance_->setToolTip(tr("Classifier-free guidance: higher follows the prompt more closely."));
   generate_->setToolTip(tr("Generate the image and attribute it (Ctrl+G)."));
   generate_->setDefault(true);

@@ -145,32 +145,10 @@ TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* com
   return o;
 }
 
-// The command line of one array task: this command's own arguments without the Slurm options,
-// with absolute paths, its shard and its CPUs.
-std::vector<std::string> taskArguments(const QStringList& arguments, const std::string& bundleDir,
-                                       const std::string& batchFile, const std::string& outDir) {
-  const QStringList valued = {"tasks",   "partition", "time",   "cpus-per-task", "sbatch-arg",
-                              "threads", "shard",     "bundle", "batch",         "out"};
-  const QStringList flags = {"slurm", "json", "resume", "summary"};
-  std::vector<std::string> words;
-  for (int i = 0; i < arguments.size(); ++i) {
-    const QString a = arguments[i];
-    const QString name =
-        a.startsWith(QLatin1String("--")) ? a.mid(2).section(QLatin1Char('='), 0, 0) : QString();
-    if (valued.contains(name)) {
-      if (!a.contains(QLatin1Char('='))) ++i;  // its value is the next word
-      continue;
-    }
-    if (flags.contains(name)) continue;
-    words.push_back(a.toStdString());
-  }
-  words.insert(words.end(), {"--bundle", bundleDir, "--batch", batchFile, "--out", outDir});
-  return words;
-}
-
-int submitTeacherBatch(const QCommandLineParser& parser, const QStringList& arguments,
-                       const Bundle& bundle, const std::string& batchFile,
-                       const std::vector<BatchEntry>& batch, const std::string& outDir) {
+int submitTeacherBatch(const QCommandLineParser& parser, const TeacherOptions& settings,
+                       const std::string& device, const Bundle& bundle,
+                       const std::string& batchFile, const std::vector<BatchEntry>& batch,
+                       const std::string& outDir) {
   SlurmJob job;
   job.kind = "teacher";
   job.name = "fastgda-teacher-" +
@@ -182,12 +160,17 @@ int submitTeacherBatch(const QCommandLineParser& parser, const QStringList& argu
   job.batchFile = QFileInfo(QString::fromStdString(batchFile)).absoluteFilePath().toStdString();
   if (job.tasks < 1) fail("teacher --slurm: --tasks must be >= 1, found ", job.tasks);
   const std::string fastgda = QCoreApplication::applicationFilePath().toStdString();
-  const std::vector<std::string> common =
-      taskArguments(arguments, bundle.dir, job.batchFile, outDir);
-  job.taskCommand = {fastgda, "teacher"};
-  job.taskCommand.insert(job.taskCommand.end(), common.begin(), common.end());
-  job.taskCommand.insert(job.taskCommand.end(),
-                         {"--shard", "{TASK}/" + std::to_string(job.tasks), "--threads", "{CPUS}"});
+  TeacherTask task;
+  task.program = fastgda;
+  task.bundleDir = QFileInfo(QString::fromStdString(bundle.dir)).absoluteFilePath().toStdString();
+  task.batchFile = job.batchFile;
+  task.outDir = outDir;
+  task.settingsFile = job.scriptDir + "/settings.json";
+  task.device = device;
+  task.shards = job.tasks;
+  QDir().mkpath(QString::fromStdString(job.scriptDir));
+  writeFileAtomically(task.settingsFile, settings.toTaskJson());
+  job.taskCommand = teacherTaskCommand(task);
   job.summaryCommand = {fastgda,       "teacher", "--bundle", bundle.dir, "--batch",
                         job.batchFile, "--out",   outDir,     "--summary"};
   if (parser.isSet("resume")) {
@@ -232,6 +215,10 @@ int runTeacher(const QStringList& arguments) {
       {"batch", "JSON lines of queries {id, prompt, seed[, candidates]}.", "FILE"},
       {"out", "Result folder for --batch (default: <bundle>/teacher/<batch name>).", "DIR"},
       {"shard", "--batch: only the queries of shard I of N (a stable split by query id).", "I/N"},
+      {"settings",
+       "Every teacher setting from a JSON file (as a result's \"settings\", or the one "
+       "`--slurm` writes for its tasks), in place of the setting options.",
+       "FILE"},
       {"summary",
        "--batch: compute nothing; write <out>/slurm/summary.json (done, missing, "
        "locked queries) and print it."},
@@ -248,7 +235,15 @@ int runTeacher(const QStringList& arguments) {
   parser.addOptions(slurmOptions());
   parser.process(QStringList{QStringLiteral("fastgda teacher")} + arguments);
 
-  const TeacherOptions o = teacherSettings(parser, "teacher");
+  const TeacherOptions o = parser.isSet("settings")
+                               ? TeacherOptions::fromJson(
+                                     [&] {
+                                       const std::vector<char> b =
+                                           readFileBytes(parser.value("settings").toStdString());
+                                       return std::string(b.begin(), b.end());
+                                     }(),
+                                     parser.value("settings").toStdString())
+                               : teacherSettings(parser, "teacher");
   const int top = static_cast<int>(integerOption(parser, "top", "teacher"));
 
   const CommandContext c = openCommand(parser, "teacher");
@@ -278,61 +273,18 @@ int runTeacher(const QStringList& arguments) {
       return 0;
     }
     if (parser.isSet("slurm"))
-      return submitTeacherBatch(parser, arguments, c.bundle, batchFile, batch, absOut);
+      // The device as asked (auto: each task's own GPU, where it has one), not as resolved here.
+      return submitTeacherBatch(
+          parser, o,
+          parser.isSet("device") ? parser.value("device").toStdString() : std::string("auto"),
+          c.bundle, batchFile, batch, absOut);
     int shard = 0, shards = 1;
     if (parser.isSet("shard"))
       std::tie(shard, shards) = parseShard(parser.value("shard").toStdString());
-    int done = 0, skipped = 0, busy = 0;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      BatchEntry e = batch[i];
-      if (shards > 1 && shardOf(e.query.id, shards) != shard) continue;
-      const std::string path =
-          QDir(outDir).filePath(QString::fromStdString(e.query.id + ".json")).toStdString();
-      if (QFileInfo::exists(QString::fromStdString(path))) {
-        std::optional<TeacherResult> stored;
-        try {
-          stored = loadTeacherResult(path);
-        } catch (const Error& error) {
-          c.job().log(std::string("redoing a damaged result: ") + error.what());
-        }
-        if (stored) {
-          // A folder holds one teacher's results: mixing two would be a silently wrong dataset.
-          const std::string difference =
-              teacherSettingsDifference(stored->ranking.settingsJson, o.toJson());
-          if (!difference.empty())
-            fail(path, ": was computed with other teacher settings (", difference,
-                 "); rerun with the stored settings, or write to another --out folder");
-          ++skipped;
-          continue;
-        }
-      }
-      JobContext inner = c.job();
-      inner.onProgress = [&](double f, const std::string& stage) {
-        c.job().progress(
-            (double(i) + f) / batch.size(),
-            "query " + std::to_string(i + 1) + "/" + std::to_string(batch.size()) + ": " + stage);
-      };
-      // Another run (a Slurm task of an overlapping shard, a second terminal) may be on it.
-      const std::optional<QueryLock> lock = QueryLock::tryAcquire(path);
-      if (!lock) {
-        ++busy;
-        c.job().log("skipping " + e.query.id + ": another run holds " + path + ".lock");
-        continue;
-      }
-      if (QFileInfo::exists(QString::fromStdString(path))) {  // finished while we looked
-        ++skipped;
-        continue;
-      }
-      TeacherResult r;
-      r.query = e.query;
-      const torch::Tensor latent = queryLatent(*c.model, r.query, "");
-      r.allCandidates = e.candidates.empty();
-      r.ranking = teacher.attribute({latent, r.query.prompt}, e.candidates, inner);
-      saveTeacherResult(path, r);
-      ++done;
-    }
-    out("teacher batch " + batchFile + ": " + std::to_string(done) + " queries done now, " +
-        std::to_string(skipped) + " already done, " + std::to_string(busy) +
+    const BatchRunReport r =
+        runTeacherBatch(teacher, *c.model, batch, absOut, shard, shards, c.job());
+    out("teacher batch " + batchFile + ": " + std::to_string(r.done) + " queries done now, " +
+        std::to_string(r.skipped) + " already done, " + std::to_string(r.busy) +
         " held by another run, results in " + outDir.toStdString() + "\n");
     return 0;
   }

@@ -291,13 +291,11 @@ CounterfactualPlan makePlanV2(const Bundle& bundle, std::shared_ptr<TextToImageM
       testQueries(bundle, static_cast<size_t>(o.groups), o.k);
 
   // Similar queries together: by the category and subcategory of the caption's training image.
-  std::map<std::string, const ImageRecord*> byCaption;
-  for (const ImageRecord& r : data.records()) byCaption.emplace(r.caption, &r);
   std::vector<std::pair<std::string, size_t>> sortKeys;
   for (size_t q = 0; q < results.size(); ++q) {
-    const auto found = byCaption.find(results[q].query.prompt);
+    const int64_t found = data.indexOfCaption(results[q].query.prompt);
     const std::string key =
-        found == byCaption.end() ? "~" : found->second->category + "/" + found->second->subcategory;
+        found < 0 ? "~" : data.record(found).category + "/" + data.record(found).subcategory;
     sortKeys.emplace_back(key + "/" + results[q].query.prompt, q);
   }
   std::sort(sortKeys.begin(), sortKeys.end());
@@ -384,13 +382,9 @@ CounterfactualPlan makePlanV3(const Bundle& bundle, std::shared_ptr<TextToImageM
                               const JobContext& job) {
   const std::vector<TeacherResult> results =
       testQueries(bundle, static_cast<size_t>(o.groups), o.k);
-  std::map<std::string, const ImageRecord*> byCaption;
-  std::map<int, std::vector<int64_t>> familyMembers;
   std::map<std::string, std::vector<int64_t>> subcategoryMembers;
   for (int64_t i = 0; i < data.size(); ++i) {
     const ImageRecord& r = data.record(i);
-    byCaption.emplace(r.caption, &r);
-    if (r.family >= 0) familyMembers[r.family].push_back(i);
     subcategoryMembers[r.category + "/" + r.subcategory].push_back(i);
   }
   CounterfactualPlan plan;
@@ -400,13 +394,14 @@ CounterfactualPlan makePlanV3(const Bundle& bundle, std::shared_ptr<TextToImageM
   std::vector<std::string> subcategory, prompts;
   std::vector<std::vector<int64_t>> family;
   for (const TeacherResult& r : results) {
-    const auto found = byCaption.find(r.query.prompt);
-    if (found == byCaption.end() || found->second->family < 0)
+    const int64_t found = data.indexOfCaption(r.query.prompt);
+    if (found < 0 || data.record(found).family < 0)
       fail(bundle.path("teacher/test/" + r.query.id + ".json"), ": the prompt '", r.query.prompt,
            "' is no training caption with a family, so protocol 3 cannot take out its family");
-    subcategory.push_back(found->second->category + "/" + found->second->subcategory);
+    const ImageRecord& caption = data.record(found);
+    subcategory.push_back(caption.category + "/" + caption.subcategory);
     prompts.push_back(r.query.prompt);
-    family.push_back(familyMembers.at(found->second->family));
+    family.push_back(data.familyMembers(caption.family));
     plan.families[r.query.id] = family.back();
     plan.subcategories[r.query.id] = subcategory.back();
   }

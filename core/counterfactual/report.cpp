@@ -337,19 +337,9 @@ CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const Counte
   // Each query's family (sorted training indices): protocol 3's plan keeps it; for protocol 2,
   // the family of the training image whose caption is the prompt (none: an empty family).
   std::map<std::string, std::vector<int64_t>> familyOf = plan.families;
-  if (familyOf.empty()) {
-    std::map<int, std::vector<int64_t>> members;
-    std::map<std::string, int> familyOfCaption;
-    for (int64_t i = 0; i < data->size(); ++i)
-      if (data->record(i).family >= 0) {
-        members[data->record(i).family].push_back(i);
-        familyOfCaption.emplace(data->caption(i), data->record(i).family);
-      }
-    for (const QuerySpec& q : plan.queries) {
-      const auto f = familyOfCaption.find(q.prompt);
-      familyOf[q.id] = f == familyOfCaption.end() ? std::vector<int64_t>{} : members[f->second];
-    }
-  }
+  if (familyOf.empty())
+    for (const QuerySpec& q : plan.queries)
+      familyOf[q.id] = data->familyMembers(data->familyOfCaption(q.prompt));
   const auto familyShare = [&](const CounterfactualArm& arm, const std::string& query) {
     const std::vector<int64_t>& family = familyOf[query];
     if (family.empty()) return 0.0;

@@ -16,6 +16,26 @@ Dataset::Dataset(int imageSize, std::vector<uint8_t> pixels, std::vector<ImageRe
   if (pixels_.size() != expected)
     fail("dataset: pixel array has ", pixels_.size(), " bytes, expected ", expected, " (",
          records_.size(), " images of ", imageSize_, "x", imageSize_, "x3)");
+  for (size_t i = 0; i < records_.size(); ++i) {
+    byCaption_.emplace(records_[i].caption, static_cast<int64_t>(i));
+    if (records_[i].family >= 0) families_[records_[i].family].push_back(static_cast<int64_t>(i));
+  }
+}
+
+int64_t Dataset::indexOfCaption(const std::string& caption) const {
+  const auto found = byCaption_.find(caption);
+  return found == byCaption_.end() ? -1 : found->second;
+}
+
+int Dataset::familyOfCaption(const std::string& caption) const {
+  const int64_t i = indexOfCaption(caption);
+  return i < 0 ? -1 : records_[static_cast<size_t>(i)].family;
+}
+
+const std::vector<int64_t>& Dataset::familyMembers(int family) const {
+  static const std::vector<int64_t> none;
+  const auto found = families_.find(family);
+  return found == families_.end() ? none : found->second;
 }
 
 void Dataset::checkIndex(int64_t index) const {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
@@ -40,6 +41,13 @@ class Dataset {
   const ImageRecord& record(int64_t index) const;
   const std::string& caption(int64_t index) const { return record(index).caption; }
   const std::vector<ImageRecord>& records() const { return records_; }
+  // The first image with this caption, or -1: how a query made from a caption (the teacher plan
+  // draws prompts from captions) finds its family, category and subcategory.
+  int64_t indexOfCaption(const std::string& caption) const;
+  // Its family, -1 when no image has this caption or its image has none.
+  int familyOfCaption(const std::string& caption) const;
+  // The images of a family, ascending; empty for an unknown family.
+  const std::vector<int64_t>& familyMembers(int family) const;
 
   // Model-resolution image, a copy (CV_8UC3, RGB).
   cv::Mat image(int64_t index) const;
@@ -59,6 +67,8 @@ class Dataset {
   int imageSize_;
   std::vector<uint8_t> pixels_;
   std::vector<ImageRecord> records_;
+  std::unordered_map<std::string, int64_t> byCaption_;  // built once: records never change
+  std::unordered_map<int, std::vector<int64_t>> families_;
 };
 
 // How image files are read. A bad entry (unreadable image, manifest line that is not JSON or

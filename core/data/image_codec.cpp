@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <cstring>
 
-// jpeglib.h needs FILE and size_t declared first.
+// jpeglib.h needs FILE and size_t declared first; jerror.h after it (the message codes).
+// clang-format off
 #include <jpeglib.h>
-#include <jerror.h>  // after jpeglib.h: the message codes
+#include <jerror.h>
+// clang-format on
 #include <png.h>
 
 #include <opencv2/imgproc.hpp>

@@ -28,34 +28,16 @@ struct FileEntry {
 // The optional fields of a manifest line, each of the JSON type it must have (absent: kept
 // empty); "" when all are right, else what is wrong, naming the field.
 std::string checkOptionalFields(const QJsonObject& o) {
-  auto typeName = [](const QJsonValue& v) -> std::string {
-    switch (v.type()) {
-      case QJsonValue::Null:
-        return "null";
-      case QJsonValue::Bool:
-        return "a boolean";
-      case QJsonValue::Double:
-        return "a number";
-      case QJsonValue::String:
-        return "a string";
-      case QJsonValue::Array:
-        return "an array";
-      case QJsonValue::Object:
-        return "an object";
-      default:
-        return "nothing";
-    }
-  };
   for (const char* field : {"id", "style", "category", "subcategory"})
     if (o.contains(field) && !o[field].isString())
-      return std::string("field '") + field + "' must be a string, found " + typeName(o[field]);
+      return std::string("field '") + field + "' must be a string, found " +
+             describeJsonValue(o[field]);
   if (o.contains("family")) {
     const QJsonValue f = o["family"];
     const bool wholeNumber = f.isDouble() && f.toDouble() >= 0 &&
                              f.toDouble() == std::floor(f.toDouble()) && f.toDouble() < 1e9;
     if (!wholeNumber && !(f.isString() && !f.toString().isEmpty()))
-      return "field 'family' must be a whole number >= 0 or a name, found " +
-             (f.isDouble() ? QString::number(f.toDouble()).toStdString() : typeName(f));
+      return "field 'family' must be a whole number >= 0 or a name, found " + describeJsonValue(f);
   }
   return {};
 }

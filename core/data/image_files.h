@@ -11,7 +11,7 @@
 // "annotations": [{image_id, caption}]); each image takes its first caption (by annotation order)
 // and images without a caption are skipped and counted.
 //
-// Every image is decoded with OpenCV at load time, centre-cropped to a square and resized
+// Every image is decoded (data/image_codec.h) at load time, centre-cropped to a square and resized
 // (INTER_AREA) to LoadOptions::imageSize, so a bad file is reported at once, naming the file.
 #pragma once
 

@@ -133,7 +133,7 @@ DataScalingCurve DataScalingCurve::fromJson(const std::string& text, const std::
     if (v.isNull()) return std::nan("");  // NaN is written as null
     if (!v.isDouble())
       fail(source, ": ", where, field.toStdString(), " is not a number (found ",
-           QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact).toStdString(), ")");
+           describeJsonValue(v), ")");
     return v.toDouble();
   };
   DataScalingCurve c;

@@ -31,14 +31,6 @@
 namespace fastgda {
 namespace {
 
-// The family of a query: that of the training image whose caption is the query's prompt (the
-// plan draws prompts from dataset captions); -1 when none matches.
-int queryFamily(const Dataset& data, const std::string& prompt) {
-  for (const ImageRecord& r : data.records())
-    if (r.caption == prompt) return r.family;
-  return -1;
-}
-
 QJsonValue finite(double v) {
   return std::isfinite(v) ? QJsonValue(v) : QJsonValue();
 }
@@ -272,7 +264,7 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
   // The query images: decoded from the stored latents, exactly what the teacher unlearned.
   const std::vector<MethodQuery> queries = storedQueries(*model, tests);
   std::vector<int> families;
-  for (const TeacherResult& r : tests) families.push_back(queryFamily(data, r.query.prompt));
+  for (const TeacherResult& r : tests) families.push_back(data.familyOfCaption(r.query.prompt));
 
   const std::vector<std::string> names = evaluatedMethods(bundle, o);
   const MethodSources sources{&bundle, model, &data, o.seed, {}};

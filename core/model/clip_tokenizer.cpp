@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "util/error.h"
+#include "util/files.h"
 
 namespace fastgda {
 
@@ -381,25 +382,6 @@ QJsonObject readJsonObject(const std::string& path, const char* what) {
   return doc.object();
 }
 
-std::string describe(const QJsonValue& v) {
-  switch (v.type()) {
-    case QJsonValue::Null:
-      return "null";
-    case QJsonValue::Bool:
-      return v.toBool() ? "true" : "false";
-    case QJsonValue::Double:
-      return QString::number(v.toDouble(), 'g', 17).toStdString();
-    case QJsonValue::String:
-      return "\"" + v.toString().toStdString() + "\"";
-    case QJsonValue::Array:
-      return "an array";
-    case QJsonValue::Object:
-      return "an object";
-    default:
-      return "nothing";
-  }
-}
-
 // A special token of tokenizer_config.json or special_tokens_map.json: a string, or an object
 // with "content" (and the flags of transformers' AddedToken).
 struct TokenSetting {
@@ -417,7 +399,7 @@ TokenSetting parseTokenSetting(const QJsonValue& v, const std::string& where) {
     const QJsonObject o = v.toObject();
     if (!o["content"].isString())
       fail(where, ": expected a string or an object with a string \"content\", found \"content\": ",
-           describe(o["content"]));
+           describeJsonValue(o["content"]));
     t.content = o["content"].toString().toStdString();
     t.normalized = o["normalized"].toBool(false);
     for (const char* flag : {"lstrip", "rstrip", "single_word"})
@@ -425,7 +407,7 @@ TokenSetting parseTokenSetting(const QJsonValue& v, const std::string& where) {
         fail(where, ": \"", flag,
              "\": true is not supported (Stable Diffusion tokenizers have false)");
   } else {
-    fail(where, ": expected a string or an object with \"content\", found ", describe(v));
+    fail(where, ": expected a string or an object with \"content\", found ", describeJsonValue(v));
   }
   if (t.content.empty()) fail(where, ": the token is empty");
   return t;
@@ -520,8 +502,8 @@ ClipTokenizer ClipTokenizer::load(const std::string& vocabJsonPath,
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     const double id = it.value().toDouble(-1);
     if (!it.value().isDouble() || id < 0 || id > 2147483647.0 || std::floor(id) != id)
-      fail(vocabJsonPath, ": token \"", it.key().toStdString(), "\" has id ", describe(it.value()),
-           ", expected a whole number from 0 to 2147483647");
+      fail(vocabJsonPath, ": token \"", it.key().toStdString(), "\" has id ",
+           describeJsonValue(it.value()), ", expected a whole number from 0 to 2147483647");
     data->vocab.emplace(it.key().toStdString(), static_cast<int64_t>(id));
     data->vocabularySize = std::max(data->vocabularySize, static_cast<int64_t>(id) + 1);
   }

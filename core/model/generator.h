@@ -14,6 +14,7 @@
 
 #include <torch/types.h>
 
+#include "model/sampler_defaults.h"
 #include "util/job.h"
 
 namespace fastgda {
@@ -21,9 +22,9 @@ namespace fastgda {
 struct TextToImageModel;
 
 struct GenerateOptions {
-  int steps = 50;         // DDIM steps, 1..schedule steps
-  double guidance = 4.0;  // classifier-free guidance scale, >= 0 (1 = conditional only)
-  int batchSize = 64;     // images per denoiser batch
+  int steps = kDefaultSamplerSteps;         // DDIM steps, 1..schedule steps
+  double guidance = kDefaultGuidanceScale;  // classifier-free guidance, >= 0 (1: conditional only)
+  int batchSize = 64;                       // images per denoiser batch
 };
 
 // On the CPU, wherever the model ran.

@@ -26,6 +26,7 @@
 #include "bundle/bundle.h"
 #include "eval/data_scaling.h"
 #include "eval/evaluation.h"
+#include "model/sampler_defaults.h"
 #include "session/distillation.h"
 #include "util/job.h"
 
@@ -38,10 +39,10 @@ struct Query {
   enum class Kind { Generated, TrainingImage, ImageFile };
   Kind kind = Kind::Generated;
   std::string prompt;
-  uint64_t seed = 0;           // Generated: DDIM settings
-  int steps = 50;              //
-  double guidance = 4.0;       //
-  int64_t trainingIndex = -1;  // TrainingImage: its index and its record's id
+  uint64_t seed = 0;                        // Generated: DDIM settings
+  int steps = kDefaultSamplerSteps;         //
+  double guidance = kDefaultGuidanceScale;  //
+  int64_t trainingIndex = -1;               // TrainingImage: its index and its record's id
   std::string trainingId;
   std::string testId;         // Generated: a held-out test query's id (when it is one), else ""
   std::string file;           // ImageFile

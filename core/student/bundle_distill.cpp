@@ -113,17 +113,13 @@ DistillSet teacherDistillSet(const Bundle& bundle, std::shared_ptr<TextToImageMo
   job.checkCancelled();
   // A query's group is the family of the training image its prompt is the caption of (the plan
   // draws prompts from captions); a prompt of no known family is a group of its own.
-  std::map<std::string, int> familyOfCaption;
-  for (int64_t i = 0; i < data.size(); ++i)
-    if (data.record(i).family >= 0) familyOfCaption.emplace(data.caption(i), data.record(i).family);
   std::vector<std::string> prompts;
   for (const TeacherResult& r : results) {
     prompts.push_back(r.query.prompt);
     set.rankings.push_back(r.ranking.indices);
-    const auto family = familyOfCaption.find(r.query.prompt);
-    set.queryGroups.push_back(family != familyOfCaption.end()
-                                  ? family->second
-                                  : -1 - static_cast<int64_t>(set.queryGroups.size()));
+    const int family = data.familyOfCaption(r.query.prompt);
+    set.queryGroups.push_back(family >= 0 ? family
+                                          : -1 - static_cast<int64_t>(set.queryGroups.size()));
   }
   torch::NoGradGuard noGrad;
   set.queryFeatures = space->extract(teacherQueryImages(*model, results), prompts);

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <torch/torch.h>
 #include <unistd.h>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -12,6 +14,9 @@
 #include <csignal>
 #include <cstring>
 
+#include "model/generator.h"
+#include "model/model.h"
+#include "teacher/teacher.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
 
@@ -125,6 +130,83 @@ BatchSummary summarizeBatch(const std::string& batchFile, const std::vector<Batc
       s.locked.push_back(e.query.id);
   }
   return s;
+}
+
+BatchRunReport runTeacherBatch(Teacher& teacher, TextToImageModel& model,
+                               const std::vector<BatchEntry>& batch, const std::string& outDir,
+                               int shard, int shards, const JobContext& job) {
+  if (shards < 1 || shard < 0 || shard >= shards)
+    fail("teacher batch: shard ", shard, " of ", shards, " does not exist");
+  QDir().mkpath(QString::fromStdString(outDir));
+  const std::string settings = teacher.options().toJson();
+  BatchRunReport report;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const BatchEntry& e = batch[i];
+    if (shards > 1 && shardOf(e.query.id, shards) != shard) continue;
+    job.checkCancelled();
+    const std::string path = outDir + "/" + e.query.id + ".json";
+    const auto stored = [&]() -> bool {
+      if (!QFileInfo::exists(QString::fromStdString(path))) return false;
+      std::optional<TeacherResult> r;
+      try {
+        r = loadTeacherResult(path);
+      } catch (const Error& error) {
+        job.log(std::string("redoing a damaged result: ") + error.what());
+        return false;
+      }
+      const std::string difference = teacherSettingsDifference(r->ranking.settingsJson, settings);
+      if (!difference.empty())
+        fail(path, ": was computed with other teacher settings (", difference,
+             "); rerun with the stored settings, or write to another folder");
+      return true;
+    };
+    if (stored()) {
+      ++report.skipped;
+      continue;
+    }
+    // Another run (a Slurm task of an overlapping shard, a second terminal) may be on it.
+    const std::optional<QueryLock> lock = QueryLock::tryAcquire(path);
+    if (!lock) {
+      ++report.busy;
+      job.log("skipping " + e.query.id + ": another run holds " + path + ".lock");
+      continue;
+    }
+    if (stored()) {  // finished while we looked
+      ++report.skipped;
+      continue;
+    }
+    JobContext inner = job;
+    inner.onProgress = [&](double f, const std::string& stage) {
+      job.progress(
+          (double(i) + f) / double(batch.size()),
+          "query " + std::to_string(i + 1) + "/" + std::to_string(batch.size()) + ": " + stage);
+    };
+    TeacherResult r;
+    r.query = e.query;
+    GenerateOptions g;
+    g.steps = r.query.steps;
+    g.guidance = r.query.guidance;
+    const torch::Tensor latent = generate(model, {r.query.prompt}, {r.query.seed}, g).latents;
+    const torch::Tensor flat = latent.to(torch::kCPU, torch::kFloat32).contiguous();
+    r.query.latent.assign(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+    r.allCandidates = e.candidates.empty();
+    r.ranking = teacher.attribute({latent, r.query.prompt}, e.candidates, inner);
+    saveTeacherResult(path, r);
+    ++report.done;
+  }
+  return report;
+}
+
+std::vector<std::string> teacherTaskCommand(const TeacherTask& t) {
+  if (t.shards < 1) fail("teacher task: ", t.shards, " shards");
+  return {t.program,    "teacher",
+          "--bundle",   t.bundleDir,
+          "--batch",    t.batchFile,
+          "--out",      t.outDir,
+          "--settings", t.settingsFile,
+          "--device",   t.device,
+          "--shard",    "{TASK}/" + std::to_string(t.shards),
+          "--threads",  "{CPUS}"};
 }
 
 }  // namespace fastgda

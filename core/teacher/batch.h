@@ -1,11 +1,11 @@
 // Running a teacher batch in pieces that may run at once, on one machine or many (Slurm array
 // tasks over a shared folder): a stable split of the queries into shards, a lock per query so
-// that two runs never compute one query at the same time, and the batch's summary.
+// that two runs never compute one query at the same time, the run itself, the typed description
+// of an array task, and the batch's summary.
 //
-//   if (shardOf(entry.query.id, 4) != 2) continue;          // shard 2 of 4
-//   std::optional<QueryLock> lock = QueryLock::tryAcquire(resultPath);
-//   if (!lock) continue;                                    // another run has it
-//   ... compute, saveTeacherResult(resultPath, r) ...       // the lock goes with `lock`
+//   BatchRunReport r = runTeacherBatch(teacher, *model, readQueryBatch(file), outDir, 2, 4, job);
+//   // shard 2 of 4: each query under its lock, resumable (done queries are kept)
+//   std::vector<std::string> argv = teacherTaskCommand(task);   // a Slurm array task's command
 //
 // A lock is the file RESULT.lock, created exclusively and holding "host pid". A lock whose
 // process is gone (same host, no such pid) is stale and taken over; a lock from another host is
@@ -18,8 +18,12 @@
 #include <vector>
 
 #include "teacher/results.h"
+#include "util/job.h"
 
 namespace fastgda {
+
+class Teacher;
+struct TextToImageModel;
 
 // The shard (0 ≤ shard < shards) a query id belongs to: from the SHA-256 of the id, so the same
 // on every machine and independent of the query's place in the file.
@@ -49,6 +53,39 @@ struct BatchSummary {
   std::vector<std::string> locked;   // missing and locked: running now, or a killed run's lock
   std::string json() const;
 };
+
+struct BatchRunReport {
+  int done = 0;     // computed now
+  int skipped = 0;  // already done (by an earlier run, or by another while this one looked)
+  int busy = 0;     // held by another run (its lock)
+};
+
+// Runs shard `shard` of `shards` (1: the whole batch) with `teacher` into outDir/<id>.json. A
+// stored result is kept, and refused with an Error naming the file when it was computed with
+// other teacher settings (a folder holds one teacher's results); a damaged one is redone; a query
+// another run holds is skipped. Each query is generated from its prompt and seed at its steps and
+// guidance (its latent kept in the result), then attributed over its candidates (all images when
+// it lists none), under its lock. Progress covers the shard's share of the batch.
+BatchRunReport runTeacherBatch(Teacher& teacher, TextToImageModel& model,
+                               const std::vector<BatchEntry>& batch, const std::string& outDir,
+                               int shard, int shards, const JobContext& job = {});
+
+// One Slurm array task of a teacher batch, typed: its command line is built from it (not from
+// the submitting command's words), and every teacher setting travels in settingsFile
+// (TeacherOptions::toJson() with "max_memory"), so a setting added to TeacherOptions reaches the
+// tasks without a list of options to keep or strip.
+struct TeacherTask {
+  std::string program;       // the fastgda executable
+  std::string bundleDir;     // absolute
+  std::string batchFile;     // absolute
+  std::string outDir;        // absolute
+  std::string settingsFile;  // written by the submitting run (writeTeacherSettingsFile)
+  std::string device = "auto";
+  int shards = 1;
+};
+// program teacher --bundle B --batch F --out D --settings S --device V --shard {TASK}/N
+// --threads {CPUS} ({TASK} and {CPUS} are filled in by the Slurm script, slurm/slurm.h).
+std::vector<std::string> teacherTaskCommand(const TeacherTask& task);
 
 // What the batch's result folder holds now.
 BatchSummary summarizeBatch(const std::string& batchFile, const std::vector<BatchEntry>& batch,

@@ -20,6 +20,7 @@
 
 #include <torch/types.h>
 
+#include "model/sampler_defaults.h"
 #include "util/job.h"
 
 namespace fastgda {
@@ -32,8 +33,8 @@ struct TeacherPlanOptions {
   int testQueries = 32;
   int candidates = 1000;  // per train query
   uint64_t seed = 0;      // family shuffle; query seeds are 100000 + i (train), 200000 + i (test)
-  int steps = 50;         // DDIM steps of the generated queries
-  double guidance = 4.0;
+  int steps = kDefaultSamplerSteps;  // DDIM steps of the generated queries
+  double guidance = kDefaultGuidanceScale;
   // Add training queries to the plan already in the folder, up to trainQueries: its lines stay
   // byte for byte (their results were computed from them) and the new queries take the next
   // families of the same shuffle (then the next round), so train and test stay disjoint. The

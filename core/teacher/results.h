@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "attribution/ranking.h"
+#include "model/sampler_defaults.h"
 
 namespace fastgda {
 
@@ -28,8 +29,8 @@ struct QuerySpec {
   std::string id;  // unique within a batch; the result's file name
   std::string prompt;
   uint64_t seed = 0;
-  int steps = 50;
-  double guidance = 4.0;
+  int steps = kDefaultSamplerSteps;
+  double guidance = kDefaultGuidanceScale;
   std::vector<float> latent;  // filled once generated
 };
 

@@ -5,8 +5,10 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <chrono>
+#include <cmath>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "data/dataset.h"
 #include "model/image_tensor.h"
@@ -28,7 +30,6 @@ at::Generator seeded(uint64_t a, uint64_t b) {
 // Seeds of the three kinds of noise, kept apart so one never repeats another.
 constexpr uint64_t kLossNoise = 11, kQueryNoise = 22, kFisherNoise = 33;
 // Query samples drawn per seeded chunk (its noise's seed is the chunk's first sample).
-constexpr int64_t kQueryChunk = 128;
 
 }  // namespace
 
@@ -77,7 +78,60 @@ std::string TeacherOptions::toJson() const {
   o["loss_batch"] = lossBatch;
   o["seed"] = static_cast<qint64>(seed);
   if (lossSeed != 0) o["loss_seed"] = static_cast<qint64>(lossSeed);
+  // Written only when not the default, so results stored before it was a setting still match.
+  if (queryChunk != 128) o["query_chunk"] = queryChunk;
   return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
+
+std::string TeacherOptions::toTaskJson() const {
+  QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(toJson())).object();
+  o["max_memory"] = static_cast<qint64>(maxMemory);
+  return QJsonDocument(o).toJson().toStdString();
+}
+
+TeacherOptions TeacherOptions::fromJson(const std::string& json, const std::string& source) {
+  QJsonParseError error;
+  const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &error);
+  if (!doc.isObject())
+    fail(source, ": teacher settings are not a JSON object (", error.errorString().toStdString(),
+         ")");
+  const QJsonObject o = doc.object();
+  TeacherOptions t;
+  auto member = [&](const char* name, bool (QJsonValue::*is)() const, const char* what) {
+    const QJsonValue v = o[name];
+    if (!v.isUndefined() && !(v.*is)())
+      fail(source, ": teacher setting '", name, "' must be ", what);
+    return v;
+  };
+  auto whole = [&](const char* name, auto& field) {
+    const QJsonValue v = member(name, &QJsonValue::isDouble, "a whole number");
+    if (v.isUndefined()) return;
+    const double d = v.toDouble();
+    if (d != std::floor(d) || d < 0 || d > 9.007199254740992e15)
+      fail(source, ": teacher setting '", name, "' must be a whole number >= 0, found ", d);
+    field = static_cast<std::remove_reference_t<decltype(field)>>(v.toInteger());
+  };
+  auto real = [&](const char* name, double& field) {
+    const QJsonValue v = member(name, &QJsonValue::isDouble, "a number");
+    if (!v.isUndefined()) field = v.toDouble();
+  };
+  if (const QJsonValue v = member("weights", &QJsonValue::isString, "a string"); !v.isUndefined())
+    t.weights = parseWeightSelection(v.toString().toStdString());
+  if (const QJsonValue v = member("fisher", &QJsonValue::isString, "a string"); !v.isUndefined())
+    t.fisher = parseFisherKind(v.toString().toStdString());
+  real("step_size", t.stepSize);
+  whole("unlearn_steps", t.unlearnSteps);
+  whole("query_samples", t.querySamples);
+  whole("loss_timesteps", t.lossTimesteps);
+  real("damping", t.damping);
+  whole("fisher_samples", t.fisherSamples);
+  whole("loss_batch", t.lossBatch);
+  whole("seed", t.seed);
+  whole("loss_seed", t.lossSeed);
+  whole("query_chunk", t.queryChunk);
+  whole("max_memory", t.maxMemory);
+  if (t.queryChunk < 1) fail(source, ": teacher setting 'query_chunk' must be at least 1");
+  return t;
 }
 
 struct Teacher::Impl {
@@ -98,7 +152,7 @@ struct Teacher::Impl {
   std::vector<EkfacLayer> ekfac;      // EK-FAC, per selected tensor
   torch::Tensor baseline;             // [N] float64
   int64_t lossPiece = 0;              // images per loss forward pass (divides lossBatch)
-  int64_t queryPiece = 0;             // query samples per gradient pass (divides kQueryChunk)
+  int64_t queryPiece = 0;  // query samples per gradient pass (divides int64_t(o.queryChunk))
   std::vector<int64_t> lossTimesteps;
   std::vector<std::pair<std::string, double>> preparation;
 
@@ -226,7 +280,7 @@ struct Teacher::Impl {
                             const JobContext& job) {
     if (queryPiece > 0) return queryPiece;
     const int64_t budget = memoryBudget(device, o.maxMemory);
-    queryPiece = kQueryChunk;
+    queryPiece = int64_t(o.queryChunk);
     if (budget <= 0) return queryPiece;
     std::vector<torch::Tensor> params;
     for (const auto& p : selected) params.push_back(p.second);
@@ -239,11 +293,12 @@ struct Teacher::Impl {
               .mean();
       torch::autograd::grad({loss}, params);
     });
-    queryPiece = piecesThatFit(kQueryChunk, perSample, budget);
-    if (queryPiece < kQueryChunk)
-      job.log("teacher: " + std::to_string(queryPiece) + " of " + std::to_string(kQueryChunk) +
-              " query samples per gradient pass (" + std::to_string(perSample >> 20) +
-              " MiB each, memory budget " + std::to_string(budget >> 20) + " MiB)");
+    queryPiece = piecesThatFit(int64_t(o.queryChunk), perSample, budget);
+    if (queryPiece < int64_t(o.queryChunk))
+      job.log("teacher: " + std::to_string(queryPiece) + " of " +
+              std::to_string(int64_t(o.queryChunk)) + " query samples per gradient pass (" +
+              std::to_string(perSample >> 20) + " MiB each, memory budget " +
+              std::to_string(budget >> 20) + " MiB)");
     return queryPiece;
   }
 
@@ -484,10 +539,10 @@ struct Teacher::Impl {
     }
     const int64_t total = model->schedule.steps, piece = queryPieceSamples(ctx, pad, job);
     double lossSum = 0;
-    // Noise is drawn per chunk of kQueryChunk samples (its seed is the chunk's start); a chunk
+    // Noise is drawn per chunk of int64_t(o.queryChunk) samples (its seed is the chunk's start); a chunk
     // that does not fit the memory budget runs in pieces.
-    for (int64_t begin = 0; begin < o.querySamples; begin += kQueryChunk) {
-      const int64_t b = std::min<int64_t>(kQueryChunk, o.querySamples - begin);
+    for (int64_t begin = 0; begin < o.querySamples; begin += int64_t(o.queryChunk)) {
+      const int64_t b = std::min<int64_t>(int64_t(o.queryChunk), o.querySamples - begin);
       at::Generator gen = seeded(kQueryNoise + o.seed, static_cast<uint64_t>(begin));
       const torch::Tensor t = torch::randint(0, total, {b}, gen, torch::kLong).to(device);
       const torch::Tensor z0 = q.latent.to(device).expand({b, -1, -1, -1});

@@ -57,8 +57,18 @@ struct TeacherOptions {
   // pieces change only the last bits; the baseline losses' cache key names a piece size other
   // than lossBatch, so losses before and after unlearning always come in the same pieces.
   int64_t maxMemory = 0;
+  // Query samples drawn per seeded noise chunk (its seed is the chunk's start): it decides the
+  // query's noise, so it is in toJson() (only when not 128, the value results were computed with
+  // before it was a setting).
+  int queryChunk = 128;
 
+  // The settings that decide a result (stored with it; teacherSettingsDifference compares them).
   std::string toJson() const;
+  // Every member, maxMemory included ("max_memory"): what an array task runs with (TeacherTask).
+  std::string toTaskJson() const;
+  // Reads either; a missing member keeps its default, a member of the wrong type or range is an
+  // Error naming `source` and the member.
+  static TeacherOptions fromJson(const std::string& json, const std::string& source);
 };
 
 struct TeacherQuery {

@@ -64,4 +64,23 @@ std::vector<QByteArray> splitLines(const char* data, size_t size) {
   return lines;
 }
 
+std::string describeJsonValue(const QJsonValue& v) {
+  switch (v.type()) {
+    case QJsonValue::Null:
+      return "null";
+    case QJsonValue::Bool:
+      return v.toBool() ? "true" : "false";
+    case QJsonValue::Double:
+      return QString::number(v.toDouble(), 'g', 17).toStdString();
+    case QJsonValue::String:
+      return "\"" + v.toString().toStdString() + "\"";
+    case QJsonValue::Array:
+      return "an array";
+    case QJsonValue::Object:
+      return "an object";
+    default:
+      return "nothing";
+  }
+}
+
 }  // namespace fastgda

@@ -3,6 +3,7 @@
 
 #include <QByteArray>
 #include <QJsonObject>
+#include <QJsonValue>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ QJsonObject readJsonObject(const std::string& path);
 // not `version`: "<source>: format is 'x', expected 'y'" or "<source>: y version 2 is not
 // supported (this build reads 1)".
 void checkFormat(const std::string& source, const QJsonObject& o, const char* format, int version);
+
+// A JSON value for a message: a number, string, true, false or null as written; "an array", "an
+// object" for the others ("found 2.5", "found \"red\"", "found an array").
+std::string describeJsonValue(const QJsonValue& value);
 
 // Splits text at '\n' (a final newline does not start an extra line); line i is line number i + 1.
 std::vector<QByteArray> splitLines(const char* data, size_t size);

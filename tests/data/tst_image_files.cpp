@@ -89,10 +89,9 @@ class TestImageFiles : public QObject {
     const std::pair<const char*, const char*> cases[] = {
         {"\"family\": 2.5", "field 'family' must be a whole number >= 0 or a name, found 2.5"},
         {"\"family\": -1", "field 'family' must be a whole number >= 0 or a name, found -1"},
-        {"\"family\": true",
-         "field 'family' must be a whole number >= 0 or a name, found a boolean"},
-        {"\"family\": \"\"", "found a string"},
-        {"\"id\": 12", "field 'id' must be a string, found a number"},
+        {"\"family\": true", "field 'family' must be a whole number >= 0 or a name, found true"},
+        {"\"family\": \"\"", "found \"\""},
+        {"\"id\": 12", "field 'id' must be a string, found 12"},
         {"\"style\": [\"flat\"]", "field 'style' must be a string, found an array"},
         {"\"category\": null", "field 'category' must be a string, found null"},
         {"\"subcategory\": {}", "field 'subcategory' must be a string, found an object"},

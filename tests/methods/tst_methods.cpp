@@ -284,7 +284,7 @@ class TestMethods : public QObject {
         R"("test_map": {"100": "high"}, "test_map_se": {"100": 0.01}}]})");
     damaged.close();
     EXPECT_ERROR(loadDataScalingCurve(file),
-                 "points[0].test_map.100 is not a number (found [\"high\"])");
+                 "points[0].test_map.100 is not a number (found \"high\")");
     QVERIFY(damaged.open(QIODevice::WriteOnly));
     damaged.write(
         R"({"format": "fastgda-scaling", "version": 1, "ks": [100], "points": [{"queries": 5}]})");

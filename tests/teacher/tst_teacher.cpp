@@ -9,6 +9,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "bundle/bundle.h"
@@ -20,6 +21,7 @@
 #include "model/model.h"
 #include "support/errors.h"
 #include "support/tiny_model.h"
+#include "teacher/batch.h"
 #include "teacher/plan.h"
 #include "teacher/results.h"
 #include "teacher/sanity.h"
@@ -341,6 +343,105 @@ class TestTeacher : public QObject {
     const QString reseeded = run("2", {"--loss-seed", "5"});
     QVERIFY2(reseeded.contains("loss_seed unset stored, 5 now"), qPrintable(reseeded));
     QCOMPARE(readFile(teacherDir + "/train/train-0000.npy"), before);
+  }
+
+  // The batch engine itself (core/teacher/batch.h): a shard, a query another run holds, a rerun
+  // that keeps what is done, and a folder of another teacher refused.
+  void theBatchRunsItsShardResumablyUnderLocks() {
+    std::vector<BatchEntry> batch;
+    for (int i = 0; i < 4; ++i) {
+      BatchEntry e;
+      e.query.id = "b" + std::to_string(i);
+      e.query.prompt = data_->caption(i);
+      e.query.seed = static_cast<uint64_t>(i);
+      e.query.steps = 3;
+      e.candidates = {0, 1, 2, 3};
+      batch.push_back(e);
+    }
+    TeacherOptions o = quickOptions();
+    o.querySamples = 16;
+    o.lossTimesteps = 2;
+    Teacher teacher(model_, *data_, o, dir_.filePath("batch-cache").toStdString());
+    const std::string out = dir_.filePath("batch").toStdString();
+    // Shard 0 of 2 first, with one of its queries held by "another run".
+    std::vector<std::string> shard0;
+    for (const BatchEntry& e : batch)
+      if (shardOf(e.query.id, 2) == 0) shard0.push_back(e.query.id);
+    QVERIFY(!shard0.empty() && shard0.size() < batch.size());
+    QVERIFY(QDir().mkpath(QString::fromStdString(out)));
+    std::optional<QueryLock> held = QueryLock::tryAcquire(out + "/" + shard0[0] + ".json");
+    QVERIFY(held);
+    BatchRunReport r = runTeacherBatch(teacher, *model_, batch, out, 0, 2);
+    QCOMPARE(r.busy, 1);
+    QCOMPARE(r.done, int(shard0.size()) - 1);
+    QCOMPARE(r.skipped, 0);
+    held.reset();
+    // The whole batch: what is done is kept, the rest computed.
+    r = runTeacherBatch(teacher, *model_, batch, out, 0, 1);
+    QCOMPARE(r.skipped, int(shard0.size()) - 1);
+    QCOMPARE(r.done, int(batch.size() - shard0.size()) + 1);
+    const TeacherResult stored = loadTeacherResult(out + "/b2.json");
+    QCOMPARE(stored.query.prompt, data_->caption(2));
+    QCOMPARE(stored.ranking.indices.size(), size_t(4));
+    QVERIFY(!stored.allCandidates);
+    QCOMPARE(int64_t(stored.query.latent.size()),
+             model_->latentShape[0] * model_->latentShape[1] * model_->latentShape[2]);
+    QCOMPARE(runTeacherBatch(teacher, *model_, batch, out, 0, 1).skipped, 4);
+    // A damaged result is redone; another teacher's folder is refused, naming the setting.
+    QFile damaged(QString::fromStdString(out + "/b1.json"));
+    QVERIFY(damaged.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    damaged.write("{");
+    damaged.close();
+    QCOMPARE(runTeacherBatch(teacher, *model_, batch, out, 0, 1).done, 1);
+    TeacherOptions other = o;
+    other.lossTimesteps = 3;
+    Teacher otherTeacher(model_, *data_, other, "");
+    QVERIFY(errorOf([&] {
+              runTeacherBatch(otherTeacher, *model_, batch, out, 0, 1);
+            }).contains("loss_timesteps 2 stored, 3 now"));
+    QVERIFY(errorOf([&] {
+              runTeacherBatch(teacher, *model_, batch, out, 2, 2);
+            }).contains("shard 2 of 2 does not exist"));
+  }
+
+  // Settings travel to array tasks as JSON, every member kept; the task's command is built from
+  // its typed description.
+  void teacherSettingsRoundTripForArrayTasks() {
+    TeacherOptions o;
+    o.fisher = FisherKind::Ekfac;
+    o.weights = WeightSelection::All;
+    o.stepSize = 3.5e-6;
+    o.querySamples = 64;
+    o.lossSeed = 9;
+    o.maxMemory = 123456789;
+    o.queryChunk = 32;
+    const TeacherOptions back = TeacherOptions::fromJson(o.toTaskJson(), "settings.json");
+    QCOMPARE(back.toJson(), o.toJson());
+    QCOMPARE(back.maxMemory, o.maxMemory);
+    QVERIFY(o.toJson().find("\"query_chunk\":32") != std::string::npos);
+    // The default chunk is not written, so results stored before it was a setting still match.
+    QVERIFY(TeacherOptions().toJson().find("query_chunk") == std::string::npos);
+    QCOMPARE(TeacherOptions::fromJson("{}", "s").toJson(), TeacherOptions().toJson());
+    QVERIFY(errorOf([] {
+              TeacherOptions::fromJson(R"({"query_samples": 2.5})", "s.json");
+            }).contains("s.json: teacher setting 'query_samples' must be a whole number >= 0"));
+    QVERIFY(errorOf([] {
+              TeacherOptions::fromJson(R"({"fisher": 3})", "s.json");
+            }).contains("'fisher' must be a string"));
+    QVERIFY(
+        errorOf([] { TeacherOptions::fromJson("[1]", "s.json"); }).contains("not a JSON object"));
+    TeacherTask task;
+    task.program = "/opt/fastgda";
+    task.bundleDir = "/b";
+    task.batchFile = "/b/q.jsonl";
+    task.outDir = "/b/out";
+    task.settingsFile = "/b/out/slurm/settings.json";
+    task.shards = 4;
+    QCOMPARE(teacherTaskCommand(task),
+             (std::vector<std::string>{"/opt/fastgda", "teacher", "--bundle", "/b", "--batch",
+                                       "/b/q.jsonl", "--out", "/b/out", "--settings",
+                                       "/b/out/slurm/settings.json", "--device", "auto", "--shard",
+                                       "{TASK}/4", "--threads", "{CPUS}"}));
   }
 
   void aPlanLargerThanTheFamiliesGoesRoundTheTrainFamiliesAgain() {

@@ -5,6 +5,7 @@
 // root): a submitted array shows as queued or running, and Cancel takes it off the cluster.
 #include <torch/torch.h>
 #include <unistd.h>
+#include <QAction>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
@@ -13,6 +14,8 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
+#include <atomic>
 
 #include "job_manager.h"
 #include "jobs_widget.h"
@@ -76,6 +79,28 @@ class TestJobsSlurm : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     testing::makeTinyBundle(dir_.path());
+  }
+
+  // Ended jobs can be cleared (the list's context menu); a running one stays.
+  void finishedJobsAreCleared() {
+    JobManager jobs;
+    JobsWidget w(&jobs);
+    QSignalSpy finished(&jobs, &JobManager::jobFinished);
+    std::atomic<bool> release{false};
+    const int running = jobs.start("waits", [&](const fastgda::JobContext&) {
+      while (!release) QThread::msleep(5);
+      return JobManager::Apply();
+    });
+    for (const char* title : {"one", "two"})
+      jobs.start(title, [](const fastgda::JobContext&) { return JobManager::Apply(); });
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 10000);
+    QCOMPARE(w.topLevelItemCount(), 3);
+    QCOMPARE(w.actions().size(), 1);
+    w.actions().front()->trigger();
+    QCOMPARE(w.topLevelItemCount(), 1);
+    QCOMPARE(w.topLevelItem(0)->data(0, Qt::UserRole).toInt(), running);
+    release = true;
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 3, 10000);
   }
 
   void aSlowSchedulerDoesNotBlockTheWindow() {

@@ -1,6 +1,7 @@
 // The studio window on the built-in bundle, offscreen: the dataset browser's filters and details.
 // With FASTGDA_SCREENSHOTS=DIR it also saves DIR/dataset-browser{,-apple,-dark}.png.
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QApplication>
 #include <QComboBox>
 #include <QDialog>
@@ -13,10 +14,12 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPixmap>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTest>
 #include <QTimer>
 
@@ -93,6 +96,26 @@ class TestMainWindow : public QObject {
     QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
     window.showImageDetails(1234);
     QCOMPARE(window.imageDetailsCaption(), QString::fromStdString(data_->caption(1234)));
+  }
+
+  // "Attribute this image" only with an image selected; Ctrl+5 opens the Counterfactual tab.
+  void actionsNeedWhatTheyActOn() {
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    QVERIFY(!window.attributeButton()->isEnabled());
+    QListView* grid = window.datasetGrid();
+    grid->setCurrentIndex(grid->model()->index(5, 0));
+    QVERIFY(window.attributeButton()->isEnabled());
+    QAction* counterfactual = nullptr;
+    for (QAction* a : window.findChildren<QAction*>())
+      if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_5)) counterfactual = a;
+    QVERIFY(counterfactual);
+    counterfactual->trigger();
+    QTabWidget* tabs = nullptr;
+    for (QTabWidget* t : window.findChildren<QTabWidget*>())
+      if (t->indexOf(window.counterfactualView()) >= 0) tabs = t;
+    QVERIFY(tabs);
+    QCOMPARE(tabs->currentWidget(), static_cast<QWidget*>(window.counterfactualView()));
   }
 
   void builtinBundleWithoutStudentSaysSo() {
@@ -220,6 +243,8 @@ class TestMainWindow : public QObject {
     QStringList labels;
     for (const QLabel* l : window.statusBar()->findChildren<QLabel*>()) labels << l->text();
     QVERIFY2(labels.contains(automatic), qPrintable(labels.join(" | ")));
+    // The bundle's summary is a label of its own, which a menu's status tip cannot erase.
+    QVERIFY2(labels.contains(window.summaryText()), qPrintable(labels.join(" | ")));
     const QString message = window.statusBar()->currentMessage();
     QVERIFY2(message.contains("device 'cuda:7'") && message.contains("automatic choice"),
              qPrintable(message));
