@@ -28,6 +28,7 @@
 #include "data/dataset.h"
 #include "dataset_model.h"
 #include "job_manager.h"
+#include "counterfactual_view.h"
 #include "main_window.h"
 #include "query_panel.h"
 #include "session/attribution_session.h"
