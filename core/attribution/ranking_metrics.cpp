@@ -36,6 +36,31 @@ double familyPrecisionAtK(const std::vector<int64_t>& ranking, const Dataset& da
   return static_cast<double>(hits) / static_cast<double>(k);
 }
 
+LineFit fitLine(const std::vector<double>& x, const std::vector<double>& y) {
+  LineFit fit;
+  const size_t pairs = std::min(x.size(), y.size());
+  if (pairs == 0) return fit;
+  const double n = static_cast<double>(pairs);
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < pairs; ++i) {
+    mx += x[i] / n;
+    my += y[i] / n;
+  }
+  double sxx = 0, sxy = 0, syy = 0;
+  for (size_t i = 0; i < pairs; ++i) {
+    const double dx = x[i] - mx, dy = y[i] - my;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  fit.xVaries = sxx > 0;
+  fit.yVaries = syy > 0;
+  fit.slope = fit.xVaries ? sxy / sxx : 0;
+  fit.intercept = my - fit.slope * mx;
+  fit.r = fit.xVaries && fit.yVaries ? sxy / std::sqrt(sxx * syy) : 0;
+  return fit;
+}
+
 MeanAndError meanAndError(const std::vector<double>& values) {
   MeanAndError m;
   m.count = static_cast<int64_t>(values.size());

@@ -31,6 +31,14 @@ MeanAndError meanAndError(const std::vector<double>& values);
 // The middle value (the upper one of the two middles for an even count); NaN when empty.
 double median(std::vector<double> values);
 
+// Least squares y ≈ intercept + slope · x over the pairs both vectors have, and the correlation r.
+// Where x does not vary, slope is 0 (intercept the mean of y); r is 0 unless both vary.
+struct LineFit {
+  double intercept = 0, slope = 0, r = 0;
+  bool xVaries = false, yVaries = false;
+};
+LineFit fitLine(const std::vector<double>& x, const std::vector<double>& y);
+
 // Precision and recall of a method's first k images against the teacher's top `positives`, for
 // every k in 1..maxK (element k − 1): precision = hits / k, recall = hits / positives.
 struct PrecisionRecall {

@@ -239,26 +239,9 @@ std::string counterfactualReportPath(const Bundle& bundle, int protocol) {
 
 FamilyShareFit fitFamilyShare(const std::vector<double>& shares,
                               const std::vector<double>& values) {
-  FamilyShareFit fit;
-  fit.pairs = static_cast<int64_t>(std::min(shares.size(), values.size()));
-  if (fit.pairs == 0) return fit;
-  const double n = static_cast<double>(fit.pairs);
-  double mx = 0, my = 0;
-  for (int64_t i = 0; i < fit.pairs; ++i) {
-    mx += shares[static_cast<size_t>(i)] / n;
-    my += values[static_cast<size_t>(i)] / n;
-  }
-  double sxx = 0, sxy = 0, syy = 0;
-  for (int64_t i = 0; i < fit.pairs; ++i) {
-    const double dx = shares[static_cast<size_t>(i)] - mx, dy = values[static_cast<size_t>(i)] - my;
-    sxx += dx * dx;
-    sxy += dx * dy;
-    syy += dy * dy;
-  }
-  fit.slope = sxx > 0 ? sxy / sxx : 0;
-  fit.intercept = my - fit.slope * mx;
-  fit.r = sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0;
-  return fit;
+  const LineFit fit = fitLine(shares, values);
+  return {fit.intercept, fit.slope, fit.r,
+          static_cast<int64_t>(std::min(shares.size(), values.size()))};
 }
 
 CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const CounterfactualPlan& plan,

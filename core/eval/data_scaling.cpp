@@ -51,25 +51,17 @@ LogTrend fitLogTrend(const std::vector<double>& queries, const std::vector<doubl
   if (queries.size() != values.size() || queries.size() < 2)
     fail("scaling trend: needs at least 2 points with one value each, found ", queries.size(),
          " sizes and ", values.size(), " values");
-  const double n = static_cast<double>(queries.size());
-  double mx = 0, my = 0;
-  for (size_t i = 0; i < queries.size(); ++i) {
-    if (!(queries[i] > 0)) fail("scaling trend: a size of ", queries[i], " queries");
-    mx += std::log10(queries[i]) / n;
-    my += values[i] / n;
+  std::vector<double> logs;
+  for (double q : queries) {
+    if (!(q > 0)) fail("scaling trend: a size of ", q, " queries");
+    logs.push_back(std::log10(q));
   }
-  double sxx = 0, sxy = 0, syy = 0;
-  for (size_t i = 0; i < queries.size(); ++i) {
-    const double dx = std::log10(queries[i]) - mx, dy = values[i] - my;
-    sxx += dx * dx;
-    sxy += dx * dy;
-    syy += dy * dy;
-  }
-  if (sxx <= 0) fail("scaling trend: every point has the same number of queries");
+  const LineFit fit = fitLine(logs, values);
+  if (!fit.xVaries) fail("scaling trend: every point has the same number of queries");
   LogTrend t;
-  t.slope = sxy / sxx;
-  t.intercept = my - t.slope * mx;
-  t.r2 = syy > 0 ? sxy * sxy / (sxx * syy) : 1.0;
+  t.slope = fit.slope;
+  t.intercept = fit.intercept;
+  t.r2 = fit.yVaries ? fit.r * fit.r : 1.0;
   return t;
 }
 
