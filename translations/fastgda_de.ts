@@ -171,6 +171,30 @@
         <source>%1, null: %2 ± %3 × 10⁻³</source>
         <translation>%1, Null: %2 ± %3 × 10⁻³</translation>
     </message>
+    <message>
+        <source>epoch</source>
+        <translation>Epoche</translation>
+    </message>
+    <message>
+        <source>loss (binary cross-entropy)</source>
+        <translation>Verlust (binäre Kreuzentropie)</translation>
+    </message>
+    <message>
+        <source>validation mAP</source>
+        <translation>Validierungs-mAP</translation>
+    </message>
+    <message>
+        <source>train loss</source>
+        <translation>Trainingsverlust</translation>
+    </message>
+    <message>
+        <source>validation loss</source>
+        <translation>Validierungsverlust</translation>
+    </message>
+    <message>
+        <source>scores %1 to %2: %L3 images, %L4 of them in the top %5</source>
+        <translation>Werte %1 bis %2: %L3 Bilder, %L4 davon unter den besten %5</translation>
+    </message>
 </context>
 <context>
     <name>Export</name>
@@ -261,6 +285,10 @@ Prompt: „%2“</translation>
     <message>
         <source>losses after unlearning</source>
         <translation>Verluste nach dem Verlernen</translation>
+    </message>
+    <message>
+        <source>waiting for the model: another job is using it</source>
+        <translation>wartet auf das Modell: ein anderer Auftrag verwendet es</translation>
     </message>
 </context>
 <context>
@@ -659,26 +687,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <translation>&amp;Ausreißeranteil</translation>
     </message>
     <message>
-        <source>epoch</source>
-        <translation>Epoche</translation>
-    </message>
-    <message>
-        <source>loss (binary cross-entropy)</source>
-        <translation>Verlust (binäre Kreuzentropie)</translation>
-    </message>
-    <message>
-        <source>validation mAP</source>
-        <translation>Validierungs-mAP</translation>
-    </message>
-    <message>
-        <source>train loss</source>
-        <translation>Trainingsverlust</translation>
-    </message>
-    <message>
-        <source>validation loss</source>
-        <translation>Validierungsverlust</translation>
-    </message>
-    <message>
         <source>Distil the teacher&apos;s rankings (&lt;bundle&gt;/teacher/train) into a student in this feature space; it is saved in the bundle and indexed for search</source>
         <translation>Die Rangfolgen des Lehrers (&lt;bundle&gt;/teacher/train) in einen Schüler in diesem Merkmalsraum destillieren; er wird im Bundle gespeichert und für die Suche indiziert</translation>
     </message>
@@ -826,6 +834,10 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>&amp;Learning rate</source>
         <translation>&amp;Lernrate</translation>
+    </message>
+    <message>
+        <source>Distillation</source>
+        <translation>Destillation</translation>
     </message>
 </context>
 <context>
@@ -1164,38 +1176,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <translation>Die neue Sprache gilt nach einem Neustart von FastGDA Studio.</translation>
     </message>
     <message>
-        <source>The teacher is ranking all %L1 training images…</source>
-        <translation>Der Lehrer erstellt die Rangfolge aller %L1 Trainingsbilder…</translation>
-    </message>
-    <message>
-        <source>Not run yet. Run teacher (Ctrl+T) unlearns this query and ranks all %L1 training images: accurate but slow (minutes on a large set). The result is saved in the bundle.</source>
-        <translation>Noch nicht gelaufen. „Lehrer starten“ (Strg+T) verlernt diese Abfrage und bringt alle %L1 Trainingsbilder in eine Rangfolge: genau, aber langsam (Minuten bei großen Datensätzen). Das Ergebnis wird im Bundle gespeichert.</translation>
-    </message>
-    <message>
-        <source>Asking the student…</source>
-        <translation>Der Schüler wird gefragt…</translation>
-    </message>
-    <message>
-        <source>Opening the student…</source>
-        <translation>Der Schüler wird geladen…</translation>
-    </message>
-    <message>
-        <source>Student: %1</source>
-        <translation>Schüler: %1</translation>
-    </message>
-    <message>
-        <source>The student could not answer: %1</source>
-        <translation>Der Schüler konnte nicht antworten: %1</translation>
-    </message>
-    <message>
-        <source>Generate: %1</source>
-        <translation>Generieren: %1</translation>
-    </message>
-    <message>
-        <source>Cannot use this image</source>
-        <translation>Dieses Bild kann nicht verwendet werden</translation>
-    </message>
-    <message>
         <source>Prompt</source>
         <translation>Prompt</translation>
     </message>
@@ -1210,22 +1190,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff)</source>
         <translation>Bilder (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff)</translation>
-    </message>
-    <message>
-        <source>Teacher: %1</source>
-        <translation>Lehrer: %1</translation>
-    </message>
-    <message>
-        <source>Cancelled. Open the query again from the history to ask the student again.</source>
-        <translation>Abgebrochen. Öffnen Sie die Abfrage erneut aus dem Verlauf, um den Schüler noch einmal zu fragen.</translation>
-    </message>
-    <message>
-        <source>Cancelled; nothing was saved. Run teacher starts again.</source>
-        <translation>Abgebrochen; es wurde nichts gespeichert. „Lehrer starten“ beginnt von vorn.</translation>
-    </message>
-    <message>
-        <source>The teacher failed: %1</source>
-        <translation>Der Lehrer ist fehlgeschlagen: %1</translation>
     </message>
     <message>
         <source>No jobs running</source>
@@ -1391,10 +1355,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <translation>Einen Schüler in einem Merkmalsraum Ihrer Wahl aus den gespeicherten Rangfolgen des Lehrers trainieren</translation>
     </message>
     <message>
-        <source>This bundle has no student yet, so there is no instant answer: train one with Tools › Distil a student… (or `fastgda distill`) from the teacher&apos;s stored rankings. Run teacher gives the slow, accurate ranking meanwhile.</source>
-        <translation>Dieses Bundle hat noch keinen Schüler, daher gibt es keine sofortige Antwort: Trainieren Sie einen mit Extras › Schüler destillieren… (oder `fastgda distill`) aus den gespeicherten Rangfolgen des Lehrers. „Lehrer starten“ liefert inzwischen die langsame, genaue Rangfolge.</translation>
-    </message>
-    <message>
         <source>Co&amp;unterfactual</source>
         <translation>&amp;Kontrafaktisch</translation>
     </message>
@@ -1434,10 +1394,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <source>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;It finds which training images a text-to-image model drew on: the fast student (FastGDA) beside the slow, accurate teacher (attribution by unlearning).&lt;/p&gt;&lt;p&gt;Free software under the GNU GPL, version 3 or later.&lt;/p&gt;</source>
         <translation>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;Es findet, aus welchen Trainingsbildern ein Text-zu-Bild-Modell geschöpft hat: der schnelle Schüler (FastGDA) neben dem langsamen, genauen Lehrer (Attribution durch Verlernen).&lt;/p&gt;&lt;p&gt;Freie Software unter der GNU GPL, Version 3 oder später.&lt;/p&gt;</translation>
     </message>
-    <message>
-        <source>%1 · seed %2</source>
-        <translation>%1 · Seed %2</translation>
-    </message>
 </context>
 <context>
     <name>fastgda::ui::QueryCharts</name>
@@ -1468,6 +1424,65 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>Waiting for the student&apos;s ranking of the whole training set…</source>
         <translation>Warten auf die Rangfolge des Schülers über alle Trainingsdaten…</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::QueryController</name>
+    <message>
+        <source>%1 · seed %2</source>
+        <translation>%1 · Seed %2</translation>
+    </message>
+    <message>
+        <source>This bundle has no student yet, so there is no instant answer: train one with Tools › Distil a student… (or `fastgda distill`) from the teacher&apos;s stored rankings. Run teacher gives the slow, accurate ranking meanwhile.</source>
+        <translation>Dieses Bundle hat noch keinen Schüler, daher gibt es keine sofortige Antwort: Trainieren Sie einen mit Extras › Schüler destillieren… (oder `fastgda distill`) aus den gespeicherten Rangfolgen des Lehrers. „Lehrer starten“ liefert inzwischen die langsame, genaue Rangfolge.</translation>
+    </message>
+    <message>
+        <source>The teacher is ranking all %L1 training images…</source>
+        <translation>Der Lehrer erstellt die Rangfolge aller %L1 Trainingsbilder…</translation>
+    </message>
+    <message>
+        <source>Not run yet. Run teacher (Ctrl+T) unlearns this query and ranks all %L1 training images: accurate but slow (minutes on a large set). The result is saved in the bundle.</source>
+        <translation>Noch nicht gelaufen. „Lehrer starten“ (Strg+T) verlernt diese Abfrage und bringt alle %L1 Trainingsbilder in eine Rangfolge: genau, aber langsam (Minuten bei großen Datensätzen). Das Ergebnis wird im Bundle gespeichert.</translation>
+    </message>
+    <message>
+        <source>Asking the student…</source>
+        <translation>Der Schüler wird gefragt…</translation>
+    </message>
+    <message>
+        <source>Opening the student…</source>
+        <translation>Der Schüler wird geladen…</translation>
+    </message>
+    <message>
+        <source>Student: %1</source>
+        <translation>Schüler: %1</translation>
+    </message>
+    <message>
+        <source>The student could not answer: %1</source>
+        <translation>Der Schüler konnte nicht antworten: %1</translation>
+    </message>
+    <message>
+        <source>Generate: %1</source>
+        <translation>Generieren: %1</translation>
+    </message>
+    <message>
+        <source>Cannot use this image</source>
+        <translation>Dieses Bild kann nicht verwendet werden</translation>
+    </message>
+    <message>
+        <source>Teacher: %1</source>
+        <translation>Lehrer: %1</translation>
+    </message>
+    <message>
+        <source>Cancelled. Open the query again from the history to ask the student again.</source>
+        <translation>Abgebrochen. Öffnen Sie die Abfrage erneut aus dem Verlauf, um den Schüler noch einmal zu fragen.</translation>
+    </message>
+    <message>
+        <source>Cancelled; nothing was saved. Run teacher starts again.</source>
+        <translation>Abgebrochen; es wurde nichts gespeichert. „Lehrer starten“ beginnt von vorn.</translation>
+    </message>
+    <message>
+        <source>The teacher failed: %1</source>
+        <translation>Der Lehrer ist fehlgeschlagen: %1</translation>
     </message>
 </context>
 <context>

@@ -15,6 +15,7 @@
 #include "chart_view.h"
 #include "charts.h"
 #include "figure_export.h"
+#include "number_format.h"
 
 namespace fastgda::ui {
 
@@ -34,13 +35,13 @@ class NumberItem : public QTableWidgetItem {
 
 QString meanAndError(const MeanAndError& m) {
   if (m.count == 0 || std::isnan(m.mean)) return QStringLiteral("–");
-  return QStringLiteral("%1 ± %2").arg(m.mean, 0, 'f', 3).arg(m.standardError, 0, 'f', 3);
+  return QStringLiteral("%1 ± %2").arg(fixed(m.mean, 3), fixed(m.standardError, 3));
 }
 
 QString throughput(double secondsPerQuery) {
   if (secondsPerQuery <= 0) return QStringLiteral("–");
   const double qps = 1 / secondsPerQuery;
-  return qps >= 10 ? QStringLiteral("%L1").arg(qps, 0, 'f', 0) : QString::number(qps, 'g', 3);
+  return qps >= 10 ? fixed(qps, 0) : significant(qps, 3);
 }
 
 }  // namespace
@@ -176,9 +177,7 @@ void AblationView::fill() {
     }
     table_->setItem(
         r, c++, new NumberItem(meanAndError(m.familyPrecisionAt10), m.familyPrecisionAt10.mean));
-    table_->setItem(r, c++,
-                    new NumberItem(QStringLiteral("%L1").arg(m.secondsPerQuery * 1000, 0, 'f', 1),
-                                   m.secondsPerQuery));
+    table_->setItem(r, c++, new NumberItem(fixed(m.secondsPerQuery * 1000, 1), m.secondsPerQuery));
     table_->setItem(r, c++,
                     new NumberItem(throughput(m.secondsPerQuery),
                                    m.secondsPerQuery > 0 ? 1 / m.secondsPerQuery : 0));
@@ -186,7 +185,7 @@ void AblationView::fill() {
         r, c++,
         new NumberItem(charts::formatBytes(m.storageBytes), static_cast<double>(m.storageBytes)));
     table_->setItem(r, c++,
-                    new NumberItem(QString::number(m.queries), static_cast<double>(m.queries)));
+                    new NumberItem(QLocale().toString(m.queries), static_cast<double>(m.queries)));
   }
   table_->setSortingEnabled(true);
   table_->resizeColumnsToContents();

@@ -1,5 +1,6 @@
 #include "attribution_view.h"
 
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -9,17 +10,47 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "data/dataset.h"
 #include "dataset_model.h"
 #include "image_details.h"
 #include "job_manager.h"
+#include "number_format.h"
 
 namespace fastgda::ui {
 
 namespace {
 constexpr int kTileImage = 72;
 constexpr int kTileWidth = 100;
+constexpr int kTileSpacing = 6;
+constexpr int kCaptionLines = 3;
+
+// The caption in at most `maxLines` lines of `width` pixels, the last one elided: QLabel's own
+// word wrap clips a long caption's last line instead of shortening it.
+QString wrapCaption(const QString& text, const QFontMetrics& metrics, int width, int maxLines) {
+  const QStringList words = text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+  QStringList lines;
+  QString line;
+  for (int w = 0; w < words.size(); ++w) {
+    if (lines.size() == maxLines - 1) {  // the last line takes the rest
+      const QString rest = QStringList(words.mid(w)).join(QLatin1Char(' '));
+      line = line.isEmpty() ? rest : line + QLatin1Char(' ') + rest;
+      break;
+    }
+    const QString longer = line.isEmpty() ? words[w] : line + QLatin1Char(' ') + words[w];
+    if (metrics.horizontalAdvance(longer) <= width || line.isEmpty()) {
+      line = longer;
+      continue;
+    }
+    lines << line;
+    line = words[w];
+  }
+  if (!line.isEmpty()) lines << line;
+  for (QString& l : lines) l = metrics.elidedText(l, Qt::ElideRight, width);
+  return lines.join(QLatin1Char('\n'));
+}
+
 }  // namespace
 
 ResultTile::ResultTile(const QImage& image, int rank, float score, const QString& caption,
@@ -38,15 +69,17 @@ ResultTile::ResultTile(const QImage& image, int rank, float score, const QString
   auto* rankLine =
       new QLabel(tr("<b>#%1</b> %2").arg(rank).arg(static_cast<double>(score), 0, 'g', 3), this);
   rankLine->setAlignment(Qt::AlignCenter);
-  auto* text = new QLabel(caption, this);
-  text->setWordWrap(true);
+  auto* text = new QLabel(this);
   text->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
   QFont small = text->font();
   small.setPointSizeF(small.pointSizeF() * 0.85);
   text->setFont(small);
-  text->setFixedHeight(3 * QFontMetrics(small).lineSpacing());
+  const QFontMetrics metrics(small);
+  const int margin = 5;
+  text->setText(wrapCaption(caption, metrics, kTileWidth - 2 * margin, kCaptionLines));
+  text->setFixedHeight(kCaptionLines * metrics.lineSpacing() + metrics.descent());
   auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(5, 5, 5, 3);
+  layout->setContentsMargins(margin, 5, margin, 3);
   layout->setSpacing(2);
   layout->addWidget(picture, 0, Qt::AlignHCenter);
   layout->addWidget(rankLine);
@@ -87,7 +120,7 @@ ResultRow::ResultRow(QWidget* parent)
       header_(new QHBoxLayout),
       message_(new QLabel(this)),
       tiles_(new QWidget(this)),
-      tilesLayout_(new QHBoxLayout(tiles_)) {
+      tilesLayout_(new QGridLayout(tiles_)) {
   QFont bold = title_->font();
   bold.setBold(true);
   title_->setFont(bold);
@@ -96,8 +129,10 @@ ResultRow::ResultRow(QWidget* parent)
   message_->setMinimumHeight(kTileImage);
   message_->setAlignment(Qt::AlignLeft | Qt::AlignVCenter);
   tilesLayout_->setContentsMargins(0, 0, 0, 0);
-  tilesLayout_->setSpacing(6);
-  tilesLayout_->addStretch();
+  tilesLayout_->setSpacing(kTileSpacing);
+  tilesLayout_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+  // The row's width decides how many tiles a line holds, not the other way round.
+  tiles_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   timing_->setForegroundRole(QPalette::PlaceholderText);
   header_->addWidget(title_);
   header_->addWidget(timing_);
@@ -136,19 +171,37 @@ void ResultRow::setRanking(const Dataset& data, const Ranking& ranking, int k) {
                                 QString::fromStdString(data.caption(index)), tiles_);
     connect(tile, &ResultTile::clicked, this,
             [this, index, i, score] { emit resultClicked(index, i + 1, score); });
-    tilesLayout_->insertWidget(i, tile);
     tileWidgets_.push_back(tile);
     indices_.push_back(index);
   }
+  placeTiles();
   const double seconds = ranking.totalSeconds();
   timing_->setText(
       seconds <= 0 ? QString()
       : seconds < 1
-          ? tr("answered in %1 ms").arg(seconds * 1000, 0, 'f', 0)
+          ? tr("answered in %1 ms").arg(fixed(seconds * 1000, 0))
           : tr("ranked %L1 images in %2").arg(ranking.indices.size()).arg(formatDuration(seconds)));
   message_->setVisible(n == 0);
   if (n == 0) message_->setText(tr("The ranking is empty."));
   tiles_->setVisible(n > 0);
+}
+
+int ResultRow::columnsFor(int width) {
+  return std::max(1, (width + kTileSpacing) / (kTileWidth + kTileSpacing));
+}
+
+void ResultRow::placeTiles() {
+  // As many tiles per line as the row's width holds, so the top k are seen without scrolling
+  // sideways; the student's and the teacher's rows have one width, so their columns align.
+  columns_ = columnsFor(width());
+  for (size_t i = 0; i < tileWidgets_.size(); ++i)
+    tilesLayout_->addWidget(tileWidgets_[i], static_cast<int>(i) / columns_,
+                            static_cast<int>(i) % columns_);
+}
+
+void ResultRow::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  if (columnsFor(width()) != columns_) placeTiles();
 }
 
 void ResultRow::setMessage(const QString& message) {
@@ -197,6 +250,8 @@ AttributionView::AttributionView(QWidget* parent)
   queryImage_->setAutoFillBackground(true);
   queryText_->setWordWrap(true);
   queryText_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  runTeacher_->setObjectName(QStringLiteral("runTeacher"));
+  cancelTeacher_->setObjectName(QStringLiteral("cancelTeacher"));
   runTeacher_->setToolTip(
       tr("Rank every training image with the slow, accurate teacher (Ctrl+T). The result is "
          "saved in the bundle and shown at once next time."));
@@ -340,7 +395,7 @@ void AttributionView::setTeacherRunning(bool running) {
 void AttributionView::setTeacherProgress(double fraction, const QString& stage, double etaSeconds) {
   teacherProgress_->setValue(static_cast<int>(fraction * 1000));
   // The ETA in the bar, where it is never clipped; the stage beside it may be.
-  const QString percent = QStringLiteral("%1%").arg(fraction * 100, 0, 'f', 0);
+  const QString percent = QStringLiteral("%1%").arg(fixed(fraction * 100, 0));
   teacherProgress_->setFormat(
       etaSeconds >= 0 ? tr("%1 · %2 left").arg(percent, formatDuration(etaSeconds)) : percent);
   teacherStage_->setText(stage);
@@ -353,6 +408,10 @@ bool AttributionView::teacherRunning() const {
 
 QString AttributionView::detailsCaption() const {
   return details_->captionText();
+}
+
+QString AttributionView::queryDescription() const {
+  return queryText_->text();
 }
 
 void AttributionView::updateMarks() {

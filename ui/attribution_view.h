@@ -19,6 +19,7 @@
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QGridLayout;
 class QHBoxLayout;
 
 namespace fastgda {
@@ -73,14 +74,20 @@ class ResultRow : public QWidget {
  signals:
   void resultClicked(int64_t index, int rank, float score);
 
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
  private:
+  static int columnsFor(int width);
+  void placeTiles();
   void clearTiles();
   QLabel* title_;
   QLabel* timing_;
   QHBoxLayout* header_;
   QLabel* message_;
   QWidget* tiles_;
-  QHBoxLayout* tilesLayout_;
+  QGridLayout* tilesLayout_;
+  int columns_ = 0;  // tiles per line, as last placed
   std::vector<int64_t> indices_;
   std::vector<ResultTile*> tileWidgets_;
 };
@@ -108,6 +115,7 @@ class AttributionView : public QWidget {
   const ResultRow* studentRow() const { return student_; }
   const ResultRow* teacherRow() const { return teacher_; }
   QString detailsCaption() const;
+  QString queryDescription() const;  // the text beside the query image
   bool teacherRunning() const;
 
  signals:

@@ -7,6 +7,7 @@
 #include <QToolTip>
 
 #include "figure_export.h"
+#include "number_format.h"
 #include "util/error.h"
 
 namespace fastgda::ui {
@@ -14,10 +15,32 @@ namespace fastgda::ui {
 namespace {
 
 constexpr double kReadoutPixels = 8;
+constexpr const char* kFullTitle = "fastgdaFullTitle";        // a title before wrapping
+constexpr const char* kWrappedTitle = "fastgdaWrappedTitle";  // and as last wrapped
+
+// Breaks text at spaces into lines of at most `width` pixels (a word wider than that keeps a line
+// of its own).
+QString wrapToWidth(const QString& text, const QFontMetrics& metrics, int width) {
+  QStringList lines;
+  for (const QString& paragraph : text.split(QLatin1Char('\n'))) {
+    QString line;
+    for (const QString& word : paragraph.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+      const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+      if (line.isEmpty() || metrics.horizontalAdvance(longer) <= width) {
+        line = longer;
+      } else {
+        lines << line;
+        line = word;
+      }
+    }
+    lines << line;
+  }
+  return lines.join(QLatin1Char('\n'));
+}
 
 QString axisValue(const QCPAxis* axis, double v) {
   const QString label = axis->label().isEmpty() ? QString() : axis->label() + QStringLiteral(": ");
-  return label + QString::number(v, 'g', 4);
+  return label + significant(v, 4);
 }
 
 }  // namespace
@@ -27,6 +50,7 @@ ChartView::ChartView(const QString& name, QWidget* parent) : QCustomPlot(parent)
   setMouseTracking(true);
   setMinimumSize(320, 240);
   setAccessibleName(name);
+  setLocale(QLocale());  // axis numbers as the rest of the studio writes them
 }
 
 QString ChartView::readoutAt(const QPointF& pos) {
@@ -51,8 +75,11 @@ QString ChartView::readoutAt(const QPointF& pos) {
   if (!best->name().isEmpty())
     lines << QStringLiteral("<b>%1</b>").arg(best->name().toHtmlEscaped());
   const QStringList labels = best->property(kPointLabels).toStringList();
-  if (bestIndex < labels.size() && !labels[bestIndex].isEmpty())
-    lines << labels[bestIndex].toHtmlEscaped();
+  const bool labelled = bestIndex < labels.size() && !labels[bestIndex].isEmpty();
+  if (labelled) lines << labels[bestIndex].toHtmlEscaped();
+  // A labelled bar says what it counts: its drawn height (a histogram's on a log axis stands on
+  // 0.5) is not a number to read.
+  if (labelled && qobject_cast<QCPBars*>(best)) return lines.join(QStringLiteral("<br>"));
   lines << axisValue(best->keyAxis(), data->dataMainKey(bestIndex)).toHtmlEscaped()
         << axisValue(best->valueAxis(), data->dataMainValue(bestIndex)).toHtmlEscaped();
   return lines.join(QStringLiteral("<br>"));
@@ -62,7 +89,35 @@ void ChartView::finishDrawing(const QString& csv) {
   csv_ = csv;
   home_.clear();
   for (QCPAxis* axis : axisRect()->axes()) home_.append({axis, axis->range()});
+  wrapTitles();
   replot();
+}
+
+bool ChartView::wrapTitles() {
+  // The charts' titles are long sentences: on a narrow chart they break into lines, not off.
+  const int width = std::max(80, this->width() - 16);
+  bool changed = false;
+  for (int i = 0; i < plotLayout()->elementCount(); ++i) {
+    auto* title = qobject_cast<QCPTextElement*>(plotLayout()->elementAt(i));
+    if (!title) continue;
+    QVariant full = title->property(kFullTitle);
+    if (!full.isValid() || title->text() != title->property(kWrappedTitle).toString()) {
+      full = title->text();  // a new title (the chart was drawn again)
+      title->setProperty(kFullTitle, full);
+    }
+    const QString wrapped = wrapToWidth(full.toString(), QFontMetrics(title->font()), width);
+    title->setProperty(kWrappedTitle, wrapped);
+    if (wrapped != title->text()) {
+      title->setText(wrapped);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+void ChartView::resizeEvent(QResizeEvent* event) {
+  QCustomPlot::resizeEvent(event);
+  if (wrapTitles()) replot(QCustomPlot::rpQueuedReplot);
 }
 
 void ChartView::resetView() {

@@ -34,9 +34,11 @@ class ChartView : public QCustomPlot {
 
  protected:
   void mouseMoveEvent(QMouseEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
   void contextMenuEvent(QContextMenuEvent* event) override;
 
  private:
+  bool wrapTitles();  // to the chart's width; true when a title changed
   QString name_;
   QString csv_;
   QList<QPair<QCPAxis*, QCPRange>> home_;

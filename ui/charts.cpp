@@ -10,6 +10,7 @@
 #include "attribution_view.h"
 #include "chart_view.h"
 #include "data/dataset.h"
+#include "number_format.h"
 #include "util/csv.h"
 
 namespace fastgda::ui::charts {
@@ -52,6 +53,7 @@ void reset(QCustomPlot* plot, const QString& title) {
     axis->setTickLabelRotation(0);
     axis->setLabel({});
   }
+  plot->yAxis2->setVisible(false);
   plot->legend->clearItems();
   plot->legend->setFillOrder(QCPLegend::foRowsFirst);
   plot->legend->setVisible(true);
@@ -94,9 +96,9 @@ std::string num(double v) {
 
 QString formatBytes(int64_t bytes) {
   const double b = static_cast<double>(bytes);
-  if (b >= 1e9) return QStringLiteral("%1 GB").arg(b / 1e9, 0, 'f', 1);
-  if (b >= 1e6) return QStringLiteral("%1 MB").arg(b / 1e6, 0, 'f', 1);
-  if (b >= 1e3) return QStringLiteral("%1 kB").arg(b / 1e3, 0, 'f', 0);
+  if (b >= 1e9) return QStringLiteral("%1 GB").arg(fixed(b / 1e9, 1));
+  if (b >= 1e6) return QStringLiteral("%1 MB").arg(fixed(b / 1e6, 1));
+  if (b >= 1e3) return QStringLiteral("%1 kB").arg(fixed(b / 1e3, 0));
   return QStringLiteral("%1 B").arg(bytes);
 }
 
@@ -113,27 +115,40 @@ QString influenceDistribution(QCustomPlot* plot, const Ranking& teacher, int k) 
     const int bin = std::clamp(static_cast<int>((s[i] - *lo) / width), 0, kBins - 1);
     (static_cast<int>(i) < k ? top : rest)[static_cast<size_t>(bin)] += 1;
   }
-  QVector<double> keys, restCounts, topCounts;
+  // The log axis has no 0: bars stand on 0.5, so each bar's value is its count less 0.5 (on the
+  // lowest non-empty bar of a bin) and a bin of 1 image reaches 1, not 1.5. The hover readout
+  // gives each bin's range and counts.
+  QVector<double> keys, restHeights, topHeights;
+  QStringList binLabels;
   QString csv = row({"bin_start", "bin_end", "images", "top_k_images"});
+  double maxCount = 0;
   for (int b = 0; b < kBins; ++b) {
+    const double r = rest[static_cast<size_t>(b)], t = top[static_cast<size_t>(b)];
     keys << *lo + (b + 0.5) * width;
-    restCounts << rest[static_cast<size_t>(b)];
-    topCounts << top[static_cast<size_t>(b)];
-    csv += row({num(*lo + b * width), num(*lo + (b + 1) * width),
-                num(rest[static_cast<size_t>(b)] + top[static_cast<size_t>(b)]),
-                num(top[static_cast<size_t>(b)])});
+    restHeights << (r > 0 ? r - 0.5 : 0);
+    topHeights << (r > 0 ? t : t > 0 ? t - 0.5 : 0);
+    maxCount = std::max(maxCount, r + t);
+    binLabels << Charts::tr("scores %1 to %2: %L3 images, %L4 of them in the top %5")
+                     .arg(significant(*lo + b * width, 3))
+                     .arg(significant(*lo + (b + 1) * width, 3))
+                     .arg(r + t)
+                     .arg(t)
+                     .arg(k);
+    csv += row({num(*lo + b * width), num(*lo + (b + 1) * width), num(r + t), num(t)});
   }
   auto* others = new QCPBars(plot->xAxis, plot->yAxis);
   others->setName(Charts::tr("training images"));
   others->setWidth(width);
-  others->setBaseValue(0.5);  // the log axis has no 0
-  others->setData(keys, restCounts, true);
+  others->setBaseValue(0.5);
+  others->setData(keys, restHeights, true);
+  others->setProperty(ChartView::kPointLabels, binLabels);
   others->setBrush(kTeacher.lighter(160));
   others->setPen(QPen(kTeacher));
   auto* topBars = new QCPBars(plot->xAxis, plot->yAxis);
   topBars->setName(Charts::tr("the teacher's top %1").arg(k));
   topBars->setWidth(width);
-  topBars->setData(keys, topCounts, true);
+  topBars->setData(keys, topHeights, true);
+  topBars->setProperty(ChartView::kPointLabels, binLabels);
   topBars->setBrush(ResultTile::markColor());
   topBars->setPen(QPen(ResultTile::markColor().darker(130)));
   topBars->moveAbove(others);
@@ -144,15 +159,14 @@ QString influenceDistribution(QCustomPlot* plot, const Ranking& teacher, int k) 
   line->point2->setCoords(threshold, 10);
   line->setPen(QPen(ResultTile::markColor().darker(150), 1.5, Qt::DashLine));
   auto* label = new QCPItemText(plot);
-  label->position->setCoords(threshold, *std::max_element(restCounts.begin(), restCounts.end()));
+  label->position->setCoords(threshold, std::max(1.0, maxCount));
   label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
   label->setPadding(QMargins(4, 0, 0, 0));
-  label->setText(Charts::tr("score of rank %1: %2").arg(k).arg(threshold, 0, 'g', 3));
+  label->setText(Charts::tr("score of rank %1: %2").arg(k).arg(significant(threshold, 3)));
 
   plot->xAxis->setLabel(Charts::tr("influence score (diffusion loss increase after unlearning)"));
   plot->yAxis->setLabel(Charts::tr("training images per bin"));
   useLogAxis(plot->yAxis);
-  const double maxCount = *std::max_element(restCounts.begin(), restCounts.end());
   plot->yAxis->setRange(0.5, std::max(10.0, maxCount * 2));
   plot->xAxis->setRange(*lo - width, *hi + width);
   plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
@@ -174,8 +188,8 @@ QString rankAgainstScore(QCustomPlot* plot, const Ranking& teacher, const Rankin
   reset(plot, std::isnan(rhoAll) ? Charts::tr("Teacher rank against student score")
                                  : Charts::tr("Spearman ρ: %1 over all images, %2 over the "
                                               "teacher's top %L3")
-                                       .arg(rhoAll, 0, 'f', 2)
-                                       .arg(rhoTop, 0, 'f', 2)
+                                       .arg(fixed(rhoAll, 2))
+                                       .arg(fixed(rhoTop, 2))
                                        .arg(static_cast<qint64>(head)));
   QString csv = row({"index", "teacher_rank", "teacher_score", "student_rank", "student_score"});
   QVector<double> x, y, topX, topY;
@@ -412,8 +426,8 @@ QString scalingCurve(QCustomPlot* plot, const DataScalingCurve& curve, double ce
     labels << Charts::tr("%1 queries: mAP@%2 %3 ± %4")
                   .arg(p.queries)
                   .arg(k)
-                  .arg(m.mean, 0, 'f', 3)
-                  .arg(m.standardError, 0, 'f', 3);
+                  .arg(fixed(m.mean, 3))
+                  .arg(fixed(m.standardError, 3));
     low = std::min(low, m.mean - m.standardError);
     high = std::max(high, m.mean + m.standardError);
     csv += row({std::to_string(p.queries), num(p.validationMap), num(m.mean), num(m.standardError),
@@ -435,9 +449,9 @@ QString scalingCurve(QCustomPlot* plot, const DataScalingCurve& curve, double ce
   if (std::isfinite(curve.trend.slope)) {
     auto* trend = plot->addGraph();
     trend->setName(Charts::tr("trend: %1 + %2 × log10(queries), r² %3")
-                       .arg(curve.trend.intercept, 0, 'f', 3)
-                       .arg(curve.trend.slope, 0, 'f', 3)
-                       .arg(curve.trend.r2, 0, 'f', 2));
+                       .arg(fixed(curve.trend.intercept, 3))
+                       .arg(fixed(curve.trend.slope, 3))
+                       .arg(fixed(curve.trend.r2, 2)));
     trend->setPen(QPen(kStudent, 1, Qt::DashLine));
     QVector<double> tx, ty;
     for (double q = first; q <= last * 1.0001; q *= 1.25) {
@@ -486,6 +500,49 @@ double teacherCeiling(const EvaluationReport& report, int64_t k) {
 QStringList counterfactualMetrics() {
   return {QStringLiteral("delta_loss"), QStringLiteral("delta_loss_vs_control"),
           QStringLiteral("delta_g_mse"), QStringLiteral("delta_g_cnn")};
+}
+
+QString distillationCurve(QCustomPlot* plot, const std::vector<DistillPoint>& points, int epochs) {
+  reset(plot, {});
+  plot->xAxis->setLabel(Charts::tr("epoch"));
+  plot->yAxis->setLabel(Charts::tr("loss (binary cross-entropy)"));
+  plot->yAxis2->setLabel(Charts::tr("validation mAP"));
+  plot->yAxis2->setVisible(true);
+  plot->yAxis2->setRange(0, 1);
+  QCPGraph* train = plot->addGraph(plot->xAxis, plot->yAxis);
+  train->setName(Charts::tr("train loss"));
+  train->setPen(QPen(kStudent, 1.5));
+  QCPGraph* validation = plot->addGraph(plot->xAxis, plot->yAxis);
+  validation->setName(Charts::tr("validation loss"));
+  validation->setLineStyle(QCPGraph::lsNone);
+  validation->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, kTeacher, kTeacher, 7));
+  QCPGraph* map = plot->addGraph(plot->xAxis, plot->yAxis2);
+  map->setName(Charts::tr("validation mAP"));
+  map->setLineStyle(QCPGraph::lsNone);
+  map->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, kKs[1], kKs[1], 8));
+  QString csv = row({"epoch", "train_loss", "validation_loss", "validation_map"});
+  double last = 0, lossMax = 0;
+  for (const DistillPoint& p : points) {
+    last = std::max(last, p.epoch);
+    if (!p.epochEnd) {
+      train->addData(p.epoch, p.trainLoss);
+      lossMax = std::max(lossMax, p.trainLoss);
+      csv += row({num(p.epoch), num(p.trainLoss), "", ""});
+      continue;
+    }
+    if (std::isfinite(p.validationLoss)) {
+      validation->addData(p.epoch, p.validationLoss);
+      lossMax = std::max(lossMax, p.validationLoss);
+    }
+    if (std::isfinite(p.validationMap)) map->addData(p.epoch, p.validationMap);
+    csv += row({num(p.epoch), num(p.trainLoss),
+                std::isfinite(p.validationLoss) ? num(p.validationLoss) : "",
+                std::isfinite(p.validationMap) ? num(p.validationMap) : ""});
+  }
+  // A little room on the right, so that the last epoch's points are not cut in half.
+  plot->xAxis->setRange(0, 1.03 * std::max<double>(std::max(epochs, 1), last));
+  plot->yAxis->setRange(0, lossMax > 0 ? lossMax * 1.1 : 1);
+  return csv;
 }
 
 QString counterfactualMetricLabel(const QString& metric) {
@@ -553,8 +610,8 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
       null->setProperty(ChartView::kPointLabels,
                         QStringList{Charts::tr("%1, null: %2 ± %3 × 10⁻³")
                                         .arg(QString::fromStdString(m.method))
-                                        .arg(m.nullDeltaLoss.mean * scale, 0, 'f', 2)
-                                        .arg(m.nullDeltaLoss.standardError * scale, 0, 'f', 2)});
+                                        .arg(fixed(m.nullDeltaLoss.mean * scale, 2))
+                                        .arg(fixed(m.nullDeltaLoss.standardError * scale, 2))});
       auto* nullError = new QCPErrorBars(plot->xAxis, plot->yAxis);
       nullError->removeFromLegend();
       nullError->setDataPlottable(null);

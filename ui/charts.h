@@ -13,6 +13,7 @@
 #include "counterfactual/report.h"
 #include "eval/data_scaling.h"
 #include "eval/evaluation.h"
+#include "session/distillation.h"
 
 class QCustomPlot;
 
@@ -63,6 +64,11 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
 // The metrics counterfactualBars draws, in their order, and each one's axis label.
 QStringList counterfactualMetrics();
 QString counterfactualMetricLabel(const QString& metric);
+
+// A distillation's live loss curve (the Distil dialog): the running train loss as a line, each
+// epoch's validation loss (dots) and validation mAP (diamonds, right axis, 0 to 1), the epoch
+// axis reaching at least `epochs`.
+QString distillationCurve(QCustomPlot* plot, const std::vector<DistillPoint>& points, int epochs);
 
 // "16.2 MB", "870 kB", ...
 QString formatBytes(int64_t bytes);

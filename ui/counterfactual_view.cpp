@@ -16,6 +16,7 @@
 #include "charts.h"
 #include "data/dataset.h"
 #include "dataset_model.h"
+#include "number_format.h"
 #include "util/error.h"
 
 namespace fastgda::ui {
@@ -24,6 +25,7 @@ namespace {
 
 constexpr int kDrawingSize = 160;
 constexpr int kThumbnailSize = 56;
+constexpr int kDrawingColumns = 3;  // so that protocol 3's six drawings fit a 1280 px window
 
 QString methodTitle(const std::string& method, int64_t k) {
   if (method == "random") return CounterfactualView::tr("without random images");
@@ -63,7 +65,12 @@ CounterfactualView::CounterfactualView(QWidget* parent) : QWidget(parent) {
          "query's own family, beside the family itself and random images of its subcategory"));
   query_ = new QComboBox(this);
   query_->setToolTip(tr("A held-out test query of the check"));
+  // Long prompts and measure names must not widen the tab beyond the window.
   metric_ = new QComboBox(this);
+  for (QComboBox* box : {query_, metric_}) {
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumContentsLength(16);
+  }
   for (const QString& m : charts::counterfactualMetrics())
     metric_->addItem(charts::counterfactualMetricLabel(m), m);
   auto* header = new QHBoxLayout;
@@ -135,7 +142,7 @@ void CounterfactualView::load(const Bundle& bundle, std::shared_ptr<const Datase
       try {
         const std::string report = counterfactualReportPath(bundle, version);
         if (QFileInfo::exists(QString::fromStdString(report)) &&
-            !CounterfactualReport::fromJson(report).methods.empty())
+            !loadCounterfactualReport(report).methods.empty())
           shown = version;
       } catch (const Error&) {
         // loadProtocol() says what is wrong with it
@@ -181,7 +188,7 @@ void CounterfactualView::loadProtocol() {
     } else {
       plan_ = CounterfactualPlan::load(planPath);
       if (QFileInfo::exists(QString::fromStdString(reportPath)))
-        report_ = CounterfactualReport::fromJson(reportPath);
+        report_ = loadCounterfactualReport(reportPath);
       const QString plan =
           protocol_ == 2 ? QString() : QStringLiteral(" --plan v%1").arg(protocol_);
       if (report_.methods.empty()) {
@@ -272,8 +279,8 @@ void CounterfactualView::showQuery() {
     if (q.query == id && q.own)
       shown.emplace_back(tr("%1\nΔL = %2 × 10⁻³, ΔG (pixel MSE) = %3 × 10⁻³")
                              .arg(methodTitle(q.method, plan_.k))
-                             .arg(q.deltaLoss * 1e3, 0, 'f', 2)
-                             .arg(q.deltaGMse * 1e3, 0, 'f', 2),
+                             .arg(fixed(q.deltaLoss * 1e3, 2))
+                             .arg(fixed(q.deltaGMse * 1e3, 2)),
                          q.arm);
   for (size_t c = 0; c < shown.size(); ++c) {
     const QString png = QString::fromStdString(counterfactualMeasurementDir(bundle_, protocol_) +
@@ -289,8 +296,10 @@ void CounterfactualView::showQuery() {
     auto* caption = new QLabel(shown[c].first, drawings_);
     caption->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
     caption->setWordWrap(true);
-    drawingGrid_->addWidget(image, 0, static_cast<int>(c));
-    drawingGrid_->addWidget(caption, 1, static_cast<int>(c));
+    const int row = 2 * (static_cast<int>(c) / kDrawingColumns);
+    const int column = static_cast<int>(c) % kDrawingColumns;
+    drawingGrid_->addWidget(image, row, column);
+    drawingGrid_->addWidget(caption, row + 1, column);
   }
 
   // The query's own top K by the teacher, framed where the student's arm removed it too.

@@ -18,7 +18,10 @@
 #include <cmath>
 #include <mutex>
 
+#include "chart_view.h"
+#include "charts.h"
 #include "job_manager.h"
+#include "number_format.h"
 #include "util/error.h"
 
 namespace fastgda::ui {
@@ -34,10 +37,8 @@ struct DistillDialog::Outcome {
 
 namespace {
 
-enum Graph { TrainLoss = 0, ValidationLoss = 1, ValidationMap = 2 };
-
 QString formatMap(double map) {
-  return std::isfinite(map) ? QString::number(map, 'f', 3) : QStringLiteral("–");
+  return std::isfinite(map) ? fixed(map, 3) : QStringLiteral("–");
 }
 
 }  // namespace
@@ -50,7 +51,7 @@ DistillDialog::DistillDialog(JobManager* jobs, QWidget* parent)
       epochs_(new QSpinBox(this)),
       outliers_(new QDoubleSpinBox(this)),
       learningRate_(new QDoubleSpinBox(this)),
-      plot_(new QCustomPlot(this)),
+      plot_(new ChartView(tr("Distillation"), this)),
       progress_(new QProgressBar(this)),
       status_(new QLabel(this)),
       result_(new QLabel(this)),
@@ -58,7 +59,7 @@ DistillDialog::DistillDialog(JobManager* jobs, QWidget* parent)
       closeButton_(new QPushButton(tr("Close"), this)) {
   qRegisterMetaType<fastgda::MethodEvaluation>();  // studentTrained across queued connections
   setWindowTitle(tr("Distil a student"));
-  const DistillSettings defaults = defaultDistillSettings();
+  const StudentOptions defaults;  // the shipped student's recipe
 
   space_->setEditable(true);
   space_->addItems({QStringLiteral("text"), QStringLiteral("latent"), QStringLiteral("cnn"),
@@ -117,44 +118,6 @@ DistillDialog::DistillDialog(JobManager* jobs, QWidget* parent)
   form->addRow(tr("&Learning rate"), learningRate_);
 
   plot_->setMinimumSize(480, 260);
-  plot_->xAxis->setLabel(tr("epoch"));
-  plot_->yAxis->setLabel(tr("loss (binary cross-entropy)"));
-  plot_->yAxis2->setLabel(tr("validation mAP"));
-  plot_->yAxis2->setVisible(true);
-  plot_->yAxis2->setRange(0, 1);
-  QCPGraph* trainLoss = plot_->addGraph(plot_->xAxis, plot_->yAxis);
-  trainLoss->setName(tr("train loss"));
-  trainLoss->setPen(QPen(QColor(31, 119, 180), 1.5));
-  QCPGraph* validation = plot_->addGraph(plot_->xAxis, plot_->yAxis);
-  validation->setName(tr("validation loss"));
-  validation->setLineStyle(QCPGraph::lsNone);
-  validation->setScatterStyle(
-      QCPScatterStyle(QCPScatterStyle::ssCircle, QColor(255, 127, 14), QColor(255, 127, 14), 7));
-  QCPGraph* map = plot_->addGraph(plot_->xAxis, plot_->yAxis2);
-  map->setName(tr("validation mAP"));
-  map->setLineStyle(QCPGraph::lsNone);
-  map->setScatterStyle(
-      QCPScatterStyle(QCPScatterStyle::ssDiamond, QColor(44, 160, 44), QColor(44, 160, 44), 8));
-  // The legend in a row below the axes, where it never hides a point.
-  plot_->legend->setVisible(true);
-  plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
-  auto* legendRow = new QCPLayoutGrid;
-  plot_->plotLayout()->addElement(1, 0, legendRow);
-  legendRow->setMargins(QMargins(5, 0, 5, 5));
-  legendRow->addElement(0, 0, plot_->legend);
-  plot_->plotLayout()->setRowStretchFactor(1, 0.001);
-  // Follow the palette (a dark theme too), as the rest of the studio does.
-  const QPalette pal = palette();
-  plot_->setBackground(pal.brush(QPalette::Base));
-  plot_->legend->setBrush(pal.brush(QPalette::Base));
-  plot_->legend->setTextColor(pal.color(QPalette::Text));
-  for (QCPAxis* axis : {plot_->xAxis, plot_->yAxis, plot_->yAxis2}) {
-    axis->setLabelColor(pal.color(QPalette::Text));
-    axis->setTickLabelColor(pal.color(QPalette::Text));
-    axis->setBasePen(QPen(pal.color(QPalette::Text)));
-    axis->setTickPen(QPen(pal.color(QPalette::Text)));
-    axis->setSubTickPen(QPen(pal.color(QPalette::Text)));
-  }
   clearCurve();
 
   progress_->setRange(0, 1000);
@@ -275,17 +238,17 @@ bool DistillDialog::train() {
     setStatus(tr("This bundle has no model, so its features cannot be computed."), true);
     return false;
   }
-  DistillSettings settings;
+  StudentOptions settings;  // what the form does not show keeps the shipped recipe
   QString error;
-  if (!parseHiddenSizes(hidden_->text(), &settings.hidden, &error)) {
+  std::vector<int64_t> hidden;
+  if (!parseHiddenSizes(hidden_->text(), &hidden, &error)) {
     setStatus(error, true);
     hidden_->setFocus();
     hidden_->selectAll();
     return false;
   }
-  const DistillSettings defaults = defaultDistillSettings();
-  settings.featureSpace =
-      featureSpace().isEmpty() ? defaults.featureSpace : featureSpace().toStdString();
+  if (!hidden.empty()) settings.hidden = hidden;  // an empty field keeps the shipped widths
+  if (!featureSpace().isEmpty()) settings.featureSpace = featureSpace().toStdString();
   settings.epochs = epochs_->value();
   settings.outlierRate = outliers_->value();
   settings.learningRate = learningRate_->value();
@@ -317,13 +280,13 @@ bool DistillDialog::train() {
   return true;
 }
 
-void DistillDialog::startTraining(const DistillSettings& settings) {
+void DistillDialog::startTraining(const StudentOptions& settings) {
   if (!jobs_ || !session_) return;
   const quint64 run = ++run_;
   clearCurve();
   result_->clear();
   outcome_ = std::make_shared<Outcome>();
-  runEpochs_ = settings.epochs > 0 ? settings.epochs : defaultDistillSettings().epochs;
+  runEpochs_ = settings.epochs;
   runSpace_ = QString::fromStdString(settings.featureSpace);
   lastEpoch_ = lastFinishedEpoch_ = 0;
   firstPosition_ = -1;
@@ -363,28 +326,15 @@ void DistillDialog::startTraining(const DistillSettings& settings) {
 
 void DistillDialog::addPoint(quint64 run, const DistillPoint& p) {
   if (run != run_) return;  // an earlier run's, queued before it was replaced
-  if (!p.epochEnd) {
-    plot_->graph(TrainLoss)->addData(p.epoch, p.trainLoss);
-    lossMax_ = std::max(lossMax_, p.trainLoss);
-  } else {
-    lastFinishedEpoch_ = p.epoch;
-    if (std::isfinite(p.validationLoss)) {
-      plot_->graph(ValidationLoss)->addData(p.epoch, p.validationLoss);
-      lossMax_ = std::max(lossMax_, p.validationLoss);
-    }
-    if (std::isfinite(p.validationMap))
-      plot_->graph(ValidationMap)->addData(p.epoch, p.validationMap);
-  }
+  points_.push_back(p);
+  if (p.epochEnd) lastFinishedEpoch_ = p.epoch;
   if (firstPosition_ < 0) {
     firstPosition_ = p.epoch;
     sinceFirstPoint_.start();
     progress_->setRange(0, 1000);
   }
   lastEpoch_ = std::max(lastEpoch_, p.epoch);
-  // A little room on the right, so that the last epoch's points are not cut in half.
-  plot_->xAxis->setRange(0, 1.03 * std::max<double>(runEpochs_, lastEpoch_));
-  plot_->yAxis->setRange(0, lossMax_ > 0 ? lossMax_ * 1.1 : 1);
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+  plot_->finishDrawing(charts::distillationCurve(plot_, points_, runEpochs_));
   progress_->setValue(static_cast<int>(1000 * std::min(1.0, lastEpoch_ / std::max(1, runEpochs_))));
   updateEtaStatus();
   emit curvePointAdded(p.epoch);
@@ -563,12 +513,9 @@ void DistillDialog::setStatus(const QString& text, bool error) {
 }
 
 void DistillDialog::clearCurve() {
-  for (int g = 0; g < plot_->graphCount(); ++g) plot_->graph(g)->data()->clear();
-  lossMax_ = 0;
-  plot_->xAxis->setRange(0, 1.03 * std::max(1, runEpochs_));
-  plot_->yAxis->setRange(0, 1);
+  points_.clear();
+  plot_->finishDrawing(charts::distillationCurve(plot_, points_, runEpochs_));
   progress_->setValue(0);
-  plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 QString DistillDialog::statusText() const {
@@ -578,10 +525,13 @@ QString DistillDialog::resultText() const {
   return result_->text();
 }
 int DistillDialog::trainPointCount() const {
-  return plot_->graph(TrainLoss)->dataCount();
+  return static_cast<int>(std::count_if(points_.begin(), points_.end(),
+                                        [](const DistillPoint& p) { return !p.epochEnd; }));
 }
 int DistillDialog::validationPointCount() const {
-  return plot_->graph(ValidationLoss)->dataCount();
+  return static_cast<int>(std::count_if(points_.begin(), points_.end(), [](const DistillPoint& p) {
+    return p.epochEnd && std::isfinite(p.validationLoss);
+  }));
 }
 
 }  // namespace fastgda::ui

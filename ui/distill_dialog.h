@@ -26,7 +26,6 @@
 #include "session/attribution_session.h"
 
 class QComboBox;
-class QCustomPlot;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -35,6 +34,8 @@ class QPushButton;
 class QSpinBox;
 
 namespace fastgda::ui {
+
+class ChartView;
 
 class JobManager;
 
@@ -73,7 +74,7 @@ class DistillDialog : public QDialog {
   QString resultText() const;        // best epoch, validation and test mAP
   int trainPointCount() const;       // train loss points on the curve
   int validationPointCount() const;  // validation loss points (one per epoch)
-  QCustomPlot* plot() const { return plot_; }
+  ChartView* plot() const { return plot_; }
 
  signals:
   // Saved in <bundle>/student/<space>; isDefault: bundle.json names it the default student.
@@ -86,7 +87,7 @@ class DistillDialog : public QDialog {
 
  private:
   struct Outcome;
-  void startTraining(const DistillSettings& settings);
+  void startTraining(const StudentOptions& settings);
   void addPoint(quint64 run, const DistillPoint& point);
   void trainingDone(quint64 run, const DistillSummary& summary);
   void startEvaluation(const QString& space);
@@ -104,7 +105,7 @@ class DistillDialog : public QDialog {
   QSpinBox* epochs_;
   QDoubleSpinBox* outliers_;
   QDoubleSpinBox* learningRate_;
-  QCustomPlot* plot_;
+  ChartView* plot_;
   QProgressBar* progress_;
   QLabel* status_;
   QLabel* result_;
@@ -116,11 +117,11 @@ class DistillDialog : public QDialog {
   std::shared_ptr<Outcome> outcome_;  // the running training's, filled by its worker
   int runEpochs_ = 0;                 // epochs asked for in the running training
   QString runSpace_;
-  double lastEpoch_ = 0;           // the position of the latest point
-  double lastFinishedEpoch_ = 0;   // the latest whole epoch with validation
-  double firstPosition_ = -1;      // for the ETA: where this run's first point was
-  QElapsedTimer sinceFirstPoint_;  //
-  double lossMax_ = 0;             // the loss axis' top
+  double lastEpoch_ = 0;              // the position of the latest point
+  double lastFinishedEpoch_ = 0;      // the latest whole epoch with validation
+  double firstPosition_ = -1;         // for the ETA: where this run's first point was
+  QElapsedTimer sinceFirstPoint_;     //
+  std::vector<DistillPoint> points_;  // this run's loss curve, as drawn
 };
 
 }  // namespace fastgda::ui

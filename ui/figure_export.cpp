@@ -13,6 +13,7 @@
 #include "attribution_view.h"
 #include "data/dataset.h"
 #include "dataset_model.h"
+#include "number_format.h"
 #include "query_display.h"
 #include "util/csv.h"
 #include "util/error.h"
@@ -97,8 +98,7 @@ void paintFigure(QPainter& p, const AttributionFigure& f) {
       p.setPen(Qt::black);
       const QString caption =
           i < static_cast<size_t>(row.captions.size()) ? row.captions[int(i)] : QString();
-      const QString score =
-          i < row.scores.size() ? QString::number(row.scores[i], 'g', 3) : QString();
+      const QString score = i < row.scores.size() ? significant(row.scores[i], 3) : QString();
       const QFontMetricsF metrics(font);
       p.drawText(QRectF(tile.left(), tile.bottom() + 3, kTile, kLabel),
                  Qt::AlignLeft | Qt::AlignTop,
@@ -235,7 +235,8 @@ QueryReport queryReport(const Dataset& data, const Query& query,
   for (const auto& [title, ranking] : rankings) {
     QStringList timing;
     for (const auto& [stage, seconds] : ranking->timing)
-      timing << Export::tr("%1 %2 s").arg(QString::fromStdString(stage)).arg(seconds, 0, 'g', 3);
+      timing
+          << Export::tr("%1 %2 s").arg(QString::fromStdString(stage)).arg(significant(seconds, 3));
     report.facts << Export::tr("%1: %2; settings %3")
                         .arg(title, timing.join(QStringLiteral(", ")),
                              QString::fromStdString(ranking->settingsJson).simplified());

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <vector>
 
 namespace fastgda::ui {
 
@@ -22,11 +23,13 @@ JobManager::~JobManager() {
   waitAll();
 }
 
-int JobManager::start(const QString& title, Work work) {
+int JobManager::start(const QString& title, Work work, const QString& supersedeKey) {
+  if (!supersedeKey.isEmpty()) supersede(supersedeKey);
   const int id = nextId_++;
   Entry& e = entries_[id];
   e.job.id = id;
   e.job.title = title;
+  e.supersedeKey = supersedeKey;
   e.cancelFlag = std::make_shared<std::atomic<bool>>(false);
   e.clock.start();
   const std::shared_ptr<std::atomic<bool>> flag = e.cancelFlag;
@@ -73,6 +76,14 @@ void JobManager::cancel(int id) {
     it->second.job.stage = tr("cancelling…");
     emit jobChanged(id);
   }
+}
+
+void JobManager::supersede(const QString& key) {
+  if (key.isEmpty()) return;
+  std::vector<int> ids;
+  for (const auto& [id, e] : entries_)
+    if (e.supersedeKey == key && e.job.state == State::Running) ids.push_back(id);
+  for (int id : ids) cancel(id);
 }
 
 void JobManager::cancelAll() {

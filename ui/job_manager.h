@@ -10,6 +10,11 @@
 // code throws fastgda::Cancelled at its next safe point. Errors (fastgda::Error, std::exception)
 // are caught on the worker and reported by failed(). The destructor cancels and waits for every
 // job, so no worker outlives the window.
+//
+// Stale results are dropped here, in one place: a job started with a supersede key (one per kind
+// of job whose answer belongs to what the window shows, e.g. "student") cancels the running jobs
+// of that key, and supersede(key) does so without starting one. A cancelled job's result is never
+// applied, even when its work had already finished.
 #pragma once
 
 #include <QElapsedTimer>
@@ -47,8 +52,9 @@ class JobManager : public QObject {
   explicit JobManager(QObject* parent = nullptr);
   ~JobManager() override;
 
-  int start(const QString& title, Work work);
+  int start(const QString& title, Work work, const QString& supersedeKey = {});
   void cancel(int id);
+  void supersede(const QString& key);  // cancels the running jobs started with this key
   void cancelAll();
   // Blocks until every worker has ended; jobs not yet reported end as cancelled, results dropped.
   void waitAll();
@@ -68,6 +74,7 @@ class JobManager : public QObject {
   struct Entry {
     Job job;
     std::shared_ptr<std::atomic<bool>> cancelFlag;
+    QString supersedeKey;
     QThread* thread = nullptr;
     QElapsedTimer clock;
   };

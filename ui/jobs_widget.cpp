@@ -10,6 +10,7 @@
 
 #include "bundle/bundle.h"
 #include "job_manager.h"
+#include "number_format.h"
 
 namespace fastgda::ui {
 
@@ -109,7 +110,7 @@ void JobsWidget::showSlurm(const QString& bundleDir, const std::vector<SlurmBatc
     item->setText(
         Title, tr("Slurm: %1 (job %2)").arg(QString::fromStdString(b.submission.name), arrayJob));
     item->setText(Progress, b.total > 0
-                                ? QStringLiteral("%1%").arg(100.0 * b.done / b.total, 0, 'f', 0)
+                                ? QStringLiteral("%1%").arg(fixed(100.0 * b.done / b.total, 0))
                                 : QString());
     QString stage = QString::fromStdString(SlurmBatchStatus::statesText(b.states));
     if (b.total >= 0) stage += QStringLiteral("; ") + QString::fromStdString(b.progressText());
@@ -187,7 +188,7 @@ void JobsWidget::refresh(int id) {
     if (item->data(Title, Qt::UserRole).toInt() != id) continue;
     const JobManager::Job j = jobs_->job(id);
     item->setText(Title, j.title);
-    item->setText(Progress, QStringLiteral("%1%").arg(j.fraction * 100, 0, 'f', 0));
+    item->setText(Progress, QStringLiteral("%1%").arg(fixed(j.fraction * 100, 0)));
     item->setText(Stage, j.state == JobManager::State::Failed ? j.error : j.stage);
     item->setToolTip(Stage, item->text(Stage));
     item->setText(

@@ -5,7 +5,6 @@
 #include <QLibraryInfo>
 #include <QLocale>
 #include <QPointer>
-#include <QSettings>
 #include <QTranslator>
 
 namespace fastgda::ui {
@@ -61,14 +60,6 @@ QList<Language> availableLanguages() {
     if (!code.isEmpty() && code != QLatin1String(kEnglish)) out.push_back({code, nativeName(code)});
   }
   return out;
-}
-
-QString languageSetting() {
-  return QSettings().value(kLanguageKey).toString();
-}
-
-void setLanguageSetting(const QString& code) {
-  QSettings().setValue(kLanguageKey, code);
 }
 
 QString resolveLanguage(const QString& setting) {

@@ -2,7 +2,7 @@
 // catalogue (translations/fastgda_<code>.ts, compiled to .qm) is embedded under :/i18n.
 //
 //   QApplication app(argc, argv);  // organisation and application names set first (QSettings)
-//   fastgda::ui::installTranslators();  // the language chosen in Settings, else the system's
+//   fastgda::ui::installTranslators();  // StudioSettings::language(), else the system's
 //   MainWindow window;                  // built after: widgets take their texts when built
 //
 // translations/README.md says how to add a language.
@@ -11,6 +11,8 @@
 #include <QList>
 #include <QString>
 
+#include "studio_settings.h"
+
 namespace fastgda::ui {
 
 struct Language {
@@ -18,14 +20,8 @@ struct Language {
   QString nativeName;  // the language's name in itself: "English", "Deutsch"
 };
 
-// The QSettings key of the chosen language's code; "" or absent: the system's language.
-inline constexpr char kLanguageKey[] = "language";
-
 // English first, then the languages with an embedded catalogue, by code.
 QList<Language> availableLanguages();
-
-QString languageSetting();
-void setLanguageSetting(const QString& code);
 
 // The language the studio shows for a setting: the setting when it is available (for "de_AT"
 // also "de"); for "", the first available of the system's UI languages; else English.
@@ -36,6 +32,6 @@ QString resolveLanguage(const QString& setting);
 // qtbase_<code>.qm from QLibraryInfo's TranslationsPath (standard buttons and dialogs). A language
 // other than the system's also becomes QLocale's default, for numbers. Returns the code in
 // effect. Widgets built before keep their texts.
-QString installTranslators(const QString& setting = languageSetting());
+QString installTranslators(const QString& setting = StudioSettings().language());
 
 }  // namespace fastgda::ui

@@ -29,7 +29,6 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStatusBar>
@@ -57,8 +56,10 @@
 #include "language.h"
 #include "methods/method_names.h"
 #include "query_charts.h"
+#include "query_controller.h"
 #include "query_display.h"
 #include "query_panel.h"
+#include "studio_settings.h"
 #include "util/device.h"
 #include "util/error.h"
 #include "util/threads.h"
@@ -70,24 +71,7 @@ static void initResources() {
 
 namespace fastgda::ui {
 
-// One query and what is known about it; kept in the history so that reopening is instant.
-struct QueryState {
-  Query query;  // never changed after creation: workers read it
-  QString key;
-  std::optional<Ranking> student;
-  std::optional<Ranking> teacher;
-};
-
 namespace {
-
-const char* const kThreadsKey = "threads";
-const char* const kDeviceKey = "device";  // a request of core/util/device.h: "auto", "cpu", ...
-const char* const kDefaultBundleKey = "defaultBundle";
-const char* const kRecentKey = "recentBundles";
-const char* const kGeometryKey = "window/geometry";
-const char* const kStateKey = "window/state";
-constexpr int kMaxRecent = 8;
-constexpr int kMaxHistory = 100;
 
 // Draws the thumbnail only: captions are in the tooltip and the details pane (elided captions
 // under 64 px images would be noise).
@@ -123,7 +107,8 @@ MainWindow::MainWindow(QWidget* parent)
       history_(new QListWidget(this)),
       jobLabel_(new QLabel(this)),
       deviceLabel_(new QLabel(this)),
-      jobBusy_(new QProgressBar(this)) {
+      jobBusy_(new QProgressBar(this)),
+      queries_(new QueryController(jobs_, panel_, view_, history_, this)) {
   setWindowTitle(tr("FastGDA Studio"));
   initResources();
   QIcon icon;
@@ -157,28 +142,23 @@ MainWindow::MainWindow(QWidget* parent)
   statusBar()->addPermanentWidget(jobBusy_);
   deviceLabel_->setToolTip(tr("Where generation, the teacher and the student compute (Settings)"));
   statusBar()->addPermanentWidget(deviceLabel_);
-  connect(jobs_, &JobManager::jobChanged, this, &MainWindow::onJobChanged);
+  connect(jobs_, &JobManager::jobChanged, this, &MainWindow::updateJobIndicator);
   connect(jobs_, &JobManager::jobFinished, this, &MainWindow::onJobFinished);
   connect(jobs_, &JobManager::failed, this,
           [this](int, const QString& title, const QString& message) {
             showError(tr("%1 failed").arg(title), message);
           });
-  connect(view_, &AttributionView::runTeacherRequested, this, &MainWindow::runTeacher);
-  connect(view_, &AttributionView::cancelTeacherRequested, this, [this] {
-    if (const int id = teacherJobOf(current_.get())) jobs_->cancel(id);
-  });
-  connect(panel_, &QueryPanel::generateRequested, this, &MainWindow::generate);
-  connect(panel_, &QueryPanel::cancelRequested, this, [this] {
-    if (generateJob_) jobs_->cancel(generateJob_);
-  });
+  connect(queries_, &QueryController::currentChanged, this, &MainWindow::onQueryChanged);
+  connect(queries_, &QueryController::rankingsChanged, this, &MainWindow::updateCharts);
+  connect(queries_, &QueryController::errorOccurred, this, &MainWindow::showError);
   connect(panel_, &QueryPanel::openImageRequested, this, &MainWindow::chooseImageFile);
   connect(panel_, &QueryPanel::imageFileDropped, this, &MainWindow::attributeDroppedFile);
 
-  QSettings settings;
-  setComputeThreads(settings.value(kThreadsKey, 0).toInt());
+  const StudioSettings settings;
+  setComputeThreads(settings.threads());
   resize(1280, 800);
-  restoreGeometry(settings.value(kGeometryKey).toByteArray());
-  restoreState(settings.value(kStateKey).toByteArray());
+  restoreGeometry(settings.windowGeometry());
+  restoreState(settings.windowState());
   updateJobIndicator();
 }
 
@@ -191,7 +171,7 @@ MainWindow::~MainWindow() {
 }
 
 QString MainWindow::startupBundle() {
-  const QString chosen = QSettings().value(kDefaultBundleKey).toString();
+  const QString chosen = StudioSettings().defaultBundle();
   return chosen.isEmpty() ? QString::fromStdString(defaultBundleDir()) : chosen;
 }
 
@@ -239,7 +219,7 @@ void MainWindow::buildBrowser() {
               showImageDetails(current.data(DatasetModel::IndexRole).toLongLong());
           });
   connect(grid_, &QListView::doubleClicked, this, [this](const QModelIndex& index) {
-    attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
+    queries_->attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
   });
   connect(grid_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
     const QModelIndex index = grid_->indexAt(at);
@@ -248,7 +228,7 @@ void MainWindow::buildBrowser() {
     QAction* attribute = menu.addAction(tr("Attribute this"));
     attribute->setToolTip(tr("Use this training image and its caption as the query"));
     if (menu.exec(grid_->viewport()->mapToGlobal(at)) == attribute)
-      attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
+      queries_->attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
   });
 
   auto* filters = new QHBoxLayout;
@@ -269,7 +249,8 @@ void MainWindow::buildBrowser() {
   attributeButton_->setEnabled(false);  // until an image is selected
   connect(attributeButton_, &QPushButton::clicked, this, [this] {
     const QModelIndex index = grid_->currentIndex();
-    if (index.isValid()) attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
+    if (index.isValid())
+      queries_->attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
   });
   detailsLayout->addWidget(attributeButton_);
   auto* split = new QSplitter(this);
@@ -291,8 +272,6 @@ void MainWindow::buildDocks() {
 
   history_->setIconSize(QSize(40, 40));
   history_->setToolTip(tr("Recent queries: click one to see its results again"));
-  connect(history_, &QListWidget::itemClicked, this,
-          [this](QListWidgetItem* item) { reopenHistory(history_->row(item)); });
   auto* historyDock = new QDockWidget(tr("History"), this);
   historyDock->setObjectName(QStringLiteral("historyDock"));
   historyDock->setWidget(history_);
@@ -330,11 +309,12 @@ void MainWindow::buildMenus() {
   QMenu* query = menuBar()->addMenu(tr("&Query"));
   query->addAction(tr("&Generate"), QKeySequence(Qt::CTRL | Qt::Key_G), panel_,
                    &QueryPanel::requestGenerate);
-  query->addAction(tr("Run &teacher"), QKeySequence(Qt::CTRL | Qt::Key_T), this,
-                   &MainWindow::runTeacher);
-  query->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this,
-                   &MainWindow::cancelCurrentJobs);
+  query->addAction(tr("Run &teacher"), QKeySequence(Qt::CTRL | Qt::Key_T), queries_,
+                   &QueryController::runTeacher);
+  query->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), queries_,
+                   &QueryController::cancelCurrentJobs);
   testQueriesMenu_ = query->addMenu(tr("Held-out &test queries"));
+  testQueriesMenu_->setObjectName(QStringLiteral("testQueriesMenu"));
   testQueriesMenu_->setToolTip(
       tr("The queries the students are evaluated on: the teacher's ranking is stored, so the "
          "charts appear at once"));
@@ -368,8 +348,7 @@ bool MainWindow::openBundle(const QString& dir) {
   std::shared_ptr<AttributionSession> session;
   // A device that is gone (a GPU removed since it was chosen) falls back to auto, so that the
   // studio still opens; the status bar says so.
-  std::string device =
-      QSettings().value(kDeviceKey, QStringLiteral("auto")).toString().toStdString();
+  std::string device = StudioSettings().device().toStdString();
   QString deviceNote;
   try {
     resolveDevice(device, "Settings: device");
@@ -380,17 +359,14 @@ bool MainWindow::openBundle(const QString& dir) {
   try {
     session = AttributionSession::open(dir.toStdString(), device);
   } catch (const std::exception& e) {
-    QMessageBox::critical(this, tr("Cannot open bundle"), QString::fromStdString(e.what()));
+    showError(tr("Cannot open bundle"), QString::fromStdString(e.what()));
     return false;
   }
   // The old bundle's jobs would answer for data that is no longer shown.
   jobs_->cancelAll();
   jobs_->waitAll();
-  generateJob_ = 0;
-  teacherJobs_.clear();
-  studentJobs_.clear();
-  panel_->setBusy(false);
   session_ = session;
+  queries_->setSession(session_);
   if (distillDialog_) distillDialog_->setSession(session_);
 
   std::shared_ptr<const Dataset> data = session_->dataset();
@@ -419,10 +395,6 @@ bool MainWindow::openBundle(const QString& dir) {
   details_->clear(
       tr("Click an image to see it here with its caption and metadata. Right-click "
          "it to attribute it."));
-  queries_.clear();
-  history_->clear();
-  current_.reset();
-  ++querySerial_;
   charts_->setDataset(data);
   charts_->clear(tr("No query yet."));
   evaluationJob_ = 0;
@@ -519,12 +491,18 @@ void MainWindow::showCounterfactual() {
 }
 
 void MainWindow::updateCharts() {
-  if (!current_) {
+  if (!queries_->currentQuery()) {
     charts_->clear(tr("No query yet."));
     return;
   }
-  charts_->setRankings(current_->teacher ? &*current_->teacher : nullptr,
-                       current_->student ? &*current_->student : nullptr, topK_);
+  charts_->setRankings(queries_->teacherRanking(), queries_->studentRanking(), topK_);
+}
+
+void MainWindow::onQueryChanged() {
+  // The Counterfactual tab follows the current query when the check holds it.
+  const Query* query = queries_->currentQuery();
+  if (query && !query->testId.empty()) counterfactual_->showQueryId(query->testId);
+  showAttribution();
 }
 
 void MainWindow::evaluate() {
@@ -570,9 +548,10 @@ void MainWindow::updateTestQueriesMenu() {
     const quint64 seed = q.seed;
     const int steps = q.steps;
     const double guidance = q.guidance;
-    testQueriesMenu_->addAction(
-        tr("%1 (seed %2)").arg(prompt).arg(seed), this,
-        [this, prompt, seed, steps, guidance] { generate(prompt, seed, steps, guidance); });
+    testQueriesMenu_->addAction(tr("%1 (seed %2)").arg(prompt).arg(seed), this,
+                                [this, prompt, seed, steps, guidance] {
+                                  queries_->generate(prompt, seed, steps, guidance);
+                                });
   }
   testQueriesMenu_->setEnabled(!tests.empty() && session_->hasModel());
 }
@@ -635,36 +614,37 @@ void MainWindow::buildExportMenu(QMenu* file) {
 
 std::vector<std::pair<QString, const Ranking*>> MainWindow::currentRankings() const {
   std::vector<std::pair<QString, const Ranking*>> rows;
-  if (!current_) return rows;
   // Row titles come from core/methods, translated there (context "fastgda::methods").
-  if (current_->student)
-    rows.emplace_back(QString::fromStdString(methodTitle(current_->student->method)),
-                      &*current_->student);
-  if (current_->teacher)
-    rows.emplace_back(QString::fromStdString(methodTitle("teacher")), &*current_->teacher);
+  if (const Ranking* student = queries_->studentRanking())
+    rows.emplace_back(QString::fromStdString(methodTitle(student->method)), student);
+  if (const Ranking* teacher = queries_->teacherRanking())
+    rows.emplace_back(QString::fromStdString(methodTitle("teacher")), teacher);
   return rows;
 }
 
 void MainWindow::exportFigure(const QString& path) const {
-  if (!current_) fail("no query to export: generate or choose one first");
+  const Query* query = queries_->currentQuery();
+  if (!query) fail("no query to export: generate or choose one first");
   const std::vector<std::pair<QString, const Ranking*>> rows = currentRankings();
   if (rows.empty()) fail("the query has no ranking yet: wait for the student or run the teacher");
-  saveFigure(queryFigure(*session_->dataset(), current_->query, rows, topK_), path);
+  saveFigure(queryFigure(*session_->dataset(), *query, rows, topK_), path);
 }
 
 void MainWindow::exportReport(const QString& path) const {
-  if (!current_) fail("no query to export: generate or choose one first");
+  const Query* query = queries_->currentQuery();
+  if (!query) fail("no query to export: generate or choose one first");
   const std::vector<std::pair<QString, const Ranking*>> rows = currentRankings();
   if (rows.empty()) fail("the query has no ranking yet: wait for the student or run the teacher");
-  QueryReport report = queryReport(*session_->dataset(), current_->query, rows, topK_);
+  QueryReport report = queryReport(*session_->dataset(), *query, rows, topK_);
   if (charts_->hasCharts())
     for (ChartView* chart : charts_->charts()) report.charts.push_back(chart);
   saveReport(report, path);
 }
 
 void MainWindow::exportRanking(const QString& path, bool teacher) const {
-  if (!current_) fail("no query to export: generate or choose one first");
-  const std::optional<Ranking>& ranking = teacher ? current_->teacher : current_->student;
+  const Query* query = queries_->currentQuery();
+  if (!query) fail("no query to export: generate or choose one first");
+  const Ranking* ranking = teacher ? queries_->teacherRanking() : queries_->studentRanking();
   if (!ranking)
     fail(teacher ? "the teacher has not ranked this query yet (Run teacher)"
                  : "the student has not answered this query yet");
@@ -678,32 +658,27 @@ void MainWindow::chooseBundle() {
 }
 
 void MainWindow::addRecentBundle(const QString& dir) {
-  QSettings settings;
-  QStringList recent = settings.value(kRecentKey).toStringList();
-  recent.removeAll(dir);
-  recent.prepend(dir);
-  while (recent.size() > kMaxRecent) recent.removeLast();
-  settings.setValue(kRecentKey, recent);
+  StudioSettings().addRecentBundle(dir);
   updateRecentMenu();
 }
 
 void MainWindow::updateRecentMenu() {
   if (!recentMenu_) return;
   recentMenu_->clear();
-  const QStringList recent = QSettings().value(kRecentKey).toStringList();
+  const QStringList recent = StudioSettings().recentBundles();
   for (const QString& dir : recent)
     recentMenu_->addAction(dir, this, [this, dir] { openBundle(dir); });
   recentMenu_->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::showSettingsDialog() {
-  QSettings settings;
+  StudioSettings settings;
   QDialog dialog(this);
   dialog.setWindowTitle(tr("Settings"));
   auto* threads = new QSpinBox(&dialog);
   threads->setRange(0, QThread::idealThreadCount());
   threads->setSpecialValueText(tr("All cores (%1)").arg(QThread::idealThreadCount()));
-  threads->setValue(settings.value(kThreadsKey, 0).toInt());
+  threads->setValue(settings.threads());
   threads->setToolTip(tr("CPU threads for generation, the student and the teacher"));
   auto* device = new QComboBox(&dialog);
   device->addItem(tr("Automatic: a GPU when there is one"), QStringLiteral("auto"));
@@ -714,14 +689,14 @@ void MainWindow::showSettingsDialog() {
     const QString name = QStringLiteral("cuda:%1").arg(gpu["index"].toInteger());
     device->addItem(QStringLiteral("%1 (%2)").arg(gpu["name"].toString(), name), name);
   }
-  const QString deviceBefore = settings.value(kDeviceKey, QStringLiteral("auto")).toString();
+  const QString deviceBefore = settings.device();
   device->setCurrentIndex(std::max(0, device->findData(deviceBefore)));
   device->setToolTip(
       compute["cuda_compiled"].toBool()
           ? tr("Where the model, the teacher and the student compute; the search stays on the CPU")
           : tr("This build's LibTorch (%1) has no CUDA: the CPU computes")
                 .arg(compute["libtorch"].toString()));
-  auto* bundle = new QLineEdit(settings.value(kDefaultBundleKey).toString(), &dialog);
+  auto* bundle = new QLineEdit(settings.defaultBundle(), &dialog);
   bundle->setPlaceholderText(tr("The built-in bundle"));
   bundle->setToolTip(tr("The bundle opened at start; empty: the built-in one"));
   auto* browse = new QPushButton(tr("Browse…"), &dialog);
@@ -735,7 +710,7 @@ void MainWindow::showSettingsDialog() {
   auto* language = new QComboBox(&dialog);
   language->addItem(tr("System language"), QString());
   for (const Language& l : availableLanguages()) language->addItem(l.nativeName, l.code);
-  language->setCurrentIndex(std::max(0, language->findData(languageSetting())));
+  language->setCurrentIndex(std::max(0, language->findData(settings.language())));
   language->setToolTip(tr("The language of menus and messages; applies after a restart"));
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
   connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
@@ -747,167 +722,17 @@ void MainWindow::showSettingsDialog() {
   form->addRow(tr("Language"), language);
   form->addRow(buttons);
   if (dialog.exec() != QDialog::Accepted) return;
-  settings.setValue(kThreadsKey, threads->value());
-  settings.setValue(kDefaultBundleKey, bundle->text().trimmed());
+  settings.setThreads(threads->value());
+  settings.setDefaultBundle(bundle->text().trimmed());
   setComputeThreads(threads->value());
-  settings.setValue(kDeviceKey, device->currentData().toString());
+  settings.setDevice(device->currentData().toString());
   // The model moves by opening the bundle again (the running jobs are cancelled).
   if (device->currentData().toString() != deviceBefore && session_)
     openBundle(QString::fromStdString(session_->bundle().dir));
-  if (language->currentData().toString() != languageSetting()) {
-    setLanguageSetting(language->currentData().toString());
+  if (language->currentData().toString() != settings.language()) {
+    settings.setLanguage(language->currentData().toString());
     QMessageBox::information(this, tr("Language"),
                              tr("The new language applies when FastGDA Studio is restarted."));
-  }
-}
-
-// Queries
-
-std::shared_ptr<QueryState> MainWindow::addToHistory(Query query) {
-  const QString key = QString::fromStdString(query.key());
-  for (size_t i = 0; i < queries_.size(); ++i)
-    if (queries_[i]->key == key) {  // seen before: move it to the top, keep its results
-      std::shared_ptr<QueryState> state = queries_[i];
-      queries_.erase(queries_.begin() + static_cast<std::ptrdiff_t>(i));
-      queries_.insert(queries_.begin(), state);
-      history_->insertItem(0, history_->takeItem(static_cast<int>(i)));
-      return state;
-    }
-  auto state = std::make_shared<QueryState>();
-  state->query = std::move(query);
-  state->key = key;
-  queries_.insert(queries_.begin(), state);
-  // Queries of one prompt differ by seed: the seed is in the entry, so they do not look alike.
-  const QString text = state->query.kind == Query::Kind::Generated
-                           ? tr("%1 · seed %2")
-                                 .arg(QString::fromStdString(state->query.prompt))
-                                 .arg(state->query.seed)
-                           : QString::fromStdString(state->query.prompt);
-  auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(queryImage(state->query))), text);
-  item->setToolTip(describeQuery(state->query));
-  history_->insertItem(0, item);
-  while (queries_.size() > kMaxHistory) {
-    queries_.pop_back();
-    delete history_->takeItem(history_->count() - 1);
-  }
-  return state;
-}
-
-int MainWindow::historySize() const {
-  return static_cast<int>(queries_.size());
-}
-
-void MainWindow::reopenHistory(int row) {
-  if (row >= 0 && row < historySize()) setCurrentQuery(queries_[static_cast<size_t>(row)]);
-}
-
-QString MainWindow::currentQueryKey() const {
-  return current_ ? current_->key : QString();
-}
-
-void MainWindow::setCurrentQuery(const std::shared_ptr<QueryState>& state) {
-  ++querySerial_;
-  current_ = state;
-  history_->setCurrentRow(
-      static_cast<int>(std::find(queries_.begin(), queries_.end(), state) - queries_.begin()));
-  const QImage image = queryImage(state->query);
-  view_->setQuery(image, describeQuery(state->query));
-  panel_->setQueryImage(image, describeQuery(state->query));
-  // The Counterfactual tab follows the current query when the check holds it.
-  if (!state->query.testId.empty()) counterfactual_->showQueryId(state->query.testId);
-  showAttribution();
-
-  if (state->student)
-    view_->setStudentRanking(*state->student);
-  else if (session_->studentSpace().empty())
-    view_->setStudentMessage(
-        tr("This bundle has no student yet, so there is no instant answer: train one with Tools "
-           "› Distil a student… (or `fastgda distill`) from the teacher's stored rankings. Run "
-           "teacher gives the slow, accurate ranking meanwhile."));
-  else
-    startStudent(state);
-
-  if (!state->teacher)
-    if (std::optional<Ranking> stored = session_->storedTeacherRanking(state->query))
-      state->teacher = std::move(stored);
-  const bool running = teacherJobOf(state.get()) != 0;
-  view_->setTeacherRunning(running);
-  if (state->teacher)
-    view_->setTeacherRanking(*state->teacher);
-  else if (running)
-    view_->setTeacherMessage(
-        tr("The teacher is ranking all %L1 training images…").arg(session_->dataset()->size()));
-  else
-    view_->setTeacherMessage(
-        tr("Not run yet. Run teacher (Ctrl+T) unlearns this query and ranks all %L1 training "
-           "images: accurate but slow (minutes on a large set). The result is saved in the "
-           "bundle.")
-            .arg(session_->dataset()->size()));
-  updateCharts();
-}
-
-void MainWindow::startStudent(const std::shared_ptr<QueryState>& state) {
-  view_->setStudentMessage(session_->studentOpen() ? tr("Asking the student…")
-                                                   : tr("Opening the student…"));
-  const quint64 serial = querySerial_;
-  // The whole training set: the view shows the top k, the charts need every image's score.
-  const int k = static_cast<int>(session_->dataset()->size());
-  std::shared_ptr<AttributionSession> session = session_;
-  const int id = jobs_->start(
-      tr("Student: %1").arg(QString::fromStdString(state->query.prompt)),
-      [this, session, state, serial, k](const JobContext& job) -> JobManager::Apply {
-        try {
-          if (!session->studentOpen()) session->openStudent(job);
-          Ranking r = session->attributeWithStudent(state->query, k);
-          return [this, state, serial, r] {
-            state->student = r;  // kept for the history even when no longer shown
-            if (serial != querySerial_) return;
-            view_->setStudentRanking(r);
-            updateCharts();
-          };
-        } catch (const Error& e) {
-          const QString message = QString::fromStdString(e.what());
-          return [this, serial, message] {
-            if (serial == querySerial_)
-              view_->setStudentMessage(tr("The student could not answer: %1").arg(message));
-          };
-        }
-      });
-  studentJobs_[id] = serial;
-}
-
-void MainWindow::generate(const QString& prompt, quint64 seed, int steps, double guidance) {
-  if (!session_ || !session_->hasModel() || generateJob_) return;
-  panel_->setPrompt(prompt);
-  panel_->setSettings(seed, steps, guidance);
-  panel_->setBusy(true);
-  const quint64 serial = querySerial_;
-  std::shared_ptr<AttributionSession> session = session_;
-  const std::string text = prompt.toStdString();
-  generateJob_ =
-      jobs_->start(tr("Generate: %1").arg(prompt),
-                   [this, session, text, seed, steps, guidance, serial](const JobContext& job) {
-                     Query q = session->generate(text, seed, steps, guidance, job);
-                     return JobManager::Apply([this, q, serial] {
-                       std::shared_ptr<QueryState> state = addToHistory(q);
-                       // Another query was chosen meanwhile: keep this one in the history only.
-                       if (serial == querySerial_) setCurrentQuery(state);
-                     });
-                   });
-}
-
-void MainWindow::attributeTrainingImage(int64_t index) {
-  if (!session_ || index < 0 || index >= session_->dataset()->size()) return;
-  setCurrentQuery(addToHistory(session_->trainingImageQuery(index)));
-}
-
-void MainWindow::attributeImageFile(const QString& path, const QString& prompt) {
-  if (!session_) return;
-  try {
-    setCurrentQuery(
-        addToHistory(session_->imageFileQuery(path.toStdString(), prompt.toStdString())));
-  } catch (const std::exception& e) {
-    showError(tr("Cannot use this image"), QString::fromStdString(e.what()));
   }
 }
 
@@ -920,7 +745,7 @@ void MainWindow::attributeDroppedFile(const QString& path) {
         QLineEdit::Normal, QFileInfo(path).completeBaseName(), &ok);
     if (!ok) return;
   }
-  attributeImageFile(path, prompt);
+  queries_->attributeImageFile(path, prompt);
 }
 
 void MainWindow::chooseImageFile() {
@@ -947,77 +772,12 @@ void MainWindow::setTopK(int k) {
   updateCharts();
 }
 
-int MainWindow::teacherJobOf(const QueryState* state) const {
-  for (const auto& [id, s] : teacherJobs_)
-    if (s.get() == state && jobs_->isRunning(id)) return id;
-  return 0;
-}
-
-void MainWindow::runTeacher() {
-  if (!session_ || !current_ || !session_->hasModel() || teacherJobOf(current_.get())) return;
-  std::shared_ptr<QueryState> state = current_;
-  std::shared_ptr<AttributionSession> session = session_;
-  const TeacherSettings settings = teacherSettings_;
-  view_->setTeacherRunning(true);
-  view_->setTeacherMessage(
-      tr("The teacher is ranking all %L1 training images…").arg(session_->dataset()->size()));
-  const int id = jobs_->start(tr("Teacher: %1").arg(QString::fromStdString(state->query.prompt)),
-                              [this, session, state, settings](const JobContext& job) {
-                                Ranking r = session->runTeacher(state->query, settings, job);
-                                return JobManager::Apply([this, state, r] {
-                                  state->teacher = r;
-                                  if (state != current_) return;
-                                  view_->setTeacherRanking(r);
-                                  updateCharts();
-                                });
-                              });
-  teacherJobs_[id] = state;
-}
-
-void MainWindow::cancelCurrentJobs() {
-  if (generateJob_) jobs_->cancel(generateJob_);
-  if (const int id = teacherJobOf(current_.get())) jobs_->cancel(id);
-}
-
-void MainWindow::onJobChanged(int id) {
-  const JobManager::Job j = jobs_->job(id);
-  if (id == generateJob_) panel_->setProgress(j.fraction, j.stage);
-  const auto it = teacherJobs_.find(id);
-  if (it != teacherJobs_.end() && it->second == current_ && j.state == JobManager::State::Running)
-    view_->setTeacherProgress(j.fraction, j.stage, j.etaSeconds);
-  updateJobIndicator();
-}
-
 void MainWindow::onJobFinished(int id) {
-  const JobManager::Job j = jobs_->job(id);
-  if (id == generateJob_) {
-    generateJob_ = 0;
-    panel_->setBusy(false);
-  }
   if (id == evaluationJob_) {
     evaluationJob_ = 0;
     ablation_->setBusy(false);
-    if (j.state == JobManager::State::Cancelled) ablation_->setMessage(tr("Evaluation cancelled."));
-  }
-  const auto student = studentJobs_.find(id);
-  if (student != studentJobs_.end()) {
-    if (student->second == querySerial_ && j.state == JobManager::State::Cancelled)
-      view_->setStudentMessage(
-          tr("Cancelled. Open the query again from the history to ask the "
-             "student again."));
-    studentJobs_.erase(student);
-  }
-  const auto it = teacherJobs_.find(id);
-  if (it != teacherJobs_.end()) {
-    const std::shared_ptr<QueryState> state = it->second;
-    teacherJobs_.erase(it);
-    if (state == current_) {
-      view_->setTeacherRunning(false);
-      if (j.state == JobManager::State::Cancelled)
-        view_->setTeacherMessage(tr("Cancelled; nothing was saved. Run teacher starts again."));
-      else if (j.state == JobManager::State::Failed)
-        view_->setTeacherMessage(tr("The teacher failed: %1").arg(j.error));
-    }
+    if (jobs_->job(id).state == JobManager::State::Cancelled)
+      ablation_->setMessage(tr("Evaluation cancelled."));
   }
   updateJobIndicator();
 }
@@ -1037,9 +797,7 @@ void MainWindow::showError(const QString& title, const QString& message) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  QSettings settings;
-  settings.setValue(kGeometryKey, saveGeometry());
-  settings.setValue(kStateKey, saveState());
+  StudioSettings().setWindow(saveGeometry(), saveState());
   if (jobs_->runningCount() > 0) {
     statusBar()->showMessage(tr("Stopping the running jobs…"));
     QApplication::processEvents();
@@ -1088,15 +846,11 @@ void MainWindow::showDistillDialog() {
 
 void MainWindow::onStudentSaved(const QString& space, bool isDefault) {
   if (!isDefault || !session_ || !session_->hasModel()) return;
-  // The session loads the new default student when next asked: the answers of the one it
-  // replaces are forgotten, and the current query is asked again.
+  // The session loads the new default student when next asked: the current query (if any) asks
+  // it again, else it is opened now.
   view_->setStudentName(space);
-  for (const std::shared_ptr<QueryState>& state : queries_) state->student.reset();
-  if (current_) {
-    startStudent(current_);
-    return;
-  }
-  openStudentInBackground();
+  queries_->forgetStudentAnswers();
+  if (!queries_->currentQuery()) openStudentInBackground();
 }
 
 void MainWindow::openStudentInBackground() {

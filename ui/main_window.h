@@ -5,14 +5,13 @@
 //
 //   MainWindow window;
 //   window.openBundle(MainWindow::startupBundle());   // the settings' default, else built-in
-//   window.generate("red apple, google style", 1, 50, 4.0);  // -> student row, then Run teacher
+//   window.queries()->generate("red apple, google style", 1, 50, 4.0);  // student, then teacher
 //
-// Settings (QSettings): compute threads, default bundle, recent bundles, window geometry and
-// dock layout.
+// Settings (StudioSettings): compute threads, device, default bundle, recent bundles, language,
+// window geometry and dock layout.
 #pragma once
 
 #include <QMainWindow>
-#include <map>
 #include <memory>
 #include <vector>
 
@@ -40,8 +39,8 @@ class ImageDetails;
 class JobManager;
 class JobsWidget;
 class QueryCharts;
+class QueryController;
 class QueryPanel;
-struct QueryState;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -70,19 +69,9 @@ class MainWindow : public QMainWindow {
   void showImageDetails(int64_t index);
   QString imageDetailsCaption() const;
 
-  // Queries: each becomes the current one, is answered by the student at once, and goes into
-  // the history. Generation runs in the background.
-  void generate(const QString& prompt, quint64 seed, int steps, double guidance);
-  void attributeTrainingImage(int64_t index);
-  void attributeImageFile(const QString& path, const QString& prompt);
-  void runTeacher();         // on the current query
-  void cancelCurrentJobs();  // generation and the current query's teacher (Esc)
-  void setTeacherSettings(const TeacherSettings& settings) { teacherSettings_ = settings; }
+  // Queries (generate, attribute a training image or a file, run the teacher, the history).
+  QueryController* queries() const { return queries_; }
   void setTopK(int k);
-
-  QString currentQueryKey() const;
-  int historySize() const;
-  void reopenHistory(int row);  // 0 = most recent
   AttributionView* attributionView() const { return view_; }
   JobManager* jobs() const { return jobs_; }
   void showDatasetBrowser();
@@ -136,12 +125,8 @@ class MainWindow : public QMainWindow {
   void updateRecentMenu();
   void updateFilterCount();
 
-  std::shared_ptr<QueryState> addToHistory(Query query);
-  void setCurrentQuery(const std::shared_ptr<QueryState>& state);
-  void startStudent(const std::shared_ptr<QueryState>& state);
+  void onQueryChanged();
   void openStudentInBackground();  // so that it answers the next query without waiting
-  int teacherJobOf(const QueryState* state) const;  // 0 when none runs
-  void onJobChanged(int id);
   void onJobFinished(int id);
   void showError(const QString& title, const QString& message);
   void updateJobIndicator();
@@ -175,15 +160,9 @@ class MainWindow : public QMainWindow {
   DistillDialog* distillDialog_ = nullptr;
   QString summary_;
 
-  std::vector<std::shared_ptr<QueryState>> queries_;  // the history, most recent first
-  std::shared_ptr<QueryState> current_;
-  quint64 querySerial_ = 0;  // bumped whenever the current query changes
-  int generateJob_ = 0;
+  QueryController* queries_;
   int evaluationJob_ = 0;
   bool evaluated_ = false;  // the ablation view has this bundle's report
-  std::map<int, std::shared_ptr<QueryState>> teacherJobs_;
-  std::map<int, quint64> studentJobs_;  // job -> the query serial it answers
-  TeacherSettings teacherSettings_;
   int topK_ = 10;
 };
 

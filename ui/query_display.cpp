@@ -3,6 +3,8 @@
 #include <QCoreApplication>
 #include <QFileInfo>
 
+#include "number_format.h"
+
 namespace fastgda::ui {
 
 namespace {
@@ -26,7 +28,7 @@ QString describeQuery(const Query& q) {
       // One multi-argument arg(): a prompt holding "%2" must not be substituted again.
       return QueryDisplay::tr("Generated from “%1”\nseed %2 · %3 steps · guidance %4")
           .arg(prompt, QString::number(q.seed), QString::number(q.steps),
-               QString::number(q.guidance));
+               significant(q.guidance, 4));
     case Query::Kind::TrainingImage:
       return QueryDisplay::tr("Training image %1\n“%2”")
           .arg(QString::number(q.trainingIndex), prompt);

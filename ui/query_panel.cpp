@@ -17,6 +17,7 @@
 
 #include "image_details.h"
 #include "model/sampler_defaults.h"
+#include "number_format.h"
 
 namespace fastgda::ui {
 
@@ -80,6 +81,9 @@ QueryPanel::QueryPanel(QWidget* parent)
   progress_->hide();
   cancel_->hide();
   image_->setMinimumSize(160, 160);
+  // Wide enough for a prompt of a few words, whatever a wide tab or a saved layout asks of the
+  // dock (squeezed to 175 px, the prompt was cut off).
+  setMinimumWidth(240);
   image_->setAlignment(Qt::AlignCenter);
   image_->setFrameShape(QFrame::StyledPanel);
   image_->setBackgroundRole(QPalette::Base);
@@ -147,8 +151,7 @@ void QueryPanel::setBusy(bool busy) {
 
 void QueryPanel::setProgress(double fraction, const QString& stage) {
   progress_->setValue(static_cast<int>(fraction * 1000));
-  progress_->setFormat(
-      QStringLiteral("%1 · %2%").arg(stage, QString::number(fraction * 100, 'f', 0)));
+  progress_->setFormat(QStringLiteral("%1 · %2%").arg(stage, fixed(fraction * 100, 0)));
 }
 
 void QueryPanel::setQueryImage(const QImage& image, const QString& description) {

@@ -85,7 +85,7 @@ int planCommand(const QStringList& arguments) {
   const CounterfactualPlan plan = makeCounterfactualPlan(c.bundle, c.model, *c.data, o, c.job());
   plan.save(planPath);
   if (parser.isSet("json")) {
-    out(plan.json());
+    out(plan.toJson());
   } else {
     std::string text = "wrote " + planPath + "\n";
     for (const CounterfactualArm& a : plan.arms)
@@ -124,7 +124,7 @@ int submitRetrains(const QCommandLineParser& parser, const Bundle& bundle,
                         bundle.dir, "--plan",         version,   "--all"};
   const SlurmSubmission s = submitSlurmJob(job, bundle.path("slurm"));
   out(parser.isSet("json")
-          ? s.json() + "\n"
+          ? s.toJson() + "\n"
           : "submitted array job " + s.arrayJob + " (" + std::to_string(job.taskIndices.size()) +
                 " retrains) and measuring job " + s.summaryJob +
                 "; follow with `fastgda slurm status`\n");
@@ -283,7 +283,7 @@ int measureCommand(const QStringList& arguments) {
   if (QFileInfo::exists(QString::fromStdString(
           counterfactualMeasurementPath(bundle, plan, plan.reference().name))))
     writeFileAtomically(counterfactualReportPath(bundle, plan.version),
-                        makeCounterfactualReport(bundle, plan, job).json());
+                        makeCounterfactualReport(bundle, plan, job).toJson());
   if (parser.isSet("json")) {
     QJsonObject root;
     root["arms"] = states;
@@ -334,9 +334,9 @@ int reportCommand(const QStringList& arguments) {
   const JobContext& job = c.job();
   const CounterfactualPlan plan = CounterfactualPlan::load(counterfactualPlanPath(bundle, version));
   const CounterfactualReport report = makeCounterfactualReport(bundle, plan, job);
-  writeFileAtomically(counterfactualReportPath(bundle, version), report.json());
+  writeFileAtomically(counterfactualReportPath(bundle, version), report.toJson());
   if (parser.isSet("json")) {
-    out(report.json());
+    out(report.toJson());
     return 0;
   }
   std::string text = "protocol " + std::to_string(report.protocol) +

@@ -113,7 +113,7 @@ int runExport(const QStringList& arguments) {
            "counterfactual report --plan ",
            parser.value("plan").toStdString(), "`)");
     saveChartOrCsv(
-        ui::charts::counterfactualBars(&plot, CounterfactualReport::fromJson(reportPath), metric));
+        ui::charts::counterfactualBars(&plot, loadCounterfactualReport(reportPath), metric));
     out("wrote " + path.toStdString() + "\n");
     return 0;
   }

@@ -53,7 +53,7 @@ int runSlurm(const QStringList& arguments) {
       text += "cancelled " + s.name + " (jobs " + s.arrayJob + ", " + s.summaryJob + ")\n";
       continue;
     }
-    QJsonObject e = QJsonDocument::fromJson(QByteArray::fromStdString(s.json())).object();
+    QJsonObject e = QJsonDocument::fromJson(QByteArray::fromStdString(s.toJson())).object();
     e["states"] = statesJson(b.states);
     e["summary_states"] = statesJson(b.summaryStates);
     if (s.kind == "teacher" && b.total >= 0) {

@@ -239,7 +239,7 @@ int runDataScaling(const QStringList& arguments) {
                                             : o.outDir + "/scaling.json";
   saveDataScalingCurve(curve, path);
   if (parser.isSet("json")) {
-    out(curve.json());
+    out(curve.toJson());
     return 0;
   }
   const size_t t = static_cast<size_t>(std::find(curve.ks.begin(), curve.ks.end(), curve.trendK) -
@@ -382,9 +382,9 @@ int runEval(const QStringList& arguments) {
   if (o.ks == defaults.ks && o.rawSpaces.empty() && o.studentSpaces.empty() && o.seed == 0 &&
       o.extraMethods.empty()) {
     QDir().mkpath(QString::fromStdString(c.bundle.path("eval")));
-    writeFileAtomically(c.bundle.path("eval/report.json"), r.json());
+    writeFileAtomically(c.bundle.path("eval/report.json"), r.toJson());
   }
-  out(parser.isSet("json") ? r.json() : r.csv());
+  out(parser.isSet("json") ? r.toJson() : r.csv());
   return 0;
 }
 
@@ -551,7 +551,7 @@ int runBenchAttribute(const QStringList& arguments) {
       const ScalingReport r =
           benchmarkScaling(keys.data_ptr<float>(), keys.size(0), keys.size(1),
                            queries.data_ptr<float>(), queries.size(0), o, c.job());
-      scaling.append(QJsonDocument::fromJson(QByteArray::fromStdString(r.json())).object());
+      scaling.append(QJsonDocument::fromJson(QByteArray::fromStdString(r.toJson())).object());
     }
   }
   j["scaling"] = scaling;

@@ -186,7 +186,7 @@ int submitTeacherBatch(const QCommandLineParser& parser, const TeacherOptions& s
   }
   const SlurmSubmission s = submitSlurmJob(job, bundle.path("slurm"));
   if (parser.isSet("json")) {
-    out(s.json() + "\n");
+    out(s.toJson() + "\n");
   } else {
     out("submitted array job " + s.arrayJob + " (" +
         std::to_string(job.taskIndices.empty() ? job.tasks : int(job.taskIndices.size())) +
@@ -251,7 +251,7 @@ int runTeacher(const QStringList& arguments) {
 
   if (parser.isSet("batch")) {
     const std::string batchFile = parser.value("batch").toStdString();
-    const std::vector<BatchEntry> batch = readQueryBatch(batchFile);
+    const std::vector<BatchEntry> batch = loadQueryBatch(batchFile);
     const QString outDir =
         parser.isSet("out")
             ? parser.value("out")
@@ -263,9 +263,9 @@ int runTeacher(const QStringList& arguments) {
     if (parser.isSet("summary")) {
       const BatchSummary summary = summarizeBatch(batchFile, batch, absOut);
       QDir().mkpath(QString::fromStdString(absOut + "/slurm"));
-      writeFileAtomically(absOut + "/slurm/summary.json", summary.json());
+      writeFileAtomically(absOut + "/slurm/summary.json", summary.toJson());
       out(parser.isSet("json")
-              ? summary.json()
+              ? summary.toJson()
               : "teacher batch " + batchFile + ": " + std::to_string(summary.done.size()) + "/" +
                     std::to_string(summary.total) + " done, " +
                     std::to_string(summary.missing.size()) + " missing (" +
@@ -464,7 +464,7 @@ int runTeacherSanity(const QStringList& arguments) {
   const CommandContext c = openCommand(parser, "teacher-sanity");
   Teacher teacher(c.model, *c.data, teacherSettings(parser, "teacher-sanity"),
                   c.bundle.path("teacher_cache"));
-  out(runTeacherSanity(teacher, *c.model, *c.data, o, c.job()).json());
+  out(runTeacherSanity(teacher, *c.model, *c.data, o, c.job()).toJson());
   return 0;
 }
 
@@ -527,7 +527,7 @@ int runTeacherRepeatability(const QStringList& arguments) {
   const int64_t count = integers("queries").front();
 
   const CommandContext c = openCommand(parser, "teacher-repeatability");
-  const std::vector<BatchEntry> batch = readQueryBatch(c.bundle.path("teacher/train.jsonl"));
+  const std::vector<BatchEntry> batch = loadQueryBatch(c.bundle.path("teacher/train.jsonl"));
   std::vector<RepeatabilityQuery> queries;
   for (const BatchEntry& e : batch) {
     if (static_cast<int64_t>(queries.size()) == count) break;
@@ -555,7 +555,7 @@ int runTeacherRepeatability(const QStringList& arguments) {
                            c.bundle.path("teacher_cache"), rowsFile, c.job());
   std::string text;
   if (parser.isSet("json")) {
-    for (const RepeatabilityRow& r : rows) text += r.json(o.ks) + "\n";
+    for (const RepeatabilityRow& r : rows) text += r.toJson(o.ks) + "\n";
   } else {
     text = "fisher,query_samples,loss_timesteps";
     for (int64_t k : o.ks) text += ",map@" + std::to_string(k) + ",se";

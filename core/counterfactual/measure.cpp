@@ -106,7 +106,7 @@ QJsonObject toJson(const std::string& arm, const std::string& model, const std::
   root["model"] = QString::fromStdString(model);
   root["from"] = QString::fromStdString(from);
   if (!retrainedWith.empty()) root["retrained_with"] = QString::fromStdString(retrainedWith);
-  root["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(o.json())).object();
+  root["settings"] = QJsonDocument::fromJson(QByteArray::fromStdString(o.toJson())).object();
   QJsonArray queries;
   for (const QueryMeasurement& q : p.queries) {
     QJsonObject e;
@@ -162,7 +162,7 @@ ArmMeasurement parse(const std::string& path) {
 
 }  // namespace
 
-std::string MeasureOptions::json() const {
+std::string MeasureOptions::toJson() const {
   QJsonObject o;
   o["timestep_stride"] = timestepStride;
   o["noise_draws"] = noiseDraws;
@@ -245,7 +245,7 @@ bool measureArm(const Bundle& bundle, const CounterfactualPlan& plan, const std:
   const std::string outPath = counterfactualMeasurementPath(bundle, plan, arm.name);
   const std::string partialPath = outPath.substr(0, outPath.size() - 5) + ".partial.json";
   const std::string imageDir = counterfactualMeasurementDir(bundle, plan.version) + "/" + arm.name;
-  const std::string settings = o.json();
+  const std::string settings = o.toJson();
   const std::string modelFp = modelFingerprint(retrainedBundle);
   const std::string retrainedWith = retrained["libtorch"].toString().toStdString();
   const auto matches = [&](const ArmMeasurement& m) {

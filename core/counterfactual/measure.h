@@ -42,7 +42,7 @@ struct MeasureOptions {
   // Where the retrained model runs (util/device.h). Not in json(): a measurement resumes on any
   // device, its numbers agreeing to far more digits than the report shows.
   std::string device = "auto";
-  std::string json() const;
+  std::string toJson() const;
 };
 
 struct QueryMeasurement {

@@ -53,7 +53,7 @@ const QuerySpec& CounterfactualPlan::query(const std::string& id) const {
   fail("counterfactual plan: no query '", id, "'");
 }
 
-std::string CounterfactualPlan::json() const {
+std::string CounterfactualPlan::toJson() const {
   QJsonObject o;
   o["format"] = kFormat;
   o["version"] = version;
@@ -113,7 +113,7 @@ std::string CounterfactualPlan::json() const {
 }
 
 void CounterfactualPlan::save(const std::string& path) const {
-  writeFileAtomically(path, json());
+  writeFileAtomically(path, toJson());
 }
 
 CounterfactualPlan CounterfactualPlan::load(const std::string& path) {

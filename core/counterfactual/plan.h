@@ -94,7 +94,7 @@ struct CounterfactualPlan {
   const CounterfactualArm& arm(const std::string& name) const;  // throws Error listing the arms
   const CounterfactualArm& reference() const;           // the arm that removes nothing (no method)
   const QuerySpec& query(const std::string& id) const;  // throws Error naming the id
-  std::string json() const;
+  std::string toJson() const;
   void save(const std::string& path) const;                 // atomic
   static CounterfactualPlan load(const std::string& path);  // errors name the file and field
 };

@@ -28,7 +28,7 @@ constexpr const char* kFormat = "fastgda-counterfactual-report";
 // differences; a version 1 report reads with those empty.
 constexpr int kVersion = 2;
 
-QJsonObject toJson(const MeanAndError& e) {
+QJsonObject jsonOf(const MeanAndError& e) {
   QJsonObject o;
   o["mean"] = e.mean;
   o["se"] = e.standardError;
@@ -47,9 +47,9 @@ QJsonArray strings(const std::vector<std::string>& v) {
   return a;
 }
 
-QJsonObject toJson(const PairedDifference& p) {
+QJsonObject jsonOf(const PairedDifference& p) {
   QJsonObject o;
-  o["difference"] = toJson(p.difference);
+  o["difference"] = jsonOf(p.difference);
   o["higher"] = static_cast<qint64>(p.higher);
   o["sign_test_p"] = p.signTestP;
   o["detectable"] = p.detectable;
@@ -107,7 +107,7 @@ double signTestP(int64_t higher, int64_t n) {
   return std::min(1.0, 2 * p);
 }
 
-std::string CounterfactualReport::json() const {
+std::string CounterfactualReport::toJson() const {
   QJsonObject o;
   o["format"] = kFormat;
   o["version"] = kVersion;
@@ -132,19 +132,19 @@ std::string CounterfactualReport::json() const {
     e["method"] = QString::fromStdString(m.method);
     e["arms"] = strings(m.arms);
     e["queries"] = static_cast<qint64>(m.deltaLoss.count);
-    e["delta_loss"] = toJson(m.deltaLoss);
-    e["delta_loss_vs_control"] = toJson(m.deltaLossVsControl);
-    e["delta_g_mse"] = toJson(m.deltaGMse);
-    e["delta_g_cnn"] = toJson(m.deltaGCnn);
+    e["delta_loss"] = jsonOf(m.deltaLoss);
+    e["delta_loss_vs_control"] = jsonOf(m.deltaLossVsControl);
+    e["delta_g_mse"] = jsonOf(m.deltaGMse);
+    e["delta_g_cnn"] = jsonOf(m.deltaGCnn);
     QJsonObject groups;
     for (const auto& [g, v] : m.groupDeltaLoss) groups[QString::fromStdString(g)] = v;
     e["group_delta_loss"] = groups;
     e["overlap"] = m.overlap;
-    e["vs_random"] = toJson(m.vsRandom);
+    e["vs_random"] = jsonOf(m.vsRandom);
     e["family_share"] = m.familyShare;
     if (m.nullDeltaLoss.count > 0) {
-      e["null_delta_loss"] = toJson(m.nullDeltaLoss);
-      e["vs_null"] = toJson(m.vsNull);
+      e["null_delta_loss"] = jsonOf(m.nullDeltaLoss);
+      e["vs_null"] = jsonOf(m.vsNull);
     }
     ms.append(e);
   }
@@ -154,9 +154,9 @@ std::string CounterfactualReport::json() const {
     QJsonObject e;
     e["first"] = QString::fromStdString(p.first);
     e["second"] = QString::fromStdString(p.second);
-    e["delta_loss"] = toJson(p.deltaLoss);
-    e["delta_g_mse"] = toJson(p.deltaGMse);
-    e["delta_g_cnn"] = toJson(p.deltaGCnn);
+    e["delta_loss"] = jsonOf(p.deltaLoss);
+    e["delta_g_mse"] = jsonOf(p.deltaGMse);
+    e["delta_g_cnn"] = jsonOf(p.deltaGCnn);
     ps.append(e);
   }
   o["pairs"] = ps;
@@ -179,9 +179,14 @@ std::string CounterfactualReport::json() const {
   return QJsonDocument(o).toJson().toStdString();
 }
 
-CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
-  const QJsonObject o = readJsonObject(path);
-  checkFormat(path, o, kFormat, o["version"].toInt() == 1 ? 1 : kVersion);  // 1 reads as well
+CounterfactualReport CounterfactualReport::fromJson(const std::string& text,
+                                                    const std::string& source) {
+  QJsonParseError error;
+  const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(text), &error);
+  if (!doc.isObject())
+    fail(source, ": not a JSON object (", error.errorString().toStdString(), ")");
+  const QJsonObject o = doc.object();
+  checkFormat(source, o, kFormat, o["version"].toInt() == 1 ? 1 : kVersion);  // 1 reads as well
   CounterfactualReport r;
   r.protocol = o["protocol"].toInt(2);
   r.k = o["k"].toInteger();
@@ -198,7 +203,7 @@ CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
     const QJsonObject e = v.toObject();
     MethodEffect m;
     m.method = e["method"].toString().toStdString();
-    if (m.method.empty()) fail(path, ": a method has no name");
+    if (m.method.empty()) fail(source, ": a method has no name");
     m.arms = stringsFromJson(e["arms"]);
     m.deltaLoss = estimateFromJson(e["delta_loss"]);
     m.deltaLossVsControl = estimateFromJson(e["delta_loss_vs_control"]);
@@ -229,6 +234,11 @@ CounterfactualReport CounterfactualReport::fromJson(const std::string& path) {
                          e["family_share"].toDouble(), e["own"].toBool(true)});
   }
   return r;
+}
+
+CounterfactualReport loadCounterfactualReport(const std::string& path) {
+  const std::vector<char> bytes = readFileBytes(path);
+  return CounterfactualReport::fromJson(std::string(bytes.begin(), bytes.end()), path);
 }
 
 std::string counterfactualReportPath(const Bundle& bundle, int protocol) {

@@ -21,7 +21,7 @@
 // removed explains: the least-squares line of ΔL on that share over every query-arm pair.
 //
 //   fastgda::CounterfactualReport r = fastgda::makeCounterfactualReport(bundle, plan, job);
-//   std::cout << r.json();   // what `fastgda counterfactual report --json` prints
+//   std::cout << r.toJson();   // what `fastgda counterfactual report --json` prints
 #pragma once
 
 #include <cstdint>
@@ -99,9 +99,13 @@ struct CounterfactualReport {
   std::vector<MethodPair> pairs;      // every two measured methods but the baseline, in order
   std::vector<QueryEffect> queries;
   FamilyShareFit familyShare;  // over the own rows of every method
-  std::string json() const;
-  static CounterfactualReport fromJson(const std::string& path);  // errors name the file
+  std::string toJson() const;
+  // Errors name `source` (the file) and what is wrong.
+  static CounterfactualReport fromJson(const std::string& text, const std::string& source);
 };
+
+// Reads a report file (report.json or report-v3.json); errors name the file.
+CounterfactualReport loadCounterfactualReport(const std::string& path);
 
 // Needs the reference arm measured; methods whose arms are not measured yet are left out (and
 // their arms listed in `missing`). Throws an Error naming what is missing otherwise.

@@ -65,7 +65,7 @@ LogTrend fitLogTrend(const std::vector<double>& queries, const std::vector<doubl
   return t;
 }
 
-std::string DataScalingCurve::json() const {
+std::string DataScalingCurve::toJson() const {
   auto perK = [&](const std::vector<MeanAndError>& values, bool errors) {
     QJsonObject o;
     for (size_t i = 0; i < ks.size() && i < values.size(); ++i)
@@ -180,7 +180,7 @@ std::string dataScalingCurvePath(const Bundle& bundle, const std::string& space)
 
 void saveDataScalingCurve(const DataScalingCurve& curve, const std::string& path) {
   QDir().mkpath(QFileInfo(QString::fromStdString(path)).absolutePath());
-  writeFileAtomically(path, curve.json());
+  writeFileAtomically(path, curve.toJson());
 }
 
 DataScalingCurve loadDataScalingCurve(const std::string& path) {

@@ -76,7 +76,7 @@ struct DataScalingCurve {
   //  "validation_map", "raw_validation_map", "best_epoch", "test_map": {"100": m}, "test_map_se",
   //  "seconds", "student_dir"}], "raw_test_map", "raw_test_map_se",
   //  "trend": {"k", "intercept", "slope_per_decade", "r2", "predicted": {"10000": m}}}
-  std::string json() const;
+  std::string toJson() const;
   // Throws Error naming `source` and the field.
   static DataScalingCurve fromJson(const std::string& text, const std::string& source);
 };

@@ -60,7 +60,7 @@ std::string EvaluationReport::csv() const {
   return out.str();
 }
 
-std::string EvaluationReport::json() const {
+std::string EvaluationReport::toJson() const {
   QJsonObject methodsJson;
   QJsonArray order;
   for (const MethodEvaluation& m : methods) {
@@ -188,7 +188,7 @@ bool restampEvaluationReport(const Bundle& bundle) {
   EvaluationReport report =
       EvaluationReport::fromJson(std::string(bytes.begin(), bytes.end()), path);
   report.fingerprint = evaluationFingerprint(bundle, EvaluationOptions{});
-  writeFileAtomically(path, report.json());
+  writeFileAtomically(path, report.toJson());
   return true;
 }
 
@@ -213,7 +213,7 @@ EvaluationReport cachedEvaluation(const Bundle& bundle, std::shared_ptr<TextToIm
   EvaluationReport report = evaluateAgainstTeacher(bundle, std::move(model), data, options, job);
   try {
     QDir().mkpath(QString::fromStdString(bundle.path("eval")));
-    writeFileAtomically(path, report.json());
+    writeFileAtomically(path, report.toJson());
   } catch (const Error& e) {
     // A read-only bundle (an installed one) evaluates again next time; the report is still good.
     qWarning("%s", e.what());

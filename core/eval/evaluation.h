@@ -1,7 +1,7 @@
 // Every attribution method against the teacher on the held-out test queries, as FastGDA evaluates.
 //
 //   fastgda::EvaluationReport r = fastgda::evaluateAgainstTeacher(bundle, model, *data, {}, job);
-//   std::string csv = r.csv(), json = r.json();   // what `fastgda eval` prints
+//   std::string csv = r.csv(), json = r.toJson();   // what `fastgda eval` prints
 //
 // Test queries are the stored teacher results over the full training set
 // (<bundle>/teacher/test/*.json). Each method (core/methods/attribution_method.h, opened by name)
@@ -69,7 +69,7 @@ struct EvaluationReport {
   std::string csv() const;
   // {"queries", "ks", "order": [names], "methods": {name: {"map": {"50": m, ...}, "map_se": {...},
   //  "family_precision_at_10": p, "ms_per_query", "queries", "storage_bytes"}}, "fingerprint"}
-  std::string json() const;
+  std::string toJson() const;
   // Reads json()'s text back; throws Error naming `source` and the field.
   static EvaluationReport fromJson(const std::string& text, const std::string& source);
 

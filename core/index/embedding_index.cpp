@@ -108,7 +108,7 @@ void EmbeddingIndex::save(const std::string& path) const {
 EmbeddingIndex EmbeddingIndex::load(const std::string& path,
                                     const std::string& studentFingerprint) {
   if (!QFile::exists(QString::fromStdString(path))) fail(path, ": index file not found");
-  const IndexSidecar sidecar = readIndexSidecar(path + ".json");
+  const IndexSidecar sidecar = loadIndexSidecar(path + ".json");
   const std::string& built = sidecar.studentFingerprint;
   if (built != studentFingerprint)
     fail(path, ": the index was built from another student (fingerprint ", built.substr(0, 12),
@@ -181,9 +181,6 @@ int64_t EmbeddingIndex::size() const {
 }
 int64_t EmbeddingIndex::dim() const {
   return index_ ? index_->d : 0;
-}
-int64_t EmbeddingIndex::memoryBytes() const {
-  return index_ ? static_cast<int64_t>(serialise(*index_).size()) : 0;
 }
 
 }  // namespace fastgda

@@ -47,7 +47,6 @@ class EmbeddingIndex {
   const std::string& type() const { return options_.type; }
   const IndexOptions& options() const { return options_; }
   const std::string& studentFingerprint() const { return studentFingerprint_; }
-  int64_t memoryBytes() const;  // of the serialised index
 
  private:
   // For a flat index: the float16 copy of its keys that search() scans first (flat_search.h).

@@ -56,10 +56,6 @@ std::string IndexOptions::toJson() const {
   return QJsonDocument(optionsObject(*this)).toJson(QJsonDocument::Compact).toStdString();
 }
 
-IndexOptions IndexOptions::fromJson(const std::string& json) {
-  return optionsFrom(QJsonDocument::fromJson(QByteArray::fromStdString(json)).object());
-}
-
 std::string IndexSidecar::toJson() const {
   QJsonObject meta;
   meta["format"] = "fastgda-index";
@@ -74,7 +70,7 @@ std::string IndexSidecar::toJson() const {
   return QJsonDocument(meta).toJson().toStdString();
 }
 
-IndexSidecar readIndexSidecar(const std::string& path) {
+IndexSidecar loadIndexSidecar(const std::string& path) {
   const QJsonObject meta = readJsonObject(path);
   checkFormat(path, meta, "fastgda-index", 1);
   IndexSidecar s;

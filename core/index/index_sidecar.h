@@ -21,7 +21,6 @@ struct IndexOptions {
   uint64_t seed = 0;  // k-means initialisation
 
   std::string toJson() const;
-  static IndexOptions fromJson(const std::string& json);  // missing members keep defaults
 };
 
 struct IndexSidecar {
@@ -37,6 +36,6 @@ struct IndexSidecar {
 
 // Reads and checks PATH (the sidecar itself): format, version, and every field's type and range,
 // naming the field that is wrong.
-IndexSidecar readIndexSidecar(const std::string& path);
+IndexSidecar loadIndexSidecar(const std::string& path);
 
 }  // namespace fastgda

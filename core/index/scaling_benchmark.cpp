@@ -111,7 +111,7 @@ class StdoutToStderr {
 
 }  // namespace
 
-std::string ScalingReport::json() const {
+std::string ScalingReport::toJson() const {
   QJsonObject o;
   o["vectors"] = static_cast<qint64>(vectors);
   o["dim"] = static_cast<qint64>(dim);

@@ -47,7 +47,7 @@ struct ScalingReport {
   double buildSeconds = 0;
   double residentAfterEviction = -1;  // fraction of the on-disk lists still cached when cold
   std::vector<ScalingRow> rows;
-  std::string json() const;  // {"vectors", ..., "configs": [{...}]}
+  std::string toJson() const;  // {"vectors", ..., "configs": [{...}]}
 };
 
 // base: baseRows × dim keys to draw from (unit rows); queries: queryRows × dim query keys.

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "classifier/subcategory_classifier.h"
 #include "data/dataset.h"
@@ -74,7 +75,7 @@ std::vector<Query> readTestQueries(const Bundle& bundle) {
   std::vector<Query> queries;
   if (!QFileInfo::exists(QString::fromStdString(batch))) return queries;
   try {
-    for (const BatchEntry& e : readQueryBatch(batch)) {
+    for (const BatchEntry& e : loadQueryBatch(batch)) {
       if (!e.candidates.empty() || !QFileInfo::exists(QString::fromStdString(
                                        bundle.path("teacher/test/" + e.query.id + ".json"))))
         continue;
@@ -140,6 +141,22 @@ struct AttributionSession::Impl {
     else
       m.image = rgbToTensor(q.image);
     return m;
+  }
+
+  // The model's lock, taken in turn with the other jobs. While another job holds it (features
+  // for a distillation can take minutes), the job says so and still answers its cancel flag: a
+  // plain lock would ignore a Cancel until the other job is done.
+  std::unique_lock<std::mutex> lockModel(const JobContext& job) {
+    std::unique_lock<std::mutex> lock(modelMutex, std::try_to_lock);
+    if (lock.owns_lock()) return lock;
+    job.progress(0, QCoreApplication::translate("fastgda::core",
+                                                "waiting for the model: another job is using it")
+                        .toStdString());
+    while (!lock.try_lock()) {
+      job.checkCancelled();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return lock;
   }
 
   torch::Tensor latentOf(const Query& q) {
@@ -209,7 +226,7 @@ Query AttributionSession::generate(const std::string& prompt, uint64_t seed, int
   GenerateOptions o;
   o.steps = steps;
   o.guidance = guidance;
-  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const std::unique_lock<std::mutex> lock = impl_->lockModel(job);
   const Generated g = fastgda::generate(*impl_->model, {prompt}, {seed}, o, job);
   Query q;
   q.kind = Query::Kind::Generated;
@@ -255,12 +272,12 @@ void AttributionSession::openStudent(const JobContext& job) {
          QCoreApplication::translate(
              "fastgda::core", "the bundle has no student yet (train one with `fastgda distill`)")
              .toStdString());
-  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const std::unique_lock<std::mutex> lock = impl_->lockModel(job);
   impl_->method("student", job);
   impl_->studentReady = true;
 }
 
-bool AttributionSession::studentOpen() const {
+bool AttributionSession::isStudentOpen() const {
   return impl_->studentReady;
 }
 
@@ -283,7 +300,7 @@ Ranking AttributionSession::rank(const std::string& method, const Query& query, 
     return r;
   }
   impl_->requireModel();
-  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const std::unique_lock<std::mutex> lock = impl_->lockModel(job);
   AttributionMethod& m = impl_->method(method, job);
   const MethodQuery q = impl_->methodQuery(query);
   if (!m.answers(q))
@@ -296,7 +313,7 @@ Ranking AttributionSession::rank(const std::string& method, const Query& query, 
 std::vector<std::pair<std::string, std::string>> AttributionSession::methodFingerprints(
     const std::string& method, const JobContext& job) {
   impl_->requireModel();
-  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const std::unique_lock<std::mutex> lock = impl_->lockModel(job);
   std::vector<std::pair<std::string, std::string>> f = {{"model", impl_->model->fingerprint}};
   if (method != "teacher")
     for (auto& entry : impl_->method(method, job).fingerprints()) f.push_back(std::move(entry));
@@ -350,25 +367,22 @@ std::vector<Query> AttributionSession::testQueries() const {
 EvaluationReport AttributionSession::evaluation(const JobContext& job, bool* fromCache) {
   impl_->requireModel();
   // Evaluation runs the model's encoders: it takes its turn with generation and the student.
-  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const std::unique_lock<std::mutex> lock = impl_->lockModel(job);
   return cachedEvaluation(impl_->bundle, impl_->model, *impl_->data, job, fromCache);
 }
 
-Ranking AttributionSession::runTeacher(const Query& query, const TeacherSettings& settings,
+Ranking AttributionSession::runTeacher(const Query& query, const TeacherOptions& options,
                                        const JobContext& job) {
   impl_->requireModel();
   const torch::Tensor latent = impl_->latentOf(query);
   std::lock_guard<std::mutex> lock(impl_->teacherMutex);
-  TeacherOptions o;
-  if (settings.querySamples > 0) o.querySamples = settings.querySamples;
-  if (settings.fisherSamples > 0) o.fisherSamples = settings.fisherSamples;
-  if (settings.stepSize > 0) o.stepSize = settings.stepSize;
-  if (!impl_->teacher || impl_->teacherOptionsJson != o.toJson()) {
+  const TeacherOptions& o = options;
+  if (!impl_->teacher || impl_->teacherOptionsJson != o.toTaskJson()) {
     // The teacher's own model: unlearning changes weights that generation must not see.
     impl_->teacher =
         std::make_unique<Teacher>(loadModel(impl_->bundle, impl_->device), *impl_->data, o,
                                   impl_->bundle.path("teacher_cache"));
-    impl_->teacherOptionsJson = o.toJson();
+    impl_->teacherOptionsJson = o.toTaskJson();
   }
   TeacherResult result;
   result.query.id = query.key();
@@ -394,45 +408,32 @@ Ranking AttributionSession::runTeacher(const Query& query, const TeacherSettings
   return result.ranking;
 }
 
-DistillSettings defaultDistillSettings() {
-  const StudentOptions o;
-  DistillSettings s;
-  s.featureSpace = o.featureSpace;
-  s.hidden = o.hidden;
-  s.epochs = o.epochs;
-  s.outlierRate = o.outlierRate;
-  s.learningRate = o.learningRate;
-  return s;
-}
-
 std::vector<std::string> AttributionSession::students() const {
   return bundleStudents(impl_->bundle);
 }
 
-DistillSummary AttributionSession::distillStudent(const DistillSettings& settings,
+DistillSummary AttributionSession::distillStudent(const StudentOptions& options,
                                                   const DistillPointCallback& onPoint,
                                                   const JobContext& job) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   impl_->requireModel();
-  StudentOptions o;
-  o.device = impl_->device;
-  if (!settings.featureSpace.empty()) o.featureSpace = settings.featureSpace;
-  if (!settings.hidden.empty()) o.hidden = settings.hidden;
+  StudentOptions o = options;
+  o.device = impl_->device;  // the session's device, whatever the options name
+  if (o.featureSpace.empty()) fail("distill: no feature space given");
   for (int64_t width : o.hidden)
     if (width < 1) fail("distill: hidden layer widths must be >= 1, got ", width);
-  if (settings.epochs < 0) fail("distill: epochs must be >= 1, got ", settings.epochs);
-  if (settings.epochs > 0) o.epochs = settings.epochs;
-  if (settings.outlierRate >= 1)
-    fail("distill: the outlier rate must be in [0, 1), got ", settings.outlierRate);
-  if (settings.outlierRate >= 0) o.outlierRate = settings.outlierRate;
-  if (settings.learningRate > 0) o.learningRate = settings.learningRate;
+  if (o.epochs < 1) fail("distill: epochs must be >= 1, got ", o.epochs);
+  if (o.outlierRate < 0 || o.outlierRate >= 1)
+    fail("distill: the outlier rate must be in [0, 1), got ", o.outlierRate);
+  if (!(o.learningRate > 0))
+    fail("distill: the learning rate must be above 0, got ", o.learningRate);
 
   // Features run the model's encoders: they take their turn with generation and the student.
   // Training does not use the model, so the student keeps answering meanwhile.
   DistillSet set;
   {
-    std::lock_guard<std::mutex> lock(impl_->modelMutex);
+    const std::unique_lock<std::mutex> lock = impl_->lockModel(job);
     set = teacherDistillSet(impl_->bundle, impl_->model, *impl_->data, o.featureSpace, job);
   }
   o.featureSpace = set.featureSpace;
@@ -462,7 +463,7 @@ DistillSummary AttributionSession::distillStudent(const DistillSettings& setting
   const bool hadDefault = !studentSpace().empty();
   // With the model's lock: openStudent() must not read this space's files (and rebuild its
   // index) while they are being replaced. Saving a flat index takes a moment.
-  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const std::unique_lock<std::mutex> lock = impl_->lockModel(job);
   const SavedStudent saved = saveDistilledStudent(impl_->bundle, result, set.trainingFeatures, {});
   // An open method of this space (or the default one) answers from the replaced files.
   impl_->methods.erase("student:" + set.featureSpace);
@@ -512,7 +513,7 @@ MethodEvaluation AttributionSession::evaluateStudent(const std::string& space,
   o.ks = evaluationKs();
   o.studentSpaces = {space};
   o.includeRaw = false;
-  std::lock_guard<std::mutex> lock(impl_->modelMutex);
+  const std::unique_lock<std::mutex> lock = impl_->lockModel(job);
   const EvaluationReport report =
       evaluateAgainstTeacher(impl_->bundle, impl_->model, *impl_->data, o, job);
   const MethodEvaluation* row = report.find("student:" + space);

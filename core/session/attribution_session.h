@@ -28,6 +28,8 @@
 #include "eval/evaluation.h"
 #include "model/sampler_defaults.h"
 #include "session/distillation.h"
+#include "student/student_options.h"
+#include "teacher/teacher_options.h"
 #include "util/job.h"
 
 namespace fastgda {
@@ -52,13 +54,6 @@ struct Query {
   // 16 hex digits, a hash of what defines the query: the prompt, and the DDIM settings (generated),
   // the record's id (training image) or the pixels (image file).
   std::string key() const;
-};
-
-// Teacher settings the studio may change; 0 keeps TeacherOptions' default (core/teacher/teacher.h).
-struct TeacherSettings {
-  int querySamples = 0;   // (noise, timestep) samples of the query per unlearning step
-  int fisherSamples = 0;  // training samples for the Fisher information
-  double stepSize = 0;    // α of the natural-gradient step
 };
 
 class AttributionSession {
@@ -90,7 +85,7 @@ class AttributionSession {
 
   // Loads the default student and its index (built and saved when missing). Errors when none.
   void openStudent(const JobContext& job = {});
-  bool studentOpen() const;  // never waits, also while the student is being opened
+  bool isStudentOpen() const;  // never waits, also while the student is being opened
   Ranking attributeWithStudent(const Query& query, int k);
 
   // The top k (k <= 0: all) of any method by name (core/methods/attribution_method.h: "student",
@@ -128,8 +123,7 @@ class AttributionSession {
   // Runs the teacher over the whole training set and saves the result (atomically; a bundle that
   // cannot be written to gets a warning on stderr, not an error). Throws Cancelled when job's flag
   // is raised; nothing is written then.
-  Ranking runTeacher(const Query& query, const TeacherSettings& settings,
-                     const JobContext& job = {});
+  Ranking runTeacher(const Query& query, const TeacherOptions& options, const JobContext& job = {});
 
   // Every method against the teacher on the test queries (core/eval/evaluation.h), from
   // <bundle>/eval/report.json when current, else computed (minutes) and saved.
@@ -142,8 +136,9 @@ class AttributionSession {
   // bundle had none; then, and when it replaces the default student, the next openStudent()
   // loads it. onPoint (optional, on this thread) hears the loss curve. Throws Cancelled when
   // job's flag is raised before saving begins: the student already in that space is untouched.
-  // Errors name bad settings (a hidden width < 1, an unknown feature space) or missing results.
-  DistillSummary distillStudent(const DistillSettings& settings,
+  // It runs on the session's device, whatever options.device says. Errors name bad settings (a
+  // hidden width < 1, an unknown feature space) or missing results.
+  DistillSummary distillStudent(const StudentOptions& options,
                                 const DistillPointCallback& onPoint = {},
                                 const JobContext& job = {});
   // The feature spaces that have a student in the bundle, sorted.

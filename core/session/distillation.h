@@ -1,26 +1,14 @@
-// Distillation as the studio asks for it (AttributionSession::distillStudent): the settings a
-// user may change, the points of the live loss curve and the outcome, with no torch types.
+// Distillation as the studio sees it (AttributionSession::distillStudent): the points of the live
+// loss curve and the outcome, with no torch types. Its settings are StudentOptions as they are
+// (student/student_options.h).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <string>
-#include <vector>
 
 namespace fastgda {
-
-// Empty, 0 or negative keeps StudentOptions' default (core/student/student.h).
-struct DistillSettings {
-  std::string featureSpace;     // "": the default space; else as `fastgda distill --features`
-  std::vector<int64_t> hidden;  // hidden layer widths, each >= 1; empty: the default
-  int epochs = 0;               // 0: the default
-  double outlierRate = -1;      // < 0: the default; 0 is a choice (no outlier pairs), < 1
-  double learningRate = 0;      // AdamW's; <= 0: the default
-};
-
-// StudentOptions' defaults, spelt out: what a form shows before the user changes anything.
-DistillSettings defaultDistillSettings();
 
 // One point of the loss curve. During an epoch (about every 2% of it): the position and the
 // running mean train loss of the epoch so far. At the end of each epoch one more point with

@@ -35,7 +35,7 @@ std::vector<SlurmBatchStatus> slurmBatchStatuses(const Bundle& bundle) {
     if (!s.summaryJob.empty()) b.summaryStates = slurmJobStates(s.summaryJob);
     if (s.kind == "teacher" && QFileInfo::exists(QString::fromStdString(s.batchFile))) {
       const BatchSummary summary =
-          summarizeBatch(s.batchFile, readQueryBatch(s.batchFile), s.outDir);
+          summarizeBatch(s.batchFile, loadQueryBatch(s.batchFile), s.outDir);
       b.done = static_cast<int>(summary.done.size());
       b.total = summary.total;
       b.unit = "queries done";

@@ -76,7 +76,7 @@ std::string shellQuote(const std::string& text) {
   return q + "'";
 }
 
-std::string SlurmSubmission::json() const {
+std::string SlurmSubmission::toJson() const {
   QJsonObject o;
   o["kind"] = QString::fromStdString(kind);
   o["name"] = QString::fromStdString(name);
@@ -135,7 +135,7 @@ SlurmSubmission submitSlurmJob(const SlurmJob& job, const std::string& registryD
     const std::vector<char> bytes = readFileBytes(registry);
     text.assign(bytes.begin(), bytes.end());
   }
-  writeFileAtomically(registry, text + s.json() + "\n");
+  writeFileAtomically(registry, text + s.toJson() + "\n");
   return s;
 }
 

@@ -37,7 +37,7 @@ struct SlurmJob {
 struct SlurmSubmission {
   std::string kind, name, arrayJob, summaryJob, script, summaryScript, batchFile, outDir;
   int tasks = 0;
-  std::string json() const;  // one line
+  std::string toJson() const;  // one line
 };
 
 // Writes the scripts and submits them (sbatch --parsable); the summary job depends on the array

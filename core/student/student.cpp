@@ -110,7 +110,7 @@ Student Student::load(const std::string& path) {
   } catch (const c10::Error&) {
     fail(path, ": cannot read the student (truncated or not a LibTorch archive)");
   }
-  const StudentMeta meta = parseStudentMeta(path, metaValue.toStringRef());
+  const StudentMeta meta = StudentMeta::fromJson(metaValue.toStringRef(), path);
   Student s(meta.inputDim, meta.options);
   s.featureSpace = meta.featureSpace;
   s.featureFingerprint = meta.featureFingerprint;

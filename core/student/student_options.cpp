@@ -3,9 +3,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <cmath>
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_fields.h"
 
 namespace fastgda {
 namespace {
@@ -40,25 +42,33 @@ std::string StudentOptions::toJson() const {
   return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
-StudentOptions StudentOptions::fromJson(const std::string& json) {
-  const QJsonObject o = objectOf(json);
+StudentOptions StudentOptions::fromJson(const std::string& json, const std::string& source) {
+  const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json));
+  if (!doc.isObject()) fail(source, ": student settings are not a JSON object");
   StudentOptions s;
-  if (o.contains("feature_space")) s.featureSpace = o["feature_space"].toString().toStdString();
-  if (o.contains("hidden")) {
+  s.residual = false;  // files from before the option were not residual
+  const JsonFields fields(doc.object(), source, "student setting");
+  fields.text("feature_space", s.featureSpace);
+  if (const QJsonValue v = fields.typed("hidden", &QJsonValue::isArray, "an array of widths");
+      !v.isUndefined()) {
     s.hidden.clear();
-    for (const QJsonValue& v : o["hidden"].toArray()) s.hidden.push_back(v.toInteger());
+    for (const QJsonValue& w : v.toArray()) {
+      if (!w.isDouble() || w.toDouble() != std::floor(w.toDouble()))
+        fields.fail("hidden", "must hold whole numbers, found " + describeJsonValue(w));
+      s.hidden.push_back(w.toInteger());
+    }
   }
-  s.outputDim = o["output_dim"].toInteger(s.outputDim);
-  s.dropout = o["dropout"].toDouble(s.dropout);
-  s.inputNorm = o["input_norm"].toBool(s.inputNorm);
-  s.residual = o["residual"].toBool(false);  // files from before the option were not residual
-  s.epochs = o["epochs"].toInt(s.epochs);
-  s.batch = o["batch"].toInteger(s.batch);
-  s.learningRate = o["learning_rate"].toDouble(s.learningRate);
-  s.weightDecay = o["weight_decay"].toDouble(s.weightDecay);
-  s.outlierRate = o["outlier_rate"].toDouble(s.outlierRate);
-  s.validationFraction = o["validation_fraction"].toDouble(s.validationFraction);
-  s.seed = static_cast<uint64_t>(o["seed"].toInteger(static_cast<qint64>(s.seed)));
+  fields.whole("output_dim", s.outputDim);
+  fields.real("dropout", s.dropout);
+  fields.flag("input_norm", s.inputNorm);
+  fields.flag("residual", s.residual);
+  fields.whole("epochs", s.epochs);
+  fields.whole("batch", s.batch);
+  fields.real("learning_rate", s.learningRate);
+  fields.real("weight_decay", s.weightDecay);
+  fields.real("outlier_rate", s.outlierRate);
+  fields.real("validation_fraction", s.validationFraction);
+  fields.whole("seed", s.seed);
   return s;
 }
 
@@ -74,7 +84,7 @@ std::string StudentMeta::toJson() const {
   return QJsonDocument(meta).toJson(QJsonDocument::Compact).toStdString();
 }
 
-StudentMeta parseStudentMeta(const std::string& source, const std::string& json) {
+StudentMeta StudentMeta::fromJson(const std::string& json, const std::string& source) {
   const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json));
   if (!doc.isObject()) fail(source, ": the student's 'meta' entry is not a JSON object");
   const QJsonObject o = doc.object();
@@ -84,7 +94,8 @@ StudentMeta parseStudentMeta(const std::string& source, const std::string& json)
   if (m.inputDim < 1 || m.inputDim > kMaxWidth)
     fail(source, ": field 'input_dim' must be in [1, ", kMaxWidth, "], found ", m.inputDim);
   m.options = StudentOptions::fromJson(
-      QJsonDocument(o["options"].toObject()).toJson(QJsonDocument::Compact).toStdString());
+      QJsonDocument(o["options"].toObject()).toJson(QJsonDocument::Compact).toStdString(),
+      source + " 'options'");
   if (m.options.outputDim < 1 || m.options.outputDim > kMaxWidth)
     fail(source, ": field 'options.output_dim' must be in [1, ", kMaxWidth, "], found ",
          m.options.outputDim);

@@ -37,7 +37,8 @@ struct StudentOptions {
   std::string device = "auto";
 
   std::string toJson() const;
-  static StudentOptions fromJson(const std::string& json);  // missing members keep defaults
+  // A missing member keeps its default; one of the wrong type is an Error naming `source` and it.
+  static StudentOptions fromJson(const std::string& json, const std::string& source);
 };
 
 struct StudentMeta {
@@ -48,10 +49,9 @@ struct StudentMeta {
   std::string validationJson = "{}";
 
   std::string toJson() const;
+  // Parses and checks a student's meta JSON; `source` names the file in errors. Refuses widths
+  // that no student here could have (a damaged file must not make the loader allocate terabytes).
+  static StudentMeta fromJson(const std::string& json, const std::string& source);
 };
-
-// Parses and checks a student's meta JSON; `source` names the file in errors. Refuses widths that
-// no student here could have (a damaged file must not make the loader allocate terabytes).
-StudentMeta parseStudentMeta(const std::string& source, const std::string& json);
 
 }  // namespace fastgda

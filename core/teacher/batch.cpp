@@ -98,7 +98,7 @@ QueryLock::~QueryLock() {
   if (!path_.empty()) unlink(path_.c_str());
 }
 
-std::string BatchSummary::json() const {
+std::string BatchSummary::toJson() const {
   QJsonObject o;
   o["batch"] = QString::fromStdString(batchFile);
   o["out"] = QString::fromStdString(outDir);

@@ -3,7 +3,7 @@
 // that two runs never compute one query at the same time, the run itself, the typed description
 // of an array task, and the batch's summary.
 //
-//   BatchRunReport r = runTeacherBatch(teacher, *model, readQueryBatch(file), outDir, 2, 4, job);
+//   BatchRunReport r = runTeacherBatch(teacher, *model, loadQueryBatch(file), outDir, 2, 4, job);
 //   // shard 2 of 4: each query under its lock, resumable (done queries are kept)
 //   std::vector<std::string> argv = teacherTaskCommand(task);   // a Slurm array task's command
 //
@@ -51,7 +51,7 @@ struct BatchSummary {
   std::vector<std::string> done;
   std::vector<std::string> missing;  // no result yet (or a damaged one)
   std::vector<std::string> locked;   // missing and locked: running now, or a killed run's lock
-  std::string json() const;
+  std::string toJson() const;
 };
 
 struct BatchRunReport {

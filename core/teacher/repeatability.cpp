@@ -38,7 +38,7 @@ std::string rowKey(const TeacherOptions& o, const RepeatabilityOptions& r, int64
 
 }  // namespace
 
-std::string RepeatabilityRow::json(const std::vector<int64_t>& ks) const {
+std::string RepeatabilityRow::toJson(const std::vector<int64_t>& ks) const {
   QJsonObject o;
   o["fisher"] = QString::fromStdString(fisherKindName(fisher));
   o["query_samples"] = querySamples;
@@ -147,7 +147,7 @@ std::vector<RepeatabilityRow> measureRepeatability(
           QJsonObject line;
           line["key"] = QString::fromStdString(key);
           line["row"] =
-              QJsonDocument::fromJson(QByteArray::fromStdString(row.json(options.ks))).object();
+              QJsonDocument::fromJson(QByteArray::fromStdString(row.toJson(options.ks))).object();
           existing += QJsonDocument(line).toJson(QJsonDocument::Compact).toStdString() + "\n";
           writeFileAtomically(rowsFile, existing);
         }

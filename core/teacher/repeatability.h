@@ -51,7 +51,7 @@ struct RepeatabilityRow {
   double queryLossIncrease = 0;  // mean over queries and both seeds (α's effect)
   int64_t queries = 0;
   bool varyLossNoise = true;
-  std::string json(const std::vector<int64_t>& ks) const;  // one line
+  std::string toJson(const std::vector<int64_t>& ks) const;  // one line
 };
 
 std::vector<RepeatabilityRow> measureRepeatability(

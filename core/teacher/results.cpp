@@ -163,7 +163,7 @@ std::string teacherSettingsDifference(const std::string& storedJson,
   return difference;
 }
 
-std::vector<BatchEntry> readQueryBatch(const std::string& path) {
+std::vector<BatchEntry> loadQueryBatch(const std::string& path) {
   const std::vector<char> text = readFileBytes(path);
   std::vector<BatchEntry> out;
   std::set<std::string> ids;

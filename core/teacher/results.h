@@ -61,6 +61,6 @@ struct BatchEntry {
   QuerySpec query;
   std::vector<int64_t> candidates;  // empty: all training images
 };
-std::vector<BatchEntry> readQueryBatch(const std::string& path);
+std::vector<BatchEntry> loadQueryBatch(const std::string& path);
 
 }  // namespace fastgda

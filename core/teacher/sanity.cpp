@@ -13,11 +13,12 @@
 #include "model/generator.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
+#include "teacher/teacher.h"
 #include "util/error.h"
 
 namespace fastgda {
 
-std::string TeacherSanityReport::json() const {
+std::string TeacherSanityReport::toJson() const {
   QJsonObject o;
   o["self_first"] = selfFirst;
   o["self_top3"] = selfTop3;

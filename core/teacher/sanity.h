@@ -11,10 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "teacher/teacher.h"
 #include "util/job.h"
 
 namespace fastgda {
+
+class Dataset;
+class Teacher;
+struct TextToImageModel;
 
 struct TeacherSanityOptions {
   int selfQueries = 10;       // training images used as queries
@@ -30,7 +33,7 @@ struct TeacherSanityReport {
   double familyChanceAt10 = 0;     // mean family share of the candidate pools
   double familyChanceFullSet = 0;  // mean family share of the whole training set
   double secondsPerQuery = 0;
-  std::string json() const;
+  std::string toJson() const;
 };
 
 TeacherSanityReport runTeacherSanity(Teacher& teacher, TextToImageModel& model, const Dataset& data,

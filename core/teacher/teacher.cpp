@@ -2,13 +2,10 @@
 
 #include <torch/torch.h>
 #include <QCoreApplication>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <chrono>
 #include <cmath>
 #include <set>
 #include <sstream>
-#include <type_traits>
 
 #include "data/dataset.h"
 #include "model/image_tensor.h"
@@ -29,110 +26,8 @@ at::Generator seeded(uint64_t a, uint64_t b) {
 
 // Seeds of the three kinds of noise, kept apart so one never repeats another.
 constexpr uint64_t kLossNoise = 11, kQueryNoise = 22, kFisherNoise = 33;
-// Query samples drawn per seeded chunk (its noise's seed is the chunk's first sample).
 
 }  // namespace
-
-std::string weightSelectionName(WeightSelection s) {
-  switch (s) {
-    case WeightSelection::CrossAttentionKV:
-      return "cross-attn-kv";
-    case WeightSelection::CrossAttention:
-      return "cross-attn";
-    case WeightSelection::Attention:
-      return "attn";
-    case WeightSelection::All:
-      return "all";
-  }
-  return "?";
-}
-
-WeightSelection parseWeightSelection(const std::string& name) {
-  for (WeightSelection s : {WeightSelection::CrossAttentionKV, WeightSelection::CrossAttention,
-                            WeightSelection::Attention, WeightSelection::All})
-    if (weightSelectionName(s) == name) return s;
-  fail("weight selection '", name,
-       "' is unknown (expected cross-attn-kv, cross-attn, attn or all)");
-}
-
-std::string fisherKindName(FisherKind k) {
-  return k == FisherKind::Ekfac ? "ekfac" : "diagonal";
-}
-
-FisherKind parseFisherKind(const std::string& name) {
-  for (FisherKind k : {FisherKind::Diagonal, FisherKind::Ekfac})
-    if (fisherKindName(k) == name) return k;
-  fail("Fisher '", name, "' is unknown (expected diagonal or ekfac)");
-}
-
-std::string TeacherOptions::toJson() const {
-  QJsonObject o;
-  o["weights"] = QString::fromStdString(weightSelectionName(weights));
-  o["fisher"] = QString::fromStdString(fisherKindName(fisher));
-  o["step_size"] = stepSize;
-  o["unlearn_steps"] = unlearnSteps;
-  o["query_samples"] = querySamples;
-  o["loss_timesteps"] = lossTimesteps;
-  o["damping"] = damping;
-  o["fisher_samples"] = fisherSamples;
-  o["loss_batch"] = lossBatch;
-  o["seed"] = static_cast<qint64>(seed);
-  if (lossSeed != 0) o["loss_seed"] = static_cast<qint64>(lossSeed);
-  // Written only when not the default, so results stored before it was a setting still match.
-  if (queryChunk != 128) o["query_chunk"] = queryChunk;
-  return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
-}
-
-std::string TeacherOptions::toTaskJson() const {
-  QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(toJson())).object();
-  o["max_memory"] = static_cast<qint64>(maxMemory);
-  return QJsonDocument(o).toJson().toStdString();
-}
-
-TeacherOptions TeacherOptions::fromJson(const std::string& json, const std::string& source) {
-  QJsonParseError error;
-  const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &error);
-  if (!doc.isObject())
-    fail(source, ": teacher settings are not a JSON object (", error.errorString().toStdString(),
-         ")");
-  const QJsonObject o = doc.object();
-  TeacherOptions t;
-  auto member = [&](const char* name, bool (QJsonValue::*is)() const, const char* what) {
-    const QJsonValue v = o[name];
-    if (!v.isUndefined() && !(v.*is)())
-      fail(source, ": teacher setting '", name, "' must be ", what);
-    return v;
-  };
-  auto whole = [&](const char* name, auto& field) {
-    const QJsonValue v = member(name, &QJsonValue::isDouble, "a whole number");
-    if (v.isUndefined()) return;
-    const double d = v.toDouble();
-    if (d != std::floor(d) || d < 0 || d > 9.007199254740992e15)
-      fail(source, ": teacher setting '", name, "' must be a whole number >= 0, found ", d);
-    field = static_cast<std::remove_reference_t<decltype(field)>>(v.toInteger());
-  };
-  auto real = [&](const char* name, double& field) {
-    const QJsonValue v = member(name, &QJsonValue::isDouble, "a number");
-    if (!v.isUndefined()) field = v.toDouble();
-  };
-  if (const QJsonValue v = member("weights", &QJsonValue::isString, "a string"); !v.isUndefined())
-    t.weights = parseWeightSelection(v.toString().toStdString());
-  if (const QJsonValue v = member("fisher", &QJsonValue::isString, "a string"); !v.isUndefined())
-    t.fisher = parseFisherKind(v.toString().toStdString());
-  real("step_size", t.stepSize);
-  whole("unlearn_steps", t.unlearnSteps);
-  whole("query_samples", t.querySamples);
-  whole("loss_timesteps", t.lossTimesteps);
-  real("damping", t.damping);
-  whole("fisher_samples", t.fisherSamples);
-  whole("loss_batch", t.lossBatch);
-  whole("seed", t.seed);
-  whole("loss_seed", t.lossSeed);
-  whole("query_chunk", t.queryChunk);
-  whole("max_memory", t.maxMemory);
-  if (t.queryChunk < 1) fail(source, ": teacher setting 'query_chunk' must be at least 1");
-  return t;
-}
 
 struct Teacher::Impl {
   std::shared_ptr<TextToImageModel> model;

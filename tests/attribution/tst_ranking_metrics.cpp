@@ -60,7 +60,7 @@ class TestRankingMetrics : public QObject {
     MethodEvaluation variant{
         "teacher:attn", {{0.8, 0.1, 8}, {0.6, 0.1, 8}}, {0.2, 0.1, 8}, 300.0, 8, 99};
     r.methods = {student, teacher, variant};
-    const EvaluationReport back = EvaluationReport::fromJson(r.json(), "report.json");
+    const EvaluationReport back = EvaluationReport::fromJson(r.toJson(), "report.json");
     QCOMPARE(back.ks, r.ks);
     QCOMPARE(back.fingerprint, std::string("abc"));
     QCOMPARE(back.methods.size(), size_t(3));  // in their order, not JSON's alphabetical one

@@ -253,7 +253,7 @@ class TestCounterfactual : public QObject {
         runCli({"counterfactual", "report", "--bundle", dir_.path(), "--json"});
     QVERIFY2(report.exitCode == 0, qPrintable(report.err));
     const CounterfactualReport table =
-        CounterfactualReport::fromJson(dir_.filePath("counterfactual/report.json").toStdString());
+        loadCounterfactualReport(dir_.filePath("counterfactual/report.json").toStdString());
     QCOMPARE(table.methods.size(), size_t(2));
     QCOMPARE(table.methods[0].method, std::string("random"));
     QCOMPARE(table.methods[0].deltaLoss.count, int64_t(2));
@@ -333,9 +333,9 @@ class TestCounterfactual : public QObject {
     const QString saved = dir_.filePath("report-with-pairs.json");
     QFile file(saved);
     QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(QByteArray::fromStdString(table.json()));
+    file.write(QByteArray::fromStdString(table.toJson()));
     file.close();
-    const CounterfactualReport reread = CounterfactualReport::fromJson(saved.toStdString());
+    const CounterfactualReport reread = loadCounterfactualReport(saved.toStdString());
     QCOMPARE(reread.pairs.size(), size_t(1));
     QCOMPARE(reread.pairs[0].second, std::string("copy"));
     QCOMPARE(reread.pairs[0].deltaGCnn.difference.mean, pair.deltaGCnn.difference.mean);
@@ -404,8 +404,8 @@ class TestCounterfactual : public QObject {
     const testing::CliRun r =
         runCli({"counterfactual", "report", "--bundle", dir_.path(), "--plan", "v3"});
     QVERIFY2(r.exitCode == 0 && r.out.contains("own − null"), qPrintable(r.out + r.err));
-    const CounterfactualReport table = CounterfactualReport::fromJson(
-        dir_.filePath("counterfactual/report-v3.json").toStdString());
+    const CounterfactualReport table =
+        loadCounterfactualReport(dir_.filePath("counterfactual/report-v3.json").toStdString());
     QCOMPARE(table.protocol, 3);
     QCOMPARE(table.baseline, std::string("matched-random"));
     QCOMPARE(table.armSizes.at("family-A"), int64_t(2));
@@ -446,10 +446,9 @@ class TestCounterfactual : public QObject {
     QCOMPARE(table.familyShare.pairs, int64_t(2));
     QCOMPARE(table.familyShare.r, 0.0);
     // Version 2's table is its own file.
-    QCOMPARE(
-        CounterfactualReport::fromJson(dir_.filePath("counterfactual/report.json").toStdString())
-            .protocol,
-        2);
+    QCOMPARE(loadCounterfactualReport(dir_.filePath("counterfactual/report.json").toStdString())
+                 .protocol,
+             2);
   }
 
   void theSignTestIsBinomial() {

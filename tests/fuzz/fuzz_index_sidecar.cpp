@@ -4,5 +4,5 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = fastgda::fuzz::writeInput("index.faiss.json", data, size);
-  return fastgda::fuzz::parseOrReject([&] { fastgda::readIndexSidecar(path); });
+  return fastgda::fuzz::parseOrReject([&] { fastgda::loadIndexSidecar(path); });
 }

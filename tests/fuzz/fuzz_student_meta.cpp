@@ -5,9 +5,9 @@
 #include "student/student_options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string json(reinterpret_cast<const char*>(data), size);
+  const std::string toJson(reinterpret_cast<const char*>(data), size);
   return fastgda::fuzz::parseOrReject([&] {
-    const fastgda::StudentMeta meta = fastgda::parseStudentMeta("student.pt", json);
-    fastgda::parseStudentMeta("student.pt", meta.toJson());  // what it saves, it reads back
+    const fastgda::StudentMeta meta = fastgda::StudentMeta::fromJson(json, "student.pt");
+    fastgda::StudentMeta::fromJson(meta.toJson(), "student.pt");  // what it saves, it reads back
   });
 }

@@ -37,7 +37,7 @@ class TestSession : public QObject {
   }
 
   void teacherResultsAreKeptPerModelAndInTheUserFolder() {
-    TeacherSettings quick;
+    TeacherOptions quick;
     quick.querySamples = 8;
     quick.fisherSamples = 8;
     quick.stepSize = 1e-3;

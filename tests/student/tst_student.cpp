@@ -286,19 +286,36 @@ class StudentTest : public QObject {
 
     // The meta round-trips, and widths no student could have are refused before any allocation.
     StudentMeta meta =
-        parseStudentMeta("s.pt", StudentMeta{8, "cnn", "fp", smallOptions()}.toJson());
+        StudentMeta::fromJson(StudentMeta{8, "cnn", "fp", smallOptions()}.toJson(), "s.pt");
     QCOMPARE(meta.inputDim, int64_t{8});
     QCOMPARE(meta.options.hidden, std::vector<int64_t>{32});
     meta.options.hidden = {int64_t{1} << 40};
     QVERIFY(errorOf([&] {
-              parseStudentMeta("s.pt", meta.toJson());
+              StudentMeta::fromJson(meta.toJson(), "s.pt");
             }).contains("s.pt: field 'options.hidden' has width 1099511627776"));
     meta.options.hidden = {32};
     meta.inputDim = 0;
     QVERIFY(errorOf([&] {
-              parseStudentMeta("s.pt", meta.toJson());
+              StudentMeta::fromJson(meta.toJson(), "s.pt");
             }).contains("field 'input_dim' must be in [1, 1048576], found 0"));
-    QVERIFY(errorOf([&] { parseStudentMeta("s.pt", "[1]"); }).contains("not a JSON object"));
+    QVERIFY(errorOf([&] { StudentMeta::fromJson("[1]", "s.pt"); }).contains("not a JSON object"));
+    // A setting of the wrong type is named, never read as its default.
+    QVERIFY(errorOf([&] {
+              StudentOptions::fromJson(R"({"epochs": "ten"})", "o.json");
+            }).contains("o.json: student setting 'epochs' must be a whole number, found \"ten\""));
+    QVERIFY(errorOf([&] {
+              StudentOptions::fromJson(R"({"hidden": [512, 2.5]})", "o.json");
+            }).contains("'hidden' must hold whole numbers, found 2.5"));
+    QVERIFY(errorOf([&] {
+              StudentOptions::fromJson(R"({"residual": 1})", "o.json");
+            }).contains("'residual' must be true or false, found 1"));
+    // A number its field cannot hold is refused, not wrapped round.
+    QVERIFY(
+        errorOf([&] {
+          StudentOptions::fromJson(R"({"epochs": 3000000000})", "o.json");
+        }).contains("'epochs' must be a whole number >= 0 and <= 2147483647, found 3000000000"));
+    QCOMPARE(StudentOptions::fromJson(StudentOptions{}.toJson(), "o.json").toJson(),
+             StudentOptions{}.toJson());
   }
 
   void indexTypesFindTheNearestAndSurviveSaveLoad() {
@@ -345,7 +362,7 @@ class StudentTest : public QObject {
     f.close();
     QVERIFY(errorOf([&] { EmbeddingIndex::load(path, "fp-1"); }).contains("does not match"));
     // The sidecar's fields are checked by name.
-    IndexSidecar sidecar = readIndexSidecar(path + ".json");
+    IndexSidecar sidecar = loadIndexSidecar(path + ".json");
     QCOMPARE(sidecar.vectors, n);
     QCOMPARE(sidecar.dim, d);
     sidecar.dim = 0;
@@ -508,7 +525,7 @@ class StudentTest : public QObject {
     for (const ScalingRow& row : r.rows) rows[row.config] = row;
     const ScalingRow& full = rows.at("ivfpq probes=16 rerank=1000");
     QVERIFY2(full.recallAt10 == 1.0 && full.recallAt100 >= 0.95,
-             qPrintable(QString::fromStdString(r.json())));
+             qPrintable(QString::fromStdString(r.toJson())));
     QVERIFY(rows.at("ivfpq probes=1").recallAt100 < rows.at("ivfpq probes=16").recallAt100);
     for (const char* probes : {"1", "16"}) {
       const std::string p = std::string(" probes=") + probes;

@@ -262,7 +262,7 @@ class TestTeacher : public QObject {
       const QString planDir = dir_.filePath(QString::fromStdString("plan-" + name));
       writeTeacherPlan(*model_, *data_, plan, planDir.toStdString(), {}, candidateRanking(*method));
       const std::vector<BatchEntry> train =
-          readQueryBatch((planDir + "/train.jsonl").toStdString());
+          loadQueryBatch((planDir + "/train.jsonl").toStdString());
       QCOMPARE(int(train.size()), 2);
       for (const BatchEntry& e : train) {
         const Generated q = generate(*model_, {e.query.prompt}, {e.query.seed}, g);
@@ -298,8 +298,8 @@ class TestTeacher : public QObject {
     const QString teacherDir = dir_.filePath("teacher");
     writeTeacherPlan(*model_, *data_, plan, teacherDir.toStdString());
     const std::vector<BatchEntry> train =
-        readQueryBatch((teacherDir + "/train.jsonl").toStdString());
-    const std::vector<BatchEntry> test = readQueryBatch((teacherDir + "/test.jsonl").toStdString());
+        loadQueryBatch((teacherDir + "/train.jsonl").toStdString());
+    const std::vector<BatchEntry> test = loadQueryBatch((teacherDir + "/test.jsonl").toStdString());
     QCOMPARE(int(train.size()), 2);
     QCOMPARE(int(test.size()), 1);
     QCOMPARE(int(train[0].candidates.size()), 4);
@@ -479,7 +479,7 @@ class TestTeacher : public QObject {
              "each caption of the train families once, the test family's never");
     for (size_t q = 0; q < 3; ++q)  // round two visits the families in round one's order
       QCOMPARE(data_->record(train[q + 3]).family, data_->record(train[q]).family);
-    const std::vector<BatchEntry> entries = readQueryBatch((dir + "/train.jsonl").toStdString());
+    const std::vector<BatchEntry> entries = loadQueryBatch((dir + "/train.jsonl").toStdString());
     std::set<uint64_t> seeds;
     for (const BatchEntry& e : entries) seeds.insert(e.query.seed);
     QCOMPARE(int(seeds.size()), 6);
@@ -506,9 +506,9 @@ class TestTeacher : public QObject {
     const QByteArray extended = readFile(dir + "/train.jsonl");
     QVERIFY(extended.size() > train.size() && extended.startsWith(train));
     QCOMPARE(readFile(dir + "/test.jsonl"), test);
-    const std::vector<BatchEntry> entries = readQueryBatch((dir + "/train.jsonl").toStdString());
+    const std::vector<BatchEntry> entries = loadQueryBatch((dir + "/train.jsonl").toStdString());
     const std::vector<BatchEntry> atOnce =
-        readQueryBatch(dir_.filePath("plan-at-once/train.jsonl").toStdString());
+        loadQueryBatch(dir_.filePath("plan-at-once/train.jsonl").toStdString());
     QCOMPARE(int(entries.size()), 3);
     QCOMPARE(entries[2].query.id, atOnce[2].query.id);
     QCOMPARE(entries[2].query.prompt, atOnce[2].query.prompt);
@@ -595,7 +595,7 @@ class TestTeacher : public QObject {
     QVERIFY(r.selfTop3 >= 2 && r.selfFirst <= r.selfTop3);
     QVERIFY(r.familyPrecisionAt10 >= 0 && r.familyPrecisionAt10 <= 1);
     QCOMPARE(r.familyChanceFullSet, 0.25);  // 4 families of 2 images in 8
-    QVERIFY(QString::fromStdString(r.json()).contains("family_precision_at_10"));
+    QVERIFY(QString::fromStdString(r.toJson()).contains("family_precision_at_10"));
   }
 
   static QByteArray readFile(const QString& path) {

@@ -28,6 +28,7 @@
 #include "data/dataset.h"
 #include "job_manager.h"
 #include "main_window.h"
+#include "query_controller.h"
 #include "support/palettes.h"
 
 using namespace fastgda;
@@ -40,8 +41,8 @@ constexpr int kWaitMs = 120000;
 
 using fastgda::testing::cliError;
 
-TeacherSettings quickTeacher() {
-  TeacherSettings s;
+TeacherOptions quickTeacher() {
+  TeacherOptions s;
   s.querySamples = 32;
   s.fisherSamples = 16;
   s.stepSize = 1e-3;
@@ -89,10 +90,10 @@ class TestAttributionView : public QObject {
     window.setTopK(5);
     window.show();
     const auto* student = window.attributionView()->studentRow();
-    window.generate("red apple, google style", 3, 4, 4.0);
-    QTRY_VERIFY_WITH_TIMEOUT(window.historySize() == 1, kWaitMs);
+    window.queries()->generate("red apple, google style", 3, 4, 4.0);
+    QTRY_VERIFY_WITH_TIMEOUT(window.queries()->historySize() == 1, kWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(student->indices().size(), size_t(5), kWaitMs);
-    QVERIFY(!window.currentQueryKey().isEmpty());
+    QVERIFY(!window.queries()->currentQueryKey().isEmpty());
     // The tiles show the dataset's captions of the ranked images, all different images.
     const std::vector<int64_t> indices = student->indices();
     QCOMPARE(std::set<int64_t>(indices.begin(), indices.end()).size(), size_t(5));
@@ -104,17 +105,17 @@ class TestAttributionView : public QObject {
     QVERIFY(window.attributionView()->teacherRow()->message().contains("Run teacher"));
 
     // A training image as the query: a second history entry, answered too.
-    const QString firstKey = window.currentQueryKey();
-    window.attributeTrainingImage(2);
-    QCOMPARE(window.historySize(), 2);
-    QVERIFY(window.currentQueryKey() != firstKey);
+    const QString firstKey = window.queries()->currentQueryKey();
+    window.queries()->attributeTrainingImage(2);
+    QCOMPARE(window.queries()->historySize(), 2);
+    QVERIFY(window.queries()->currentQueryKey() != firstKey);
     QTRY_COMPARE_WITH_TIMEOUT(student->indices().size(), size_t(5), kWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, kWaitMs);
     const std::vector<int64_t> forImage = student->indices();
     // Reopening the generated query from the history shows its answer again, with no new job.
     const int jobsBefore = window.jobs()->jobIds().size();
-    window.reopenHistory(1);
-    QCOMPARE(window.currentQueryKey(), firstKey);
+    window.queries()->reopenHistory(1);
+    QCOMPARE(window.queries()->currentQueryKey(), firstKey);
     QCOMPARE(student->indices(), indices);
     QCOMPARE(window.jobs()->jobIds().size(), jobsBefore);
     Q_UNUSED(forImage);
@@ -128,8 +129,8 @@ class TestAttributionView : public QObject {
     QImage image(50, 70, QImage::Format_ARGB32);  // another size, with alpha: squared, resized
     image.fill(QColor(10, 200, 30));
     QVERIFY(image.save(file));
-    window.attributeImageFile(file, "green apple, google style");
-    QCOMPARE(window.historySize(), 1);
+    window.queries()->attributeImageFile(file, "green apple, google style");
+    QCOMPARE(window.queries()->historySize(), 1);
     QTRY_COMPARE_WITH_TIMEOUT(window.attributionView()->studentRow()->indices().size(), size_t(4),
                               kWaitMs);
     // A file that is not an image: an error message, no query.
@@ -137,8 +138,8 @@ class TestAttributionView : public QObject {
     QVERIFY(junk.open(QIODevice::WriteOnly));
     junk.write("not an image");
     junk.close();
-    window.attributeImageFile(junk.fileName(), "a");
-    QCOMPARE(window.historySize(), 1);
+    window.queries()->attributeImageFile(junk.fileName(), "a");
+    QCOMPARE(window.queries()->historySize(), 1);
     QMessageBox* box = window.findChild<QMessageBox*>();
     QVERIFY(box);
     QVERIFY2(box->text().contains("junk.png"), qPrintable(box->text()));
@@ -149,16 +150,17 @@ class TestAttributionView : public QObject {
   void aLateGenerationDoesNotReplaceTheQuery() {
     MainWindow window;
     QVERIFY(window.openBundle(dir_.path()));
-    window.generate("thumbs up, twemoji style", 5, 4, 4.0);
-    window.attributeTrainingImage(3);  // before the event loop can deliver the generation
-    const QString chosen = window.currentQueryKey();
-    QTRY_VERIFY_WITH_TIMEOUT(window.historySize() == 2, kWaitMs);
-    QCOMPARE(window.currentQueryKey(), chosen);
+    window.queries()->generate("thumbs up, twemoji style", 5, 4, 4.0);
+    window.queries()->attributeTrainingImage(
+        3);  // before the event loop can deliver the generation
+    const QString chosen = window.queries()->currentQueryKey();
+    QTRY_VERIFY_WITH_TIMEOUT(window.queries()->historySize() == 2, kWaitMs);
+    QCOMPARE(window.queries()->currentQueryKey(), chosen);
     QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, kWaitMs);
     QVERIFY(!window.attributionView()->studentRow()->indices().empty());
     // The generation went into the history, above the chosen query; reopening it shows it.
-    window.reopenHistory(0);
-    QVERIFY(window.currentQueryKey() != chosen);
+    window.queries()->reopenHistory(0);
+    QVERIFY(window.queries()->currentQueryKey() != chosen);
   }
 
   void teacherCancelledLeavesNothing() {
@@ -167,7 +169,7 @@ class TestAttributionView : public QObject {
     window.show();
     QApplication::setActiveWindow(&window);
     QVERIFY(QTest::qWaitForWindowActive(&window));
-    window.attributeTrainingImage(0);
+    window.queries()->attributeTrainingImage(0);
     // Ctrl+T runs the teacher (default, slower settings: still running when cancelled); Esc stops.
     QTest::keyClick(&window, Qt::Key_T, Qt::ControlModifier);
     QVERIFY(window.attributionView()->teacherRunning());
@@ -195,14 +197,14 @@ class TestAttributionView : public QObject {
       MainWindow window;
       QVERIFY(window.openBundle(dir_.path()));
       window.setTopK(5);
-      window.setTeacherSettings(quickTeacher());
+      window.queries()->setTeacherOptions(quickTeacher());
       window.resize(1360, 820);
       window.show();
-      window.attributeTrainingImage(4);
-      key = window.currentQueryKey();
+      window.queries()->attributeTrainingImage(4);
+      key = window.queries()->currentQueryKey();
       const auto* view = window.attributionView();
       QTRY_COMPARE_WITH_TIMEOUT(view->studentRow()->indices().size(), size_t(5), kWaitMs);
-      window.runTeacher();
+      window.queries()->runTeacher();
       QTRY_COMPARE_WITH_TIMEOUT(view->teacherRow()->indices().size(), size_t(5), kWaitMs);
       QVERIFY(!view->teacherRunning());
       teacherTop = view->teacherRow()->indices();
@@ -240,8 +242,8 @@ class TestAttributionView : public QObject {
     MainWindow again;
     QVERIFY(again.openBundle(dir_.path()));
     again.setTopK(5);
-    again.attributeTrainingImage(4);
-    QCOMPARE(again.currentQueryKey(), key);
+    again.queries()->attributeTrainingImage(4);
+    QCOMPARE(again.queries()->currentQueryKey(), key);
     QCOMPARE(again.attributionView()->teacherRow()->indices(), teacherTop);
     QTRY_COMPARE_WITH_TIMEOUT(again.jobs()->runningCount(), 0, kWaitMs);
   }
@@ -251,8 +253,8 @@ class TestAttributionView : public QObject {
     {
       MainWindow window;
       QVERIFY(window.openBundle(dir_.path()));
-      window.attributeTrainingImage(6);
-      window.runTeacher();
+      window.queries()->attributeTrainingImage(6);
+      window.queries()->runTeacher();
       QVERIFY(window.jobs()->runningCount() >= 1);
       QVERIFY(window.close());  // cancels and waits
       QCOMPARE(window.jobs()->runningCount(), 0);

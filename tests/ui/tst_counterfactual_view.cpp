@@ -109,7 +109,7 @@ class TestCounterfactualView : public QObject {
       writeDrawing(path("counterfactual/measurements/reference/%1.png").arg(query), Qt::red);
     QFile f(path("counterfactual/report.json"));
     QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(QByteArray::fromStdString(report.json()));
+    f.write(QByteArray::fromStdString(report.toJson()));
   }
 
   void theQueryIsShownAsEachRetrainDrawsIt() {
@@ -234,7 +234,7 @@ class TestCounterfactualView : public QObject {
       writeDrawing(at("counterfactual/measurements-v3/reference/%1.png").arg(query), Qt::red);
     QFile f(at("counterfactual/report-v3.json"));
     QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(QByteArray::fromStdString(report.json()));
+    f.write(QByteArray::fromStdString(report.toJson()));
     f.close();
 
     const Bundle bundle = openBundle(both.path().toStdString());

@@ -23,10 +23,12 @@
 
 #include "attribution_view.h"
 #include "bundle/bundle.h"
+#include "chart_view.h"
 #include "data/dataset.h"
 #include "distill_dialog.h"
 #include "job_manager.h"
 #include "main_window.h"
+#include "query_controller.h"
 #include "student/student.h"
 #include "student/student_attributor.h"
 
@@ -116,7 +118,7 @@ class TestDistillDialog : public QObject {
     MainWindow window;
     QVERIFY(window.openBundle(dir_.path()));
     window.setTopK(4);
-    window.attributeTrainingImage(1);  // no student yet: the row says so
+    window.queries()->attributeTrainingImage(1);  // no student yet: the row says so
     QVERIFY(window.attributionView()->studentRow()->indices().empty());
 
     DistillDialog* dialog = window.distillDialog();
@@ -137,6 +139,12 @@ class TestDistillDialog : public QObject {
     QVERIFY2(dialog->trainPointCount() >= 3,
              qPrintable(QString::number(dialog->trainPointCount())));
     QCOMPARE(dialog->validationPointCount(), 3);
+    // The curve is a studio chart: its CSV (export) holds every point drawn, three epoch ends.
+    const QStringList csv = dialog->plot()->csv().trimmed().split(QLatin1Char('\n'));
+    QCOMPARE(csv.front(), QStringLiteral("epoch,train_loss,validation_loss,validation_map"));
+    QCOMPARE(csv.size(), 1 + dialog->trainPointCount() + 3);
+    QCOMPARE(dialog->plot()->graphCount(), 3);
+    QCOMPARE(dialog->plot()->graph(1)->dataCount(), 3);  // validation loss
     QVERIFY2(dialog->resultText().contains("best epoch"), qPrintable(dialog->resultText()));
     QVERIFY2(dialog->resultText().contains("default student"), qPrintable(dialog->resultText()));
 

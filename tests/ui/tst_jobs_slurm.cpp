@@ -103,6 +103,39 @@ class TestJobsSlurm : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 3, 10000);
   }
 
+  // A job of the same supersede key cancels the running one, whose result is dropped even though
+  // its work finished: the stale answer never reaches the window. Other keys are untouched.
+  void aNewJobSupersedesTheOldOneOfItsKind() {
+    JobManager jobs;
+    QSignalSpy finished(&jobs, &JobManager::jobFinished);
+    std::atomic<bool> release{false};
+    bool staleApplied = false, otherApplied = false, freshApplied = false;
+    auto waitsForCancel = [&](bool* applied) {
+      return [&release, applied](const fastgda::JobContext& job) {
+        // Ends normally (not by throwing Cancelled) once cancelled or released, within 10 s.
+        for (int i = 0; i < 2000 && !job.cancelFlag->load() && !release; ++i) QThread::msleep(5);
+        return JobManager::Apply([applied] { *applied = true; });
+      };
+    };
+    const int stale = jobs.start("old student", waitsForCancel(&staleApplied), "student");
+    const int other = jobs.start("teacher", waitsForCancel(&otherApplied), "teacher");
+    const int fresh = jobs.start(
+        "new student",
+        [&](const fastgda::JobContext&) { return JobManager::Apply([&] { freshApplied = true; }); },
+        "student");
+    QTRY_VERIFY_WITH_TIMEOUT(!jobs.isRunning(stale) && !jobs.isRunning(fresh), 10000);
+    QCOMPARE(jobs.job(stale).state, JobManager::State::Cancelled);
+    QVERIFY(!staleApplied);
+    QCOMPARE(jobs.job(fresh).state, JobManager::State::Finished);
+    QVERIFY(freshApplied);
+    QVERIFY(jobs.isRunning(other));  // another kind of job goes on
+    jobs.supersede("teacher");
+    QTRY_VERIFY_WITH_TIMEOUT(!jobs.isRunning(other), 10000);
+    QCOMPARE(jobs.job(other).state, JobManager::State::Cancelled);
+    QVERIFY(!otherApplied);
+    QCOMPARE(finished.count(), 3);
+  }
+
   void aSlowSchedulerDoesNotBlockTheWindow() {
     // A teacher batch of 3 queries with one result, submitted as array job 111.
     QVERIFY(QDir().mkpath(path("results")) && QDir().mkpath(path("slurm")) &&
@@ -125,7 +158,7 @@ class TestJobsSlurm : public QObject {
     s.batchFile = path("batch.jsonl").toStdString();
     s.outDir = path("results").toStdString();
     s.tasks = 2;
-    writeFile(path("slurm/jobs.jsonl"), QByteArray::fromStdString(s.json() + "\n"));
+    writeFile(path("slurm/jobs.jsonl"), QByteArray::fromStdString(s.toJson() + "\n"));
     // The stand-ins: squeue knows job 111 (one task running, one pending) until scancel ran.
     writeFile(path("bin/squeue"),
               QStringLiteral(R"(#!/bin/sh

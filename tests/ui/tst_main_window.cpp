@@ -23,15 +23,20 @@
 #include <QTest>
 #include <QTimer>
 
+#include "ablation_view.h"
 #include "attribution_view.h"
 #include "bundle/bundle.h"
+#include "chart_view.h"
+#include "counterfactual_view.h"
 #include "data/dataset.h"
 #include "dataset_model.h"
 #include "job_manager.h"
-#include "counterfactual_view.h"
+#include "language.h"
 #include "main_window.h"
+#include "query_controller.h"
 #include "query_panel.h"
 #include "session/attribution_session.h"
+#include "studio_settings.h"
 #include "support/palettes.h"
 #include "util/device.h"
 
@@ -119,6 +124,91 @@ class TestMainWindow : public QObject {
     QCOMPARE(tabs->currentWidget(), static_cast<QWidget*>(window.counterfactualView()));
   }
 
+  // At the default size (1280×800), in English and in German, every tab fits the window (it
+  // does not grow it) and what a user needs is visible without scrolling: the Run teacher and
+  // Cancel buttons, all ten results of the student, its hint whole, every chart's title, the
+  // trade-off's "mAP@100" and the prompt in the Query dock.
+  void everyTabFitsTheDefaultWindow() {
+    for (const QString& language : {QStringLiteral("en"), QStringLiteral("de")}) {
+      fastgda::ui::installTranslators(language);
+      fastgda::ui::MainWindow window;
+      window.resize(1280, 800);
+      window.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&window));
+      QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+      window.queries()->attributeTrainingImage(7);
+      QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, 60000);
+      QStringList problems;
+      const auto whole = [&](QWidget* w, const QString& what) {
+        if (!w || !w->isVisible()) {
+          problems << what + ": not shown";
+          return;
+        }
+        const QRect seen = w->visibleRegion().boundingRect();
+        if (seen.size() != w->size())
+          problems << QStringLiteral("%1: %2×%3 of %4×%5 visible")
+                          .arg(what)
+                          .arg(seen.width())
+                          .arg(seen.height())
+                          .arg(w->width())
+                          .arg(w->height());
+      };
+      const auto titlesFit = [&](QWidget* tab) {
+        for (auto* chart : tab->findChildren<fastgda::ui::ChartView*>()) {
+          if (!chart->isVisible()) continue;
+          for (int i = 0; i < chart->plotLayout()->elementCount(); ++i) {
+            auto* title = qobject_cast<QCPTextElement*>(chart->plotLayout()->elementAt(i));
+            if (!title) continue;
+            const QFontMetrics metrics(title->font());
+            for (const QString& line : title->text().split(QLatin1Char('\n')))
+              if (metrics.horizontalAdvance(line) > chart->width())
+                problems << QStringLiteral("chart %1: title line \"%2\" wider than %3 px")
+                                .arg(chart->name(), line)
+                                .arg(chart->width());
+          }
+        }
+      };
+      QTabWidget* tabs = nullptr;
+      for (QTabWidget* t : window.findChildren<QTabWidget*>())
+        if (t->indexOf(window.attributionView()) >= 0) tabs = t;
+      QVERIFY(tabs);
+      for (int t = 0; t < tabs->count(); ++t) {
+        tabs->setCurrentIndex(t);
+        QTest::qWait(50);  // layouts settle, charts replot
+        if (window.size() != QSize(1280, 800))
+          problems << QStringLiteral("tab %1 resized the window to %2×%3")
+                          .arg(tabs->tabText(t))
+                          .arg(window.width())
+                          .arg(window.height());
+        titlesFit(tabs->widget(t));
+      }
+      window.showAttribution();
+      QTest::qWait(50);
+      auto* view = window.attributionView();
+      whole(view->findChild<QPushButton*>(QStringLiteral("runTeacher")), "Run teacher");
+      whole(view->findChild<QPushButton*>(QStringLiteral("cancelTeacher")), "Cancel");
+      const auto tiles = view->studentRow()->findChildren<fastgda::ui::ResultTile*>();
+      if (tiles.size() != 10) problems << QStringLiteral("%1 student results").arg(tiles.size());
+      for (int i = 0; i < tiles.size(); ++i)
+        whole(tiles[i], QStringLiteral("result %1").arg(i + 1));
+      for (QLabel* label : view->findChildren<QLabel*>())
+        if (label->isVisible() && label->wordWrap() && label->hasHeightForWidth() &&
+            label->height() < label->heightForWidth(label->width()))
+          problems << QStringLiteral("text cut: \"%1\"").arg(label->text().left(60));
+      auto* panel = window.findChild<fastgda::ui::QueryPanel*>();
+      QVERIFY(panel);
+      if (panel->width() < 240) problems << QStringLiteral("Query dock %1 px").arg(panel->width());
+      window.showAblation();
+      QTest::qWait(50);
+      for (QComboBox* box : window.ablationView()->findChildren<QComboBox*>())
+        if (box->isVisible() && box->width() < box->sizeHint().width())
+          problems << QStringLiteral("\"%1\" cut").arg(box->currentText());
+      window.close();
+      QVERIFY2(problems.isEmpty(), qPrintable(language + ": " + problems.join("; ")));
+    }
+    fastgda::ui::installTranslators(QStringLiteral("en"));
+  }
+
   void builtinBundleWithoutStudentSaysSo() {
     fastgda::ui::MainWindow window;
     QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
@@ -126,8 +216,8 @@ class TestMainWindow : public QObject {
              ->studentSpace()
              .empty())
       QSKIP("the built-in bundle has a student now");
-    window.attributeTrainingImage(7);
-    QCOMPARE(window.historySize(), 1);
+    window.queries()->attributeTrainingImage(7);
+    QCOMPARE(window.queries()->historySize(), 1);
     QVERIFY2(window.attributionView()->studentRow()->message().contains("no student"),
              qPrintable(window.attributionView()->studentRow()->message()));
     QVERIFY(window.attributionView()->studentRow()->indices().empty());
@@ -137,21 +227,21 @@ class TestMainWindow : public QObject {
   void generatesOnTheBuiltinModel() {
     fastgda::ui::MainWindow window;
     QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
-    window.generate("red apple, google style", 1, 10, 4.0);
-    QTRY_COMPARE_WITH_TIMEOUT(window.historySize(), 1, 60000);
+    window.queries()->generate("red apple, google style", 1, 10, 4.0);
+    QTRY_COMPARE_WITH_TIMEOUT(window.queries()->historySize(), 1, 60000);
     QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, 60000);
-    QVERIFY(!window.currentQueryKey().isEmpty());
+    QVERIFY(!window.queries()->currentQueryKey().isEmpty());
     const auto* view = window.attributionView();
     QVERIFY(view->teacherRow()->indices().empty());
     QVERIFY2(view->teacherRow()->message().contains("Run teacher"),
              qPrintable(view->teacherRow()->message()));
     QVERIFY(!view->teacherRunning());
     // The same prompt, seed and settings are the same query: no second history entry.
-    window.generate("red apple, google style", 1, 10, 4.0);
+    window.queries()->generate("red apple, google style", 1, 10, 4.0);
     QTRY_COMPARE_WITH_TIMEOUT(window.jobs()->runningCount(), 0, 60000);
-    QCOMPARE(window.historySize(), 1);
-    window.generate("red apple, google style", 2, 10, 4.0);
-    QTRY_COMPARE_WITH_TIMEOUT(window.historySize(), 2, 60000);
+    QCOMPARE(window.queries()->historySize(), 1);
+    window.queries()->generate("red apple, google style", 2, 10, 4.0);
+    QTRY_COMPARE_WITH_TIMEOUT(window.queries()->historySize(), 2, 60000);
   }
 
   void remembersRecentBundlesAndTheLayout() {
@@ -160,18 +250,18 @@ class TestMainWindow : public QObject {
       fastgda::ui::MainWindow window;
       QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
       window.show();
-      window.resize(900, 640);
+      window.resize(1000, 680);
       QVERIFY(window.close());
     }
-    const QStringList recent = QSettings().value("recentBundles").toStringList();
+    const QStringList recent = fastgda::ui::StudioSettings().recentBundles();
     QCOMPARE(recent.size(), 1);
     QCOMPARE(QDir(recent[0]).canonicalPath(),
              QDir(FASTGDA_SOURCE_DIR "/models/builtin").canonicalPath());
-    QVERIFY(!QSettings().value("window/state").toByteArray().isEmpty());
+    QVERIFY(!fastgda::ui::StudioSettings().windowState().isEmpty());
     fastgda::ui::MainWindow again;
     // Restored, not the default 1280×800 (offscreen, the height may differ by the menu bar's).
-    QCOMPARE(again.width(), 900);
-    QVERIFY2(qAbs(again.height() - 640) <= 40, qPrintable(QString::number(again.height())));
+    QCOMPARE(again.width(), 1000);
+    QVERIFY2(qAbs(again.height() - 680) <= 40, qPrintable(QString::number(again.height())));
     // No default bundle chosen: the built-in one opens at start.
     QCOMPARE(fastgda::ui::MainWindow::startupBundle(),
              QString::fromStdString(fastgda::defaultBundleDir()));
@@ -223,20 +313,20 @@ class TestMainWindow : public QObject {
     fastgda::ui::MainWindow window;
     QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
     const QString before = window.summaryText();
-    // Close the modal error box as soon as it appears.
-    QTimer::singleShot(0, [] {
-      for (QWidget* w : QApplication::topLevelWidgets())
-        if (auto* box = qobject_cast<QMessageBox*>(w)) box->accept();
-    });
+    // The error is a window-modal box that does not block the event loop (no exec()).
     QVERIFY(!window.openBundle("/nonexistent/bundle"));
     QCOMPARE(window.summaryText(), before);
+    auto* box = window.findChild<QMessageBox*>();
+    QVERIFY(box && box->isVisible());
+    QVERIFY2(box->text().contains("/nonexistent/bundle"), qPrintable(box->text()));
+    box->accept();
   }
 
   // The status bar names the device the model computes on; a device that is gone (a GPU
   // chosen in Settings and since removed) falls back to the automatic choice and says so; the
   // Settings dialog offers auto, the CPU and each GPU LibTorch sees.
   void theDeviceIsShownAndAGoneOneFallsBack() {
-    QSettings().setValue("device", "cuda:7");
+    fastgda::ui::StudioSettings().setDevice(QStringLiteral("cuda:7"));
     fastgda::ui::MainWindow window;
     QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
     const QString automatic =
@@ -249,7 +339,7 @@ class TestMainWindow : public QObject {
     const QString message = window.statusBar()->currentMessage();
     QVERIFY2(message.contains("device 'cuda:7'") && message.contains("automatic choice"),
              qPrintable(message));
-    QSettings().setValue("device", "cpu");
+    fastgda::ui::StudioSettings().setDevice(QStringLiteral("cpu"));
     QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
     labels.clear();
     for (const QLabel* l : window.statusBar()->findChildren<QLabel*>()) labels << l->text();
@@ -271,7 +361,7 @@ class TestMainWindow : public QObject {
             .toArray()
             .size();
     QCOMPARE(offered.filter(QRegularExpression("^cuda:\\d+$")).size(), gpus);
-    QSettings().remove("device");
+    fastgda::ui::StudioSettings().setDevice(QStringLiteral("auto"));
   }
 
   void screenshot() {

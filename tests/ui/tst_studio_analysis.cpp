@@ -27,6 +27,7 @@
 #include "job_manager.h"
 #include "main_window.h"
 #include "query_charts.h"
+#include "query_controller.h"
 #include "support/cli.h"
 #include "teacher/results.h"
 #include "util/csv.h"
@@ -134,6 +135,21 @@ class TestStudioAnalysis : public QObject {
     QCOMPARE(all, 200.0);
     QCOMPARE(top, 10.0);
     QCOMPARE(chart.plottableCount(), 2);
+    // Each bin's bars end at its count on the log axis (they stand on 0.5): a bin's top is its
+    // count, and the readout names the bin's range and counts.
+    auto* rest = qobject_cast<QCPBars*>(chart.plottable(0));
+    auto* topBars = qobject_cast<QCPBars*>(chart.plottable(1));
+    QVERIFY(rest && topBars);
+    for (int b = 0; b < 60; ++b) {
+      const double count = std::stod(rows[static_cast<size_t>(b) + 1][2]);
+      const double barTop = 0.5 + rest->data()->at(b)->value + topBars->data()->at(b)->value;
+      QCOMPARE(count > 0 ? barTop : 0.0, count);
+    }
+    chart.replot();
+    const double key = rest->data()->at(0)->key;
+    const QString readout = chart.readoutAt(
+        {chart.xAxis->coordToPixel(key), chart.yAxis->coordToPixel(0.8)});
+    QVERIFY2(readout.contains("images, ") && readout.contains(" to "), qPrintable(readout));
 
     // The student ranking exactly like the teacher: ρ = 1; reversed: −1.
     charts::rankAgainstScore(&chart, teacher, ranking(order, "student"), 10, nullptr);
@@ -344,9 +360,9 @@ class TestStudioAnalysis : public QObject {
 
     // A held-out test query: its teacher ranking is stored, so the charts appear.
     const std::vector<BatchEntry> tests =
-        readQueryBatch((kBuiltin + "/teacher/test.jsonl").toStdString());
+        loadQueryBatch((kBuiltin + "/teacher/test.jsonl").toStdString());
     const QuerySpec& q = tests.front().query;
-    window.generate(QString::fromStdString(q.prompt), q.seed, q.steps, q.guidance);
+    window.queries()->generate(QString::fromStdString(q.prompt), q.seed, q.steps, q.guidance);
     const ResultRow* student = window.attributionView()->studentRow();
     QTRY_VERIFY_WITH_TIMEOUT(window.queryCharts()->hasCharts() ||
                                  student->message().contains(QStringLiteral("could not answer")),

@@ -171,11 +171,11 @@ class TestTranslations : public QObject {
   void initTestCase() {
     QStandardPaths::setTestModeEnabled(true);  // settings go to a test folder, not the user's
     QCoreApplication::setOrganizationName(QStringLiteral("fastgda-tests"));
-    QSettings().remove(fastgda::ui::kLanguageKey);
+    fastgda::ui::StudioSettings().setLanguage({});
   }
 
   void cleanup() {
-    QSettings().remove(fastgda::ui::kLanguageKey);
+    fastgda::ui::StudioSettings().setLanguage({});
     fastgda::ui::installTranslators(QStringLiteral("en"));
   }
 
@@ -214,20 +214,20 @@ class TestTranslations : public QObject {
 
   void settingRoundTrips() {
     using namespace fastgda::ui;
-    QCOMPARE(languageSetting(), QString());  // not set: the system's language
+    QCOMPARE(StudioSettings().language(), QString());  // not set: the system's language
     const QString system = resolveLanguage(QString());
     bool listed = false;
     for (const Language& l : availableLanguages()) listed |= l.code == system;
     QVERIFY2(listed, qPrintable(system));
 
-    setLanguageSetting(QStringLiteral("de"));
-    QCOMPARE(languageSetting(), QStringLiteral("de"));
-    QCOMPARE(QSettings().value(kLanguageKey).toString(), QStringLiteral("de"));
+    StudioSettings().setLanguage(QStringLiteral("de"));
+    QCOMPARE(StudioSettings().language(), QStringLiteral("de"));
+    QCOMPARE(QSettings().value("language").toString(), QStringLiteral("de"));  // the stored key
     QCOMPARE(installTranslators(), QStringLiteral("de"));  // the setting by default
     QCOMPARE(resolveLanguage(QStringLiteral("de_AT")), QStringLiteral("de"));
     QCOMPARE(firstMenuTitle(MainWindow()), QStringLiteral("&Datei"));
-    setLanguageSetting(QString());
-    QCOMPARE(languageSetting(), QString());
+    StudioSettings().setLanguage(QString());
+    QCOMPARE(StudioSettings().language(), QString());
   }
 
   void unknownLanguagesFallBackToEnglishQuietly() {
@@ -236,8 +236,8 @@ class TestTranslations : public QObject {
     QTest::failOnWarning(QRegularExpression(QStringLiteral(".*")));
     for (const QString& unknown :
          {QStringLiteral("xx"), QStringLiteral("xx_DE"), QStringLiteral("../fastgda_de")}) {
-      setLanguageSetting(unknown);
-      QCOMPARE(languageSetting(), unknown);
+      StudioSettings().setLanguage(unknown);
+      QCOMPARE(StudioSettings().language(), unknown);
       QCOMPARE(resolveLanguage(unknown), QStringLiteral("en"));
       QCOMPARE(installTranslators(), QStringLiteral("en"));
       QCOMPARE(QCoreApplication::translate("fastgda::ui::MainWindow", "&File"),
