@@ -21,7 +21,7 @@ const std::map<QString, Command>& commands() {
   static const std::map<QString, Command> table = {
       {QStringLiteral("info"), {fastgda::cli::runInfo, "describe a bundle (dataset, model, ...)"}},
       {QStringLiteral("dataset"),
-       {fastgda::cli::runDataset, "build or inspect datasets (import-emoji, summary)"}},
+       {fastgda::cli::runDataset, "build or inspect datasets (import-emoji, summary, subset, synth)"}},
       {QStringLiteral("train-model"),
        {fastgda::cli::runTrainModel, "train the built-in model (resumable)"}},
       {QStringLiteral("generate"), {fastgda::cli::runGenerate, "generate an image from a prompt"}},
