@@ -33,14 +33,12 @@ namespace fastgda::ui {
 class AblationView;
 class CounterfactualView;
 class AttributionView;
-class DatasetFilter;
-class DatasetModel;
 class DistillDialog;
-class ImageDetails;
 class JobManager;
 class JobsWidget;
 class QueryCharts;
 class QueryPanel;
+class TrainingBrowser;
 struct QueryState;
 
 class MainWindow : public QMainWindow {
@@ -61,7 +59,8 @@ class MainWindow : public QMainWindow {
   // language, in a modal dialog.
   void showSettingsDialog();
 
-  // The dataset browser.
+  // The dataset browser (training_browser.h); visibleImages() waits for a filter in flight.
+  TrainingBrowser* trainingBrowser() const { return browser_; }
   int visibleImages() const;
   void setFilter(const QString& text);              // caption contains (case-insensitive)
   void setStyleFilter(const QString& style);        // "" = all styles
@@ -102,8 +101,8 @@ class MainWindow : public QMainWindow {
   void showAblation();
   void showCounterfactual();
   // The training set browser's "Attribute this image": enabled while an image is selected.
-  QPushButton* attributeButton() const { return attributeButton_; }
-  QListView* datasetGrid() const { return grid_; }
+  QPushButton* attributeButton() const;
+  QListView* datasetGrid() const;
   void evaluate();  // starts the evaluation job unless one runs
   bool evaluating() const { return evaluationJob_ != 0; }
 
@@ -119,7 +118,6 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
 
  private:
-  void buildBrowser();
   void buildDocks();
   void buildMenus();
   void buildToolsMenu();
@@ -134,7 +132,6 @@ class MainWindow : public QMainWindow {
   std::vector<std::pair<QString, const Ranking*>> currentRankings() const;
   void addRecentBundle(const QString& dir);
   void updateRecentMenu();
-  void updateFilterCount();
 
   std::shared_ptr<QueryState> addToHistory(Query query);
   void setCurrentQuery(const std::shared_ptr<QueryState>& state);
@@ -149,20 +146,12 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<AttributionSession> session_;
   JobManager* jobs_;
   JobsWidget* jobsWidget_;
-  DatasetModel* model_;
-  DatasetFilter* filter_;
   QTabWidget* tabs_;
-  QListView* grid_;
-  QLineEdit* search_;
-  QComboBox* styleBox_;
-  QComboBox* categoryBox_;
-  QLabel* count_;
-  ImageDetails* details_;
+  TrainingBrowser* browser_;
   AttributionView* view_;
   QueryCharts* charts_;
   AblationView* ablation_;
   CounterfactualView* counterfactual_;
-  QPushButton* attributeButton_ = nullptr;
   QueryPanel* panel_;
   QListWidget* history_;
   QLabel* jobLabel_;
