@@ -48,8 +48,9 @@ class DatasetModel : public QAbstractListModel {
   std::shared_ptr<const Dataset> sharedDataset() const { return dataset_; }
   // Off (the default): data() decodes a missing thumbnail at once.
   void setThumbnailsInBackground(bool on) { background_ = on; }
-  // Thumbnails decoded so far (cache misses), for tests and the bench.
+  // Thumbnails decoded so far (cache misses), and whether a row's is ready: for tests and the bench.
   int64_t thumbnailsDecoded() const { return decodedThumbnails_; }
+  bool hasThumbnail(int row) const { return thumbnails_.contains(row); }
 
   int rowCount(const QModelIndex& parent = {}) const override;
   QVariant data(const QModelIndex& index, int role) const override;
