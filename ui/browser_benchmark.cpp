@@ -22,28 +22,6 @@
 namespace fastgda::ui {
 namespace {
 
-// The largest gap between the ticks of a 10 ms timer on this (the GUI) thread.
-class StallProbe {
- public:
-  StallProbe() {
-    clock_.start();
-    QObject::connect(&timer_, &QTimer::timeout, [this] {
-      const qint64 now = clock_.nsecsElapsed();
-      largest_ = std::max(largest_, now - last_);
-      last_ = now;
-    });
-    timer_.start(10);
-    last_ = clock_.nsecsElapsed();
-  }
-  // The tick interval itself is not a stall: subtract it.
-  double largestStallMs() const { return std::max(0.0, static_cast<double>(largest_) / 1e6 - 10); }
-
- private:
-  QTimer timer_;
-  QElapsedTimer clock_;
-  qint64 last_ = 0, largest_ = 0;
-};
-
 // Turns the event loop until `done` holds; an Error naming the stage after the timeout.
 void waitUntil(const std::function<bool()>& done, const char* stage, int timeoutSeconds) {
   QElapsedTimer clock;
@@ -98,6 +76,22 @@ double seconds(const QElapsedTimer& clock) {
 
 }  // namespace
 
+StallProbe::StallProbe() {
+  clock_.start();
+  QObject::connect(&timer_, &QTimer::timeout, [this] {
+    const qint64 now = clock_.nsecsElapsed();
+    largest_ = std::max(largest_, now - last_);
+    last_ = now;
+  });
+  timer_.start(10);
+  last_ = clock_.nsecsElapsed();
+}
+
+double StallProbe::largestStallMs() const {
+  // The tick interval itself is not a stall.
+  return std::max(0.0, static_cast<double>(largest_) / 1e6 - 10);
+}
+
 int64_t procStatusKb(const char* field) {
   QFile status(QStringLiteral("/proc/self/status"));
   if (!status.open(QIODevice::ReadOnly)) return 0;
@@ -113,6 +107,7 @@ QJsonObject BrowserRun::toJson() const {
   o["open_seconds"] = openSeconds;
   o["first_paint_seconds"] = firstPaintSeconds;
   o["typed_filter_seconds"] = typedSeconds;
+  o["filter_rows_seconds"] = filterRowsSeconds;
   o["filter_seconds"] = filterSeconds;
   o["filter_matches"] = filterMatches;
   o["scroll_to_end_seconds"] = scrollSeconds;
@@ -163,6 +158,8 @@ BrowserRun runBrowserSession(const BrowserRunOptions& o) {
 
   clock.restart();
   browser.setFilter(o.filter);
+  waitUntil([&] { return !browser.filter()->isFiltering(); }, "filter rows", o.timeoutSeconds);
+  run.filterRowsSeconds = seconds(clock);
   waitUntil([&] { return pageShown(browser); }, "filter", o.timeoutSeconds);
   settle();
   run.filterSeconds = seconds(clock);
@@ -188,6 +185,11 @@ BrowserRun runBrowserSession(const BrowserRunOptions& o) {
   }
   settle();
   run.scrollSeconds = seconds(clock);
+  if (!o.screenshot.isEmpty()) {
+    const QString end =
+        o.screenshot.left(o.screenshot.lastIndexOf('.')) + QStringLiteral("-end.png");
+    if (!browser.grab().save(end)) fail(end.toStdString(), ": cannot save the screenshot");
+  }
 
   run.largestStallMs = probe.largestStallMs();
   run.framesDecoded = packFramesDecoded(*data);

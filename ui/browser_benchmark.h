@@ -13,8 +13,10 @@
 // GUI thread records the largest gap between its ticks.
 #pragma once
 
+#include <QElapsedTimer>
 #include <QSize>
 #include <QString>
+#include <QTimer>
 #include <cstdint>
 
 class QJsonObject;
@@ -27,7 +29,7 @@ struct BrowserRunOptions {
   QString filter = QStringLiteral("small red circle on navy");  // the filter timed
   QSize window{1280, 800};                                      // pixels
   int timeoutSeconds = 300;  // per stage; then an Error naming it
-  QString screenshot;        // a PNG of the first page, when not empty
+  QString screenshot;        // a PNG of the first page (and NAME-end.png of the last)
 };
 
 struct BrowserRun {
@@ -35,7 +37,8 @@ struct BrowserRun {
   double openSeconds = 0;        // the pack's header, frame table and records, on a worker
   double firstPaintSeconds = 0;  // from handing the dataset to the browser to its first page shown
   double typedSeconds = 0;       // from the last key to the typed filter's rows (150 ms pause in)
-  double filterSeconds = 0;      // from setting the filter to its first page shown
+  double filterRowsSeconds = 0;  // from setting the filter to its rows (and count) shown
+  double filterSeconds = 0;      // from setting the filter to its first page of thumbnails shown
   int filterMatches = 0;
   double scrollSeconds = 0;   // from clearing the filter to the last page shown
   double largestStallMs = 0;  // the longest gap between the 10 ms ticks, over all of it
@@ -47,6 +50,19 @@ struct BrowserRun {
 };
 
 BrowserRun runBrowserSession(const BrowserRunOptions& options);
+
+// The longest the calling (GUI) thread's event loop went without turning since construction: a
+// timer ticking every 10 ms records the largest gap between its ticks, less the 10 ms.
+class StallProbe {
+ public:
+  StallProbe();
+  double largestStallMs() const;
+
+ private:
+  QTimer timer_;
+  QElapsedTimer clock_;
+  qint64 last_ = 0, largest_ = 0;
+};
 
 // A field of /proc/self/status in kB ("VmRSS", "VmHWM"); 0 where there is none.
 int64_t procStatusKb(const char* field);

@@ -460,7 +460,7 @@ class PackV2Dataset final : public Dataset {
     return decoded;
   }
 
-  // 64 MB: five 64 px display chunks of 1,024 images, or twenty 32 px image chunks.
+  // 64 MB: 80 display frames of 64 images at 64 px, or 320 image frames at 32 px.
   static constexpr size_t kCacheBytes = size_t{64} << 20;
 
   std::string path_;

@@ -24,12 +24,12 @@ namespace fastgda {
 struct JobContext;
 
 struct SynthOptions {
-  int64_t count = 1000;    // images
-  uint64_t seed = 0;       // same seed, same bytes
-  int imageSize = 32;      // model resolution, pixels
-  int displaySize = 64;    // display resolution, pixels
-  int chunkImages = 1024;  // images per zstd frame
-  int zstdLevel = 1;       // fast: level 1 packs 500,000 images in about a minute
+  int64_t count = 1000;  // images
+  uint64_t seed = 0;     // same seed, same bytes
+  int imageSize = 32;    // model resolution, pixels
+  int displaySize = 64;  // display resolution, pixels
+  int chunkImages = 64;  // images per zstd frame (see ImagePackOptions)
+  int zstdLevel = 1;     // fast: level 1 packs 500,000 images in about a minute
 };
 
 struct SynthImage {
