@@ -111,8 +111,11 @@ class DatasetFilter : public QAbstractProxyModel {
  private:
   struct Job;
   void refilter();
+  bool startJob(quint64 generation);  // false without a dataset
+  void sourceReset();
   void apply(quint64 generation, std::vector<int> rows);
-  void resetToSource();
+  bool filtersAnything() const;
+  std::vector<int> allRows() const;
 
   Criteria criteria_;
   std::vector<int> rows_;  // source rows, ascending

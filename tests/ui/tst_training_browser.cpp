@@ -121,8 +121,10 @@ class TestTrainingBrowser : public QObject {
     filter.setCaption(caption);
     filter.setStyle(style);
     filter.setCategory(category);
-    QSignalSpy shown(&filter, &DatasetFilter::filtered);
-    QVERIFY(shown.wait(20000));
+    if (filter.isFiltering()) {  // no criteria: every row at once, no worker
+      QSignalSpy shown(&filter, &DatasetFilter::filtered);
+      QVERIFY(shown.wait(20000));
+    }
     QVERIFY(!filter.isFiltering());
     const std::vector<int> expected = plainFilter(*data, filter.criteria());
     QCOMPARE(shownRows(filter), expected);
@@ -137,7 +139,7 @@ class TestTrainingBrowser : public QObject {
     DatasetFilter filter;
     filter.setSourceModel(&model);
     model.setDataset(synth_);
-    QVERIFY(QSignalSpy(&filter, &DatasetFilter::filtered).wait(20000));
+    QCOMPARE(filter.rowCount(), 20000);
     QSignalSpy shown(&filter, &DatasetFilter::filtered);
     QSignalSpy resets(&filter, &QAbstractItemModel::modelReset);
     filter.setCaption("red");
