@@ -2,6 +2,7 @@
 
 #include <QFileInfo>
 #include <cstring>
+#include <new>
 #include <set>
 
 #include "data/image_files.h"
@@ -71,7 +72,14 @@ cv::Mat Dataset::image(int64_t index) const {
 const std::vector<uint8_t>& Dataset::imageData() const {
   if (lazy_)
     std::call_once(materialised_, [this] {
-      std::vector<uint8_t> all(records_.size() * static_cast<size_t>(imageSize_) * imageSize_ * 3);
+      const size_t bytes = records_.size() * static_cast<size_t>(imageSize_) * imageSize_ * 3;
+      std::vector<uint8_t> all;
+      try {
+        all.resize(bytes);
+      } catch (const std::bad_alloc&) {
+        fail(describe(), ": cannot hold its ", records_.size(), " images of ", imageSize_, "x",
+             imageSize_, "x3 in memory (", bytes, " bytes)");
+      }
       readAllImages(all.data());
       pixels_ = std::move(all);
       hasPixels_.store(true, std::memory_order_release);

@@ -28,6 +28,7 @@ constexpr size_t kChecksumBytes = 32;
 constexpr size_t kFixedHeaderBytes = 16;
 constexpr size_t kEntryBytes = 56;  // version 2's frame table: offset, bytes, raw_bytes, SHA-256
 constexpr int kMaxSide = 8192;      // pixels: any larger image_size is a damaged header
+constexpr uint64_t kMaxFrameBytes = uint64_t{1} << 30;  // a decoded frame; more is a bad header
 const char* const kRecordFields[] = {"id", "caption", "style", "family", "category", "subcategory"};
 
 void putU32(std::string& out, uint32_t v) {
@@ -404,6 +405,11 @@ class PackV2Dataset final : public Dataset {
     if (found != frame.sha)
       fail(path_, ": ", name, " is corrupt: its SHA-256 is ", found.toHex().toStdString(),
            ", expected ", frame.sha.toHex().toStdString());
+    const unsigned long long declared =
+        ZSTD_getFrameContentSize(bytes.constData(), static_cast<size_t>(bytes.size()));
+    if (declared != frame.raw)
+      fail(path_, ": ", name, " declares ", declared, " decoded bytes, the frame table ",
+           frame.raw);
     std::vector<uint8_t> out(static_cast<size_t>(frame.raw));
     const size_t n = ZSTD_decompress(out.data(), out.size(), bytes.constData(),
                                      static_cast<size_t>(bytes.size()));
@@ -560,6 +566,10 @@ std::unique_ptr<Dataset> openVersion2(const std::string& path, QFile& file) {
       if (frame.raw != images * side * side * 3)
         fail(path, ": frame table: ", name, " has raw_bytes ", frame.raw, ", expected ",
              images * side * side * 3, " for ", images, " images of ", side, "x", side, "x3");
+      if (frame.raw > kMaxFrameBytes)
+        fail(path, ": ", name, " decodes to ", frame.raw, " bytes, more than the ", kMaxFrameBytes,
+             " a frame may hold (header 'chunk_images' ", chunkImages, " is too large for ", side,
+             " px images)");
     }
     at = frame.offset + frame.bytes;
   }
