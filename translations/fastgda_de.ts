@@ -960,42 +960,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <translation>%1 fehlgeschlagen</translation>
     </message>
     <message>
-        <source>Filter training images by caption, e.g. &quot;thumbs up&quot;</source>
-        <translation>Trainingsbilder nach Beschriftung filtern, z. B. „thumbs up“</translation>
-    </message>
-    <message>
-        <source>Shows the images whose caption contains this text</source>
-        <translation>Zeigt die Bilder, deren Beschriftung diesen Text enthält</translation>
-    </message>
-    <message>
-        <source>Show one style only</source>
-        <translation>Nur einen Stil anzeigen</translation>
-    </message>
-    <message>
-        <source>Show one category only</source>
-        <translation>Nur eine Kategorie anzeigen</translation>
-    </message>
-    <message>
-        <source>Attribute this</source>
-        <translation>Attribuieren</translation>
-    </message>
-    <message>
-        <source>Use this training image and its caption as the query</source>
-        <translation>Dieses Trainingsbild und seine Beschriftung als Abfrage verwenden</translation>
-    </message>
-    <message>
-        <source>Attribute this image</source>
-        <translation>Dieses Bild attribuieren</translation>
-    </message>
-    <message>
-        <source>Use the selected training image and its caption as the query</source>
-        <translation>Das ausgewählte Trainingsbild und seine Beschriftung als Abfrage verwenden</translation>
-    </message>
-    <message>
-        <source>Click an image to see it here with its caption and metadata. Right-click it to attribute it.</source>
-        <translation>Klicken Sie auf ein Bild, um es hier mit Beschriftung und Metadaten zu sehen. Mit einem Rechtsklick können Sie es attribuieren.</translation>
-    </message>
-    <message>
         <source>&amp;Training set</source>
         <translation>&amp;Trainingsdaten</translation>
     </message>
@@ -1088,14 +1052,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         <translation>Bundle kann nicht geöffnet werden</translation>
     </message>
     <message>
-        <source>All styles</source>
-        <translation>Alle Stile</translation>
-    </message>
-    <message>
-        <source>All categories</source>
-        <translation>Alle Kategorien</translation>
-    </message>
-    <message>
         <source>No query yet. Generate an image (Ctrl+G), right-click a training image and choose &quot;Attribute this&quot;, or open or drop an image file.</source>
         <translation>Noch keine Abfrage. Generieren Sie ein Bild (Strg+G), klicken Sie mit der rechten Maustaste auf ein Trainingsbild und wählen Sie „Attribuieren“, oder öffnen Sie eine Bilddatei bzw. ziehen Sie sie hierher.</translation>
     </message>
@@ -1114,10 +1070,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>Opening the student</source>
         <translation>Schüler wird geladen</translation>
-    </message>
-    <message>
-        <source>%L1 of %L2 images</source>
-        <translation>%L1 von %L2 Bildern</translation>
     </message>
     <message>
         <source>Open bundle folder</source>
@@ -1592,6 +1544,57 @@ Anklicken für eine große Ansicht.</translation>
     <message>
         <source>&lt;b&gt;#%1&lt;/b&gt; %2</source>
         <translation>&lt;b&gt;#%1&lt;/b&gt; %2</translation>
+    </message>
+</context>
+<context>
+    <name>fastgda::ui::TrainingBrowser</name>
+    <message>
+        <source>Attribute this image</source>
+        <translation>Dieses Bild attribuieren</translation>
+    </message>
+    <message>
+        <source>Filter training images by caption, e.g. &quot;thumbs up&quot;</source>
+        <translation>Trainingsbilder nach Beschriftung filtern, z. B. „thumbs up“</translation>
+    </message>
+    <message>
+        <source>Shows the images whose caption contains this text</source>
+        <translation>Zeigt die Bilder, deren Beschriftung diesen Text enthält</translation>
+    </message>
+    <message>
+        <source>Show one style only</source>
+        <translation>Nur einen Stil anzeigen</translation>
+    </message>
+    <message>
+        <source>Show one category only</source>
+        <translation>Nur eine Kategorie anzeigen</translation>
+    </message>
+    <message>
+        <source>Attribute this</source>
+        <translation>Attribuieren</translation>
+    </message>
+    <message>
+        <source>Use this training image and its caption as the query</source>
+        <translation>Dieses Trainingsbild und seine Beschriftung als Abfrage verwenden</translation>
+    </message>
+    <message>
+        <source>Use the selected training image and its caption as the query</source>
+        <translation>Das ausgewählte Trainingsbild und seine Beschriftung als Abfrage verwenden</translation>
+    </message>
+    <message>
+        <source>Click an image to see it here with its caption and metadata. Right-click it to attribute it.</source>
+        <translation>Klicken Sie auf ein Bild, um es hier mit Beschriftung und Metadaten zu sehen. Mit einem Rechtsklick können Sie es attribuieren.</translation>
+    </message>
+    <message>
+        <source>All styles</source>
+        <translation>Alle Stile</translation>
+    </message>
+    <message>
+        <source>All categories</source>
+        <translation>Alle Kategorien</translation>
+    </message>
+    <message>
+        <source>%L1 of %L2 images</source>
+        <translation>%L1 von %L2 Bildern</translation>
     </message>
 </context>
 <context>

@@ -47,7 +47,6 @@
 #include "chart_view.h"
 #include "counterfactual_view.h"
 #include "data/dataset.h"
-#include "dataset_model.h"
 #include "distill_dialog.h"
 #include "figure_export.h"
 #include "image_details.h"
@@ -60,6 +59,7 @@
 #include "query_display.h"
 #include "query_panel.h"
 #include "studio_settings.h"
+#include "training_browser.h"
 #include "util/device.h"
 #include "util/error.h"
 #include "util/threads.h"
@@ -71,34 +71,11 @@ static void initResources() {
 
 namespace fastgda::ui {
 
-namespace {
-
-// Draws the thumbnail only: captions are in the tooltip and the details pane (elided captions
-// under 64 px images would be noise).
-class ThumbnailDelegate : public QStyledItemDelegate {
- public:
-  using QStyledItemDelegate::QStyledItemDelegate;
-  void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override {
-    QStyledItemDelegate::initStyleOption(option, index);
-    option->text.clear();
-    option->features &= ~QStyleOptionViewItem::HasDisplay;
-  }
-};
-
-}  // namespace
-
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
       jobs_(new JobManager(this)),
-      model_(new DatasetModel(this)),
-      filter_(new DatasetFilter(this)),
       tabs_(new QTabWidget(this)),
-      grid_(new QListView(this)),
-      search_(new QLineEdit(this)),
-      styleBox_(new QComboBox(this)),
-      categoryBox_(new QComboBox(this)),
-      count_(new QLabel(this)),
-      details_(new ImageDetails(256, this)),
+      browser_(new TrainingBrowser(this)),
       view_(new AttributionView(this)),
       charts_(new QueryCharts(this)),
       ablation_(new AblationView(this)),
@@ -117,7 +94,11 @@ MainWindow::MainWindow(QWidget* parent)
   setWindowIcon(icon);
   setAcceptDrops(true);
 
-  buildBrowser();
+  tabs_->addTab(browser_, tr("&Training set"));
+  connect(browser_, &TrainingBrowser::imageActivated, queries_,
+          &QueryController::attributeTrainingImage);
+  connect(browser_, &TrainingBrowser::attributeRequested, queries_,
+          &QueryController::attributeTrainingImage);
   tabs_->addTab(view_, tr("&Attribution"));
   tabs_->addTab(charts_, tr("C&harts"));
   tabs_->addTab(ablation_, tr("A&blation"));
@@ -173,95 +154,6 @@ MainWindow::~MainWindow() {
 QString MainWindow::startupBundle() {
   const QString chosen = StudioSettings().defaultBundle();
   return chosen.isEmpty() ? QString::fromStdString(defaultBundleDir()) : chosen;
-}
-
-void MainWindow::buildBrowser() {
-  filter_->setSourceModel(model_);
-  grid_->setModel(filter_);
-  grid_->setViewMode(QListView::IconMode);
-  grid_->setItemDelegate(new ThumbnailDelegate(grid_));
-  grid_->setIconSize(QSize(64, 64));
-  grid_->setGridSize(QSize(72, 72));
-  grid_->setSpacing(4);
-  grid_->setUniformItemSizes(true);
-  grid_->setResizeMode(QListView::Adjust);
-  grid_->setLayoutMode(QListView::Batched);  // 100k items: lay out in batches, stay responsive
-  grid_->setBatchSize(2000);
-  grid_->setMovement(QListView::Static);
-  grid_->setSelectionMode(QAbstractItemView::SingleSelection);
-  grid_->setContextMenuPolicy(Qt::CustomContextMenu);
-  grid_->setToolTip(QString());  // items have their own
-  search_->setPlaceholderText(tr("Filter training images by caption, e.g. \"thumbs up\""));
-  search_->setClearButtonEnabled(true);
-  search_->setToolTip(tr("Shows the images whose caption contains this text"));
-  styleBox_->setToolTip(tr("Show one style only"));
-  categoryBox_->setToolTip(tr("Show one category only"));
-  categoryBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-  count_->setForegroundRole(QPalette::PlaceholderText);
-  // Filtering 100,000 captions on every keystroke would stutter: wait for a pause in typing.
-  auto* typing = new QTimer(this);
-  typing->setSingleShot(true);
-  typing->setInterval(150);
-  connect(search_, &QLineEdit::textChanged, typing, qOverload<>(&QTimer::start));
-  connect(typing, &QTimer::timeout, this, [this] { setFilter(search_->text()); });
-  connect(styleBox_, &QComboBox::currentIndexChanged, this, [this] {
-    filter_->setStyle(styleBox_->currentData().toString());
-    updateFilterCount();
-  });
-  connect(categoryBox_, &QComboBox::currentIndexChanged, this, [this] {
-    filter_->setCategory(categoryBox_->currentData().toString());
-    updateFilterCount();
-  });
-  connect(grid_->selectionModel(), &QItemSelectionModel::currentChanged, this,
-          [this](const QModelIndex& current) {
-            if (attributeButton_) attributeButton_->setEnabled(current.isValid());
-            if (current.isValid())
-              showImageDetails(current.data(DatasetModel::IndexRole).toLongLong());
-          });
-  connect(grid_, &QListView::doubleClicked, this, [this](const QModelIndex& index) {
-    queries_->attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
-  });
-  connect(grid_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
-    const QModelIndex index = grid_->indexAt(at);
-    if (!index.isValid()) return;
-    QMenu menu(this);
-    QAction* attribute = menu.addAction(tr("Attribute this"));
-    attribute->setToolTip(tr("Use this training image and its caption as the query"));
-    if (menu.exec(grid_->viewport()->mapToGlobal(at)) == attribute)
-      queries_->attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
-  });
-
-  auto* filters = new QHBoxLayout;
-  filters->addWidget(search_, 3);
-  filters->addWidget(styleBox_, 1);
-  filters->addWidget(categoryBox_, 1);
-  filters->addWidget(count_);
-  auto* left = new QWidget(this);
-  auto* leftLayout = new QVBoxLayout(left);
-  leftLayout->setContentsMargins(0, 0, 0, 0);
-  leftLayout->addLayout(filters);
-  leftLayout->addWidget(grid_);
-  auto* detailsPane = new QWidget(this);
-  auto* detailsLayout = new QVBoxLayout(detailsPane);
-  detailsLayout->addWidget(details_);
-  attributeButton_ = new QPushButton(tr("Attribute this image"), detailsPane);
-  attributeButton_->setToolTip(tr("Use the selected training image and its caption as the query"));
-  attributeButton_->setEnabled(false);  // until an image is selected
-  connect(attributeButton_, &QPushButton::clicked, this, [this] {
-    const QModelIndex index = grid_->currentIndex();
-    if (index.isValid())
-      queries_->attributeTrainingImage(index.data(DatasetModel::IndexRole).toLongLong());
-  });
-  detailsLayout->addWidget(attributeButton_);
-  auto* split = new QSplitter(this);
-  split->addWidget(left);
-  split->addWidget(detailsPane);
-  split->setStretchFactor(0, 1);
-  split->setCollapsible(0, false);
-  details_->clear(
-      tr("Click an image to see it here with its caption and metadata. Right-click "
-         "it to attribute it."));
-  tabs_->addTab(split, tr("&Training set"));
 }
 
 void MainWindow::buildDocks() {
@@ -371,30 +263,12 @@ bool MainWindow::openBundle(const QString& dir) {
 
   std::shared_ptr<const Dataset> data = session_->dataset();
   const DatasetSummary s = summarize(*data);
-  std::set<QString> styles, categories;
-  for (const ImageRecord& r : data->records()) {
-    if (!r.style.empty()) styles.insert(QString::fromStdString(r.style));
-    if (!r.category.empty()) categories.insert(QString::fromStdString(r.category));
-  }
-  model_->setDataset(data);
-  for (auto [box, values, all] : {std::tuple{styleBox_, &styles, tr("All styles")},
-                                  std::tuple{categoryBox_, &categories, tr("All categories")}}) {
-    const QSignalBlocker block(box);
-    box->clear();
-    box->addItem(all, QString());
-    for (const QString& v : *values) box->addItem(v, v);
-    box->setEnabled(values->size() > 1);
-  }
-  filter_->setStyle({});
-  filter_->setCategory({});
+  browser_->setDataset(data);
   view_->setDataset(data);
   view_->setStudentName(QString::fromStdString(session_->studentSpace()));
   view_->clearQuery(
       tr("No query yet. Generate an image (Ctrl+G), right-click a training image "
          "and choose \"Attribute this\", or open or drop an image file."));
-  details_->clear(
-      tr("Click an image to see it here with its caption and metadata. Right-click "
-         "it to attribute it."));
   charts_->setDataset(data);
   charts_->clear(tr("No query yet."));
   evaluationJob_ = 0;
@@ -419,7 +293,6 @@ bool MainWindow::openBundle(const QString& dir) {
   summaryLabel_->setText(summary_);
   if (!deviceNote.isEmpty()) statusBar()->showMessage(deviceNote, 15000);
   deviceLabel_->setText(QString::fromStdString(deviceDisplayName(session_->device())));
-  updateFilterCount();
   addRecentBundle(QString::fromStdString(session_->bundle().dir));
 
   // Open the student now, so that it answers the first query without waiting.
@@ -432,42 +305,39 @@ QString MainWindow::bundleDir() const {
 }
 
 int MainWindow::visibleImages() const {
-  return filter_->rowCount();
+  return browser_->visibleImages();
 }
 
 void MainWindow::setFilter(const QString& text) {
-  if (search_->text() != text) {
-    const QSignalBlocker block(search_);  // typing filters after a pause; this call at once
-    search_->setText(text);
-  }
-  filter_->setCaption(text);
-  updateFilterCount();
+  browser_->setFilter(text);
 }
 
 void MainWindow::setStyleFilter(const QString& style) {
-  styleBox_->setCurrentIndex(std::max(0, styleBox_->findData(style)));
+  browser_->setStyleFilter(style);
 }
 
 void MainWindow::setCategoryFilter(const QString& category) {
-  categoryBox_->setCurrentIndex(std::max(0, categoryBox_->findData(category)));
+  browser_->setCategoryFilter(category);
 }
 
 QStringList MainWindow::styleChoices() const {
-  QStringList out;
-  for (int i = 1; i < styleBox_->count(); ++i) out << styleBox_->itemData(i).toString();
-  return out;
-}
-
-void MainWindow::updateFilterCount() {
-  count_->setText(tr("%L1 of %L2 images").arg(filter_->rowCount()).arg(model_->rowCount()));
+  return browser_->styleChoices();
 }
 
 void MainWindow::showImageDetails(int64_t index) {
-  if (session_) details_->showTrainingImage(*session_->dataset(), index);
+  browser_->showImageDetails(index);
 }
 
 QString MainWindow::imageDetailsCaption() const {
-  return details_->captionText();
+  return browser_->imageDetailsCaption();
+}
+
+QPushButton* MainWindow::attributeButton() const {
+  return browser_->attributeButton();
+}
+
+QListView* MainWindow::datasetGrid() const {
+  return browser_->grid();
 }
 
 void MainWindow::showDatasetBrowser() {

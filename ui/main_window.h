@@ -32,15 +32,13 @@ namespace fastgda::ui {
 class AblationView;
 class CounterfactualView;
 class AttributionView;
-class DatasetFilter;
-class DatasetModel;
 class DistillDialog;
-class ImageDetails;
 class JobManager;
 class JobsWidget;
 class QueryCharts;
 class QueryController;
 class QueryPanel;
+class TrainingBrowser;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -60,7 +58,8 @@ class MainWindow : public QMainWindow {
   // language, in a modal dialog.
   void showSettingsDialog();
 
-  // The dataset browser.
+  // The dataset browser (training_browser.h); visibleImages() waits for a filter in flight.
+  TrainingBrowser* trainingBrowser() const { return browser_; }
   int visibleImages() const;
   void setFilter(const QString& text);              // caption contains (case-insensitive)
   void setStyleFilter(const QString& style);        // "" = all styles
@@ -91,8 +90,8 @@ class MainWindow : public QMainWindow {
   void showAblation();
   void showCounterfactual();
   // The training set browser's "Attribute this image": enabled while an image is selected.
-  QPushButton* attributeButton() const { return attributeButton_; }
-  QListView* datasetGrid() const { return grid_; }
+  QPushButton* attributeButton() const;
+  QListView* datasetGrid() const;
   void evaluate();  // starts the evaluation job unless one runs
   bool evaluating() const { return evaluationJob_ != 0; }
 
@@ -108,7 +107,6 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
 
  private:
-  void buildBrowser();
   void buildDocks();
   void buildMenus();
   void buildToolsMenu();
@@ -123,7 +121,6 @@ class MainWindow : public QMainWindow {
   std::vector<std::pair<QString, const Ranking*>> currentRankings() const;
   void addRecentBundle(const QString& dir);
   void updateRecentMenu();
-  void updateFilterCount();
 
   void onQueryChanged();
   void openStudentInBackground();  // so that it answers the next query without waiting
@@ -134,20 +131,12 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<AttributionSession> session_;
   JobManager* jobs_;
   JobsWidget* jobsWidget_;
-  DatasetModel* model_;
-  DatasetFilter* filter_;
   QTabWidget* tabs_;
-  QListView* grid_;
-  QLineEdit* search_;
-  QComboBox* styleBox_;
-  QComboBox* categoryBox_;
-  QLabel* count_;
-  ImageDetails* details_;
+  TrainingBrowser* browser_;
   AttributionView* view_;
   QueryCharts* charts_;
   AblationView* ablation_;
   CounterfactualView* counterfactual_;
-  QPushButton* attributeButton_ = nullptr;
   QueryPanel* panel_;
   QListWidget* history_;
   QLabel* jobLabel_;

@@ -130,7 +130,8 @@ int runBench(const QStringList& arguments) {
                      "at the default settings, single images and a batch."));
   parser.addHelpOption();
   parser.addPositionalArgument(
-      "what", "generate, teacher, attribute or retrain (fastgda bench teacher --help, ...)");
+      "what",
+      "generate, teacher, attribute, retrain or studio (fastgda bench teacher --help, ...)");
   parser.addOptions({{"bundle", "Bundle folder (default: built-in).", "DIR"},
                      {"images", "Images to time.", "N", "8"},
                      {"json", "Print a JSON object."},
@@ -140,9 +141,16 @@ int runBench(const QStringList& arguments) {
     return runBenchTeacher(arguments.mid(1));
   if (arguments.value(0) == QLatin1String("attribute")) return runBenchAttribute(arguments.mid(1));
   if (arguments.value(0) == QLatin1String("retrain")) return runBenchRetrain(arguments.mid(1));
+  if (arguments.value(0) == QLatin1String("studio")) {
+#ifdef FASTGDA_WITH_GUI
+    return runBenchStudio(arguments.mid(1));
+#else
+    fail("bench studio: this build has no studio (configure with FASTGDA_BUILD_GUI=ON)");
+#endif
+  }
   parser.process(QStringList{QStringLiteral("fastgda bench")} + arguments);
   if (parser.positionalArguments() != QStringList{"generate"})
-    fail("bench: expected 'generate', 'teacher', 'attribute' or 'retrain'");
+    fail("bench: expected 'generate', 'teacher', 'attribute', 'retrain' or 'studio'");
   applyThreadsOption(parser, "generate");
   const int n = std::max(1, static_cast<int>(integerOption(parser, "images", "bench")));
   const auto model = openModel(parser, "bench generate");

@@ -29,8 +29,10 @@ int runCounterfactual(const QStringList& arguments);
 int runSlurm(const QStringList& arguments);
 int runBenchAttribute(const QStringList& arguments);
 int runBenchRetrain(const QStringList& arguments);
-// Only in builds with the studio (FASTGDA_WITH_GUI): export, and the QApplication it paints with.
+// Only in builds with the studio (FASTGDA_WITH_GUI): export, bench studio, and the QApplication
+// they paint with.
 int runExport(const QStringList& arguments);
+int runBenchStudio(const QStringList& arguments);
 std::unique_ptr<QCoreApplication> makeGuiApplication(int& argc, char** argv);
 
 }  // namespace fastgda::cli

@@ -21,12 +21,13 @@ const std::map<QString, Command>& commands() {
   static const std::map<QString, Command> table = {
       {QStringLiteral("info"), {fastgda::cli::runInfo, "describe a bundle (dataset, model, ...)"}},
       {QStringLiteral("dataset"),
-       {fastgda::cli::runDataset, "build or inspect datasets (import-emoji, summary)"}},
+       {fastgda::cli::runDataset,
+        "build or inspect datasets (import-emoji, summary, subset, synth)"}},
       {QStringLiteral("train-model"),
        {fastgda::cli::runTrainModel, "train the built-in model (resumable)"}},
       {QStringLiteral("generate"), {fastgda::cli::runGenerate, "generate an image from a prompt"}},
       {QStringLiteral("bench"),
-       {fastgda::cli::runBench, "benchmarks (generate, teacher, attribute)"}},
+       {fastgda::cli::runBench, "benchmarks (generate, teacher, attribute, retrain, studio)"}},
       {QStringLiteral("teacher"),
        {fastgda::cli::runTeacher, "attribution by unlearning for a query or a batch"}},
       {QStringLiteral("teacher-plan"),
@@ -81,7 +82,9 @@ int main(int argc, char** argv) {
   // without a display (over ssh, in CI).
   std::unique_ptr<QCoreApplication> app;
 #ifdef FASTGDA_WITH_GUI
-  if (argc > 1 && std::strcmp(argv[1], "export") == 0) {
+  if (argc > 1 &&
+      (std::strcmp(argv[1], "export") == 0 ||
+       (argc > 2 && std::strcmp(argv[1], "bench") == 0 && std::strcmp(argv[2], "studio") == 0))) {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
     app = fastgda::cli::makeGuiApplication(argc, argv);
   }

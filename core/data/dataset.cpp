@@ -2,6 +2,7 @@
 
 #include <QFileInfo>
 #include <cstring>
+#include <new>
 #include <set>
 
 #include "data/image_files.h"
@@ -16,6 +17,15 @@ Dataset::Dataset(int imageSize, std::vector<uint8_t> pixels, std::vector<ImageRe
   if (pixels_.size() != expected)
     fail("dataset: pixel array has ", pixels_.size(), " bytes, expected ", expected, " (",
          records_.size(), " images of ", imageSize_, "x", imageSize_, "x3)");
+  indexRecords();
+}
+
+Dataset::Dataset(int imageSize, std::vector<ImageRecord> records)
+    : imageSize_(imageSize), lazy_(true), hasPixels_(false), records_(std::move(records)) {
+  indexRecords();
+}
+
+void Dataset::indexRecords() {
   for (size_t i = 0; i < records_.size(); ++i) {
     byCaption_.emplace(records_[i].caption, static_cast<int64_t>(i));
     if (records_[i].family >= 0) families_[records_[i].family].push_back(static_cast<int64_t>(i));
@@ -52,8 +62,36 @@ cv::Mat Dataset::image(int64_t index) const {
   checkIndex(index);
   cv::Mat out(imageSize_, imageSize_, CV_8UC3);
   const size_t bytes = static_cast<size_t>(imageSize_ * imageSize_ * 3);
-  std::memcpy(out.data, pixels_.data() + static_cast<size_t>(index) * bytes, bytes);
+  if (hasPixels_.load(std::memory_order_acquire))
+    std::memcpy(out.data, pixels_.data() + static_cast<size_t>(index) * bytes, bytes);
+  else
+    readImage(index, out.data);
   return out;
+}
+
+const std::vector<uint8_t>& Dataset::imageData() const {
+  if (lazy_)
+    std::call_once(materialised_, [this] {
+      const size_t bytes = records_.size() * static_cast<size_t>(imageSize_) * imageSize_ * 3;
+      std::vector<uint8_t> all;
+      try {
+        all.resize(bytes);
+      } catch (const std::bad_alloc&) {
+        fail(describe(), ": cannot hold its ", records_.size(), " images of ", imageSize_, "x",
+             imageSize_, "x3 in memory (", bytes, " bytes)");
+      }
+      readAllImages(all.data());
+      pixels_ = std::move(all);
+      hasPixels_.store(true, std::memory_order_release);
+    });
+  return pixels_;
+}
+
+void Dataset::readImage(int64_t, uint8_t*) const {
+  fail(describe(), ": internal error: a lazy dataset must read its own images");
+}
+void Dataset::readAllImages(uint8_t*) const {
+  fail(describe(), ": internal error: a lazy dataset must read its own images");
 }
 
 std::unique_ptr<Dataset> openDataset(const std::string& path, const LoadOptions& options,

@@ -4,16 +4,20 @@
 //   cv::Mat rgb = data->image(0);          // CV_8UC3, RGB (not OpenCV's BGR), imageSize() square
 //   std::string text = data->caption(0);   // "thumbs up, medium skin tone, twemoji style"
 //
-// Conventions, stated once: images are RGB uint8, row-major H×W×3. Every dataset keeps its
-// model-resolution images in memory as one contiguous N×S×S×3 array (14k emoji at 32 px: 42 MB),
-// so training and attribution read them without decoding; display images may be decoded on demand.
+// Conventions, stated once: images are RGB uint8, row-major H×W×3. Records (captions, metadata)
+// are always in memory. Model-resolution images are one contiguous N×S×S×3 array (14k emoji at
+// 32 px: 42 MB) for folders, COCO sets and version-1 packs; a version-2 pack (image_pack.h)
+// decodes them on demand, one chunk at a time, so a browser over 500,000 images holds only what
+// it shows, and builds the whole array only when a computation asks for imageData().
 //
 // Sources (see openDataset): an image pack (.fgpack, the built-in emoji set), a folder with a
 // JSON-lines manifest, or a COCO captions JSON with its images folder.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -49,10 +53,12 @@ class Dataset {
   // The images of a family, ascending; empty for an unknown family.
   const std::vector<int64_t>& familyMembers(int family) const;
 
-  // Model-resolution image, a copy (CV_8UC3, RGB).
+  // Model-resolution image, a copy (CV_8UC3, RGB). Thread-safe.
   cv::Mat image(int64_t index) const;
-  // All model-resolution images: size() × imageSize() × imageSize() × 3 bytes, RGB.
-  const std::vector<uint8_t>& imageData() const { return pixels_; }
+  // All model-resolution images: size() × imageSize() × imageSize() × 3 bytes, RGB. A lazy
+  // dataset decodes them all on the first call (once, thread-safe; 500,000 images at 32 px are
+  // 1.5 GB), so views showing a few images should call image() instead.
+  const std::vector<uint8_t>& imageData() const;
 
   // A larger RGB copy for display (the pack's 64 px copy, or the source file re-decoded).
   virtual cv::Mat displayImage(int64_t index) const = 0;
@@ -60,12 +66,23 @@ class Dataset {
   virtual std::string describe() const = 0;
 
  protected:
+  // A dataset holding its pixels (N×S×S×3 bytes).
   Dataset(int imageSize, std::vector<uint8_t> pixels, std::vector<ImageRecord> records);
+  // A lazy dataset: its subclass reads pixels on demand through the two functions below.
+  Dataset(int imageSize, std::vector<ImageRecord> records);
   void checkIndex(int64_t index) const;
+  // Lazy datasets only: copy image `index` (S×S×3 bytes) into `out`; every image into `out`.
+  virtual void readImage(int64_t index, uint8_t* out) const;
+  virtual void readAllImages(uint8_t* out) const;
 
  private:
+  void indexRecords();
+
   int imageSize_;
-  std::vector<uint8_t> pixels_;
+  bool lazy_ = false;
+  mutable std::once_flag materialised_;        // lazy datasets: imageData() decodes once
+  mutable std::atomic<bool> hasPixels_{true};  // pixels_ holds every image
+  mutable std::vector<uint8_t> pixels_;
   std::vector<ImageRecord> records_;
   std::unordered_map<std::string, int64_t> byCaption_;  // built once: records never change
   std::unordered_map<int, std::vector<int64_t>> families_;

@@ -137,6 +137,28 @@ class TestCli : public QObject {
     QVERIFY2(r.exitCode == 0 && QFile::exists(png), qPrintable(r.err));
   }
 
+  // dataset synth: the same seed writes the same bytes, a pack that `dataset summary` reads;
+  // --out is required.
+  void synthWritesADeterministicPack() {
+    QTemporaryDir dir;
+    const QString a = dir.filePath("a.fgpack"), b = dir.filePath("b.fgpack");
+    for (const QString& out : {a, b})
+      QCOMPARE(runCli({"dataset", "synth", "--count", "300", "--seed", "5", "--out", out}).exitCode,
+               0);
+    QFile fa(a), fb(b);
+    QVERIFY(fa.open(QIODevice::ReadOnly) && fb.open(QIODevice::ReadOnly));
+    QCOMPARE(fa.readAll(), fb.readAll());
+    const auto r = runCli({"dataset", "summary", a, "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(summary["images"].toInteger(), 300);
+    QCOMPARE(summary["styles"].toInteger(), 4);
+    QCOMPARE(summary["categories"].toInteger(), 3);
+    const auto missing = runCli({"dataset", "synth", "--count", "3"});
+    QCOMPARE(missing.exitCode, 1);
+    QVERIFY2(missing.err.contains("--out FILE.fgpack is required"), qPrintable(missing.err));
+  }
+
   void unknownCommandsAreRejected() {
     QCOMPARE(runCli({"no-such-command"}).exitCode, 2);
     const auto r = runCli({"dataset", "frobnicate"});

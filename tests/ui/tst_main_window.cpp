@@ -281,6 +281,7 @@ class TestMainWindow : public QObject {
     model.setDataset(data);
     filter.setStyle("google");
     filter.setCaption("apple");
+    filter.waitForFilter();  // the rows are computed by a worker
     QVERIFY(filter.rowCount() >= 3);
     for (int row = 0; row < filter.rowCount(); ++row) {
       const QModelIndex index = filter.index(row, 0);
