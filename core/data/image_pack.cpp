@@ -31,21 +31,29 @@ constexpr int kMaxSide = 8192;      // pixels: any larger image_size is a damage
 constexpr uint64_t kMaxFrameBytes = uint64_t{1} << 30;  // a decoded frame; more is a bad header
 const char* const kRecordFields[] = {"id", "caption", "style", "family", "category", "subcategory"};
 
+// Unsigned integers, little-endian, as the format stores them.
+template <typename Uint>
+void putLittleEndian(std::string& out, Uint v) {
+  for (size_t i = 0; i < sizeof(Uint); ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+template <typename Uint>
+Uint getLittleEndian(const char* p) {
+  Uint v = 0;
+  for (size_t i = 0; i < sizeof(Uint); ++i)
+    v |= static_cast<Uint>(static_cast<uint8_t>(p[i])) << (8 * i);
+  return v;
+}
 void putU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  putLittleEndian(out, v);
 }
 uint32_t getU32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
-  return v;
+  return getLittleEndian<uint32_t>(p);
 }
 void putU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  putLittleEndian(out, v);
 }
 uint64_t getU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
-  return v;
+  return getLittleEndian<uint64_t>(p);
 }
 QByteArray sha256(const char* data, size_t size) {
   return QCryptographicHash::hash(QByteArrayView(data, static_cast<qsizetype>(size)),
