@@ -55,6 +55,19 @@ void putU64(std::string& out, uint64_t v) {
 uint64_t getU64(const char* p) {
   return getLittleEndian<uint64_t>(p);
 }
+
+// The JSON header of either version: an object whose "format" is the pack's.
+QJsonObject parseHeader(const std::string& path, const QByteArray& text) {
+  QJsonParseError parseError;
+  const QJsonDocument doc = QJsonDocument::fromJson(text, &parseError);
+  if (!doc.isObject())
+    fail(path, ": header is not a JSON object: ", parseError.errorString().toStdString());
+  const QJsonObject header = doc.object();
+  if (header["format"].toString() != QLatin1String("fastgda-image-pack"))
+    fail(path, ": header field 'format' is '", header["format"].toString().toStdString(),
+         "', expected 'fastgda-image-pack'");
+  return header;
+}
 QByteArray sha256(const char* data, size_t size) {
   return QCryptographicHash::hash(QByteArrayView(data, static_cast<qsizetype>(size)),
                                   QCryptographicHash::Sha256);
@@ -212,16 +225,8 @@ std::unique_ptr<Dataset> openVersion1(const std::string& path) {
   const size_t headerBytes = getU32(bytes.data() + 12);
   if (kFixedHeaderBytes + headerBytes > body)
     fail(path, ": header length ", headerBytes, " exceeds the file size ", bytes.size());
-  QJsonParseError parseError;
-  const QJsonDocument doc = QJsonDocument::fromJson(
-      QByteArray(bytes.data() + kFixedHeaderBytes, static_cast<qsizetype>(headerBytes)),
-      &parseError);
-  if (!doc.isObject())
-    fail(path, ": header is not a JSON object: ", parseError.errorString().toStdString());
-  const QJsonObject header = doc.object();
-  if (header["format"].toString() != QLatin1String("fastgda-image-pack"))
-    fail(path, ": header field 'format' is '", header["format"].toString().toStdString(),
-         "', expected 'fastgda-image-pack'");
+  const QJsonObject header = parseHeader(
+      path, QByteArray(bytes.data() + kFixedHeaderBytes, static_cast<qsizetype>(headerBytes)));
   const qint64 count = header["count"].toInteger(-1);
   const int imageSize = header["image_size"].toInt(-1);
   const int displaySize = header["display_size"].toInt(-1);
@@ -510,14 +515,7 @@ std::unique_ptr<Dataset> openVersion2(const std::string& path, QFile& file) {
     fail(path, ": header length ", headerBytes, " exceeds the file size ", fileBytes,
          " (truncated?)");
   const QByteArray headerText = file.read(static_cast<qint64>(headerBytes));
-  QJsonParseError parseError;
-  const QJsonDocument doc = QJsonDocument::fromJson(headerText, &parseError);
-  if (!doc.isObject())
-    fail(path, ": header is not a JSON object: ", parseError.errorString().toStdString());
-  const QJsonObject header = doc.object();
-  if (header["format"].toString() != QLatin1String("fastgda-image-pack"))
-    fail(path, ": header field 'format' is '", header["format"].toString().toStdString(),
-         "', expected 'fastgda-image-pack'");
+  const QJsonObject header = parseHeader(path, headerText);
   const int64_t count = headerInteger(path, header, "count", 0, int64_t{1} << 40);
   const int imageSize = static_cast<int>(headerInteger(path, header, "image_size", 1, kMaxSide));
   const int displaySize =
