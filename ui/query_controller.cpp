@@ -156,7 +156,7 @@ void QueryController::setCurrent(const std::shared_ptr<QueryState>& state) {
 
 void QueryController::startStudent(const std::shared_ptr<QueryState>& state) {
   view_->setStudentMessage(session_->isStudentOpen() ? tr("Asking the student…")
-                                                   : tr("Opening the student…"));
+                                                     : tr("Opening the student…"));
   // The whole training set: the view shows the top k, the charts need every image's score.
   const int k = static_cast<int>(session_->dataset()->size());
   std::shared_ptr<AttributionSession> session = session_;
@@ -184,10 +184,7 @@ void QueryController::startStudent(const std::shared_ptr<QueryState>& state) {
 
 void QueryController::forgetStudentAnswers() {
   for (const std::shared_ptr<QueryState>& state : queries_) state->student.reset();
-  if (current_) {
-    jobs_->supersede(kStudentJobs);
-    startStudent(current_);
-  }
+  if (current_) startStudent(current_);  // supersedes a student job of the old student
 }
 
 void QueryController::generate(const QString& prompt, quint64 seed, int steps, double guidance) {
