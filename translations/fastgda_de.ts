@@ -340,6 +340,14 @@ Prompt: „%2“</translation>
         <source>Student (%1)</source>
         <translation>Schüler (%1)</translation>
     </message>
+    <message>
+        <source>Random of its subcategory</source>
+        <translation>Zufall aus ihrer Unterkategorie</translation>
+    </message>
+    <message>
+        <source>The query&apos;s family</source>
+        <translation>Die Familie der Abfrage</translation>
+    </message>
 </context>
 <context>
     <name>fastgda::ui::AblationView</name>
@@ -1345,6 +1353,13 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
     <message>
         <source>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;It finds which training images a text-to-image model drew on: the fast student (FastGDA) beside the slow, accurate teacher (attribution by unlearning).&lt;/p&gt;&lt;p&gt;Free software under the GNU GPL, version 3 or later.&lt;/p&gt;</source>
         <translation>&lt;p&gt;&lt;b&gt;FastGDA Studio&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;Es findet, aus welchen Trainingsbildern ein Text-zu-Bild-Modell geschöpft hat: der schnelle Schüler (FastGDA) neben dem langsamen, genauen Lehrer (Attribution durch Verlernen).&lt;/p&gt;&lt;p&gt;Freie Software unter der GNU GPL, Version 3 oder später.&lt;/p&gt;</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n held-out test queries now have teacher results (Query › Held-out test queries)</source>
+        <translation>
+            <numerusform>%n zurückgehaltene Testabfrage hat jetzt Lehrer-Ergebnisse (Abfrage › Zurückgehaltene Testabfragen)</numerusform>
+            <numerusform>%n zurückgehaltene Testabfragen haben jetzt Lehrer-Ergebnisse (Abfrage › Zurückgehaltene Testabfragen)</numerusform>
+        </translation>
     </message>
 </context>
 <context>

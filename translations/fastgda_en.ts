@@ -34,5 +34,12 @@
             <numerusform>%n jobs running</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>%n held-out test queries now have teacher results (Query › Held-out test queries)</source>
+        <translation>
+            <numerusform>%n held-out test query now has teacher results (Query › Held-out test queries)</numerusform>
+            <numerusform>%n held-out test queries now have teacher results (Query › Held-out test queries)</numerusform>
+        </translation>
+    </message>
 </context>
 </TS>

@@ -10,6 +10,7 @@
 #include "attribution_view.h"
 #include "chart_view.h"
 #include "data/dataset.h"
+#include "methods/method_names.h"
 #include "number_format.h"
 #include "util/csv.h"
 
@@ -77,9 +78,14 @@ void useLogAxis(QCPAxis* axis) {
   axis->setNumberPrecision(0);
 }
 
+// A method's title in the UI language (methods/method_names.h); ids stay in CSV files.
+QString title(const std::string& method) {
+  return QString::fromStdString(methodTitle(method));
+}
+
 // A method's name for labels; "(n = 3)" when it was scored on fewer queries than the report has.
 QString methodLabel(const MethodEvaluation& m, const EvaluationReport& report) {
-  QString name = QString::fromStdString(m.method);
+  QString name = title(m.method);
   if (m.queries > 0 && m.queries < report.queries)
     name += QStringLiteral(" (n = %1)").arg(m.queries);
   return name;
@@ -307,7 +313,7 @@ QString ablationBars(QCustomPlot* plot, const EvaluationReport& report) {
       keys << static_cast<double>(i + 1);
       values << methods[i]->map[k].mean;
       errors << methods[i]->map[k].standardError;
-      labels << QString::fromStdString(methods[i]->method);
+      labels << title(methods[i]->method);
       top = std::max(top, values.back() + errors.back());
     }
     bars->setData(keys, values, true);
@@ -578,20 +584,19 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
     const MethodEffect& m = methods[i];
     const MeanAndError& e = pick(m);
     const double key = static_cast<double>(i + 1);
-    ticker->addTick(
-        key, QStringLiteral("%1\n(n = %2)").arg(QString::fromStdString(m.method)).arg(e.count));
+    ticker->addTick(key, QStringLiteral("%1\n(n = %2)").arg(title(m.method)).arg(e.count));
     auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
     const bool baseline = m.method == report.baseline;
     const QColor color = baseline                            ? kRandom
                          : m.method.rfind("teacher", 0) == 0 ? kTeacher
                          : m.method.rfind("student", 0) == 0 ? kStudent
                                                              : kRaw;
-    bars->setName(QString::fromStdString(m.method));
+    bars->setName(title(m.method));
     bars->setBrush(baseline ? QColor(190, 190, 190) : color.lighter(130));
     bars->setPen(QPen(color));
     bars->setWidth(0.6);
     bars->setData({key}, {e.mean * scale}, true);
-    bars->setProperty(ChartView::kPointLabels, QStringList{QString::fromStdString(m.method)});
+    bars->setProperty(ChartView::kPointLabels, QStringList{title(m.method)});
     auto* error = new QCPErrorBars(plot->xAxis, plot->yAxis);
     error->removeFromLegend();
     error->setDataPlottable(bars);
@@ -609,7 +614,7 @@ QString counterfactualBars(QCustomPlot* plot, const CounterfactualReport& report
       null->setData({key + 0.22}, {m.nullDeltaLoss.mean * scale}, true);
       null->setProperty(ChartView::kPointLabels,
                         QStringList{Charts::tr("%1, null: %2 ± %3 × 10⁻³")
-                                        .arg(QString::fromStdString(m.method))
+                                        .arg(title(m.method))
                                         .arg(fixed(m.nullDeltaLoss.mean * scale, 2))
                                         .arg(fixed(m.nullDeltaLoss.standardError * scale, 2))});
       auto* nullError = new QCPErrorBars(plot->xAxis, plot->yAxis);

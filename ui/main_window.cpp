@@ -12,6 +12,7 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QIcon>
@@ -85,6 +86,8 @@ MainWindow::MainWindow(QWidget* parent)
       jobLabel_(new QLabel(this)),
       deviceLabel_(new QLabel(this)),
       jobBusy_(new QProgressBar(this)),
+      teacherWatcher_(new QFileSystemWatcher(this)),
+      teacherSettle_(new QTimer(this)),
       queries_(new QueryController(jobs_, panel_, view_, history_, this)) {
   setWindowTitle(tr("FastGDA Studio"));
   initResources();
@@ -111,6 +114,13 @@ MainWindow::MainWindow(QWidget* parent)
   buildDocks();
   buildMenus();
   buildToolsMenu();
+  teacherSettle_->setSingleShot(true);
+  teacherSettle_->setInterval(300);
+  connect(teacherWatcher_, &QFileSystemWatcher::directoryChanged, teacherSettle_,
+          qOverload<>(&QTimer::start));
+  connect(teacherWatcher_, &QFileSystemWatcher::fileChanged, teacherSettle_,
+          qOverload<>(&QTimer::start));
+  connect(teacherSettle_, &QTimer::timeout, this, &MainWindow::onTeacherResultsChanged);
 
   jobBusy_->setRange(0, 0);
   jobBusy_->setMaximumWidth(120);
@@ -279,6 +289,7 @@ bool MainWindow::openBundle(const QString& dir) {
   ablation_->setBusy(false);
   counterfactual_->load(session_->bundle(), data);
   jobsWidget_->watchSlurm(QString::fromStdString(session_->bundle().dir));
+  watchTeacherResults();
   updateTestQueriesMenu();
   if (tabs_->currentWidget() == ablation_) evaluate();
   panel_->setGenerationEnabled(session_->hasModel(),
@@ -408,6 +419,33 @@ void MainWindow::evaluate() {
           });
         }
       });
+}
+
+void MainWindow::watchTeacherResults() {
+  if (!teacherWatcher_->directories().isEmpty())
+    teacherWatcher_->removePaths(teacherWatcher_->directories());
+  if (!teacherWatcher_->files().isEmpty()) teacherWatcher_->removePaths(teacherWatcher_->files());
+  if (!session_) return;
+  // The folders that exist now; the parent's event tells when a missing one appears.
+  const QDir bundle(QString::fromStdString(session_->bundle().dir));
+  for (const QString& path : {bundle.path(), bundle.filePath(QStringLiteral("teacher")),
+                              bundle.filePath(QStringLiteral("teacher/test")),
+                              bundle.filePath(QStringLiteral("teacher/test.jsonl"))})
+    if (QFileInfo::exists(path)) teacherWatcher_->addPath(path);
+}
+
+void MainWindow::onTeacherResultsChanged() {
+  if (!session_) return;
+  watchTeacherResults();  // a folder made since, or a batch file replaced by a rename
+  const size_t before = session_->testQueries().size();
+  if (!session_->reloadTestQueries()) return;
+  updateTestQueriesMenu();
+  const size_t now = session_->testQueries().size();
+  if (now > before)
+    statusBar()->showMessage(
+        tr("%n held-out test queries now have teacher results (Query › Held-out test queries)",
+           nullptr, static_cast<int>(now)),
+        10000);
 }
 
 void MainWindow::updateTestQueriesMenu() {

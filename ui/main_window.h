@@ -18,6 +18,7 @@
 #include "session/attribution_session.h"
 
 class QComboBox;
+class QFileSystemWatcher;
 class QLabel;
 class QLineEdit;
 class QListView;
@@ -26,6 +27,7 @@ class QMenu;
 class QProgressBar;
 class QPushButton;
 class QTabWidget;
+class QTimer;
 
 namespace fastgda::ui {
 
@@ -116,6 +118,9 @@ class MainWindow : public QMainWindow {
   void attributeDroppedFile(const QString& path);
   void buildExportMenu(QMenu* file);
   void updateTestQueriesMenu();
+  // Another program (`fastgda teacher --batch`) may add held-out results while the bundle is open.
+  void watchTeacherResults();
+  void onTeacherResultsChanged();
   void updateCharts();
   // The current query's rankings, titled: the student's, then the teacher's (when known).
   std::vector<std::pair<QString, const Ranking*>> currentRankings() const;
@@ -146,6 +151,8 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
   QMenu* testQueriesMenu_ = nullptr;
+  QFileSystemWatcher* teacherWatcher_;  // the bundle's teacher/ and teacher/test/ folders
+  QTimer* teacherSettle_;               // one reload per burst of file events
   DistillDialog* distillDialog_ = nullptr;
   QString summary_;
 

@@ -57,6 +57,7 @@ int runExport(const QStringList& arguments) {
   parser.addHelpOption();
   parser.addPositionalArgument(QStringLiteral("kind"), kKinds.join(QStringLiteral(", ")));
   parser.addOptions(queryOptions());
+  parser.addOptions(teacherSettingOptions());
   parser.addOptions({
       {"out", "Output file; its suffix picks the format.", "FILE"},
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
@@ -71,7 +72,9 @@ int runExport(const QStringList& arguments) {
       {"metric", "counterfactual: delta_loss, delta_loss_vs_control, delta_g_mse or delta_g_cnn.",
        "M", "delta_loss"},
       planVersionOption(),
-      {"run-teacher", "Run the teacher (minutes) when no result is stored for the query."},
+      {"run-teacher",
+       "Run the teacher (minutes) when no result is stored for the query, with the settings below, "
+       "and keep its result where the studio finds it."},
       {"width", "Chart width in points.", "W", "640"},
       {"height", "Chart height in points.", "H", "420"},
       {"threads", "CPU threads (default: all cores).", "N"},
@@ -157,14 +160,16 @@ int runExport(const QStringList& arguments) {
     return 0;
   }
 
-  const int k = parser.isSet("k") ? static_cast<int>(integerOption(parser, "k", "export")) : 10;
+  // 10 unless the training set is smaller.
+  const int k = parser.isSet("k")
+                    ? static_cast<int>(integerOption(parser, "k", "export"))
+                    : static_cast<int>(std::min<int64_t>(10, session->dataset()->size()));
   if (k < 1 || k > session->dataset()->size())
     fail("export: --k ", k, " is outside [1, ", session->dataset()->size(), "]");
   const Query query = queryFromOptions(parser, *session, "export", job.context());
-  const Ranking student = session->rank("student", query, 0, job.context());
   std::optional<Ranking> teacher = session->storedTeacherRanking(query);
   if (!teacher && parser.isSet("run-teacher"))
-    teacher = session->runTeacher(query, {}, job.context());
+    teacher = session->runTeacher(query, teacherSettings(parser, "export"), job.context());
   auto requireTeacher = [&]() -> const Ranking& {
     if (!teacher)
       fail("export ", kind.toStdString(), ": no stored teacher result for this query (",
@@ -172,17 +177,20 @@ int runExport(const QStringList& arguments) {
            "); pass --run-teacher to compute it (minutes), or use --test-query ID");
     return *teacher;
   };
+  if (kind == QLatin1String("ranking")) {  // one method's: the student is not needed otherwise
+    const std::string method = parser.value("method").toStdString();
+    const Ranking r =
+        method == "teacher" ? requireTeacher() : session->rank(method, query, 0, job.context());
+    ui::saveText(path, ui::rankingCsv(r, *session->dataset()));
+    out("wrote " + path.toStdString() + "\n");
+    return 0;
+  }
+  const Ranking student = session->rank("student", query, 0, job.context());
   std::vector<std::pair<QString, const Ranking*>> rows = {
       {QString::fromStdString(methodTitle(student.method)), &student}};
   if (teacher) rows.emplace_back(QString::fromStdString(methodTitle("teacher")), &*teacher);
   if (kind == QLatin1String("figure")) {
     ui::saveFigure(ui::queryFigure(*session->dataset(), query, rows, k), path);
-  } else if (kind == QLatin1String("ranking")) {
-    const std::string method = parser.value("method").toStdString();
-    const Ranking other = method == "student"   ? student
-                          : method == "teacher" ? requireTeacher()
-                                                : session->rank(method, query, 0, job.context());
-    ui::saveText(path, ui::rankingCsv(other, *session->dataset()));
   } else if (kind == QLatin1String("chart")) {
     const QString name = parser.value("chart");
     if (!kCharts.contains(name))

@@ -97,54 +97,6 @@ QJsonObject rankingJson(const Ranking& r, const Dataset& data, int top) {
   return o;
 }
 
-// The AbU settings every teacher command takes, with TeacherOptions' defaults.
-QList<QCommandLineOption> teacherSettingOptions() {
-  const TeacherOptions d;
-  return {
-      {"weights", "cross-attn-kv, cross-attn, attn or all.", "W",
-       QString::fromStdString(weightSelectionName(d.weights))},
-      {"fisher", "diagonal or ekfac (EK-FAC, for cross-attn-kv).", "F",
-       QString::fromStdString(fisherKindName(d.fisher))},
-      {"teacher-seed", "Seed of the query's noise and the Fisher's samples.", "S",
-       QString::number(d.seed)},
-      {"loss-seed", "Seed of the training images' loss noise (another seed: another teacher run).",
-       "S", QString::number(d.lossSeed)},
-      {"step-size", "Natural-gradient step size α.", "A", QString::number(d.stepSize)},
-      {"unlearn-steps", "Unlearning steps.", "S", QString::number(d.unlearnSteps)},
-      {"query-samples", "(noise, t) samples of the query per step.", "Q",
-       QString::number(d.querySamples)},
-      {"loss-timesteps", "(noise, t) pairs per training image.", "K",
-       QString::number(d.lossTimesteps)},
-      {"damping", "Fisher damping (× mean).", "D", QString::number(d.damping)},
-      {"fisher-samples", "Training samples for the Fisher.", "F", QString::number(d.fisherSamples)},
-      {"max-memory",
-       "GB the loss pass and the query's gradient may hold at once; larger work runs in pieces "
-       "(default: 80% of the device's free memory).",
-       "GB"},
-  };
-}
-
-TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* command) {
-  auto number = [&](const char* name) { return numberOption(parser, name, command); };
-  TeacherOptions o;
-  o.weights = parseWeightSelection(parser.value("weights").toStdString());
-  o.fisher = parseFisherKind(parser.value("fisher").toStdString());
-  o.seed = seedOption(parser, "teacher-seed", command);
-  o.lossSeed = seedOption(parser, "loss-seed", command);
-  o.stepSize = number("step-size");
-  o.unlearnSteps = static_cast<int>(integerOption(parser, "unlearn-steps", command));
-  o.querySamples = static_cast<int>(integerOption(parser, "query-samples", command));
-  o.lossTimesteps = static_cast<int>(integerOption(parser, "loss-timesteps", command));
-  o.damping = number("damping");
-  o.fisherSamples = static_cast<int>(integerOption(parser, "fisher-samples", command));
-  if (parser.isSet("max-memory")) {
-    const double gb = number("max-memory");
-    if (!(gb > 0)) fail(command, ": --max-memory must be a positive number of GB");
-    o.maxMemory = static_cast<int64_t>(gb * 1e9);
-  }
-  return o;
-}
-
 int submitTeacherBatch(const QCommandLineParser& parser, const TeacherOptions& settings,
                        const std::string& device, const Bundle& bundle,
                        const std::string& batchFile, const std::vector<BatchEntry>& batch,
@@ -197,6 +149,54 @@ int submitTeacherBatch(const QCommandLineParser& parser, const TeacherOptions& s
 }
 
 }  // namespace
+
+// The AbU settings every teacher command takes, with TeacherOptions' defaults.
+QList<QCommandLineOption> teacherSettingOptions() {
+  const TeacherOptions d;
+  return {
+      {"weights", "cross-attn-kv, cross-attn, attn or all.", "W",
+       QString::fromStdString(weightSelectionName(d.weights))},
+      {"fisher", "diagonal or ekfac (EK-FAC, for cross-attn-kv).", "F",
+       QString::fromStdString(fisherKindName(d.fisher))},
+      {"teacher-seed", "Seed of the query's noise and the Fisher's samples.", "S",
+       QString::number(d.seed)},
+      {"loss-seed", "Seed of the training images' loss noise (another seed: another teacher run).",
+       "S", QString::number(d.lossSeed)},
+      {"step-size", "Natural-gradient step size α.", "A", QString::number(d.stepSize)},
+      {"unlearn-steps", "Unlearning steps.", "S", QString::number(d.unlearnSteps)},
+      {"query-samples", "(noise, t) samples of the query per step.", "Q",
+       QString::number(d.querySamples)},
+      {"loss-timesteps", "(noise, t) pairs per training image.", "K",
+       QString::number(d.lossTimesteps)},
+      {"damping", "Fisher damping (× mean).", "D", QString::number(d.damping)},
+      {"fisher-samples", "Training samples for the Fisher.", "F", QString::number(d.fisherSamples)},
+      {"max-memory",
+       "GB the loss pass and the query's gradient may hold at once; larger work runs in pieces "
+       "(default: 80% of the device's free memory).",
+       "GB"},
+  };
+}
+
+TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* command) {
+  auto number = [&](const char* name) { return numberOption(parser, name, command); };
+  TeacherOptions o;
+  o.weights = parseWeightSelection(parser.value("weights").toStdString());
+  o.fisher = parseFisherKind(parser.value("fisher").toStdString());
+  o.seed = seedOption(parser, "teacher-seed", command);
+  o.lossSeed = seedOption(parser, "loss-seed", command);
+  o.stepSize = number("step-size");
+  o.unlearnSteps = static_cast<int>(integerOption(parser, "unlearn-steps", command));
+  o.querySamples = static_cast<int>(integerOption(parser, "query-samples", command));
+  o.lossTimesteps = static_cast<int>(integerOption(parser, "loss-timesteps", command));
+  o.damping = number("damping");
+  o.fisherSamples = static_cast<int>(integerOption(parser, "fisher-samples", command));
+  if (parser.isSet("max-memory")) {
+    const double gb = number("max-memory");
+    if (!(gb > 0)) fail(command, ": --max-memory must be a positive number of GB");
+    o.maxMemory = static_cast<int64_t>(gb * 1e9);
+  }
+  return o;
+}
 
 int runTeacher(const QStringList& arguments) {
   QCommandLineParser parser;

@@ -44,4 +44,9 @@ enum class Opens { ModelAndData, DataOnly, Session, BundleOnly };
 CommandContext openCommand(const QCommandLineParser& parser, const char* command,
                            Opens opens = Opens::ModelAndData);
 
+// The AbU settings every command that runs the teacher takes (--step-size, --fisher-samples, ...),
+// with TeacherOptions' defaults, and the settings they give.
+QList<QCommandLineOption> teacherSettingOptions();
+TeacherOptions teacherSettings(const QCommandLineParser& parser, const char* command);
+
 }  // namespace fastgda::cli

@@ -47,6 +47,10 @@ std::string methodTitle(const std::string& name) {
     title = QCoreApplication::translate("fastgda::methods", "Raw features (%1)").arg(part("raw:"));
   else if (name == "random")
     title = QCoreApplication::translate("fastgda::methods", "Random");
+  else if (name == "matched-random")  // a counterfactual arm
+    title = QCoreApplication::translate("fastgda::methods", "Random of its subcategory");
+  else if (name == "family")  // a counterfactual arm
+    title = QCoreApplication::translate("fastgda::methods", "The query's family");
   else if (startsWith(name, "file:"))
     title = QCoreApplication::translate("fastgda::methods", "Imported rankings (%1)")
                 .arg(fileName("file:"));

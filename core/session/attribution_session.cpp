@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 #include <QCoreApplication>
+#include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <atomic>
@@ -23,6 +24,7 @@
 #include "student/bundle_distill.h"
 #include "student/distill.h"
 #include "student/student_attributor.h"
+#include "teacher/batch.h"
 #include "teacher/results.h"
 #include "teacher/teacher.h"
 #include "util/device.h"
@@ -103,7 +105,8 @@ struct AttributionSession::Impl {
   std::shared_ptr<TextToImageModel> model;  // generation, student, encoding
   mutable std::mutex spaceMutex;            // guards studentSpace: distillation may set it
   std::string studentSpace;
-  std::vector<Query> testQueries;  // read once at open: the batch and its results are data
+  mutable std::mutex testMutex;  // guards testQueries: another program's batch may add results
+  std::vector<Query> testQueries;
 
   std::mutex modelMutex;  // guards model and methods
   // Methods opened by rank(), by the name asked for; "student" is the default student.
@@ -238,7 +241,7 @@ Query AttributionSession::generate(const std::string& prompt, uint64_t seed, int
   const torch::Tensor latent = g.latents.contiguous();
   q.latent.assign(latent.data_ptr<float>(), latent.data_ptr<float>() + latent.numel());
   // A held-out test query made again: stored and imported rankings know it by its id.
-  for (const Query& test : impl_->testQueries)
+  for (const Query& test : testQueries())
     if (test.prompt == prompt && test.seed == seed && test.steps == steps &&
         test.guidance == guidance)
       q.testId = test.testId;
@@ -361,7 +364,19 @@ std::optional<Ranking> AttributionSession::storedTeacherRanking(const Query& que
 }
 
 std::vector<Query> AttributionSession::testQueries() const {
+  std::lock_guard<std::mutex> lock(impl_->testMutex);
   return impl_->testQueries;
+}
+
+bool AttributionSession::reloadTestQueries() {
+  std::vector<Query> now = readTestQueries(impl_->bundle);
+  std::lock_guard<std::mutex> lock(impl_->testMutex);
+  const auto same = [](const Query& a, const Query& b) { return a.testId == b.testId; };
+  if (std::equal(now.begin(), now.end(), impl_->testQueries.begin(), impl_->testQueries.end(),
+                 same))
+    return false;
+  impl_->testQueries = std::move(now);
+  return true;
 }
 
 EvaluationReport AttributionSession::evaluation(const JobContext& job, bool* fromCache) {
@@ -371,11 +386,56 @@ EvaluationReport AttributionSession::evaluation(const JobContext& job, bool* fro
   return cachedEvaluation(impl_->bundle, impl_->model, *impl_->data, job, fromCache);
 }
 
+namespace {
+
+// The lock on a query's teacher result, or the result another program computed meanwhile.
+struct TeacherResultLock {
+  std::optional<QueryLock> lock;
+  std::optional<Ranking> finishedElsewhere;
+};
+
+// Takes the lock in the first of the result's two folders that can be written. Another program
+// on this bundle (a second studio, `fastgda export --run-teacher`) may be computing this very
+// query: then this waits for its result instead of computing it twice. A lock whose process is
+// gone is taken over.
+TeacherResultLock lockTeacherResult(const AttributionSession& session, const Query& query,
+                                    const JobContext& job) {
+  for (const std::string& path :
+       {session.teacherResultPath(query), session.userTeacherResultPath(query)}) {
+    QDir().mkpath(QFileInfo(QString::fromStdString(path)).absolutePath());
+    try {
+      bool waited = false;
+      for (;;) {
+        if (std::optional<QueryLock> lock = QueryLock::tryAcquire(path)) {
+          if (waited)  // the other program has finished: its result, when it kept one
+            if (std::optional<Ranking> stored = session.storedTeacherRanking(query))
+              return {std::nullopt, std::move(stored)};
+          return {std::move(lock), std::nullopt};
+        }
+        if (!waited)
+          job.progress(0, "waiting for another program computing this query (" +
+                              QueryLock::holder(path) + ")");
+        waited = true;
+        job.checkCancelled();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    } catch (const Error&) {
+      // This folder cannot be written (an installed bundle): the user's data folder, as for
+      // the result itself.
+    }
+  }
+  return {};  // neither can be written: compute without a lock, keep nothing
+}
+
+}  // namespace
+
 Ranking AttributionSession::runTeacher(const Query& query, const TeacherOptions& options,
                                        const JobContext& job) {
   impl_->requireModel();
   const torch::Tensor latent = impl_->latentOf(query);
   std::lock_guard<std::mutex> lock(impl_->teacherMutex);
+  TeacherResultLock resultLock = lockTeacherResult(*this, query, job);
+  if (resultLock.finishedElsewhere) return std::move(*resultLock.finishedElsewhere);
   const TeacherOptions& o = options;
   if (!impl_->teacher || impl_->teacherOptionsJson != o.toTaskJson()) {
     // The teacher's own model: unlearning changes weights that generation must not see.

@@ -118,11 +118,15 @@ class AttributionSession {
   std::optional<Ranking> storedTeacherRanking(const Query& query) const;
   // The held-out test queries that have a teacher result, as generated queries without images
   // (prompt, seed, steps, guidance), in the batch file's order, as found when the bundle was
-  // opened.
+  // opened or last reloaded.
   std::vector<Query> testQueries() const;
+  // Reads them again (a `fastgda teacher --batch` beside the studio adds results); true when the
+  // list changed.
+  bool reloadTestQueries();
   // Runs the teacher over the whole training set and saves the result (atomically; a bundle that
   // cannot be written to gets a warning on stderr, not an error). Throws Cancelled when job's flag
-  // is raised; nothing is written then.
+  // is raised; nothing is written then. Under the result's lock (teacher/batch.h): when another
+  // program is computing the same query, this waits for its result and returns it.
   Ranking runTeacher(const Query& query, const TeacherOptions& options, const JobContext& job = {});
 
   // Every method against the teacher on the test queries (core/eval/evaluation.h), from

@@ -33,11 +33,16 @@ std::string lockOwner() {
   return hostName() + " " + std::to_string(getpid());
 }
 
+std::string lockText(const std::string& lockPath) {
+  QFile f(QString::fromStdString(lockPath));
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return QString::fromUtf8(f.readAll()).trimmed().toStdString();
+}
+
 // True when the lock names a process of this host that no longer exists.
 bool isStale(const std::string& lockPath) {
-  QFile f(QString::fromStdString(lockPath));
-  if (!f.open(QIODevice::ReadOnly)) return false;
-  const QStringList parts = QString::fromUtf8(f.readAll()).trimmed().split(QLatin1Char(' '));
+  const QStringList parts =
+      QString::fromStdString(lockText(lockPath)).split(QLatin1Char(' '), Qt::SkipEmptyParts);
   if (parts.size() != 2 || parts[0].toStdString() != hostName()) return false;
   bool ok = false;
   const qint64 pid = parts[1].toLongLong(&ok);
@@ -88,6 +93,10 @@ std::optional<QueryLock> QueryLock::tryAcquire(const std::string& resultPath) {
     unlink(path.c_str());  // its process is gone: take it over
   }
   return std::nullopt;
+}
+
+std::string QueryLock::holder(const std::string& resultPath) {
+  return lockText(resultPath + ".lock");
 }
 
 QueryLock::QueryLock(QueryLock&& other) noexcept : path_(std::move(other.path_)) {

@@ -35,6 +35,8 @@ std::pair<int, int> parseShard(const std::string& text);
 class QueryLock {
  public:
   static std::optional<QueryLock> tryAcquire(const std::string& resultPath);
+  // "host pid" of the lock's holder, for a message ("" when there is no lock).
+  static std::string holder(const std::string& resultPath);
   QueryLock(QueryLock&& other) noexcept;
   QueryLock& operator=(QueryLock&&) = delete;
   ~QueryLock();  // removes the lock file

@@ -5,6 +5,8 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryFile>
+#include <cstdio>
 
 #include "util/error.h"
 #include "util/files.h"
@@ -66,11 +68,14 @@ void TensorCache::write(const std::string& name, const std::string& key,
   const QDir dir(QString::fromStdString(dir_));
   QDir().mkpath(dir.absolutePath());
   const std::string data = dir.filePath(QString::fromStdString(name + ".pt")).toStdString();
-  const std::string temporary = data + ".tmp";
+  // A name of its own: two programs on one bundle may write the same entry at once.
+  QTemporaryFile tmp(QString::fromStdString(data) + QStringLiteral(".XXXXXX.tmp"));
+  tmp.setAutoRemove(true);  // removed unless renamed into place
+  if (!tmp.open()) fail(data, ": cannot create a temporary file beside it");
+  const std::string temporary = tmp.fileName().toStdString();
+  tmp.close();
   torch::save(value.detach().to(torch::kCPU).contiguous(), temporary);
-  QFile tmp(QString::fromStdString(temporary));
-  if (!tmp.open(QIODevice::ReadOnly))
-    fail(temporary, ": cannot reopen the cache file just written");
+  if (!tmp.open()) fail(temporary, ": cannot reopen the cache file just written");
   const QByteArray bytes = tmp.readAll();
   tmp.close();
   QJsonObject m;
@@ -80,9 +85,9 @@ void TensorCache::write(const std::string& name, const std::string& key,
   m["bytes"] = static_cast<qint64>(bytes.size());
   m["sha256"] = sha256(bytes);
   // Data first, then the sidecar: a kill in between leaves a sidecar that no longer matches.
-  QFile::remove(QString::fromStdString(data));
-  if (!QFile::rename(QString::fromStdString(temporary), QString::fromStdString(data)))
+  if (std::rename(temporary.c_str(), data.c_str()) != 0)  // replaces it atomically
     fail(data, ": cannot move the cache file into place");
+  tmp.setAutoRemove(false);
   writeFileAtomically(dir.filePath(QString::fromStdString(name + ".json")).toStdString(),
                       QJsonDocument(m).toJson().toStdString());
 }

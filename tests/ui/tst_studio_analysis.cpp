@@ -147,8 +147,8 @@ class TestStudioAnalysis : public QObject {
     }
     chart.replot();
     const double key = rest->data()->at(0)->key;
-    const QString readout = chart.readoutAt(
-        {chart.xAxis->coordToPixel(key), chart.yAxis->coordToPixel(0.8)});
+    const QString readout =
+        chart.readoutAt({chart.xAxis->coordToPixel(key), chart.yAxis->coordToPixel(0.8)});
     QVERIFY2(readout.contains("images, ") && readout.contains(" to "), qPrintable(readout));
 
     // The student ranking exactly like the teacher: ρ = 1; reversed: −1.
@@ -207,11 +207,11 @@ class TestStudioAnalysis : public QObject {
               ->property(ChartView::kPointLabels)
               .toStringList()
               .join("")
-              .contains("student:text"))
+              .contains("Student (FastGDA, text)"))
         student = t->graph(i);
     QVERIFY(student);
     const QPointF at(t->xAxis->coordToPixel(1 / 0.004), t->yAxis->coordToPixel(0.5));
-    QVERIFY2(t->readoutAt(at).contains("student:text"), qPrintable(t->readoutAt(at)));
+    QVERIFY2(t->readoutAt(at).contains("Student (FastGDA, text)"), qPrintable(t->readoutAt(at)));
     QVERIFY(t->readoutAt(QPointF(5, 5)).isEmpty());
     view.setTradeoffK(5);
     QCOMPARE(parseCsv(t->csv().toStdString(), "t")[0][2], std::string("map@5"));

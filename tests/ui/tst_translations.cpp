@@ -2,6 +2,7 @@
 // language setting; and translations/fastgda_*.ts are complete (every message translated, with
 // the source's placeholders and accelerators) and up to date with the tr() strings of the
 // sources (run scripts/update-translations.sh when that fails).
+#include <qcustomplot.h>
 #include <QDir>
 #include <QFile>
 #include <QMenuBar>
@@ -15,6 +16,8 @@
 #include <set>
 #include <vector>
 
+#include "charts.h"
+#include "eval/evaluation.h"
 #include "language.h"
 #include "main_window.h"
 
@@ -202,6 +205,27 @@ class TestTranslations : public QObject {
     QCOMPARE(jobsRunning(1), QStringLiteral("1 Auftrag läuft"));
     QCOMPARE(jobsRunning(3), QStringLiteral("3 Aufträge laufen"));
     QCOMPARE(QLocale().toString(13806), QStringLiteral("13.806"));  // German numbers too
+    // A chart's bars are named as its legend names them, in the language (not by method ids).
+    {
+      fastgda::EvaluationReport report;
+      report.ks = {10};
+      report.queries = 4;
+      for (const char* id : {"random", "student:cnn"}) {
+        fastgda::MethodEvaluation m;
+        m.method = id;
+        m.queries = 4;
+        m.map.resize(1);
+        m.map[0].count = 4;
+        m.map[0].mean = 0.5;
+        report.methods.push_back(m);
+      }
+      QCustomPlot plot;
+      fastgda::ui::charts::ablationBars(&plot, report);
+      const QString ticks =
+          QStringList(qSharedPointerCast<QCPAxisTickerText>(plot.xAxis->ticker())->ticks().values())
+              .join(QLatin1Char('|'));
+      QCOMPARE(ticks, QStringLiteral("Zufall|Schüler (FastGDA, cnn)"));
+    }
 
     QCOMPARE(fastgda::ui::installTranslators(QStringLiteral("en")), QStringLiteral("en"));
     fastgda::ui::MainWindow window;
