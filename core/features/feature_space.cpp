@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 #include <QCoreApplication>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QStringList>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
@@ -11,10 +13,12 @@
 #include "bundle/bundle.h"
 #include "classifier/subcategory_classifier.h"
 #include "data/dataset.h"
+#include "features/wordpiece_tokenizer.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "model/torchscript.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/fingerprint.h"
 #include "util/tensor_cache.h"
 
@@ -149,15 +153,19 @@ class HogSpace : public FeatureSpace {
   cv::HOGDescriptor hog_;
 };
 
-// A user's TorchScript image encoder.
+// A user's TorchScript encoder: of images, or of captions when the file carries a tokenizer
+// (scripts/export-encoder.py's text encoders).
 class TorchScriptSpace : public FeatureSpace {
  public:
   TorchScriptSpace(const std::string& file, int64_t defaultSize, const torch::Device& device)
       : file_(file), device_(device) {
-    module_ = loadTorchScript(file, device, "feature encoder");
+    torch::jit::ExtraFilesMap extra = {{kTextEncoderFile, ""}, {"vocab.txt", ""}};
+    module_ = loadTorchScript(file, device, "feature encoder", &extra);
+    if (!extra[kTextEncoderFile].empty()) openTokenizer(extra);
     size_ = module_.hasattr("image_size") ? module_.attr("image_size").toInt() : defaultSize;
-    // One probe image fixes the dimension and checks the output's shape once, here.
-    const torch::Tensor probe = run(torch::zeros({2, 3, size_, size_}));
+    // One probe fixes the dimension and checks the output's shape once, here.
+    const torch::Tensor probe =
+        tokenizer_ ? runText({"", "a"}) : run(torch::zeros({2, 3, size_, size_}));
     dim_ = probe.size(1);
     fingerprint_ = "torchscript/" + Fingerprint("torchscript-features").addFile(file).hex();
   }
@@ -168,27 +176,79 @@ class TorchScriptSpace : public FeatureSpace {
                         const std::vector<std::string>& captions) override {
     checkImages(images, captions, name());
     std::vector<torch::Tensor> out;
-    for (int64_t begin = 0; begin < images.size(0); begin += 128)
-      out.push_back(run(resizeImages(
-          images.narrow(0, begin, std::min<int64_t>(128, images.size(0) - begin)), size_)));
+    for (int64_t begin = 0; begin < images.size(0); begin += 128) {
+      const int64_t n = std::min<int64_t>(128, images.size(0) - begin);
+      out.push_back(tokenizer_ ? runText({captions.begin() + begin, captions.begin() + begin + n})
+                               : run(resizeImages(images.narrow(0, begin, n), size_)));
+    }
     return out.empty() ? torch::zeros({0, dim_}) : torch::cat(out);
   }
 
  private:
+  static constexpr const char* kTextEncoderFile = "fastgda_text_encoder.json";
+
+  // {"tokenizer": "bert-wordpiece", "max_length": N} and the vocabulary, saved in the file.
+  void openTokenizer(torch::jit::ExtraFilesMap& extra) {
+    const std::string source = file_ + " (" + kTextEncoderFile + ")";
+    QJsonParseError error;
+    const QJsonObject o =
+        QJsonDocument::fromJson(QByteArray::fromStdString(extra[kTextEncoderFile]), &error)
+            .object();
+    if (error.error != QJsonParseError::NoError)
+      fail(source, ": not JSON (", error.errorString().toStdString(), ")");
+    if (o["tokenizer"].toString() != QLatin1String("bert-wordpiece"))
+      fail(source, ": tokenizer is ", describeJsonValue(o["tokenizer"]),
+           ", expected \"bert-wordpiece\"");
+    if (!o["max_length"].isDouble())
+      fail(source, ": max_length is ", describeJsonValue(o["max_length"]), ", expected a number");
+    if (extra["vocab.txt"].empty()) fail(file_, ": the text encoder has no vocab.txt");
+    tokenizer_ = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::fromVocabulary(
+        extra["vocab.txt"], file_ + " (vocab.txt)", o["max_length"].toInt()));
+  }
+
+  // Token ids [B, L] and their mask [B, L] (1 for a token, 0 for padding), padded to the longest.
+  torch::Tensor runText(const std::vector<std::string>& captions) {
+    std::vector<std::vector<int64_t>> rows;
+    size_t longest = 1;
+    for (const std::string& c : captions) {
+      rows.push_back(tokenizer_->encode(c));
+      longest = std::max(longest, rows.back().size());
+    }
+    const int64_t b = static_cast<int64_t>(rows.size()), l = static_cast<int64_t>(longest);
+    torch::Tensor ids = torch::full({b, l}, tokenizer_->padId(), torch::kInt64);
+    torch::Tensor mask = torch::zeros({b, l}, torch::kInt64);
+    for (int64_t i = 0; i < b; ++i) {
+      const auto& r = rows[static_cast<size_t>(i)];
+      const int64_t n = static_cast<int64_t>(r.size());
+      ids[i].narrow(0, 0, n).copy_(torch::tensor(r, torch::kInt64));
+      mask[i].narrow(0, 0, n).fill_(1);
+    }
+    return output(ids.to(device_), mask.to(device_), b, "captions");
+  }
+
   torch::Tensor run(const torch::Tensor& images) {
+    return output(images.to(device_, torch::kFloat32), {}, images.size(0),
+                  "images " + shapeString(images));
+  }
+
+  // The module on its inputs (a mask only for text), checked to be [B, D] with the same D.
+  torch::Tensor output(const torch::Tensor& input, const torch::Tensor& mask, int64_t b,
+                       const std::string& what) {
     torch::NoGradGuard noGrad;
     torch::Tensor y;
     try {
-      y = module_.forward({images.to(device_, torch::kFloat32)}).toTensor().cpu();
+      std::vector<torch::jit::IValue> inputs = {input};
+      if (mask.defined()) inputs.push_back(mask);
+      y = module_.forward(inputs).toTensor().cpu();
     } catch (const c10::Error& e) {
-      fail(file_, ": the feature encoder failed on images ", shapeString(images), " (",
+      fail(file_, ": the feature encoder failed on ", b, " ", what, " (",
            e.what_without_backtrace(), ")");
     }
-    if (y.dim() != 2 || y.size(0) != images.size(0))
-      fail(file_, ": the feature encoder returned ", shapeString(y), " for ", images.size(0),
-           " images; expected [", images.size(0), ", D]");
+    if (y.dim() != 2 || y.size(0) != b)
+      fail(file_, ": the feature encoder returned ", shapeString(y), " for ", b,
+           " inputs; expected [", b, ", D]");
     if (dim_ && y.size(1) != dim_)
-      fail(file_, ": the feature encoder returned ", y.size(1), " values per image, earlier ",
+      fail(file_, ": the feature encoder returned ", y.size(1), " values per input, earlier ",
            dim_);
     return y.to(torch::kFloat32).contiguous();
   }
@@ -196,6 +256,7 @@ class TorchScriptSpace : public FeatureSpace {
   std::string file_, fingerprint_;
   torch::Device device_;
   torch::jit::Module module_;
+  std::unique_ptr<WordPieceTokenizer> tokenizer_;  // a text encoder's
   int64_t size_ = 32, dim_ = 0;
 };
 

@@ -13,7 +13,11 @@
 //   hog             OpenCV: HOG of the grey image and an HSV colour histogram (square-rooted)
 //   torchscript:F   a user's image encoder saved as TorchScript: forward(images [B, 3, S, S] in
 //                   [-1, 1]) -> [B, D]; S is the module's int attribute `image_size` when it has
-//                   one (images are resized), else the dataset's size
+//                   one (images are resized), else the dataset's size. Or a text encoder of the
+//                   captions, when F carries the extra files fastgda_text_encoder.json
+//                   ({"tokenizer": "bert-wordpiece", "max_length": N}) and vocab.txt:
+//                   forward(ids [B, L] int64, mask [B, L] int64) -> [B, D], the ids from
+//                   features/wordpiece_tokenizer.h (scripts/export-encoder.py writes both kinds)
 //   a+b[+c...]      concatenation; each part is L2-normalised first, so no part dominates
 // Images are [B, 3, S, S] float in [-1, 1] at any S (each space resizes as it needs).
 #pragma once

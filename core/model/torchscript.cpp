@@ -20,10 +20,11 @@ std::string archiveVersion(const std::string& file) {
 }  // namespace
 
 torch::jit::Module loadTorchScript(const std::string& file, const torch::Device& device,
-                                   const std::string& what) {
+                                   const std::string& what, torch::jit::ExtraFilesMap* extraFiles) {
   std::string reason;
   try {
-    torch::jit::Module m = torch::jit::load(file, device);
+    torch::jit::ExtraFilesMap none;
+    torch::jit::Module m = torch::jit::load(file, device, extraFiles ? *extraFiles : none);
     m.eval();
     return m;
   } catch (const c10::Error& e) {
