@@ -220,8 +220,6 @@ def text_module(torch, model_dir, device):
 
 
 def image_module(torch, kind, model_dir, device):
-    from transformers import AutoImageProcessor
-
     processor = read_json(model_dir / "preprocessor_config.json")
     mean = torch.tensor(processor["image_mean"]).view(1, 3, 1, 1)
     std = torch.tensor(processor["image_std"]).view(1, 3, 1, 1)
