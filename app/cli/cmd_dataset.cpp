@@ -62,17 +62,46 @@ int summaryCommand(const QStringList& arguments) {
   parser.addOption({QStringLiteral("skip-bad"),
                     QStringLiteral("Skip unreadable entries instead of failing; report them.")});
   parser.addOption({QStringLiteral("json"), QStringLiteral("Print a JSON object.")});
+  parser.addOption({QStringLiteral("image-size"),
+                    QStringLiteral("Model resolution of a folder or COCO set, pixels (a model's: "
+                                   "512 for Stable Diffusion 1.x)."),
+                    QStringLiteral("S"), QString::number(LoadOptions{}.imageSize)});
+  parser.addOption(
+      {QStringLiteral("read-all"),
+       QStringLiteral("Then read every image at model resolution once, one at a time, as "
+                      "training does, and print the time (measure memory from outside).")});
   parser.process(QStringList{QStringLiteral("fastgda dataset summary")} + arguments);
   if (parser.positionalArguments().size() != 1) fail("dataset summary: expected one dataset path");
 
   LoadOptions options;
   options.skipBadEntries = parser.isSet(QStringLiteral("skip-bad"));
+  options.imageSize =
+      static_cast<int>(integerOption(parser, "image-size", "dataset summary", 1, 16384));
+  const auto started = std::chrono::steady_clock::now();
+  const auto seconds = [&started] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
   LoadReport report;
   const auto data = openDataset(parser.positionalArguments().front().toStdString(), options,
                                 &report, parser.value(QStringLiteral("images")).toStdString());
+  const double openSeconds = seconds();
+  double readSeconds = 0;
+  if (parser.isSet(QStringLiteral("read-all"))) {
+    ConsoleJob job;
+    std::vector<uint8_t> image(static_cast<size_t>(data->imageSize()) * data->imageSize() * 3);
+    for (int64_t i = 0; i < data->size(); ++i) {
+      if (i % 256 == 0) job.context().progress(double(i) / double(data->size()), "reading images");
+      data->copyImage(i, image.data());
+    }
+    readSeconds = seconds() - openSeconds;
+  }
   const DatasetSummary s = summarize(*data);
   QJsonObject o;
   o["images"] = static_cast<qint64>(s.images);
+  o["image_size"] = data->imageSize();
+  o["images_in_memory"] = data->imagesInMemory();
+  o["open_seconds"] = openSeconds;
+  if (parser.isSet(QStringLiteral("read-all"))) o["read_all_seconds"] = readSeconds;
   o["families"] = static_cast<qint64>(s.families);
   o["styles"] = static_cast<qint64>(s.styles);
   o["categories"] = static_cast<qint64>(s.categories);
@@ -81,7 +110,9 @@ int summaryCommand(const QStringList& arguments) {
   if (parser.isSet(QStringLiteral("json"))) {
     out(QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString());
   } else {
-    out(data->describe() + ": " + std::to_string(s.images) + " images, " +
+    out(data->describe() + ": " + std::to_string(s.images) + " images at " +
+        std::to_string(data->imageSize()) + " px (" +
+        (data->imagesInMemory() ? "held in memory" : "read on demand") + "), " +
         std::to_string(report.skipped) + " skipped\n");
     for (const std::string& problem : report.problems) out("  skipped: " + problem + "\n");
   }

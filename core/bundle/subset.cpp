@@ -55,8 +55,8 @@ void writeSubsetBundle(const Bundle& source, const SubsetOptions& o) {
   pack.imageSize = data->imageSize();
   const size_t pixels = static_cast<size_t>(data->imageSize()) * data->imageSize() * 3;
   for (int64_t i : order) {
-    const uint8_t* image = data->imageData().data() + static_cast<size_t>(i) * pixels;
-    pack.images.insert(pack.images.end(), image, image + pixels);
+    pack.images.resize(pack.images.size() + pixels);
+    data->copyImage(i, pack.images.data() + pack.images.size() - pixels);
     const cv::Mat display = data->displayImage(i);
     if (pack.records.empty()) pack.displaySize = display.rows;
     if (display.rows != pack.displaySize || display.cols != pack.displaySize ||

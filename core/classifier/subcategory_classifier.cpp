@@ -85,7 +85,12 @@ std::string datasetFingerprint(const Dataset& dataset) {
   const int s = dataset.imageSize();
   mix(&n, sizeof n);
   mix(&s, sizeof s);
-  mix(dataset.imageData().data(), dataset.imageData().size());
+  // Image by image (the same bytes in the same order as the whole array): nothing is held.
+  std::vector<uint8_t> image(static_cast<size_t>(s) * s * 3);
+  for (int64_t i = 0; i < n; ++i) {
+    dataset.copyImage(i, image.data());
+    mix(image.data(), image.size());
+  }
   for (const ImageRecord& r : dataset.records())
     mix(r.subcategory.data(), r.subcategory.size() + 1);
   char hex[17];

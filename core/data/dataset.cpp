@@ -59,14 +59,18 @@ const ImageRecord& Dataset::record(int64_t index) const {
 }
 
 cv::Mat Dataset::image(int64_t index) const {
-  checkIndex(index);
   cv::Mat out(imageSize_, imageSize_, CV_8UC3);
-  const size_t bytes = static_cast<size_t>(imageSize_ * imageSize_ * 3);
-  if (hasPixels_.load(std::memory_order_acquire))
-    std::memcpy(out.data, pixels_.data() + static_cast<size_t>(index) * bytes, bytes);
-  else
-    readImage(index, out.data);
+  copyImage(index, out.data);
   return out;
+}
+
+void Dataset::copyImage(int64_t index, uint8_t* out) const {
+  checkIndex(index);
+  const size_t bytes = static_cast<size_t>(imageSize_) * imageSize_ * 3;
+  if (hasPixels_.load(std::memory_order_acquire))
+    std::memcpy(out, pixels_.data() + static_cast<size_t>(index) * bytes, bytes);
+  else
+    readImage(index, out);
 }
 
 const std::vector<uint8_t>& Dataset::imageData() const {

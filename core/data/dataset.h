@@ -6,9 +6,11 @@
 //
 // Conventions, stated once: images are RGB uint8, row-major H×W×3. Records (captions, metadata)
 // are always in memory. Model-resolution images are one contiguous N×S×S×3 array (14k emoji at
-// 32 px: 42 MB) for folders, COCO sets and version-1 packs; a version-2 pack (image_pack.h)
-// decodes them on demand, one chunk at a time, so a browser over 500,000 images holds only what
-// it shows, and builds the whole array only when a computation asks for imageData().
+// 32 px: 42 MB) for version-1 packs and for folders and COCO sets that fit LoadOptions'
+// memoryBudget; a version-2 pack (image_pack.h) decodes them on demand, one chunk at a time, and
+// a larger folder or COCO set (100,000 images at 512 px would be 79 GB) decodes each image from
+// its file when it is used. Computations read images through copyImage() (image_tensor.h's
+// batches), so none of them needs the whole array; imageData() builds it for those who ask.
 //
 // Sources (see openDataset): an image pack (.fgpack, the built-in emoji set), a folder with a
 // JSON-lines manifest, or a COCO captions JSON with its images folder.
@@ -55,6 +57,10 @@ class Dataset {
 
   // Model-resolution image, a copy (CV_8UC3, RGB). Thread-safe.
   cv::Mat image(int64_t index) const;
+  // The same into `out` (imageSize()² × 3 bytes). Thread-safe.
+  void copyImage(int64_t index, uint8_t* out) const;
+  // False while images are read on demand (a lazy dataset before any imageData() call).
+  bool imagesInMemory() const { return hasPixels_.load(std::memory_order_acquire); }
   // All model-resolution images: size() × imageSize() × imageSize() × 3 bytes, RGB. A lazy
   // dataset decodes them all on the first call (once, thread-safe; 500,000 images at 32 px are
   // 1.5 GB), so views showing a few images should call image() instead.
@@ -95,6 +101,11 @@ struct LoadOptions {
   int imageSize = 32;           // pixels, square; images are centre-cropped, then INTER_AREA
   int displaySize = 64;         // pixels, for displayImage()
   bool skipBadEntries = false;  // default: strict
+  // Model-resolution pixels kept in memory at most. A folder or COCO set under it is decoded
+  // once, at load (a bad image fails the load then). A larger one is read on demand: at load
+  // each file is only checked to exist with a known image format, and an image whose data is
+  // damaged fails (naming the file) when it is first used.
+  int64_t memoryBudget = 1'000'000'000;
 };
 
 struct LoadReport {

@@ -225,6 +225,17 @@ bool pngEncode(const cv::Mat& image, int colorType, std::vector<png_bytep>* rows
 
 }  // namespace
 
+std::string imageFileFormat(const std::string& path) {
+  unsigned char head[8] = {};
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return {};
+  const size_t n = std::fread(head, 1, sizeof head, f);
+  std::fclose(f);
+  if (n == 8 && png_sig_cmp(head, 0, 8) == 0) return "png";
+  if (n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF) return "jpeg";
+  return {};
+}
+
 cv::Mat decodeImageFile(const std::string& path) {
   // Read the bytes ourselves so that "missing" and "not an image" get different messages.
   const std::vector<char> bytes = readFileBytes(path);

@@ -20,6 +20,9 @@ namespace fastgda {
 cv::Mat decodeImageFile(const std::string& path);
 // The same for bytes already in memory; `name` is used in messages.
 cv::Mat decodeImageBytes(const char* data, size_t size, const std::string& name);
+// "png" or "jpeg" when the file starts as one does (only its first bytes are read), else "" (also
+// when it is missing or unreadable).
+std::string imageFileFormat(const std::string& path);
 
 // Encodes 8-bit grey, RGB or RGBA (channel order as named: RGB, not OpenCV's BGR) as PNG.
 std::vector<unsigned char> encodePng(const cv::Mat& image, const std::string& name);

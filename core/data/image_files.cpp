@@ -44,9 +44,16 @@ std::string checkOptionalFields(const QJsonObject& o) {
 
 class ImageFileDataset final : public Dataset {
  public:
+  // Decoded at load.
   ImageFileDataset(std::string origin, int imageSize, int displaySize, std::vector<uint8_t> pixels,
                    std::vector<ImageRecord> records)
       : Dataset(imageSize, std::move(pixels), std::move(records)),
+        origin_(std::move(origin)),
+        displaySize_(displaySize) {}
+  // Read from the files on demand.
+  ImageFileDataset(std::string origin, int imageSize, int displaySize,
+                   std::vector<ImageRecord> records)
+      : Dataset(imageSize, std::move(records)),
         origin_(std::move(origin)),
         displaySize_(displaySize) {}
 
@@ -56,19 +63,60 @@ class ImageFileDataset final : public Dataset {
   std::string describe() const override { return origin_; }
 
  private:
+  void readImage(int64_t index, uint8_t* out) const override {
+    cv::Mat thumb;
+    try {
+      thumb = squareThumbnail(decodeImageFile(record(index).source), imageSize());
+    } catch (const Error& e) {
+      fail(origin_, ": image ", index, ": ", e.what());
+    }
+    std::memcpy(out, thumb.data, static_cast<size_t>(imageSize()) * imageSize() * 3);
+  }
+  void readAllImages(uint8_t* out) const override {
+    const size_t bytes = static_cast<size_t>(imageSize()) * imageSize() * 3;
+    for (int64_t i = 0; i < size(); ++i) readImage(i, out + static_cast<size_t>(i) * bytes);
+  }
+
   std::string origin_;
   int displaySize_;
 };
 
-// Decodes every entry; a bad image fails the load or is skipped, as the options say.
+void badEntry(const LoadOptions& options, LoadReport* report, const std::string& message) {
+  if (!options.skipBadEntries) throw Error(message);
+  if (report) {
+    ++report->skipped;
+    report->problems.push_back(message);
+  }
+}
+
+// Decodes every entry; a bad image fails the load or is skipped, as the options say. A set over
+// the memory budget is only checked here, and decoded on demand.
 std::unique_ptr<Dataset> decodeAll(const std::string& origin, std::vector<FileEntry> entries,
                                    const LoadOptions& options, LoadReport* report) {
   if (options.imageSize <= 0 || options.displaySize <= 0)
     fail(origin, ": image sizes must be positive, got ", options.imageSize, "/",
          options.displaySize);
-  const size_t bytes = static_cast<size_t>(options.imageSize * options.imageSize * 3);
-  std::vector<uint8_t> pixels;
+  const size_t bytes = static_cast<size_t>(options.imageSize) * options.imageSize * 3;
   std::vector<ImageRecord> records;
+  if (static_cast<double>(entries.size()) * static_cast<double>(bytes) >
+      static_cast<double>(options.memoryBudget)) {
+    for (FileEntry& e : entries) {
+      if (!QFileInfo::exists(QString::fromStdString(e.path))) {
+        badEntry(options, report, e.where + ": " + e.path + ": file not found");
+        continue;
+      }
+      if (imageFileFormat(e.path).empty()) {
+        badEntry(options, report, e.where + ": " + e.path + ": not a PNG or JPEG file");
+        continue;
+      }
+      e.record.source = e.path;
+      records.push_back(std::move(e.record));
+    }
+    if (records.empty()) fail(origin, ": no usable images");
+    return std::make_unique<ImageFileDataset>(origin, options.imageSize, options.displaySize,
+                                              std::move(records));
+  }
+  std::vector<uint8_t> pixels;
   pixels.reserve(entries.size() * bytes);
   for (FileEntry& e : entries) {
     cv::Mat thumb;
@@ -89,14 +137,6 @@ std::unique_ptr<Dataset> decodeAll(const std::string& origin, std::vector<FileEn
   if (records.empty()) fail(origin, ": no usable images");
   return std::make_unique<ImageFileDataset>(origin, options.imageSize, options.displaySize,
                                             std::move(pixels), std::move(records));
-}
-
-void badEntry(const LoadOptions& options, LoadReport* report, const std::string& message) {
-  if (!options.skipBadEntries) throw Error(message);
-  if (report) {
-    ++report->skipped;
-    report->problems.push_back(message);
-  }
 }
 
 }  // namespace

@@ -12,12 +12,8 @@ torch::Tensor imagesToTensor(const Dataset& dataset, const std::vector<int64_t>&
   const int64_t s = dataset.imageSize(), bytes = s * s * 3;
   torch::Tensor out = torch::empty({static_cast<int64_t>(indices.size()), s, s, 3}, torch::kUInt8);
   uint8_t* dst = out.data_ptr<uint8_t>();
-  for (size_t i = 0; i < indices.size(); ++i) {
-    if (indices[i] < 0 || indices[i] >= dataset.size())
-      fail(dataset.describe(), ": image index ", indices[i], " is out of range [0, ",
-           dataset.size(), ")");
-    std::memcpy(dst + i * bytes, dataset.imageData().data() + indices[i] * bytes, bytes);
-  }
+  for (size_t i = 0; i < indices.size(); ++i)
+    dataset.copyImage(indices[i], dst + i * bytes);  // names the dataset when out of range
   return out.permute({0, 3, 1, 2}).to(torch::kFloat32).div(127.5).sub(1.0).contiguous();
 }
 

@@ -63,6 +63,48 @@ class TestImageFiles : public QObject {
     QCOMPARE(data->displayImage(1).cols, 64);
   }
 
+  // A set over the memory budget keeps no pixels: each image is decoded from its file when used,
+  // to the same bytes; a missing or non-image file is still found at load, a damaged one on use.
+  void aSetOverTheMemoryBudgetIsReadOnDemand() {
+    QTemporaryDir dir;
+    writePng(dir.filePath("a.png"));
+    writePng(dir.filePath("b.png"));
+    writeText(dir.filePath("manifest.jsonl"),
+              "{\"path\": \"a.png\", \"caption\": \"one\"}\n"
+              "{\"path\": \"b.png\", \"caption\": \"two\"}\n");
+    LoadOptions eager;
+    eager.imageSize = 16;
+    LoadOptions lazy = eager;
+    lazy.memoryBudget = 16 * 16 * 3;  // one image
+    const auto held = openDataset(dir.path().toStdString(), eager);
+    const auto streamed = openDataset(dir.path().toStdString(), lazy);
+    QVERIFY(held->imagesInMemory());
+    QVERIFY(!streamed->imagesInMemory());
+    for (int64_t i = 0; i < 2; ++i) {
+      const cv::Mat a = held->image(i), b = streamed->image(i);
+      QVERIFY(std::equal(a.datastart, a.dataend, b.datastart));
+    }
+    QVERIFY(!streamed->imagesInMemory());  // image() decoded one, kept none
+
+    writeText(dir.filePath("c.png"), "not an image at all");
+    writeText(dir.filePath("manifest.jsonl"),
+              "{\"path\": \"a.png\", \"caption\": \"one\"}\n"
+              "{\"path\": \"c.png\", \"caption\": \"three\"}\n");
+    QVERIFY2(loadError(dir.path().toStdString(), lazy).contains("manifest.jsonl:2") &&
+                 loadError(dir.path().toStdString(), lazy).contains("not a PNG or JPEG"),
+             qPrintable(loadError(dir.path().toStdString(), lazy)));
+    // A PNG signature, then nothing: passes the load, and names the file when used.
+    writeText(dir.filePath("c.png"), QByteArray("\x89PNG\r\n\x1a\n", 8));
+    const auto damaged = openDataset(dir.path().toStdString(), lazy);
+    QString error;
+    try {
+      damaged->image(1);
+    } catch (const Error& e) {
+      error = QString::fromStdString(e.what());
+    }
+    QVERIFY2(error.contains("image 1") && error.contains("c.png"), qPrintable(error));
+  }
+
   void familiesByNameAreNumberedAfterTheNumberedOnes() {
     QTemporaryDir dir;
     writePng(dir.filePath("a.png"));
