@@ -15,8 +15,22 @@
 #include "bundle/bundle.h"
 #include "data/dataset.h"
 #include "support/cli.h"
+#include "teacher/teacher_options.h"
 
 namespace fastgda::testing {
+
+// The teacher settings of the stored results, for the studio (setTeacherOptions) and as
+// command-line options, so that a test's own teacher runs match what the bundle holds.
+inline TeacherOptions tinyTeacherOptions() {
+  TeacherOptions o;
+  o.querySamples = 32;
+  o.fisherSamples = 16;
+  o.stepSize = 1e-3;
+  return o;
+}
+inline QStringList tinyTeacherArguments() {
+  return {"--query-samples", "32", "--fisher-samples", "16", "--step-size", "1e-3"};
+}
 
 inline QString addTinyTeacherResults(const QString& bundleDir) {
   const QDir dir(bundleDir);
@@ -36,10 +50,10 @@ inline QString addTinyTeacherResults(const QString& bundleDir) {
   test.close();
   for (const char* part : {"train", "test"}) {
     const QString error =
-        cliError({"teacher", "--bundle", bundleDir, "--batch",
-                  dir.filePath(QStringLiteral("%1.jsonl").arg(part)), "--out",
-                  dir.filePath(QStringLiteral("teacher/") + part), "--query-samples", "32",
-                  "--fisher-samples", "16", "--step-size", "1e-3"});
+        cliError(QStringList{"teacher", "--bundle", bundleDir, "--batch",
+                             dir.filePath(QStringLiteral("%1.jsonl").arg(part)), "--out",
+                             dir.filePath(QStringLiteral("teacher/") + part)} +
+                 tinyTeacherArguments());
     if (!error.isEmpty()) return error;
   }
   return {};

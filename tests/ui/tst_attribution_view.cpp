@@ -41,14 +41,6 @@ constexpr int kWaitMs = 120000;
 
 using fastgda::testing::cliError;
 
-TeacherOptions quickTeacher() {
-  TeacherOptions s;
-  s.querySamples = 32;
-  s.fisherSamples = 16;
-  s.stepSize = 1e-3;
-  return s;
-}
-
 }  // namespace
 
 class TestAttributionView : public QObject {
@@ -197,7 +189,7 @@ class TestAttributionView : public QObject {
       MainWindow window;
       QVERIFY(window.openBundle(dir_.path()));
       window.setTopK(5);
-      window.queries()->setTeacherOptions(quickTeacher());
+      window.queries()->setTeacherOptions(testing::tinyTeacherOptions());
       window.resize(1360, 820);
       window.show();
       window.queries()->attributeTrainingImage(4);

@@ -38,17 +38,6 @@ namespace {
 constexpr int kWaitMs = 180000;
 constexpr int kSteps = 4;
 
-// The settings of the tiny bundle's stored results (support/tiny_teacher.h).
-const QStringList kQuickTeacher = {"--query-samples", "32",  "--fisher-samples", "16",
-                                   "--step-size",     "1e-3"};
-TeacherOptions quickTeacher() {
-  TeacherOptions o;
-  o.querySamples = 32;
-  o.fisherSamples = 16;
-  o.stepSize = 1e-3;
-  return o;
-}
-
 QString hostName() {
   char name[256] = {};
   gethostname(name, sizeof name - 1);
@@ -90,7 +79,7 @@ class TestTwoPrograms : public QObject {
     w->resize(1280, 800);
     w->show();
     if (!w->openBundle(bundle_)) return nullptr;
-    w->queries()->setTeacherOptions(quickTeacher());
+    w->queries()->setTeacherOptions(testing::tinyTeacherOptions());
     jobError_.clear();
     jobStages_.clear();
     JobManager* jobs = w->jobs();
@@ -185,7 +174,7 @@ class TestTwoPrograms : public QObject {
     startCli(batch, QStringList{"teacher", "--bundle", bundle_, "--batch",
                                 bundle_ + QStringLiteral("/teacher/test.jsonl"), "--out",
                                 bundle_ + QStringLiteral("/teacher/test")} +
-                        kQuickTeacher);
+                        testing::tinyTeacherArguments());
     QVERIFY2(batch.waitForStarted(), qPrintable(batch.errorString()));
     QVERIFY2(generate(*w, captions_[0], 11), qPrintable(jobError_));
     w->queries()->runTeacher();
@@ -218,7 +207,7 @@ class TestTwoPrograms : public QObject {
              QStringList{"export", "ranking", "--bundle", bundle_, "--prompt", prompt, "--seed",
                          "12", "--steps", QString::number(kSteps), "--method", "teacher",
                          "--run-teacher", "--out", dir_.filePath(QStringLiteral("ranking.csv"))} +
-                 kQuickTeacher);
+                 testing::tinyTeacherArguments());
     QVERIFY2(other.waitForStarted(), qPrintable(other.errorString()));
     QVERIFY2(QTest::qWaitFor(
                  [&] {
