@@ -317,9 +317,14 @@ def export(args):
     if args.write_reference:
         if reference is None:
             raise ExportError("--write-reference is for text encoders")
-        with open(args.write_reference, "w", encoding="utf-8") as f:
-            json.dump({"texts": TRICKY, "embeddings": reference(TRICKY).tolist()}, f,
-                      ensure_ascii=False)
+        path = pathlib.Path(args.write_reference)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump({"texts": TRICKY, "embeddings": reference(TRICKY).tolist()}, f,
+                          ensure_ascii=False)
+        except OSError as e:
+            raise ExportError(f"{path}: {e}")
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent)
     os.close(fd)

@@ -126,6 +126,7 @@ void ChartView::resetView() {
 }
 
 void ChartView::exportWithDialog() {
+  if (csv_.isEmpty()) return;  // never drawn: the menu entry is disabled
   QString selected;
   const QString path = QFileDialog::getSaveFileName(
       this, tr("Export %1").arg(name_), name_ + QStringLiteral(".png"),
@@ -154,7 +155,8 @@ void ChartView::mouseMoveEvent(QMouseEvent* event) {
 void ChartView::contextMenuEvent(QContextMenuEvent* event) {
   QMenu menu(this);
   menu.addAction(tr("Reset zoom"), this, &ChartView::resetView);
-  menu.addAction(tr("Export…"), this, &ChartView::exportWithDialog);
+  // A chart never drawn (no query yet) has nothing to export: no empty files.
+  menu.addAction(tr("Export…"), this, &ChartView::exportWithDialog)->setEnabled(!csv_.isEmpty());
   menu.exec(event->globalPos());
 }
 
