@@ -353,7 +353,8 @@ int runEval(const QStringList& arguments) {
   parser.addHelpOption();
   parser.addOptions({
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
-      {"k", "mAP levels, comma-separated.", "K,K", "50,100,400"},
+      {"k", "mAP levels, comma-separated (by default those of 50,100,400 within the training set).",
+       "K,K", "50,100,400"},
       {"raw", "Untuned feature spaces, comma-separated (default: the standard ones).", "LIST"},
       {"students", "Students (feature spaces), comma-separated (default: all in the bundle).",
        "LIST"},

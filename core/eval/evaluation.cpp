@@ -181,20 +181,37 @@ std::string evaluationFingerprint(const Bundle& bundle, const EvaluationOptions&
   return f.hex().substr(0, 16);
 }
 
+std::vector<int64_t> evaluationKs(const EvaluationOptions& o, int64_t trainingImages) {
+  if (o.ks == EvaluationOptions::defaultKs()) {
+    std::vector<int64_t> ks;
+    for (int64_t k : o.ks)
+      if (k <= trainingImages) ks.push_back(k);
+    if (ks.empty()) ks.push_back(trainingImages);
+    return ks;
+  }
+  for (int64_t k : o.ks)
+    if (k < 1 || k > trainingImages)
+      fail("eval: k = ", k, " is outside [1, ", trainingImages, "] (the training set's size)");
+  return o.ks;
+}
+
 bool restampEvaluationReport(const Bundle& bundle) {
   const std::string path = bundle.path("eval/report.json");
   if (!QFileInfo::exists(QString::fromStdString(path))) return false;
   const std::vector<char> bytes = readFileBytes(path);
   EvaluationReport report =
       EvaluationReport::fromJson(std::string(bytes.begin(), bytes.end()), path);
-  report.fingerprint = evaluationFingerprint(bundle, EvaluationOptions{});
+  EvaluationOptions options;
+  options.ks = evaluationKs(options, report.trainingImages);
+  report.fingerprint = evaluationFingerprint(bundle, options);
   writeFileAtomically(path, report.toJson());
   return true;
 }
 
 EvaluationReport cachedEvaluation(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
                                   const Dataset& data, const JobContext& job, bool* fromCache) {
-  const EvaluationOptions options;
+  EvaluationOptions options;
+  options.ks = evaluationKs(options, data.size());
   const std::string path = bundle.path("eval/report.json");
   const std::string fingerprint = evaluationFingerprint(bundle, options);
   if (QFileInfo::exists(QString::fromStdString(path))) {
@@ -242,14 +259,13 @@ std::vector<std::string> evaluatedMethods(const Bundle& bundle, const Evaluation
 
 EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
                                         std::shared_ptr<TextToImageModel> model,
-                                        const Dataset& data, const EvaluationOptions& o,
+                                        const Dataset& data, const EvaluationOptions& options,
                                         const JobContext& job) {
+  EvaluationOptions o = options;
+  o.ks = evaluationKs(options, data.size());
   EvaluationReport report;
   report.ks = o.ks;
   report.trainingImages = data.size();
-  for (int64_t k : o.ks)
-    if (k < 1 || k > data.size())
-      fail("eval: k = ", k, " is outside [1, ", data.size(), "] (the training set's size)");
 
   std::vector<TeacherResult> tests;
   for (TeacherResult& r : loadTeacherResults(bundle.path("teacher/test")))

@@ -36,7 +36,10 @@ struct Bundle;
 struct TextToImageModel;
 
 struct EvaluationOptions {
-  std::vector<int64_t> ks = {50, 100, 400};
+  // The default ks over the training set's size are dropped (a 64-image set is scored at 50; a
+  // set smaller than 50 at its size); ks given otherwise must all fit. See evaluationKs().
+  static std::vector<int64_t> defaultKs() { return {50, 100, 400}; }
+  std::vector<int64_t> ks = defaultKs();
   std::vector<std::string> rawSpaces;      // empty: standardFeatureSpaces()
   std::vector<std::string> studentSpaces;  // empty: every student in the bundle
   bool includeStudents = true, includeRaw = true;
@@ -87,6 +90,10 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
 // SHA-256 (16 hex digits) of what a report with these options depends on: format, options, the
 // model's fingerprint, the classifier, dataset and students' files, the teacher's result files.
 std::string evaluationFingerprint(const Bundle& bundle, const EvaluationOptions& options);
+
+// The ks an evaluation of `trainingImages` images uses: options.ks, the default ones clipped to
+// the set's size; an Error for a k outside [1, trainingImages] that was asked for.
+std::vector<int64_t> evaluationKs(const EvaluationOptions& options, int64_t trainingImages);
 
 // Re-stamps <bundle>/eval/report.json with the current fingerprint for the default options,
 // without evaluating again: for a bundle whose fingerprints were re-stamped (see

@@ -221,6 +221,21 @@ class TestMethods : public QObject {
     QVERIFY(report.find("random")->map[1].mean < 1.0);
   }
 
+  // A small set is scored at the default ks it has (here 8 images: at 8), a k asked for must fit.
+  void theDefaultKsFitTheTrainingSet() {
+    QCOMPARE(evaluationKs(EvaluationOptions{}, 13806), (std::vector<int64_t>{50, 100, 400}));
+    QCOMPARE(evaluationKs(EvaluationOptions{}, 64), (std::vector<int64_t>{50}));
+    QCOMPARE(evaluationKs(EvaluationOptions{}, 8), (std::vector<int64_t>{8}));
+    EvaluationOptions asked;
+    asked.ks = {5, 100};
+    QVERIFY_THROWS_EXCEPTION(Error, evaluationKs(asked, 64));
+    EvaluationOptions o;
+    o.includeRaw = false;
+    o.includeStudents = false;
+    QCOMPARE(evaluateAgainstTeacher(bundle_, model_, *data_, o).ks,
+             std::vector<int64_t>{data_->size()});
+  }
+
   void theDataScalingCurveDistilsNestedSetsAndScoresThem() {
     DataScalingOptions o;
     o.sizes = {3, 6};
