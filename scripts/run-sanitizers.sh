@@ -18,9 +18,6 @@
 # - halt_on_error=1 and UBSan's halt_on_error=1 with print_stacktrace=1: the first report stops the
 #   test, so it cannot pass by accident.
 # - vptr is off at compile time (see FASTGDA_SANITIZE in CMakeLists.txt).
-# - QTEST_FUNCTION_TIMEOUT=14400000 (4 h, unless set): Qt Test stops a test function after 5
-#   minutes by default, and a long robot walk (FASTGDA_ROBOT_ACTIONS=20000, ~75 s per 1,000
-#   actions under the sanitizers) is one function.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-asan
@@ -34,7 +31,6 @@ cmake --build $build -j "${FASTGDA_JOBS:-2}" "${targets[@]}"
 built=$(date +%s)
 export ASAN_OPTIONS=detect_leaks=0:new_delete_type_mismatch=0:halt_on_error=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-export QTEST_FUNCTION_TIMEOUT="${QTEST_FUNCTION_TIMEOUT:-14400000}"
 status=0
 QT_QPA_PLATFORM=offscreen ctest --test-dir $build --output-on-failure -j 1 -LE packaging \
   --timeout 1800 "$@" || status=$?
