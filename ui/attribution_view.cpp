@@ -65,7 +65,7 @@ ResultTile::ResultTile(const QImage& image, int rank, float score, const QString
   auto* picture = new QLabel(this);
   picture->setFixedSize(kTileImage, kTileImage);
   picture->setAlignment(Qt::AlignCenter);
-  picture->setPixmap(scaledForDisplay(image, kTileImage));
+  picture->setPixmap(scaledForDisplay(image, kTileImage, picture->devicePixelRatioF()));
   auto* rankLine =
       new QLabel(tr("<b>#%1</b> %2").arg(rank).arg(static_cast<double>(score), 0, 'g', 3), this);
   rankLine->setAlignment(Qt::AlignCenter);
@@ -338,7 +338,7 @@ void AttributionView::clearQuery(const QString& hint) {
 
 void AttributionView::setQuery(const QImage& image, const QString& description) {
   hasQuery_ = true;
-  queryImage_->setPixmap(scaledForDisplay(image, 160));
+  queryImage_->setPixmap(scaledForDisplay(image, 160, queryImage_->devicePixelRatioF()));
   queryText_->setText(description);
   details_->clear(tr("Click a result to see it here."));
   setTeacherRunning(false);

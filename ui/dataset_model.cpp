@@ -56,9 +56,44 @@ QImage datasetImage(const Dataset& data, int64_t index, bool display) {
   return image.copy();  // copy: rgb's buffer dies with this scope
 }
 
-// ~4,000 thumbnails of 64×64 (16 kB each): 64 MB at most, several screens of any grid.
-DatasetModel::DatasetModel(QObject* parent) : QAbstractListModel(parent), thumbnails_(4000) {
+namespace {
+
+// A thumbnail shrinks the image (512 px for SD 1.x: 768 kB, 3 GB for the cache's 4,000 rows) to
+// the icon's side in device pixels before it is cached; a smaller image stays as it is.
+QImage thumbnailImage(const Dataset& data, int64_t index, int deviceSide) {
+  const QImage image = datasetImage(data, index);
+  if (image.width() <= deviceSide && image.height() <= deviceSide) return image;
+  return image.scaled(deviceSide, deviceSide, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+}
+
+}  // namespace
+
+// 64 MB of thumbnails: 4,000 of 64×64 (16 kB each), several screens of any grid.
+DatasetModel::DatasetModel(QObject* parent) : QAbstractListModel(parent), thumbnails_(64 * 1024) {
   pool_.setMaxThreadCount(1);
+}
+
+void DatasetModel::setThumbnailSide(int side, qreal devicePixelRatio) {
+  if (side == thumbnailSide_ && devicePixelRatio == devicePixelRatio_) return;
+  thumbnailSide_ = side;
+  devicePixelRatio_ = devicePixelRatio;
+  thumbnails_.clear();
+  ++datasetSerial_;  // a running batch decodes at the old side
+  if (rowCount() > 0) emit dataChanged(index(0), index(rowCount() - 1), {Qt::DecorationRole});
+}
+
+int DatasetModel::deviceSide() const {
+  return qRound(thumbnailSide_ * devicePixelRatio_);
+}
+
+QPixmap DatasetModel::cacheThumbnail(int row, const QImage& image) const {
+  QPixmap pixmap = QPixmap::fromImage(image);
+  // A shrunk image is the icon in device pixels: drawn 1:1, sharp on a high-DPI screen.
+  if (std::max(image.width(), image.height()) == deviceSide())
+    pixmap.setDevicePixelRatio(devicePixelRatio_);
+  const qint64 kb = std::max<qint64>(1, pixmap.width() * qint64{pixmap.height()} * 4 / 1024);
+  thumbnails_.insert(row, new QPixmap(pixmap), kb);
+  return pixmap;
 }
 
 DatasetModel::~DatasetModel() {
@@ -105,10 +140,7 @@ QVariant DatasetModel::data(const QModelIndex& index, int role) const {
         return placeholder();
       }
       ++decodedThumbnails_;
-      auto* pixmap = new QPixmap(QPixmap::fromImage(datasetImage(*dataset_, index.row())));
-      const QPixmap copy = *pixmap;
-      thumbnails_.insert(index.row(), pixmap);
-      return copy;
+      return cacheThumbnail(index.row(), thumbnailImage(*dataset_, index.row(), deviceSide()));
     }
     case IndexRole:
       return static_cast<qlonglong>(index.row());
@@ -147,16 +179,16 @@ void DatasetModel::loadWanted() {
     for (const auto& [row, image] : watcher->result()) {
       waiting_.remove(row);
       ++decodedThumbnails_;
-      thumbnails_.insert(row, new QPixmap(QPixmap::fromImage(image)));
+      cacheThumbnail(row, image);
       emit dataChanged(index(row), index(row), {Qt::DecorationRole});
     }
     loadWanted();
   });
-  watcher->setFuture(QtConcurrent::run(&pool_, [data = dataset_, rows] {
+  watcher->setFuture(QtConcurrent::run(&pool_, [data = dataset_, rows, side = deviceSide()] {
     Batch out;
     for (const int row : rows) {
       try {
-        out.emplace_back(row, datasetImage(*data, row));
+        out.emplace_back(row, thumbnailImage(*data, row, side));
       } catch (const std::exception& e) {
         // A damaged chunk: an empty tile, and the reason once in the log.
         qWarning("thumbnail %d: %s", row, e.what());

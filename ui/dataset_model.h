@@ -7,8 +7,9 @@
 //   filter->setCaption("thumbs up");   // filters in the background; filtered() when shown
 //   filter->waitForFilter();           // or block until then (scripts, tests)
 //
-// Display role = caption, decoration role = the display image as a pixmap, made when a view asks
-// for it (only visible rows are asked) and kept in a bounded cache. With
+// Display role = caption, decoration role = the display image as a thumbnail pixmap (shrunk
+// smoothly to the view's icon side, in device pixels), made when a view asks for it (only visible
+// rows are asked) and kept in a cache bounded in bytes. With
 // setThumbnailsInBackground(true) a missing thumbnail is decoded on a worker thread (the most
 // recently asked first) and announced by dataChanged, so a view over 500,000 images never waits
 // for a pack chunk to decode. The custom roles give the record's fields and its dataset index.
@@ -48,6 +49,9 @@ class DatasetModel : public QAbstractListModel {
   std::shared_ptr<const Dataset> sharedDataset() const { return dataset_; }
   // Off (the default): data() decodes a missing thumbnail at once.
   void setThumbnailsInBackground(bool on) { background_ = on; }
+  // Thumbnails fit side×side logical pixels on a screen of this device pixel ratio (default 64, 1):
+  // a larger image (512 px for SD 1.x) is shrunk when decoded, a smaller one kept as it is.
+  void setThumbnailSide(int side, qreal devicePixelRatio = 1.0);
   // Thumbnails decoded so far (cache misses), and whether a row's is ready: for tests and the bench.
   int64_t thumbnailsDecoded() const { return decodedThumbnails_; }
   bool hasThumbnail(int row) const { return thumbnails_.contains(row); }
@@ -59,7 +63,12 @@ class DatasetModel : public QAbstractListModel {
   void loadWanted();
 
   std::shared_ptr<const Dataset> dataset_;
-  mutable QCache<int, QPixmap> thumbnails_;
+  int deviceSide() const;
+  QPixmap cacheThumbnail(int row, const QImage& image) const;  // the pixmap, also cached
+
+  mutable QCache<int, QPixmap> thumbnails_;  // cost: kB
+  int thumbnailSide_ = 64;
+  qreal devicePixelRatio_ = 1.0;
   bool background_ = false;
   mutable std::vector<int> wanted_;  // rows asked for, not cached, not loading; newest last
   mutable QSet<int> waiting_;        // the rows in wanted_ and in the running batch

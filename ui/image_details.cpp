@@ -9,12 +9,17 @@
 
 namespace fastgda::ui {
 
-QPixmap scaledForDisplay(const QImage& image, int side) {
+QPixmap scaledForDisplay(const QImage& image, int side, qreal devicePixelRatio) {
   if (image.isNull()) return {};
-  // Up to 2× a smooth filter looks best; beyond, pixel art (32 px model images) stays crisp.
-  const bool smooth = side <= 2 * image.width();
-  return QPixmap::fromImage(image.scaled(
-      side, side, Qt::KeepAspectRatio, smooth ? Qt::SmoothTransformation : Qt::FastTransformation));
+  // Scaled once, from the full image to the screen's own pixels, so nothing scales it again. Up
+  // to 2× a smooth filter looks best; beyond, pixel art (32 px model images) stays crisp.
+  const int pixels = qRound(side * devicePixelRatio);
+  const bool smooth = pixels <= 2 * image.width();
+  QPixmap pixmap =
+      QPixmap::fromImage(image.scaled(pixels, pixels, Qt::KeepAspectRatio,
+                                      smooth ? Qt::SmoothTransformation : Qt::FastTransformation));
+  pixmap.setDevicePixelRatio(devicePixelRatio);
+  return pixmap;
 }
 
 ImageDetails::ImageDetails(int imageSide, QWidget* parent)
@@ -47,7 +52,8 @@ ImageDetails::ImageDetails(int imageSide, QWidget* parent)
 
 void ImageDetails::showTrainingImage(const Dataset& data, int64_t index, const QString& note) {
   const ImageRecord& r = data.record(index);
-  image_->setPixmap(scaledForDisplay(datasetImage(data, index), imageSide_));
+  image_->setPixmap(
+      scaledForDisplay(datasetImage(data, index), imageSide_, image_->devicePixelRatioF()));
   caption_->setText(QString::fromStdString(r.caption));
   QStringList lines;
   if (!note.isEmpty()) lines << note;

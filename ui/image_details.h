@@ -30,7 +30,8 @@ class ImageDetails : public QWidget {
   QLabel* fields_;
 };
 
-// The image scaled to side×side for display (smooth when shrinking, crisp when enlarging a lot).
-QPixmap scaledForDisplay(const QImage& image, int side);
+// The image scaled to fit side×side logical pixels on a screen of that device pixel ratio (smooth
+// when shrinking, crisp when enlarging a lot): pass the label's devicePixelRatioF().
+QPixmap scaledForDisplay(const QImage& image, int side, qreal devicePixelRatio);
 
 }  // namespace fastgda::ui

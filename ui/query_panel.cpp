@@ -155,7 +155,7 @@ void QueryPanel::setProgress(double fraction, const QString& stage) {
 }
 
 void QueryPanel::setQueryImage(const QImage& image, const QString& description) {
-  image_->setPixmap(scaledForDisplay(image, 160));
+  image_->setPixmap(scaledForDisplay(image, 160, image_->devicePixelRatioF()));
   description_->setText(description);
 }
 

@@ -86,6 +86,7 @@ TrainingBrowser::TrainingBrowser(QWidget* parent)
   grid_->setViewMode(QListView::IconMode);
   grid_->setItemDelegate(new ThumbnailDelegate(grid_));
   grid_->setIconSize(QSize(64, 64));
+  model_->setThumbnailSide(64, devicePixelRatioF());
   grid_->setGridSize(QSize(72, 72));
   grid_->setSpacing(4);
   grid_->setUniformItemSizes(true);

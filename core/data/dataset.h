@@ -99,7 +99,7 @@ class Dataset {
 // skipBadEntries is set: then it is skipped and counted in LoadReport.
 struct LoadOptions {
   int imageSize = 32;           // pixels, square; images are centre-cropped, then INTER_AREA
-  int displaySize = 64;         // pixels, for displayImage()
+  int displaySize = 64;         // pixels, for displayImage(); at least imageSize (see there)
   bool skipBadEntries = false;  // default: strict
   // Model-resolution pixels kept in memory at most. A folder or COCO set under it is decoded
   // once, at load (a bad image fails the load then). A larger one is read on demand: at load

@@ -97,6 +97,9 @@ std::unique_ptr<Dataset> decodeAll(const std::string& origin, std::vector<FileEn
     fail(origin, ": image sizes must be positive, got ", options.imageSize, "/",
          options.displaySize);
   const size_t bytes = static_cast<size_t>(options.imageSize) * options.imageSize * 3;
+  // The studio shows an image no less sharply than the model sees it (512 px for SD 1.x), read
+  // again from its file, never from the model-resolution copy.
+  const int displaySize = std::max(options.displaySize, options.imageSize);
   std::vector<ImageRecord> records;
   if (static_cast<double>(entries.size()) * static_cast<double>(bytes) >
       static_cast<double>(options.memoryBudget)) {
@@ -113,7 +116,7 @@ std::unique_ptr<Dataset> decodeAll(const std::string& origin, std::vector<FileEn
       records.push_back(std::move(e.record));
     }
     if (records.empty()) fail(origin, ": no usable images");
-    return std::make_unique<ImageFileDataset>(origin, options.imageSize, options.displaySize,
+    return std::make_unique<ImageFileDataset>(origin, options.imageSize, displaySize,
                                               std::move(records));
   }
   std::vector<uint8_t> pixels;
@@ -135,7 +138,7 @@ std::unique_ptr<Dataset> decodeAll(const std::string& origin, std::vector<FileEn
     records.push_back(std::move(e.record));
   }
   if (records.empty()) fail(origin, ": no usable images");
-  return std::make_unique<ImageFileDataset>(origin, options.imageSize, options.displaySize,
+  return std::make_unique<ImageFileDataset>(origin, options.imageSize, displaySize,
                                             std::move(pixels), std::move(records));
 }
 

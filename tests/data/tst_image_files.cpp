@@ -61,6 +61,9 @@ class TestImageFiles : public QObject {
     QVERIFY(rgb.at<cv::Vec3b>(4, 0)[0] > 200 && rgb.at<cv::Vec3b>(4, 0)[2] < 50);
     QVERIFY(rgb.at<cv::Vec3b>(4, 7)[2] > 200 && rgb.at<cv::Vec3b>(4, 7)[0] < 50);
     QCOMPARE(data->displayImage(1).cols, 64);
+    // A model of higher resolution than the display default: shown at the model's, not below.
+    options.imageSize = 96;
+    QCOMPARE(openDataset(dir.path().toStdString(), options)->displayImage(1).cols, 96);
   }
 
   // A set over the memory budget keeps no pixels: each image is decoded from its file when used,

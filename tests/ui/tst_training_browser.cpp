@@ -17,6 +17,7 @@
 #include "data/image_pack.h"
 #include "data/synth.h"
 #include "dataset_model.h"
+#include "image_details.h"
 #include "training_browser.h"
 #include "util/job.h"
 
@@ -191,6 +192,41 @@ class TestTrainingBrowser : public QObject {
 
   // The GUI thread's longest stall while a 50,000-image pack opens, a filter is typed and set,
   // and the grid scrolls to the end; and only the chunks shown were decoded.
+  // A 512 px image (SD 1.x) becomes a thumbnail of the icon's side in device pixels, shrunk
+  // smoothly (a 1-px checkerboard turns grey, not black or white) and cached at that size, not
+  // at 768 kB each; shown large, it is scaled once from the full image to the screen's pixels.
+  void largeImagesGiveSmallSmoothThumbnails() {
+    fastgda::SynthOptions o;
+    o.count = 8;
+    o.displaySize = 512;
+    const std::string path = dir_.filePath("synth-512.fgpack").toStdString();
+    fastgda::writeSynthPack(path, o, fastgda::JobContext{});
+    const std::shared_ptr<const fastgda::Dataset> data = fastgda::openDataset(path);
+    QCOMPARE(data->displayImage(0).cols, 512);
+    DatasetModel model;
+    model.setDataset(data);
+    model.setThumbnailSide(64, 2.0);
+    const QPixmap thumb = model.data(model.index(0), Qt::DecorationRole).value<QPixmap>();
+    QCOMPARE(thumb.size(), QSize(128, 128));
+    QCOMPARE(thumb.devicePixelRatio(), 2.0);
+    QVERIFY(model.hasThumbnail(0));
+
+    QImage checker(512, 512, QImage::Format_RGB888);
+    for (int y = 0; y < 512; ++y)
+      for (int x = 0; x < 512; ++x) checker.setPixel(x, y, (x + y) % 2 ? 0xffffff : 0x000000);
+    const QPixmap large = fastgda::ui::scaledForDisplay(checker, 256, 2.0);
+    QCOMPARE(large.size(), QSize(512, 512));  // 1:1 on a 2× screen
+    QCOMPARE(large.devicePixelRatio(), 2.0);
+    const QPixmap small = fastgda::ui::scaledForDisplay(checker, 64, 1.0);
+    const int grey = qGray(small.toImage().pixel(32, 32));
+    QVERIFY2(grey > 96 && grey < 160, qPrintable(QString::number(grey)));
+    // Pixel art (a 32 px model image) enlarged 5× keeps its hard edges.
+    const QImage art = checker.copy(0, 0, 32, 32);
+    const QImage big = fastgda::ui::scaledForDisplay(art, 160, 1.0).toImage();
+    for (const QPoint p : {QPoint(2, 2), QPoint(7, 2), QPoint(80, 81)})
+      QVERIFY(qGray(big.pixel(p)) == 0 || qGray(big.pixel(p)) == 255);
+  }
+
   void neverStallsTheGuiThreadAt50000Images() {
     fastgda::SynthOptions o;
     o.count = 50000;
