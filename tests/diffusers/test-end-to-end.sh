@@ -93,13 +93,18 @@ ok() {
   echo "ok: $*"
 }
 
-# run STEP LOG COMMAND...: runs COMMAND (its output into LOG), prints the step's wall time, and on
-# failure stops the test with the command, its status and the end of its output.
+# run STEP LOG COMMAND...: runs COMMAND (its output into LOG), prints the step's wall time and peak
+# resident memory, and on failure stops the test with the command, its status and the end of its
+# output.
 run() {
   local step="$1" log="$2" t0 status=0
   shift 2
   t0=$(date +%s.%N)
-  nice -n 5 "$@" >"$log" 2>&1 || status=$?
+  "$py" -c 'import resource, subprocess, sys
+status = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as f:
+    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, file=f)
+sys.exit(status)' "$log.peak" nice -n 5 "$@" >"$log" 2>&1 || status=$?
   if [ "$status" != 0 ]; then
     echo "FAIL: $step: exit status $status of:" >&2
     printf ' %q' "$@" >&2
@@ -108,7 +113,7 @@ run() {
     grep -v '^\[ *[0-9.]*%\]' "$log" | tail -n 30 >&2
     exit 1
   fi
-  echo "$step: $(since "$t0") s"
+  echo "$step: $(since "$t0") s, peak $(cat "$log.peak") MB"
 }
 # check STEP [ARGS...] <<'EOF' ... EOF: a check in Python read from standard input (sys.argv[1:] =
 # ARGS); its printed lines are the checks passed, one per line; a failure (an exception, an assert)
@@ -137,6 +142,26 @@ run "2a. tiny pipeline (make_tiny_pipeline.py)" pipeline.log "$py" "$here/make_t
 run "2b. fine-tune (finetune_tiny.py)" finetune.log "$py" "$here/finetune_tiny.py" \
   "$work/sd-random" "$dataset" "$work/sd" --threads 1
 grep -E '^(latents|fine-tuned)' finetune.log | sed 's/^/  /'
+
+# 2c. The cost estimate counts what it should: SD 1.5's UNet forward (its config checked by the
+# published parameter count) between 700 and 900 GFLOP (803 with attention counted), and the tiny
+# pipeline's from its folder, with the teacher's work multiplied out as the script says.
+run "2c. cost estimate (estimate-cost.py)" cost-sd15.json "$py" \
+  "$source_dir/scripts/estimate-cost.py" --sd15 --json
+run "2c. cost estimate of the tiny pipeline" cost-tiny.json "$py" \
+  "$source_dir/scripts/estimate-cost.py" --pipeline "$work/sd" --train-images 64 --json
+check "2c. cost estimate" cost-sd15.json cost-tiny.json <<'EOF'
+import json, sys
+sd, tiny = (json.load(open(p)) for p in sys.argv[1:])
+f = sd["flops"]["unet_forward"] / 1e9
+assert 700 < f < 900, f"SD 1.5 UNet forward: {f:.1f} GFLOP, expected 700 to 900"
+assert sd["flops"]["query_gradient"] > sd["flops"]["unet_forward"]
+t = tiny["flops"]
+assert 0 < t["unet_forward"] < 1e9, t
+per_query = tiny["query_samples"] * t["query_gradient"] + 64 * 10 * t["unet_forward"]
+assert tiny["teacher_per_query_flops"] == per_query, (tiny["teacher_per_query_flops"], per_query)
+print(f"SD 1.5: one UNet forward {f:.1f} GFLOP; the tiny pipeline's {t['unet_forward'] / 1e6:.2f} MFLOP")
+EOF
 
 # 3. The export, with the dataset relative to the bundle.
 run "3. export (export-diffusers.py)" export.log "$py" "$source_dir/scripts/export-diffusers.py" \
