@@ -57,6 +57,9 @@ import tempfile
 import time
 import warnings
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also when loaded by a test
+import torchscript_bytes  # noqa: E402
+
 PROG = "export-diffusers.py"
 COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 CONFIG_FILES = {"unet": "config.json", "vae": "config.json", "text_encoder": "config.json",
@@ -534,7 +537,7 @@ def export(args):
                     raise ExportError(f"{name}: the traced graph holds a fixed device, so the file "
                                       f"would run on {args.device} only: {fixed[0]}")
                 file = tmp / f"{name}.pt"
-                torch.jit.save(traced, str(file))
+                torchscript_bytes.save(torch, traced, file)  # the same bytes every export
                 loaded = torch.jit.load(str(file), map_location=device)
                 outs = [loaded(*inputs[name][b]) for b in CHECK_BATCHES]
                 ref = [refs[name](*inputs[name][b]) for b in CHECK_BATCHES]
@@ -635,6 +638,7 @@ def copy_tokenizer(src, dst):
 
 
 def main(argv=None):
+    torchscript_bytes.require_hash_seed()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         export(args)

@@ -27,18 +27,21 @@ embedding, dino the [CLS] token of the last layer. They are torch.jit.trace at S
 Before writing, each export is checked against the transformers module it came from, on the
 built-in captions (or --check-captions, one per line) and tricky prompts, tokenized by
 transformers (text), or on seeded images: it is refused when max |exported - python| exceeds 1e-4
-of the output's largest magnitude. OUT.pt is written to a temporary file and
-renamed; it carries NOTICE.txt (the model and its licence, from the model card) as an extra
-file. --write-reference writes {"texts": [...], "embeddings": [[...]]}, the transformers
-module's embeddings of the tricky prompts, for tests of the C++ side (tests/features/). Errors
-exit with status 1 and one line "export-encoder.py: error: ...".
+of the output's largest magnitude. OUT.pt is written to a temporary file and renamed, the same
+bytes on every export of the same model (scripts/torchscript_bytes.py); it carries NOTICE.txt (the
+model and its licence, from the model card) as an extra file. --write-reference writes {"texts":
+[...], "embeddings": [[...]]}, the transformers module's embeddings of the tricky prompts, for
+tests of the C++ side (tests/features/). Errors exit with status 1 and one line
+"export-encoder.py: error: ...".
 """
 import argparse
 import json
 import os
 import pathlib
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also when loaded by a test
+import torchscript_bytes  # noqa: E402
 
 PROG = "export-encoder.py"
 RTOL = 1e-4
@@ -326,18 +329,12 @@ def export(args):
         except OSError as e:
             raise ExportError(f"{path}: {e}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        torch.jit.save(module, tmp, _extra_files=extra)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    torchscript_bytes.save(torch, module, out, extra)  # the same bytes on every export
     log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
 
 
 def main(argv=None):
+    torchscript_bytes.require_hash_seed()
     ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("kind", choices=["minilm", "text", "clip-image", "dino"])

@@ -33,6 +33,35 @@ std::string Bundle::path(const std::string& relative) const {
       .toStdString();
 }
 
+std::string studentFolderName(const std::string& space) {
+  std::string out;
+  for (const char c : space) {
+    if (c == '%')
+      out += "%25";
+    else if (c == '/')
+      out += "%2F";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string spaceOfStudentFolder(const std::string& folder) {
+  std::string out;
+  for (size_t i = 0; i < folder.size(); ++i) {
+    if (folder.compare(i, 3, "%2F") == 0) {
+      out += '/';
+      i += 2;
+    } else if (folder.compare(i, 3, "%25") == 0) {
+      out += '%';
+      i += 2;
+    } else {
+      out += folder[i];
+    }
+  }
+  return out;
+}
+
 std::string defaultBundleDir() {
   const QByteArray env = qgetenv("FASTGDA_BUNDLE");
   if (!env.isEmpty()) return QString::fromLocal8Bit(env).toStdString();

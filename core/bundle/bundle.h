@@ -35,6 +35,11 @@ struct Bundle {
 // executable (../share/fastgda/models/builtin), else the source tree's models/builtin.
 std::string defaultBundleDir();
 
+// A feature space's name as one folder name under student/: "/" is written "%2F" and "%" "%25"
+// (the "torchscript:encoders/minilm.pt" student lives in student/torchscript:encoders%2Fminilm.pt).
+std::string studentFolderName(const std::string& space);
+std::string spaceOfStudentFolder(const std::string& folder);  // the inverse
+
 // Reads and validates DIR/bundle.json; errors name the file and field.
 Bundle openBundle(const std::string& dir);
 

@@ -85,10 +85,10 @@ void writeSubsetBundle(const Bundle& source, const SubsetOptions& o) {
   for (const auto& [field, file] : modelFiles(source))
     copyInto(source.path(file), o.outDir + "/" + file);
   if (!o.student.empty()) {
-    const std::string from = source.path("student/" + o.student + "/student.pt");
+    const std::string from = source.path("student/" + studentFolderName(o.student) + "/student.pt");
     if (!QFile::exists(QString::fromStdString(from)))
       fail(from, ": the bundle has no student in space '", o.student, "'");
-    copyInto(from, o.outDir + "/student/" + o.student + "/student.pt");
+    copyInto(from, o.outDir + "/student/" + studentFolderName(o.student) + "/student.pt");
     manifest["student"] = QJsonObject{{"feature_space", QString::fromStdString(o.student)}};
   }
   writeFileAtomically(o.outDir + "/bundle.json", QJsonDocument(manifest).toJson().toStdString());

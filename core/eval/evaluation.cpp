@@ -245,9 +245,17 @@ std::vector<std::string> evaluatedMethods(const Bundle& bundle, const Evaluation
   if (students.empty()) students = bundleStudents(bundle);
   if (o.includeStudents)
     for (const std::string& s : students) names.push_back("student:" + s);
-  if (o.includeRaw)
-    for (const std::string& s : o.rawSpaces.empty() ? standardFeatureSpaces() : o.rawSpaces)
-      names.push_back("raw:" + s);
+  if (o.includeRaw) {
+    std::vector<std::string> raw = o.rawSpaces;
+    if (raw.empty()) {
+      // The standard spaces, and every other space a student was distilled in (a pretrained
+      // encoder's, say): a student's row comes with its raw features' row.
+      raw = standardFeatureSpaces();
+      for (const std::string& s : students)
+        if (std::find(raw.begin(), raw.end(), s) == raw.end()) raw.push_back(s);
+    }
+    for (const std::string& s : raw) names.push_back("raw:" + s);
+  }
   if (o.includeBaselines) {
     names.push_back("random");
     names.push_back("teacher");

@@ -40,7 +40,7 @@ struct EvaluationOptions {
   // set smaller than 50 at its size); ks given otherwise must all fit. See evaluationKs().
   static std::vector<int64_t> defaultKs() { return {50, 100, 400}; }
   std::vector<int64_t> ks = defaultKs();
-  std::vector<std::string> rawSpaces;      // empty: standardFeatureSpaces()
+  std::vector<std::string> rawSpaces;      // empty: standardFeatureSpaces() + students' others
   std::vector<std::string> studentSpaces;  // empty: every student in the bundle
   bool includeStudents = true, includeRaw = true;
   bool includeBaselines = true;           // random, the teacher and its variants

@@ -157,8 +157,10 @@ class HogSpace : public FeatureSpace {
 // (scripts/export-encoder.py's text encoders).
 class TorchScriptSpace : public FeatureSpace {
  public:
-  TorchScriptSpace(const std::string& file, int64_t defaultSize, const torch::Device& device)
-      : file_(file), device_(device) {
+  // `given` is the path as named in the space (its name), `file` where it was found.
+  TorchScriptSpace(const std::string& given, const std::string& file, int64_t defaultSize,
+                   const torch::Device& device)
+      : given_(given), file_(file), device_(device) {
     torch::jit::ExtraFilesMap extra = {{kTextEncoderFile, ""}, {"vocab.txt", ""}};
     module_ = loadTorchScript(file, device, "feature encoder", &extra);
     if (!extra[kTextEncoderFile].empty()) openTokenizer(extra);
@@ -169,7 +171,7 @@ class TorchScriptSpace : public FeatureSpace {
     dim_ = probe.size(1);
     fingerprint_ = "torchscript/" + Fingerprint("torchscript-features").addFile(file).hex();
   }
-  std::string name() const override { return "torchscript:" + file_; }
+  std::string name() const override { return "torchscript:" + given_; }
   int64_t dim() const override { return dim_; }
   std::string fingerprint() const override { return fingerprint_; }
   torch::Tensor extract(const torch::Tensor& images,
@@ -253,7 +255,7 @@ class TorchScriptSpace : public FeatureSpace {
     return y.to(torch::kFloat32).contiguous();
   }
 
-  std::string file_, fingerprint_;
+  std::string given_, file_, fingerprint_;
   torch::Device device_;
   torch::jit::Module module_;
   std::unique_ptr<WordPieceTokenizer> tokenizer_;  // a text encoder's
@@ -312,11 +314,20 @@ std::unique_ptr<FeatureSpace> makeSingle(const std::string& name, const FeatureS
   }
   if (name == "hog") return std::make_unique<HogSpace>();
   if (name.rfind("torchscript:", 0) == 0) {
-    const std::string file = name.substr(12);
+    const std::string given = name.substr(12);
+    // A relative path names the bundle's own encoder when the bundle has that file (so a bundle
+    // carries its spaces wherever it is opened from), else a file from the current directory.
+    std::string file = given;
+    const bool relative = QFileInfo(QString::fromStdString(given)).isRelative();
+    if (s.bundle && relative && QFileInfo::exists(QString::fromStdString(s.bundle->path(given))))
+      file = s.bundle->path(given);
     if (!QFileInfo::exists(QString::fromStdString(file)))
-      fail("feature space '", name, "': file ", file, " not found");
+      fail("feature space '", name, "': file ", given, " not found",
+           s.bundle && relative ? " (in the bundle " + s.bundle->dir + " or the current folder)"
+                                : std::string());
     return std::make_unique<TorchScriptSpace>(
-        file, s.dataset ? s.dataset->imageSize() : (s.model ? s.model->imageSize : 32), device);
+        given, file, s.dataset ? s.dataset->imageSize() : (s.model ? s.model->imageSize : 32),
+        device);
   }
   fail("feature space '", name,
        "' is unknown (expected text, latent, cnn, hog, torchscript:FILE, or a '+' of these)");

@@ -11,7 +11,8 @@
 //   cnn             the pooled penultimate layer of the subcategory classifier trained on the
 //                   dataset (fidelity_classifier.pt; trained and cached when missing)
 //   hog             OpenCV: HOG of the grey image and an HSV colour histogram (square-rooted)
-//   torchscript:F   a user's image encoder saved as TorchScript: forward(images [B, 3, S, S] in
+//   torchscript:F   (F relative: the bundle's file F when it has one, else F from the current
+//                   folder) a user's image encoder saved as TorchScript: forward(images [B, 3, S, S] in
 //                   [-1, 1]) -> [B, D]; S is the module's int attribute `image_size` when it has
 //                   one (images are resized), else the dataset's size. Or a text encoder of the
 //                   captions, when F carries the extra files fastgda_text_encoder.json

@@ -17,10 +17,9 @@
 #include "util/threads.h"
 
 namespace fastgda {
-namespace {}  // namespace
 
 std::string studentDir(const Bundle& bundle, const std::string& space) {
-  return bundle.path("student/" + space);
+  return bundle.path("student/" + studentFolderName(space));
 }
 
 std::vector<std::string> bundleStudents(const Bundle& bundle) {
@@ -28,7 +27,7 @@ std::vector<std::string> bundleStudents(const Bundle& bundle) {
   const QDir dir(QString::fromStdString(bundle.path("student")));
   for (const QString& name : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
     if (QFileInfo::exists(dir.filePath(name + QStringLiteral("/student.pt"))))
-      out.push_back(name.toStdString());
+      out.push_back(spaceOfStudentFolder(name.toStdString()));
   return out;
 }
 

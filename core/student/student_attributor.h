@@ -29,7 +29,9 @@ class Dataset;
 struct Bundle;
 struct TextToImageModel;
 
-// <bundle>/student/<space>
+// <bundle>/student/<space>, the space's name made one folder name: "/" is written "%2F" and "%"
+// "%25" (a "torchscript:encoders/minilm.pt" student lives in "torchscript:encoders%2Fminilm.pt").
+// (studentFolderName in bundle/bundle.h).
 std::string studentDir(const Bundle& bundle, const std::string& space);
 // Feature spaces with a student.pt in the bundle, sorted.
 std::vector<std::string> bundleStudents(const Bundle& bundle);

@@ -68,6 +68,13 @@ def main():
         dino = Dinov2Model(Dinov2Config(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                         num_attention_heads=2, image_size=28, patch_size=14))
         check("dino", dino, work / "dino", 28, work)
+        # The same model exported again, under another name, gives the same bytes: a feature
+        # space's fingerprint hashes the file, so a student outlives re-exporting its encoder.
+        r = export("dino", work / "dino", work / "again" / "dino-2.pt")
+        if r.returncode != 0:
+            fail(f"dino again: export failed: {r.stderr[-800:]}")
+        if (work / "dino.pt").read_bytes() != (work / "again" / "dino-2.pt").read_bytes():
+            fail("exporting the same model twice gave different bytes")
         os.remove(work / "dino" / "preprocessor_config.json")
         r = export("dino", work / "dino", work / "refused.pt")
         if r.returncode != 1 or "preprocessor_config.json" not in r.stderr:

@@ -294,6 +294,50 @@ class FeaturesTest : public QObject {
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY2(r.err.contains("another student"), qPrintable(r.err));
   }
+
+  // A bundle carries its encoder: "torchscript:encoders/enc.pt" is the bundle's file wherever the
+  // program runs; its student lives in one folder (the "/" escaped), is listed, evaluated with
+  // its raw row by default, and answers. (After commandLineEndToEnd: it uses that teacher data.)
+  void aBundleCarriesItsEncoderAndItsStudent() {
+    QCOMPARE(studentFolderName("a%b/c"), std::string("a%25b%2Fc"));
+    QCOMPARE(spaceOfStudentFolder("a%25b%2Fc"), std::string("a%b/c"));
+    const QString bundle = dir_.path();
+    torch::jit::Module encoder("Encoder");
+    encoder.define("def forward(self, images):\n  return images.mean([2, 3])\n");
+    QVERIFY(QDir().mkpath(bundle + "/encoders"));
+    encoder.save((bundle + "/encoders/enc.pt").toStdString());
+    const std::string space = "torchscript:encoders/enc.pt";
+    QVERIFY(!QFile::exists(QStringLiteral("encoders/enc.pt")));  // not from the current folder
+    QCOMPARE(makeFeatureSpace(space, sources())->name(), space);
+    QCOMPARE(makeFeatureSpace(space, sources())->dim(), 3);
+    const QString noBundle = errorOf([&] {
+      makeFeatureSpace(space, FeatureSources{model_, nullptr, data_.get()});
+    });
+    QVERIFY2(noBundle.contains("encoders/enc.pt not found"), qPrintable(noBundle));
+
+    CliRun r = runCli({"distill", "--bundle", bundle, "--features", QString::fromStdString(space),
+                       "--hidden", "16", "--out-dim", "8", "--epochs", "2", "--batch", "16",
+                       "--validation", "0.2"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(QFile::exists(bundle + "/student/torchscript:encoders%2Fenc.pt/student.pt"));
+    r = runCli({"info", "--bundle", bundle, "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonArray spaces =
+        QJsonDocument::fromJson(r.out.toUtf8()).object()["student"].toObject()["spaces"].toArray();
+    QVERIFY2(spaces.contains(QString::fromStdString(space)), qPrintable(r.out));
+    r = runCli({"eval", "--bundle", bundle, "--k", "1,2", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject methods =
+        QJsonDocument::fromJson(r.out.toUtf8()).object()["methods"].toObject();
+    for (const std::string m : {"student:" + space, "raw:" + space, std::string("raw:cnn+text")})
+      QVERIFY2(methods.contains(QString::fromStdString(m)), m.c_str());
+    r = runCli({"attribute", "--bundle", bundle, "--method",
+                QString::fromStdString("student:" + space), "--prompt", "red apple, google style",
+                "--steps", "2", "--top", "3", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["results"].toArray().size(), 3);
+    QDir(bundle + "/student/torchscript:encoders%2Fenc.pt").removeRecursively();
+  }
 };
 
 QTEST_GUILESS_MAIN(FeaturesTest)
