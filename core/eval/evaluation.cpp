@@ -38,6 +38,15 @@ QJsonValue finite(double v) {
 constexpr const char* kReportFormat = "fastgda-evaluation";
 constexpr int kReportVersion = 1;
 
+// The bundle's students whose encoder file is absent, when a default list would take them.
+std::vector<std::string> leftOutSpaces(const Bundle& bundle, const EvaluationOptions& o) {
+  std::vector<std::string> out;
+  if (o.studentSpaces.empty() || o.rawSpaces.empty())
+    for (const std::string& s : bundleStudents(bundle))
+      if (!missingFeatureFile(s, &bundle).empty()) out.push_back(s);
+  return out;
+}
+
 }  // namespace
 
 std::string EvaluationReport::csv() const {
@@ -242,7 +251,13 @@ EvaluationReport cachedEvaluation(const Bundle& bundle, std::shared_ptr<TextToIm
 std::vector<std::string> evaluatedMethods(const Bundle& bundle, const EvaluationOptions& o) {
   std::vector<std::string> names;
   std::vector<std::string> students = o.studentSpaces;
-  if (students.empty()) students = bundleStudents(bundle);
+  if (students.empty()) {
+    // A student whose encoder file is absent (not committed, say) is left out of the default
+    // list, with a warning from evaluateAgainstTeacher; one asked for by name fails instead.
+    const std::vector<std::string> leftOut = leftOutSpaces(bundle, o);
+    for (const std::string& s : bundleStudents(bundle))
+      if (std::find(leftOut.begin(), leftOut.end(), s) == leftOut.end()) students.push_back(s);
+  }
   if (o.includeStudents)
     for (const std::string& s : students) names.push_back("student:" + s);
   if (o.includeRaw) {
@@ -291,6 +306,11 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
   for (const TeacherResult& r : tests) families.push_back(data.familyOfCaption(r.query.prompt));
 
   const std::vector<std::string> names = evaluatedMethods(bundle, o);
+  for (const std::string& s : leftOutSpaces(bundle, o))
+    qWarning(
+        "eval: student and raw rows of '%s' left out: %s is in neither the bundle nor the "
+        "current folder (docs/student.md, \"Pretrained encoders\", says how to make it)",
+        s.c_str(), missingFeatureFile(s, &bundle).c_str());
   const MethodSources sources{&bundle, model, &data, o.seed, {}};
   for (size_t m = 0; m < names.size(); ++m) {
     job.progress(double(m) / double(names.size()),

@@ -293,6 +293,32 @@ class ConcatSpace : public FeatureSpace {
   std::vector<std::unique_ptr<FeatureSpace>> parts_;
 };
 
+// The parts of a '+' concatenation. "torchscript:" paths may hold '+', so only split where the
+// next part is a known name.
+std::vector<std::string> spaceParts(const std::string& name) {
+  std::vector<std::string> parts;
+  for (const QString& piece : QString::fromStdString(name).split('+')) {
+    const std::string p = piece.toStdString();
+    const bool startsPart =
+        p == "text" || p == "latent" || p == "cnn" || p == "hog" || p.rfind("torchscript:", 0) == 0;
+    if (parts.empty() || startsPart)
+      parts.push_back(p);
+    else
+      parts.back() += "+" + p;
+  }
+  return parts;
+}
+
+// Where a "torchscript:" part's file is: a relative path names the bundle's own file when the
+// bundle has it (so a bundle carries its spaces wherever it is opened from), else a file from the
+// current folder; "" when neither exists.
+std::string torchScriptFile(const std::string& given, const Bundle* bundle) {
+  const bool relative = QFileInfo(QString::fromStdString(given)).isRelative();
+  if (bundle && relative && QFileInfo::exists(QString::fromStdString(bundle->path(given))))
+    return bundle->path(given);
+  return QFileInfo::exists(QString::fromStdString(given)) ? given : std::string();
+}
+
 std::unique_ptr<FeatureSpace> makeSingle(const std::string& name, const FeatureSources& s,
                                          const JobContext& job) {
   // Every space runs where the model does (the CPU without a model); features come back on the CPU.
@@ -315,16 +341,12 @@ std::unique_ptr<FeatureSpace> makeSingle(const std::string& name, const FeatureS
   if (name == "hog") return std::make_unique<HogSpace>();
   if (name.rfind("torchscript:", 0) == 0) {
     const std::string given = name.substr(12);
-    // A relative path names the bundle's own encoder when the bundle has that file (so a bundle
-    // carries its spaces wherever it is opened from), else a file from the current directory.
-    std::string file = given;
-    const bool relative = QFileInfo(QString::fromStdString(given)).isRelative();
-    if (s.bundle && relative && QFileInfo::exists(QString::fromStdString(s.bundle->path(given))))
-      file = s.bundle->path(given);
-    if (!QFileInfo::exists(QString::fromStdString(file)))
+    const std::string file = torchScriptFile(given, s.bundle);
+    if (file.empty())
       fail("feature space '", name, "': file ", given, " not found",
-           s.bundle && relative ? " (in the bundle " + s.bundle->dir + " or the current folder)"
-                                : std::string());
+           s.bundle && QFileInfo(QString::fromStdString(given)).isRelative()
+               ? " (in the bundle " + s.bundle->dir + " or the current folder)"
+               : std::string());
     return std::make_unique<TorchScriptSpace>(
         given, file, s.dataset ? s.dataset->imageSize() : (s.model ? s.model->imageSize : 32),
         device);
@@ -338,21 +360,18 @@ std::unique_ptr<FeatureSpace> makeSingle(const std::string& name, const FeatureS
 std::unique_ptr<FeatureSpace> makeFeatureSpace(const std::string& name,
                                                const FeatureSources& sources,
                                                const JobContext& job) {
-  // "torchscript:" paths may hold '+', so only split where the next part is a known name.
-  std::vector<std::string> parts;
-  for (const QString& piece : QString::fromStdString(name).split('+')) {
-    const std::string p = piece.toStdString();
-    const bool startsPart =
-        p == "text" || p == "latent" || p == "cnn" || p == "hog" || p.rfind("torchscript:", 0) == 0;
-    if (parts.empty() || startsPart)
-      parts.push_back(p);
-    else
-      parts.back() += "+" + p;
-  }
+  const std::vector<std::string> parts = spaceParts(name);
   if (parts.size() == 1) return makeSingle(parts[0], sources, job);
   std::vector<std::unique_ptr<FeatureSpace>> spaces;
   for (const std::string& p : parts) spaces.push_back(makeSingle(p, sources, job));
   return std::make_unique<ConcatSpace>(std::move(spaces));
+}
+
+std::string missingFeatureFile(const std::string& space, const Bundle* bundle) {
+  for (const std::string& part : spaceParts(space))
+    if (part.rfind("torchscript:", 0) == 0 && torchScriptFile(part.substr(12), bundle).empty())
+      return part.substr(12);
+  return {};
 }
 
 std::vector<std::string> standardFeatureSpaces() {

@@ -62,6 +62,10 @@ std::unique_ptr<FeatureSpace> makeFeatureSpace(const std::string& name,
                                                const FeatureSources& sources,
                                                const JobContext& job = {});
 
+// The file of a "torchscript:" part of `space` that is in neither the bundle nor the current
+// folder, "" when none is missing: a space to leave out of a default list, not to fail on.
+std::string missingFeatureFile(const std::string& space, const Bundle* bundle);
+
 // The spaces every bundle with a model has, for evaluation tables: text, latent, cnn, hog and
 // the concatenations worth comparing.
 std::vector<std::string> standardFeatureSpaces();

@@ -336,6 +336,21 @@ class FeaturesTest : public QObject {
                 "--steps", "2", "--top", "3", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["results"].toArray().size(), 3);
+    // Without its encoder (not committed, say) the default evaluation leaves its rows out and
+    // says so; asked for by name, the student is an error naming the file.
+    QVERIFY(QFile::rename(bundle + "/encoders/enc.pt", bundle + "/encoders/away.pt"));
+    r = runCli({"eval", "--bundle", bundle, "--k", "1,2", "--raw", "latent", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains("left out") && r.err.contains("encoders/enc.pt"), qPrintable(r.err));
+    const QJsonObject without =
+        QJsonDocument::fromJson(r.out.toUtf8()).object()["methods"].toObject();
+    QVERIFY(!without.contains(QString::fromStdString("student:" + space)));
+    QVERIFY(without.contains(QStringLiteral("raw:latent")));
+    r = runCli(
+        {"eval", "--bundle", bundle, "--k", "1,2", "--students", QString::fromStdString(space)});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("encoders/enc.pt not found"), qPrintable(r.err));
+    QVERIFY(QFile::rename(bundle + "/encoders/away.pt", bundle + "/encoders/enc.pt"));
     QDir(bundle + "/student/torchscript:encoders%2Fenc.pt").removeRecursively();
   }
 };
