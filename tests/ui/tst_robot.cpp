@@ -12,7 +12,7 @@
 //                             finish when they do, so a replay is the same walk, not the same
 //                             interleaving)
 //   FASTGDA_ROBOT_ACTIONS=N   its length (default 2000); resident memory is printed every 1,000,
-//                             and the walk runs as data rows of 1,000 actions each (one window)
+//                             and the walk runs as data rows of 500 actions each (one window)
 //   FASTGDA_ROBOT_JOB_SECONDS=N "wait for the jobs" fails after N s (default 120; more under the
 //                             sanitizers on a busy machine, where a job runs many times slower)
 // First: LibTorch headers use a name that Qt defines as a macro (slots).
@@ -89,7 +89,7 @@ bool waitUntil(const std::function<bool()>& done, int ms) {
 constexpr int kAnswerMs = 2000;     // the window must answer within this after any action
 constexpr int kLoadMs = 10000;      // ... and an action that opens a bundle must end within this
 constexpr int kRecentActions = 40;  // shown when an invariant breaks
-constexpr int kPartActions = 1000;  // one data row of the walk (about 75 s under ASan)
+constexpr int kPartActions = 500;  // one data row of the walk (about 40 s under ASan)
 
 int envInt(const char* name, int fallback) {
   bool ok = false;
