@@ -38,10 +38,11 @@ QJsonValue finite(double v) {
 constexpr const char* kReportFormat = "fastgda-evaluation";
 constexpr int kReportVersion = 1;
 
-// The bundle's students whose encoder file is absent, when a default list would take them.
+// The bundle's students whose encoder file is absent, when the default list would take them (the
+// default raw rows follow the students evaluated).
 std::vector<std::string> leftOutSpaces(const Bundle& bundle, const EvaluationOptions& o) {
   std::vector<std::string> out;
-  if (o.studentSpaces.empty() || o.rawSpaces.empty())
+  if (o.studentSpaces.empty())
     for (const std::string& s : bundleStudents(bundle))
       if (!missingFeatureFile(s, &bundle).empty()) out.push_back(s);
   return out;
