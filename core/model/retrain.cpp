@@ -27,6 +27,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/fingerprint.h"
+#include "util/optimizer_state.h"
 
 namespace fastgda {
 namespace {
@@ -141,7 +142,7 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
            checkpoint.dir.toStdString(), " to start this run afresh");
     detail::loadWeights(checkpoint.file("train.pt"), trainParts);
     detail::loadWeights(checkpoint.file("ema.pt"), emaParts);
-    detail::loadOptimizer(optimizer, checkpoint.file("optimizer.pt"), device);
+    loadOptimizerState(optimizer, checkpoint.file("optimizer.pt"), device);
     latents = loadTensor(checkpoint.file("latents.pt"));
     step = state["step"].toInteger();
     if (state["threads"].toInt() != torch::get_num_threads())
@@ -169,7 +170,7 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
     checkpoint.beginWrite();
     detail::saveWeights(checkpoint.stagingFile("train.pt"), trainParts);
     detail::saveWeights(checkpoint.stagingFile("ema.pt"), emaParts);
-    detail::saveOptimizer(optimizer, checkpoint.stagingFile("optimizer.pt"));
+    saveOptimizerState(optimizer, checkpoint.stagingFile("optimizer.pt"));
     torch::save(latents, checkpoint.stagingFile("latents.pt"));
     state["step"] = static_cast<qint64>(step);
     writeFileAtomically(checkpoint.stagingFile("state.json"),

@@ -22,6 +22,7 @@
 #include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/optimizer_state.h"
 
 namespace fastgda {
 namespace {
@@ -36,10 +37,8 @@ at::Generator stepGenerator(uint64_t seed, int phase, int64_t step) {
 }
 
 using detail::countParameters;
-using detail::loadOptimizer;
 using detail::loadTensor;
 using detail::readText;
-using detail::saveOptimizer;
 
 void saveTensor(const torch::Tensor& t, const std::string& path) {
   torch::save(t, path);
@@ -190,10 +189,10 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
   } else if (checkpoint.exists()) {
     detail::loadWeights(checkpoint.file("train.pt"), trainParts);
     if (phase == "autoencoder") {
-      loadOptimizer(aeOptimizer, checkpoint.file("optimizer.pt"), device);
+      loadOptimizerState(aeOptimizer, checkpoint.file("optimizer.pt"), device);
     } else {
       detail::loadWeights(checkpoint.file("ema.pt"), emaParts);
-      loadOptimizer(optimizer, checkpoint.file("optimizer.pt"), device);
+      loadOptimizerState(optimizer, checkpoint.file("optimizer.pt"), device);
       latents = loadTensor(checkpoint.file("latents.pt"));
     }
   }
@@ -246,10 +245,10 @@ TrainReport trainModel(const TrainOptions& o, const JobContext& job) {
     checkpoint.beginWrite();
     detail::saveWeights(checkpoint.stagingFile("train.pt"), trainParts);
     if (phase == "autoencoder") {
-      saveOptimizer(aeOptimizer, checkpoint.stagingFile("optimizer.pt"));
+      saveOptimizerState(aeOptimizer, checkpoint.stagingFile("optimizer.pt"));
     } else {
       detail::saveWeights(checkpoint.stagingFile("ema.pt"), emaParts);
-      saveOptimizer(optimizer, checkpoint.stagingFile("optimizer.pt"));
+      saveOptimizerState(optimizer, checkpoint.stagingFile("optimizer.pt"));
       saveTensor(latents, checkpoint.stagingFile("latents.pt"));
     }
     writeFileAtomically(checkpoint.stagingFile("tokenizer.json"), tokenizer.toJson());

@@ -21,6 +21,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/fingerprint.h"
+#include "util/optimizer_state.h"
 
 namespace fastgda {
 namespace {
@@ -250,11 +251,7 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       torch::NoGradGuard noGrad;
       auto to = net.named_parameters();
       for (const auto& p : saved.net().named_parameters()) to[p.key()].copy_(p.value());
-      try {
-        torch::load(optimizer, checkpoint.file("optimizer.pt"), device);
-      } catch (const c10::Error&) {
-        fail(checkpoint.file("optimizer.pt"), ": cannot read the optimiser state");
-      }
+      loadOptimizerState(optimizer, checkpoint.file("optimizer.pt"), device);
       for (const QJsonValue& e : state["epochs"].toArray())
         result.epochs.push_back(epochFromJson(e.toObject()));
       bestEpoch = state["best_epoch"].toInt(0);
@@ -355,7 +352,7 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
     if (!checkpointDir.empty()) {
       checkpoint.beginWrite();
       student.save(checkpoint.stagingFile("student.pt"));
-      torch::save(optimizer, checkpoint.stagingFile("optimizer.pt"));
+      saveOptimizerState(optimizer, checkpoint.stagingFile("optimizer.pt"));
       if (bestEpoch > 0) {
         Student best(set.queryFeatures.size(1), o);
         torch::NoGradGuard noGrad;

@@ -74,23 +74,6 @@ int64_t countParameters(const torch::nn::Module& m) {
   return n;
 }
 
-void saveOptimizer(const torch::optim::Optimizer& optimizer, const std::string& path) {
-  torch::serialize::OutputArchive archive;
-  optimizer.save(archive);
-  archive.save_to(path);
-}
-
-void loadOptimizer(torch::optim::Optimizer& optimizer, const std::string& path,
-                   const torch::Device& device) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path, device);  // where the parameters are, whichever device saved it
-    optimizer.load(archive);
-  } catch (const c10::Error&) {
-    fail(path, ": cannot read optimiser state (truncated or from another architecture)");
-  }
-}
-
 torch::Tensor loadTensor(const std::string& path) {
   torch::Tensor t;
   try {

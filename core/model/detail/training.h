@@ -45,10 +45,6 @@ void copyParameters(torch::nn::Module& from, torch::nn::Module& to);
 int64_t countParameters(const torch::nn::Module& m);
 
 // Checkpoint pieces; errors name the file.
-void saveOptimizer(const torch::optim::Optimizer& optimizer, const std::string& path);
-// Its state goes to `device`, where the parameters are, whichever device saved it.
-void loadOptimizer(torch::optim::Optimizer& optimizer, const std::string& path,
-                   const torch::Device& device);
 torch::Tensor loadTensor(const std::string& path);
 std::string readText(const std::string& path);
 
