@@ -71,9 +71,31 @@ std::string ClassifierOptions::toJson() const {
   return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
+ClassifierOptions ClassifierOptions::forTrainingImages(int64_t trainImages) const {
+  ClassifierOptions used = *this;
+  used.batch = std::max<int64_t>(1, std::min(batch, trainImages));
+  const int64_t epochSteps = (maxEpochs * trainImages + used.batch - 1) / used.batch;
+  used.steps = std::min(steps, std::max(minSteps, epochSteps));
+  return used;
+}
+
 bool isClassifierHoldout(const ImageRecord& record, int64_t index) {
   return (record.family >= 0 ? record.family : index) % 10 == 3;
 }
+
+namespace {
+
+// How many images the classifier trains on: those with a subcategory that are not held out.
+int64_t classifierTrainingImages(const Dataset& dataset) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < dataset.size(); ++i) {
+    const ImageRecord& r = dataset.record(i);
+    count += !r.subcategory.empty() && !isClassifierHoldout(r, i);
+  }
+  return count;
+}
+
+}  // namespace
 
 std::string datasetFingerprint(const Dataset& dataset) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a, 64 bit
@@ -114,11 +136,14 @@ std::vector<std::string> datasetSubcategories(const Dataset& dataset) {
 }
 
 SubcategoryClassifier SubcategoryClassifier::train(const Dataset& dataset,
-                                                   const ClassifierOptions& o,
+                                                   const ClassifierOptions& options,
                                                    const JobContext& job) {
-  if (o.steps < 1 || o.batch < 1 || o.width < 8 || o.width % 8 || o.maxShift < 0)
-    fail("classifier: steps and batch must be >= 1, width a positive multiple of 8 and max shift ",
-         ">= 0");
+  if (options.steps < 1 || options.batch < 1 || options.maxEpochs < 1 || options.minSteps < 1 ||
+      options.width < 8 || options.width % 8 || options.maxShift < 0)
+    fail(
+        "classifier: steps, batch, max epochs and min steps must be >= 1, width a positive "
+        "multiple of 8 and max shift >= 0");
+  const ClassifierOptions o = options.forTrainingImages(classifierTrainingImages(dataset));
   const double start = nowSeconds();
   SubcategoryClassifier c;
   c.classes_ = datasetSubcategories(dataset);
@@ -216,7 +241,8 @@ SubcategoryClassifier bundleClassifier(const Bundle& bundle, const Dataset& data
   if (!retrain && QFile::exists(QString::fromStdString(file))) {
     try {
       SubcategoryClassifier c = SubcategoryClassifier::load(file);
-      if (c.settingsJson == options.toJson() && c.dataFingerprint == datasetFingerprint(dataset) &&
+      const ClassifierOptions used = options.forTrainingImages(classifierTrainingImages(dataset));
+      if (c.settingsJson == used.toJson() && c.dataFingerprint == datasetFingerprint(dataset) &&
           c.datasetImages == dataset.size() && c.classes() == datasetSubcategories(dataset) &&
           c.imageSize() == dataset.imageSize()) {
         if (cached) *cached = true;

@@ -20,15 +20,24 @@
 namespace fastgda {
 
 struct ClassifierOptions {
-  int64_t steps = 1500;        // optimiser steps
-  int64_t batch = 128;         // images per step
+  // At most `steps` optimiser steps of `batch` images. A small dataset gets fewer (see
+  // forTrainingImages): 1,500 steps of 128 would take a minute and a half on 8 images.
+  int64_t steps = 1500;
+  int64_t batch = 128;
+  int64_t maxEpochs = 50;      // passes over the training images, when that is under `steps`...
+  int64_t minSteps = 200;      // ...but never fewer steps than this
   double learningRate = 2e-3;  // AdamW, cosine decay to 0 after a short warm-up
   double weightDecay = 5e-4;
   int64_t width = 32;  // channels of the first stage; doubled at each of the next two
   int maxShift = 2;    // augmentation: random shifts of up to this many pixels, and mirroring
   uint64_t seed = 7;
 
-  std::string toJson() const;  // also the cache key, with the dataset's fingerprint
+  // The options as used on `trainImages` training images: a batch of at most that many, and
+  // min(steps, max(minSteps, maxEpochs passes)) steps. The emoji set's 12,400 keep 1,500 × 128.
+  ClassifierOptions forTrainingImages(int64_t trainImages) const;
+  // Of the options as used (forTrainingImages): also the cache key, with the dataset's
+  // fingerprint. maxEpochs and minSteps act through the steps.
+  std::string toJson() const;
 };
 
 // Holds out one family in ten from the classifier's training (by index where families are

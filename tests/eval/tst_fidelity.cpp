@@ -174,6 +174,35 @@ class TestFidelity : public QObject {
     QCOMPARE(loaded.settingsJson, smallClassifier().toJson());
   }
 
+  // 1,500 steps of 128 images are for the emoji set's 12,400 training images; a small dataset
+  // trains for at most 50 passes (and at least 200 steps), and its cache key says so.
+  void aSmallDatasetTrainsForFewerSteps() {
+    const ClassifierOptions defaults;
+    const ClassifierOptions tiny = defaults.forTrainingImages(8);
+    QCOMPARE(tiny.batch, int64_t{8});
+    QCOMPARE(tiny.steps, int64_t{200});
+    const ClassifierOptions thousand = defaults.forTrainingImages(1000);
+    QCOMPARE(thousand.batch, int64_t{128});
+    QCOMPARE(thousand.steps, int64_t{391});  // ceil(50 × 1000 / 128)
+    QCOMPARE(defaults.forTrainingImages(12400).toJson(), defaults.toJson());
+
+    const Bundle bundle = openBundle(bundle_.path().toStdString());
+    const auto data = bundle.openDataset();
+    int64_t trainImages = 0;
+    for (int64_t i = 0; i < data->size(); ++i)
+      trainImages += !isClassifierHoldout(data->record(i), i);
+    QVERIFY(trainImages < 128);
+    bool cached = true;
+    const SubcategoryClassifier c = bundleClassifier(bundle, *data, defaults, true, {}, &cached);
+    QVERIFY(!cached);
+    QVERIFY2(QString::fromStdString(c.settingsJson).contains(QString("\"steps\":200,")) &&
+                 QString::fromStdString(c.settingsJson)
+                     .contains(QString("\"batch\":%1,").arg(trainImages)),
+             c.settingsJson.c_str());
+    bundleClassifier(bundle, *data, defaults, false, {}, &cached);
+    QVERIFY(cached);
+  }
+
   void measuresDeterministicallyAndCachesTheClassifier() {
     FidelityOptions o = smallRun(bundle_.path());
     o.retrain = true;  // independent of the test order
