@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -18,10 +19,14 @@
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "data/dataset.h"
+#include "features/feature_space.h"
 #include "methods/candidate_ranking.h"
 #include "model/generator.h"
 #include "model/model.h"
 #include "slurm/slurm.h"
+#include "student/query_selection.h"
+#include "student/student.h"
+#include "student/student_attributor.h"
 #include "teacher/batch.h"
 #include "teacher/plan.h"
 #include "teacher/repeatability.h"
@@ -316,6 +321,107 @@ int runTeacher(const QStringList& arguments) {
   return 0;
 }
 
+namespace {
+
+// teacher-plan --select: the pool's lines, the chosen ones written verbatim (so that a query's
+// teacher result is the same whichever rule chose it) in score order.
+void selectFromPool(const QCommandLineParser& parser, const CommandContext& c) {
+  QuerySelectionOptions o;
+  o.rule = selectionRuleFromName(parser.value("select").toStdString());
+  o.count = integerOption(parser, "count", "teacher-plan");
+  o.k = integerOption(parser, "k", "teacher-plan");
+  o.passes = static_cast<int>(integerOption(parser, "passes", "teacher-plan"));
+  o.seed = seedOption(parser, "seed", "teacher-plan");
+  if (!parser.isSet("pool")) fail("teacher-plan --select: --pool FILE is required");
+  const std::string poolPath = parser.value("pool").toStdString();
+  const std::vector<char> bytes = readFileBytes(poolPath);
+  std::vector<QByteArray> lines;
+  std::vector<std::string> prompts;
+  std::vector<uint64_t> seeds;
+  std::vector<std::pair<int, double>> settings;  // steps, guidance per line
+  for (const QByteArray& line : splitLines(bytes.data(), bytes.size())) {
+    if (line.trimmed().isEmpty()) continue;
+    QJsonParseError error;
+    const QJsonObject e = QJsonDocument::fromJson(line, &error).object();
+    const std::string where = poolPath + ", line " + std::to_string(lines.size() + 1);
+    if (error.error != QJsonParseError::NoError)
+      fail(where, ": not JSON (", error.errorString().toStdString(), ")");
+    for (const char* field : {"prompt", "seed", "steps", "guidance"})
+      if (!e.contains(field)) fail(where, ": no field '", field, "' (a teacher-plan line)");
+    if (!e["prompt"].isString() || !e["seed"].isDouble() || !e["steps"].isDouble() ||
+        !e["guidance"].isDouble())
+      fail(where, ": 'prompt' must be a string, 'seed', 'steps' and 'guidance' numbers");
+    lines.push_back(line);
+    prompts.push_back(e["prompt"].toString().toStdString());
+    seeds.push_back(static_cast<uint64_t>(e["seed"].toInteger()));
+    settings.emplace_back(e["steps"].toInt(), e["guidance"].toDouble());
+  }
+  if (lines.empty()) fail(poolPath, ": no queries in the pool");
+
+  // The student and its feature space (the bundle's default student unless --student DIR).
+  const std::string dir = parser.isSet("student")
+                              ? parser.value("student").toStdString()
+                              : studentDir(c.bundle, defaultStudentSpace(c.bundle));
+  auto attributor = StudentAttributor::openFolder(dir, c.bundle, c.model, *c.data, c.job());
+  Student student = Student::load(dir + "/student.pt");
+  student.to(torch::Device(c.device));
+
+  // The pool's query images, generated as the teacher generates them, in groups of one setting.
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> features(lines.size());
+  std::map<std::pair<int, double>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < lines.size(); ++i) groups[settings[i]].push_back(i);
+  size_t done = 0;
+  for (const auto& [setting, members] : groups) {
+    for (size_t begin = 0; begin < members.size(); begin += 64) {
+      c.job().checkCancelled();
+      std::vector<std::string> p;
+      std::vector<uint64_t> s;
+      for (size_t m = begin; m < std::min(members.size(), begin + 64); ++m) {
+        p.push_back(prompts[members[m]]);
+        s.push_back(seeds[members[m]]);
+      }
+      GenerateOptions g;
+      g.steps = setting.first;
+      g.guidance = setting.second;
+      const Generated generated = generate(*c.model, p, s, g);
+      const torch::Tensor f = attributor->space().extract(generated.images, p);
+      for (size_t m = 0; m < p.size(); ++m)
+        features[members[begin + m]] = f.narrow(0, static_cast<int64_t>(m), 1);
+      done += p.size();
+      c.job().progress(0.8 * double(done) / double(lines.size()), "generating the pool");
+    }
+  }
+  const torch::Tensor training =
+      trainingFeatures(attributor->space(), *c.data, c.bundle.path("features"), c.job());
+  const QuerySelection chosen = selectQueries(student, torch::cat(features), training, o, c.job());
+
+  const std::string outPath =
+      parser.isSet("out")
+          ? parser.value("out").toStdString()
+          : QFileInfo(QString::fromStdString(poolPath))
+                .dir()
+                .filePath(QString::fromStdString("select-" + selectionRuleName(o.rule) + ".jsonl"))
+                .toStdString();
+  std::string text;
+  double chosenMean = 0, poolMean = 0;
+  for (int64_t q : chosen.chosen) {
+    text += lines[static_cast<size_t>(q)].toStdString() + "\n";
+    chosenMean += chosen.scores[static_cast<size_t>(q)] / double(chosen.chosen.size());
+  }
+  for (double score : chosen.scores) poolMean += score / double(chosen.scores.size());
+  writeFileAtomically(outPath, text);
+  char summary[256];
+  std::snprintf(summary, sizeof summary,
+                "chose %lld of %zu pool queries by %s (mean score %.3f; pool %.3f) with the "
+                "student in %s\nwrote %s\n",
+                static_cast<long long>(o.count), lines.size(), selectionRuleName(o.rule).c_str(),
+                chosenMean, poolMean, dir.c_str(), outPath.c_str());
+  out(summary);
+}
+
+}  // namespace
+
 int runTeacherPlan(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
@@ -340,10 +446,28 @@ int runTeacherPlan(const QStringList& arguments) {
         "are (their results were computed from them), the new ones take the next families "
         "(past the last, another caption of each train family, round after round). --seed and "
         "--test must be the plan's."},
-       {"out", "Folder for train.jsonl and test.jsonl (default: <bundle>/teacher).", "DIR"},
+       {"out",
+        "Folder for train.jsonl and test.jsonl (default: <bundle>/teacher); with --select, the "
+        "file of the chosen queries (default: select-RULE.jsonl beside the pool).",
+        "PATH"},
+       {"select",
+        "Instead of a plan, choose the next queries for the teacher from --pool by a rule: "
+        "random, uncertainty (the student's top --k moves under dropout) or disagreement (the "
+        "student's top --k against its raw feature space's). Writes the chosen lines as they are.",
+        "RULE"},
+       {"pool", "With --select: candidate queries, lines of a plan (e.g. of --extend --out).",
+        "FILE"},
+       {"count", "With --select: how many to choose.", "N", "500"},
+       {"student", "With --select: the student's folder (default: the bundle's default).", "DIR"},
+       {"k", "With --select: the top k compared.", "K", "100"},
+       {"passes", "With --select uncertainty: dropout passes.", "N", "8"},
        {"threads", "CPU threads (default: all cores).", "N"},
        deviceCommandLineOption()});
   parser.process(QStringList{QStringLiteral("fastgda teacher-plan")} + arguments);
+  if (parser.isSet("select")) {
+    selectFromPool(parser, openCommand(parser, "teacher-plan"));
+    return 0;
+  }
   TeacherPlanOptions o;
   o.trainQueries = static_cast<int>(integerOption(parser, "train", "teacher-plan"));
   o.testQueries = static_cast<int>(integerOption(parser, "test", "teacher-plan"));

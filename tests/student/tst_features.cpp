@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -352,6 +353,66 @@ class FeaturesTest : public QObject {
     QVERIFY2(r.err.contains("encoders/enc.pt not found"), qPrintable(r.err));
     QVERIFY(QFile::rename(bundle + "/encoders/away.pt", bundle + "/encoders/enc.pt"));
     QDir(bundle + "/student/torchscript:encoders%2Fenc.pt").removeRecursively();
+  }
+
+  // teacher-plan --select: the chosen lines are pool lines as they were, the same on a second
+  // run; a bad rule or pool line is named.
+  void teacherPlanChoosesFromAPool() {
+    const QString bundle = dir_.path();
+    CliRun r = runCli({"distill", "--bundle", bundle, "--features", "latent", "--hidden", "16",
+                       "--out-dim", "8", "--epochs", "1", "--batch", "16", "--validation", "0.2"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QTemporaryDir work;
+    QStringList pool;
+    for (int i = 0; i < 6; ++i)
+      pool << QStringLiteral(
+                  "{\"id\":\"train-%1\",\"prompt\":\"red apple, google style\",\"seed\":%2,"
+                  "\"steps\":2,\"guidance\":4}")
+                  .arg(i)
+                  .arg(100 + i);
+    QFile poolFile(work.filePath("pool.jsonl"));
+    QVERIFY(poolFile.open(QIODevice::WriteOnly));
+    poolFile.write((pool.join('\n') + '\n').toUtf8());
+    poolFile.close();
+    const QStringList select = {"teacher-plan",
+                                "--bundle",
+                                bundle,
+                                "--pool",
+                                work.filePath("pool.jsonl"),
+                                "--student",
+                                bundle + "/student/latent",
+                                "--count",
+                                "3",
+                                "--k",
+                                "2"};
+    for (const char* rule : {"disagreement", "uncertainty", "random"}) {
+      const QString out = work.filePath(QStringLiteral("chosen-%1.jsonl").arg(rule));
+      r = runCli(select + QStringList{"--select", rule, "--out", out});
+      QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+      QVERIFY2(r.out.contains(QStringLiteral("chose 3 of 6 pool queries by %1").arg(rule)),
+               qPrintable(r.out));
+      QFile chosen(out);
+      QVERIFY(chosen.open(QIODevice::ReadOnly));
+      const QByteArray first = chosen.readAll();
+      const QStringList lines = QString::fromUtf8(first).split('\n', Qt::SkipEmptyParts);
+      QCOMPARE(lines.size(), 3);
+      for (const QString& line : lines) QVERIFY2(pool.contains(line), qPrintable(line));
+      QCOMPARE(QSet<QString>(lines.begin(), lines.end()).size(), 3);
+      r = runCli(select + QStringList{"--select", rule, "--out", out});
+      QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+      chosen.seek(0);
+      QCOMPARE(chosen.readAll(), first);
+    }
+    r = runCli(select + QStringList{"--select", "entropy"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("unknown rule 'entropy'"), qPrintable(r.err));
+    QVERIFY(poolFile.open(QIODevice::Append));
+    poolFile.write("{\"prompt\":\"no seed\",\"steps\":2,\"guidance\":4}\n");
+    poolFile.close();
+    r = runCli(select + QStringList{"--select", "random"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("pool.jsonl, line 7: no field 'seed'"), qPrintable(r.err));
+    QDir(bundle + "/student/latent").removeRecursively();
   }
 };
 
