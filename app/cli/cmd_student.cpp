@@ -34,6 +34,7 @@
 #include "teacher/results.h"
 #include "teacher/teacher.h"
 #include "util/clock.h"
+#include "util/csv.h"
 #include "util/device.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -113,6 +114,10 @@ QList<QCommandLineOption> recipeOptions() {
        "A folder of teacher training results (repeatable; default: <bundle>/teacher/train). A "
        "query's results in several folders are merged over the union of their candidates.",
        "DIR"},
+      {"queries",
+       "Only the teacher results of the queries in this batch file (repeatable), by id: e.g. a "
+       "plan's first lines and the queries `teacher-plan --select` chose.",
+       "FILE"},
   };
 }
 
@@ -135,11 +140,48 @@ StudentOptions recipeFromOptions(const QCommandLineParser& parser, const char* c
   return o;
 }
 
-std::vector<std::string> teacherFoldersFromOptions(const QCommandLineParser& parser) {
-  std::vector<std::string> folders;
-  for (const QString& folder : parser.values("teacher-data"))
-    folders.push_back(folder.toStdString());
-  return folders;
+std::vector<std::string> repeatedOption(const QCommandLineParser& parser, const char* name) {
+  std::vector<std::string> values;
+  for (const QString& value : parser.values(name)) values.push_back(value.toStdString());
+  return values;
+}
+
+// eval --paired-with: every method with per-query APs against `base`, at every k.
+std::string pairedComparisons(const EvaluationReport& r, const std::string& base, bool json) {
+  if (!r.find(base)) {
+    std::string names;
+    for (const MethodEvaluation& m : r.methods) names += (names.empty() ? "" : ", ") + m.method;
+    fail("eval --paired-with: no method '", base, "' in the evaluation (", names, ")");
+  }
+  std::string csv = "method,k,queries,difference,difference_se,wins,losses,ties,sign_test_p\n";
+  QJsonArray rows;
+  for (const MethodEvaluation& m : r.methods) {
+    if (m.method == base || m.averagePrecision.empty()) continue;
+    for (size_t i = 0; i < r.ks.size(); ++i) {
+      const PairedDifference p = comparePaired(r, m.method, base, i);
+      const int64_t ties = p.difference.count - p.higher - p.lower;
+      csv += csvRow({m.method, std::to_string(r.ks[i]), std::to_string(p.difference.count),
+                     std::to_string(p.difference.mean), std::to_string(p.difference.standardError),
+                     std::to_string(p.higher), std::to_string(p.lower), std::to_string(ties),
+                     std::to_string(p.signTestP)});
+      QJsonObject row;
+      row["method"] = QString::fromStdString(m.method);
+      row["k"] = static_cast<qint64>(r.ks[i]);
+      row["queries"] = static_cast<qint64>(p.difference.count);
+      row["difference"] = p.difference.mean;
+      row["difference_se"] = p.difference.standardError;
+      row["wins"] = static_cast<qint64>(p.higher);
+      row["losses"] = static_cast<qint64>(p.lower);
+      row["ties"] = static_cast<qint64>(ties);
+      row["sign_test_p"] = p.signTestP;
+      rows.append(row);
+    }
+  }
+  if (!json) return csv;
+  QJsonObject o;
+  o["paired_with"] = QString::fromStdString(base);
+  o["comparisons"] = rows;
+  return QJsonDocument(o).toJson().toStdString();
 }
 
 }  // namespace
@@ -168,8 +210,9 @@ int runDistill(const QStringList& arguments) {
 
   const CommandContext c = openCommand(parser, "distill");
   o.device = c.device;
-  const DistillSet set = teacherDistillSet(c.bundle, c.model, *c.data, o.featureSpace, c.job(),
-                                           teacherFoldersFromOptions(parser));
+  const DistillSet set =
+      teacherDistillSet(c.bundle, c.model, *c.data, o.featureSpace, c.job(),
+                        repeatedOption(parser, "teacher-data"), repeatedOption(parser, "queries"));
   o.featureSpace = set.featureSpace;
 
   const std::string dir = studentDir(c.bundle, set.featureSpace);
@@ -231,7 +274,8 @@ int runDataScaling(const QStringList& arguments) {
   if (parser.isSet("sizes")) o.sizes = integerList(parser, "sizes", "data-scaling", 2);
   o.ks = integerList(parser, "k", "data-scaling");
   o.outDir = parser.value("out").toStdString();
-  o.teacherFolders = teacherFoldersFromOptions(parser);
+  o.teacherFolders = repeatedOption(parser, "teacher-data");
+  o.queryFiles = repeatedOption(parser, "queries");
   const CommandContext c = openCommand(parser, "data-scaling");
   o.student.device = c.device;
   const DataScalingCurve curve = distillDataScalingCurve(c.bundle, c.model, *c.data, o, c.job());
@@ -364,6 +408,11 @@ int runEval(const QStringList& arguments) {
        "(rankings, an integer .npy [queries, images]) or raw:npy:DIR (DIR/train.npy and "
        "queries.npy features), or any other method name.",
        "NAME"},
+      {"paired-with",
+       "Instead of the table, every other method against this one query by query: CSV of "
+       "method, k, queries, the mean AP difference (method - this) and its standard error, "
+       "wins, losses, ties and the two-sided sign test's p (JSON with --json).",
+       "METHOD"},
       {"json", "Print JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
       deviceCommandLineOption(),
@@ -384,6 +433,10 @@ int runEval(const QStringList& arguments) {
       o.extraMethods.empty()) {
     QDir().mkpath(QString::fromStdString(c.bundle.path("eval")));
     writeFileAtomically(c.bundle.path("eval/report.json"), r.toJson());
+  }
+  if (parser.isSet("paired-with")) {
+    out(pairedComparisons(r, parser.value("paired-with").toStdString(), parser.isSet("json")));
+    return 0;
   }
   out(parser.isSet("json") ? r.toJson() : r.csv());
   return 0;

@@ -440,7 +440,9 @@ int runTeacherPlan(const QStringList& arguments) {
         "Where a train query's candidates come from: latent (the model's latent space) or the "
         "first K of a method's ranking, e.g. raw:cnn+text.",
         "METHOD", "latent"},
-       {"seed", "Seed of the family shuffle.", "S", QString::number(d.seed)},
+       {"seed",
+        "Seed of the family shuffle (with --select: of random's draw and uncertainty's dropout).",
+        "S", QString::number(d.seed)},
        {"extend",
         "Add train queries to the plan in the folder, up to --train: its queries stay as they "
         "are (their results were computed from them), the new ones take the next families "

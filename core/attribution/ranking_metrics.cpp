@@ -61,6 +61,33 @@ LineFit fitLine(const std::vector<double>& x, const std::vector<double>& y) {
   return fit;
 }
 
+PairedDifference pairedDifference(const std::vector<double>& first,
+                                  const std::vector<double>& second) {
+  PairedDifference p;
+  std::vector<double> differences;
+  for (size_t i = 0; i < std::min(first.size(), second.size()); ++i) {
+    if (std::isnan(first[i]) || std::isnan(second[i])) continue;
+    differences.push_back(first[i] - second[i]);
+    p.higher += first[i] > second[i];
+    p.lower += first[i] < second[i];
+  }
+  p.difference = meanAndError(differences);
+  p.signTestP = signTestP(p.higher, p.higher + p.lower);
+  p.detectable = 2.80 * p.difference.standardError;
+  return p;
+}
+
+double signTestP(int64_t higher, int64_t n) {
+  if (n <= 0) return 1;
+  // P(X <= min(k, n-k)) for X ~ Binomial(n, 1/2), doubled and capped at 1.
+  const int64_t tail = std::min(higher, n - higher);
+  double p = 0;
+  for (int64_t i = 0; i <= tail; ++i)
+    p += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) -
+                  static_cast<double>(n) * std::log(2.0));
+  return std::min(1.0, 2 * p);
+}
+
 MeanAndError meanAndError(const std::vector<double>& values) {
   MeanAndError m;
   m.count = static_cast<int64_t>(values.size());

@@ -31,6 +31,21 @@ MeanAndError meanAndError(const std::vector<double>& values);
 // The middle value (the upper one of the two middles for an even count); NaN when empty.
 double median(std::vector<double> values);
 
+// First − second over the pairs where both are numbers (NaN leaves a pair out): the mean
+// difference, how many pairs are higher and lower (the rest tie), the two-sided sign test's p
+// (ties dropped), and the smallest true mean difference these pairs detect 4 times in 5 at the 5%
+// level (2.80 standard errors of the difference, normal approximation).
+struct PairedDifference {
+  MeanAndError difference;  // count: the pairs; 0 when none
+  int64_t higher = 0, lower = 0;
+  double signTestP = 1;
+  double detectable = 0;
+};
+PairedDifference pairedDifference(const std::vector<double>& first,
+                                  const std::vector<double>& second);
+// The two-sided sign-test p-value for `higher` of `n` paired differences being positive.
+double signTestP(int64_t higher, int64_t n);
+
 // Least squares y ≈ intercept + slope · x over the pairs both vectors have, and the correlation r.
 // Where x does not vary, slope is 0 (intercept the mean of y); r is 0 unless both vary.
 struct LineFit {

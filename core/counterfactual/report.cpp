@@ -51,6 +51,7 @@ QJsonObject jsonOf(const PairedDifference& p) {
   QJsonObject o;
   o["difference"] = jsonOf(p.difference);
   o["higher"] = static_cast<qint64>(p.higher);
+  o["lower"] = static_cast<qint64>(p.lower);
   o["sign_test_p"] = p.signTestP;
   o["detectable"] = p.detectable;
   return o;
@@ -58,24 +59,26 @@ QJsonObject jsonOf(const PairedDifference& p) {
 
 PairedDifference pairedFromJson(const QJsonValue& v) {
   const QJsonObject o = v.toObject();
-  return {estimateFromJson(o["difference"]), o["higher"].toInteger(), o["sign_test_p"].toDouble(1),
-          o["detectable"].toDouble()};
+  PairedDifference p;
+  p.difference = estimateFromJson(o["difference"]);
+  p.higher = o["higher"].toInteger();
+  p.lower = o["lower"].toInteger();  // 0 in reports written before it was kept
+  p.signTestP = o["sign_test_p"].toDouble(1);
+  p.detectable = o["detectable"].toDouble();
+  return p;
 }
 
 // first − second over the queries both have (query -> value).
 PairedDifference pairUp(const std::map<std::string, double>& first,
                         const std::map<std::string, double>& second) {
-  std::vector<double> diffs;
-  int64_t higher = 0, untied = 0;
-  for (const auto& [id, a] : first) {
-    const auto b = second.find(id);
-    if (b == second.end()) continue;
-    diffs.push_back(a - b->second);
-    if (a != b->second) ++untied;
-    if (a > b->second) ++higher;
+  std::vector<double> a, b;
+  for (const auto& [id, value] : first) {
+    const auto other = second.find(id);
+    if (other == second.end()) continue;
+    a.push_back(value);
+    b.push_back(other->second);
   }
-  const MeanAndError d = meanAndError(diffs);
-  return {d, higher, signTestP(higher, untied), 2.80 * d.standardError};
+  return pairedDifference(a, b);
 }
 
 std::vector<std::string> stringsFromJson(const QJsonValue& v) {
@@ -95,17 +98,6 @@ torch::Tensor readImage(const std::string& path) {
 }
 
 }  // namespace
-
-double signTestP(int64_t higher, int64_t n) {
-  if (n <= 0) return 1;
-  // P(X <= min(k, n-k)) for X ~ Binomial(n, 1/2), doubled and capped at 1.
-  const int64_t tail = std::min(higher, n - higher);
-  double p = 0;
-  for (int64_t i = 0; i <= tail; ++i)
-    p += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) -
-                  static_cast<double>(n) * std::log(2.0));
-  return std::min(1.0, 2 * p);
-}
 
 std::string CounterfactualReport::toJson() const {
   QJsonObject o;

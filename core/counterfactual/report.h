@@ -50,17 +50,6 @@ struct QueryEffect {
   bool own = true;         // false: another group's arm, a draw of the null distribution
 };
 
-// One measure of two methods paired over the queries both have: the mean of first − second,
-// on how many queries the first is higher, and the two-sided sign-test p-value (ties dropped).
-struct PairedDifference {
-  MeanAndError difference;  // count = 0 when not paired
-  int64_t higher = 0;
-  double signTestP = 1;
-  // The smallest true mean difference these queries detect 4 times in 5 at the 5% level (two
-  // sided, normal approximation): 2.80 standard errors of the paired difference.
-  double detectable = 0;
-};
-
 // ΔL ≈ intercept + slope · family share, least squares over the query-arm pairs; r its
 // correlation.
 struct FamilyShareFit {
@@ -113,9 +102,6 @@ CounterfactualReport loadCounterfactualReport(const std::string& path);
 std::string counterfactualReportPath(const Bundle& bundle, int protocol);
 CounterfactualReport makeCounterfactualReport(const Bundle& bundle, const CounterfactualPlan& plan,
                                               const JobContext& job = {});
-
-// The two-sided sign-test p-value for `higher` of `n` paired differences being positive.
-double signTestP(int64_t higher, int64_t n);
 
 // Least squares of values on shares; r = 0 when either does not vary.
 FamilyShareFit fitFamilyShare(const std::vector<double>& shares, const std::vector<double>& values);

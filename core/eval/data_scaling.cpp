@@ -193,8 +193,8 @@ DataScalingCurve distillDataScalingCurve(const Bundle& bundle,
                                          const Dataset& data, const DataScalingOptions& o,
                                          const JobContext& job) {
   if (o.ks.empty()) fail("scaling: no k given");
-  const DistillSet all =
-      teacherDistillSet(bundle, model, data, o.student.featureSpace, job, o.teacherFolders);
+  const DistillSet all = teacherDistillSet(bundle, model, data, o.student.featureSpace, job,
+                                           o.teacherFolders, o.queryFiles);
   const int64_t available = all.queryFeatures.size(0);
   std::vector<int64_t> sizes = o.sizes;
   if (sizes.empty())  // all of them and four halvings

@@ -39,6 +39,7 @@ struct DataScalingOptions {
   std::string
       outDir;  // "": <bundle>/data-scaling/<space>; the curve is saved there as scaling.json
   std::vector<std::string> teacherFolders;  // "": <bundle>/teacher/train
+  std::vector<std::string> queryFiles;      // only these batch files' queries (teacherDistillSet)
 };
 
 struct DataScalingPoint {

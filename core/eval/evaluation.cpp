@@ -83,6 +83,15 @@ std::string EvaluationReport::toJson() const {
     QJsonObject o;
     o["map"] = map;
     o["map_se"] = se;
+    if (!m.averagePrecision.empty()) {
+      QJsonObject ap;
+      for (size_t i = 0; i < ks.size(); ++i) {
+        QJsonArray values;
+        for (double v : m.averagePrecision[i]) values.append(finite(v));
+        ap[QString::number(ks[i])] = values;
+      }
+      o["ap"] = ap;
+    }
     o["family_precision_at_10"] = finite(m.familyPrecisionAt10.mean);
     o["family_precision_at_10_se"] = finite(m.familyPrecisionAt10.standardError);
     o["ms_per_query"] = m.secondsPerQuery * 1000;
@@ -99,6 +108,9 @@ std::string EvaluationReport::toJson() const {
   o["queries"] = static_cast<qint64>(queries);
   o["training_images"] = static_cast<qint64>(trainingImages);
   o["ks"] = kArray;
+  QJsonArray ids;
+  for (const std::string& id : queryIds) ids.append(QString::fromStdString(id));
+  o["query_ids"] = ids;
   o["order"] = order;
   o["methods"] = methodsJson;
   o["fingerprint"] = QString::fromStdString(fingerprint);
@@ -117,6 +129,8 @@ EvaluationReport EvaluationReport::fromJson(const std::string& text, const std::
   r.trainingImages = o["training_images"].toInteger();
   r.fingerprint = o["fingerprint"].toString().toStdString();
   for (const QJsonValue& k : o["ks"].toArray()) r.ks.push_back(k.toInteger());
+  for (const QJsonValue& id : o["query_ids"].toArray())
+    r.queryIds.push_back(id.toString().toStdString());
   const QJsonObject methods = o["methods"].toObject();
   auto number = [&](const QJsonObject& m, const char* field, const QString& method) {
     const QJsonValue v = m[field];
@@ -147,10 +161,35 @@ EvaluationReport EvaluationReport::fromJson(const std::string& text, const std::
       else
         e.map.push_back({mean.toDouble(), se.toDouble(), e.queries});
     }
+    // Per-query APs (reports before they were kept have none).
+    const QJsonObject ap = m["ap"].toObject();
+    if (!ap.isEmpty())
+      for (int64_t k : r.ks) {
+        const QJsonArray values = ap[QString::number(k)].toArray();
+        if (values.size() != static_cast<qsizetype>(r.queryIds.size()))
+          fail(source, ": methods.", e.method, ".ap[", k, "] has ", values.size(), " values for ",
+               r.queryIds.size(), " query_ids");
+        std::vector<double> v;
+        for (const QJsonValue& x : values) v.push_back(x.isDouble() ? x.toDouble() : std::nan(""));
+        e.averagePrecision.push_back(std::move(v));
+      }
     r.methods.push_back(std::move(e));
   }
   if (r.ks.empty() || r.methods.empty()) fail(source, ": no 'ks' or no methods in 'order'");
   return r;
+}
+
+PairedDifference comparePaired(const EvaluationReport& report, const std::string& a,
+                               const std::string& b, size_t kIndex) {
+  const MethodEvaluation* first = report.find(a);
+  const MethodEvaluation* second = report.find(b);
+  for (const auto& [name, m] :
+       {std::pair<const std::string&, const MethodEvaluation*>{a, first}, {b, second}}) {
+    if (!m) fail("paired comparison: no method '", name, "' in the report");
+    if (m->averagePrecision.size() <= kIndex)
+      fail("paired comparison: '", name, "' has no per-query APs (the teacher, or an old report)");
+  }
+  return pairedDifference(first->averagePrecision[kIndex], second->averagePrecision[kIndex]);
 }
 
 const MethodEvaluation* EvaluationReport::find(const std::string& method) const {
@@ -301,6 +340,7 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
          "teacher --batch ",
          bundle.path("teacher/test.jsonl"), "`)");
   report.queries = static_cast<int64_t>(tests.size());
+  for (const TeacherResult& r : tests) report.queryIds.push_back(r.query.id);
   // The query images: decoded from the stored latents, exactly what the teacher unlearned.
   const std::vector<MethodQuery> queries = storedQueries(*model, tests);
   std::vector<int> families;
@@ -325,6 +365,9 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
     e.method = method->name();
     e.storageBytes = method->storageBytes();
     std::vector<std::vector<double>> aps(o.ks.size());
+    // The same, one per test query (NaN where the method does not answer).
+    std::vector<std::vector<double>> perQuery(o.ks.size(),
+                                              std::vector<double>(queries.size(), std::nan("")));
     std::vector<double> family;
     std::vector<double> seconds;
     for (size_t q = 0; q < queries.size(); ++q) {
@@ -334,13 +377,16 @@ EvaluationReport evaluateAgainstTeacher(const Bundle& bundle,
       seconds.push_back(ranking.totalSeconds());
       ++e.queries;
       if (names[m] != "teacher")  // its mAP is 1 by definition
-        for (size_t i = 0; i < o.ks.size(); ++i)
+        for (size_t i = 0; i < o.ks.size(); ++i) {
           aps[i].push_back(averagePrecisionAtK(ranking.indices, tests[q].ranking.indices, o.ks[i]));
+          perQuery[i][q] = aps[i].back();
+        }
       if (families[q] >= 0)
         family.push_back(familyPrecisionAtK(ranking.indices, data, families[q], 10));
     }
     if (e.queries == 0) continue;  // a variant still being computed, or of other queries
     for (const auto& a : aps) e.map.push_back(meanAndError(a));
+    if (names[m] != "teacher") e.averagePrecision = std::move(perQuery);
     e.familyPrecisionAt10 = meanAndError(family);
     e.secondsPerQuery = median(seconds);
     report.methods.push_back(std::move(e));

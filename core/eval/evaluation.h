@@ -58,19 +58,24 @@ struct MethodEvaluation {
   double secondsPerQuery = 0;
   int64_t queries = 0;       // test queries it was scored on
   int64_t storageBytes = 0;  // see above
+  // Per k, the AP of each of the report's queries (queryIds), NaN where it did not answer; empty
+  // for the teacher and for reports saved before they were kept.
+  std::vector<std::vector<double>> averagePrecision;
 };
 
 struct EvaluationReport {
   std::vector<int64_t> ks;
   int64_t queries = 0;
   int64_t trainingImages = 0;
+  std::vector<std::string> queryIds;  // the test queries, in the order of the per-query APs
   std::vector<MethodEvaluation> methods;
   std::string fingerprint;  // evaluationFingerprint() of what it was computed from
 
   // method, map@k, map@k_se, ..., family_precision_at_10, _se, ms_per_query, queries,
   // storage_bytes
   std::string csv() const;
-  // {"queries", "ks", "order": [names], "methods": {name: {"map": {"50": m, ...}, "map_se": {...},
+  // {"queries", "ks", "query_ids", "order": [names], "methods": {name: {"map": {"50": m, ...},
+  //  "map_se": {...}, "ap": {"50": [per query, null where not scored], ...},
   //  "family_precision_at_10": p, "ms_per_query", "queries", "storage_bytes"}}, "fingerprint"}
   std::string toJson() const;
   // Reads json()'s text back; throws Error naming `source` and the field.
@@ -78,6 +83,12 @@ struct EvaluationReport {
 
   const MethodEvaluation* find(const std::string& method) const;  // nullptr when absent
 };
+
+// Method a against method b query by query, at the report's k-th level (index into ks), over the
+// test queries both were scored on: their APs paired (a - b; ranking_metrics.h). Errors name a
+// method missing from the report or without per-query APs.
+PairedDifference comparePaired(const EvaluationReport& report, const std::string& a,
+                               const std::string& b, size_t kIndex);
 
 // The method names evaluateAgainstTeacher ranks with these options, in the report's order.
 std::vector<std::string> evaluatedMethods(const Bundle& bundle, const EvaluationOptions& options);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "bundle/bundle.h"
 #include "data/dataset.h"
@@ -92,14 +93,45 @@ std::vector<TeacherResult> mergedTeacherResults(const std::vector<std::string>& 
   return merged;
 }
 
+namespace {
+
+// The results of the queries listed in batch files, in the results' order.
+std::vector<TeacherResult> listedQueries(std::vector<TeacherResult> results,
+                                         const std::vector<std::string>& queryFiles,
+                                         const std::vector<std::string>& folders) {
+  std::map<std::string, size_t> byId;
+  for (size_t i = 0; i < results.size(); ++i) byId[results[i].query.id] = i;
+  std::set<size_t> keep;
+  for (const std::string& file : queryFiles)
+    for (const BatchEntry& entry : loadQueryBatch(file)) {
+      const auto found = byId.find(entry.query.id);
+      if (found == byId.end())
+        fail(file, ": query ", entry.query.id, " has no teacher result in ", folders.front(),
+             folders.size() > 1 ? " (or the other folders)" : "", " (run `fastgda teacher --batch ",
+             file, "`)");
+      const QuerySpec& stored = results[found->second].query;
+      if (stored.prompt != entry.query.prompt || stored.seed != entry.query.seed)
+        fail(file, ": query ", entry.query.id, " is \"", entry.query.prompt, "\" seed ",
+             entry.query.seed, ", its teacher result is \"", stored.prompt, "\" seed ", stored.seed,
+             " (a line of another plan?)");
+      keep.insert(found->second);
+    }
+  std::vector<TeacherResult> listed;
+  for (size_t i : keep) listed.push_back(std::move(results[i]));
+  return listed;
+}
+
+}  // namespace
+
 DistillSet teacherDistillSet(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
                              const Dataset& data, const std::string& spaceName,
-                             const JobContext& job,
-                             const std::vector<std::string>& teacherFolders) {
+                             const JobContext& job, const std::vector<std::string>& teacherFolders,
+                             const std::vector<std::string>& queryFiles) {
   const std::vector<std::string> folders =
       teacherFolders.empty() ? std::vector<std::string>{bundle.path("teacher/train")}
                              : teacherFolders;
-  const std::vector<TeacherResult> results = mergedTeacherResults(folders);
+  std::vector<TeacherResult> results = mergedTeacherResults(folders);
+  if (!queryFiles.empty()) results = listedQueries(std::move(results), queryFiles, folders);
   if (results.size() < 2)
     fail(folders.front(), ": ", results.size(),
          " teacher results; distillation needs at least 2 (run `fastgda teacher-plan`, then "

@@ -44,11 +44,14 @@ std::vector<TeacherResult> mergedTeacherResults(const std::vector<std::string>& 
 // feature space `space` (a name as makeFeatureSpace takes it; the set's featureSpace is its
 // canonical name): query features from the results' latents and prompts, the training set's
 // features (cached in <bundle>/features). Errors when there are fewer than 2 results, saying how
-// to make them.
+// to make them. queryFiles (batch files, e.g. a plan's first lines and the queries that
+// `teacher-plan --select` chose): only the results of their queries, by id; a listed query without
+// a result, or whose prompt or seed differs from its result's, is an error naming both.
 DistillSet teacherDistillSet(const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
                              const Dataset& data, const std::string& space,
                              const JobContext& job = {},
-                             const std::vector<std::string>& teacherFolders = {});
+                             const std::vector<std::string>& teacherFolders = {},
+                             const std::vector<std::string>& queryFiles = {});
 
 // loss.csv: "epoch,train_loss,validation_loss,validation_map,seconds", one line per epoch.
 std::string distillLossCsv(const DistillResult& result);

@@ -82,6 +82,47 @@ class TestRankingMetrics : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, EvaluationReport::fromJson("not json", "r.json"));
   }
 
+  // Two methods query by query: only the queries both answered, wins and losses of the first,
+  // and the exact sign test; the per-query APs survive the report's JSON.
+  void pairedComparisonQueryByQuery() {
+    QCOMPARE(signTestP(0, 0), 1.0);
+    QVERIFY(std::abs(signTestP(5, 5) - 2.0 / 32) < 1e-12);
+    QVERIFY(std::abs(signTestP(8, 10) - 2.0 * (1 + 10 + 45) / 1024) < 1e-12);
+    QCOMPARE(signTestP(3, 6), 1.0);
+
+    const double nan = std::nan("");
+    EvaluationReport r;
+    r.ks = {100};
+    r.queries = 5;
+    r.queryIds = {"test-0", "test-1", "test-2", "test-3", "test-4"};
+    MethodEvaluation a{"student:a", {{0.5, 0.1, 4}}, {}, 0, 4, 0};
+    a.averagePrecision = {{0.5, 0.6, 0.7, 0.2, nan}};
+    MethodEvaluation b{"raw:b", {{0.54, 0.1, 5}}, {}, 0, 5, 0};
+    b.averagePrecision = {{0.4, 0.6, 0.5, 0.3, 0.9}};
+    MethodEvaluation teacher{"teacher", {{}}, {}, 0, 5, 0};
+    r.methods = {a, b, teacher};
+    const EvaluationReport back = EvaluationReport::fromJson(r.toJson(), "report.json");
+    QCOMPARE(back.queryIds, r.queryIds);
+    QVERIFY(std::isnan(back.methods[0].averagePrecision[0][4]));
+    QCOMPARE(back.methods[1].averagePrecision[0][4], 0.9);
+    QVERIFY(back.methods[2].averagePrecision.empty());
+
+    const PairedDifference c = comparePaired(back, "student:a", "raw:b", 0);
+    QCOMPARE(c.difference.count, int64_t{4});  // test-4: only one answered
+    QCOMPARE(c.higher, int64_t{2});
+    QCOMPARE(c.lower, int64_t{1});  // and one tie
+    QVERIFY(std::abs(c.difference.mean - 0.05) < 1e-12);
+    QCOMPARE(c.signTestP, 1.0);
+    QCOMPARE(c.detectable, 2.80 * c.difference.standardError);
+    QVERIFY_THROWS_EXCEPTION(Error, comparePaired(back, "student:a", "raw:none", 0));
+    try {
+      comparePaired(back, "teacher", "raw:b", 0);
+      QFAIL("the teacher has no per-query APs");
+    } catch (const Error& e) {
+      QVERIFY2(QString(e.what()).contains("'teacher' has no per-query APs"), e.what());
+    }
+  }
+
   void spearmanByHand() {
     // Identical orders give 1, reversed orders -1.
     QCOMPARE(spearmanCorrelation({4, 2, 8, 6}, {4, 2, 8, 6}), 1.0);

@@ -355,6 +355,85 @@ class FeaturesTest : public QObject {
     QDir(bundle + "/student/torchscript:encoders%2Fenc.pt").removeRecursively();
   }
 
+  // eval --paired-with: each method against one, query by query (the sums agree with the table).
+  void evalComparesMethodsQueryByQuery() {
+    const QString bundle = dir_.path();
+    const QStringList eval = {"eval", "--bundle", bundle, "--k", "1,2", "--raw", "latent,text"};
+    CliRun r = runCli(eval + QStringList{"--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject methods =
+        QJsonDocument::fromJson(r.out.toUtf8()).object()["methods"].toObject();
+    r = runCli(eval + QStringList{"--paired-with", "raw:latent", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject paired = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(paired["paired_with"].toString(), QStringLiteral("raw:latent"));
+    int rows = 0;
+    for (const QJsonValue& v : paired["comparisons"].toArray()) {
+      const QJsonObject row = v.toObject();
+      const QString method = row["method"].toString(), k = QString::number(row["k"].toInt());
+      QVERIFY(method != "raw:latent" && method != "teacher");
+      QCOMPARE(row["wins"].toInt() + row["losses"].toInt() + row["ties"].toInt(),
+               row["queries"].toInt());
+      // The mean difference is the difference of the means (both answered every query).
+      const double expected = methods[method].toObject()["map"].toObject()[k].toDouble() -
+                              methods["raw:latent"].toObject()["map"].toObject()[k].toDouble();
+      QVERIFY2(std::abs(row["difference"].toDouble() - expected) < 1e-9, qPrintable(method));
+      ++rows;
+    }
+    QVERIFY(rows >= 4);  // raw:text and random (and the student) at two ks
+    r = runCli(eval + QStringList{"--paired-with", "raw:latent"});
+    QVERIFY2(r.out.startsWith("method,k,queries,difference,difference_se,wins,losses,ties,"
+                              "sign_test_p\n") &&
+                 r.out.contains("\nraw:text,1,") && !r.out.contains("\nraw:latent,"),
+             qPrintable(r.out));
+    r = runCli(eval + QStringList{"--paired-with", "raw:hog"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("no method 'raw:hog' in the evaluation"), qPrintable(r.err));
+  }
+
+  // distill --queries: only the listed queries' results; a listed query without one, or from
+  // another plan, is named.
+  void distillTakesOnlyTheListedQueries() {
+    const QString bundle = dir_.path();
+    QFile plan(dir_.filePath("train.jsonl"));  // commandLineEndToEnd wrote and ran it
+    QVERIFY(plan.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = plan.readAll().split('\n');
+    QVERIFY(lines.size() > 4);
+    QTemporaryDir work;
+    auto write = [&](const QString& name, const QByteArray& text) {
+      QFile f(work.filePath(name));
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(text);
+    };
+    write("first.jsonl", lines[0] + '\n' + lines[1] + '\n');
+    write("third.jsonl", lines[2] + '\n');
+    const QStringList distill = {
+        "distill", "--bundle", bundle, "--features", "latent", "--hidden",     "16",  "--out-dim",
+        "8",       "--epochs", "1",    "--batch",    "16",     "--validation", "0.3", "--json"};
+    CliRun r = runCli(distill + QStringList{"--queries", work.filePath("first.jsonl"), "--queries",
+                                            work.filePath("third.jsonl")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(summary["train_queries"].toInt() + summary["validation_queries"].toInt(), 3);
+
+    QJsonObject absent = QJsonDocument::fromJson(lines[0]).object();
+    absent["id"] = "train-9999";
+    write("absent.jsonl", QJsonDocument(absent).toJson(QJsonDocument::Compact) + '\n');
+    r = runCli(distill + QStringList{"--queries", work.filePath("absent.jsonl")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("absent.jsonl: query train-9999 has no teacher result"),
+             qPrintable(r.err));
+    QJsonObject other = QJsonDocument::fromJson(lines[0]).object();
+    other["seed"] = 7;
+    write("other.jsonl", QJsonDocument(other).toJson(QJsonDocument::Compact) + '\n');
+    r = runCli(distill + QStringList{"--queries", work.filePath("other.jsonl")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("other.jsonl: query " + other["id"].toString()) &&
+                 r.err.contains("a line of another plan?"),
+             qPrintable(r.err));
+    QDir(bundle + "/student/latent").removeRecursively();
+  }
+
   // teacher-plan --select: the chosen lines are pool lines as they were, the same on a second
   // run; a bad rule or pool line is named.
   void teacherPlanChoosesFromAPool() {
