@@ -8,9 +8,11 @@
 #include "student/detail/student_net.h"
 #include "student/query_selection.h"
 #include "student/student.h"
+#include "support/errors.h"
 #include "util/error.h"
 
 using namespace fastgda;
+using fastgda::testing::errorOf;
 
 namespace {
 
@@ -21,15 +23,6 @@ StudentOptions options(bool residual, double dropout) {
   o.residual = residual;
   o.dropout = dropout;
   return o;
-}
-
-QString errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return {};
 }
 
 }  // namespace

@@ -6,10 +6,12 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/errors.h"
 #include "util/error.h"
 #include "util/optimizer_state.h"
 
 using namespace fastgda;
+using fastgda::testing::errorOf;
 
 namespace {
 
@@ -43,20 +45,22 @@ void steps(Net& net, torch::optim::Optimizer& optimiser, int count) {
   }
 }
 
+// `into` given the weights of another network after `count` steps of its own optimiser: what a
+// new process restores from a checkpoint's weights.
+void trainFirstSteps(Net& into, int count) {
+  Net first;
+  auto optimiser = optimiserOf(first);
+  steps(first, *optimiser, count);
+  torch::NoGradGuard noGrad;
+  auto from = first.parameters(), to = into.parameters();
+  for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+}
+
 bool sameParameters(Net& a, Net& b) {
   auto pa = a.parameters(), pb = b.parameters();
   for (size_t i = 0; i < pa.size(); ++i)
     if (!torch::equal(pa[i], pb[i])) return false;
   return true;
-}
-
-QString errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return {};
 }
 
 }  // namespace
@@ -75,14 +79,7 @@ class TestOptimizerState : public QObject {
 
     // A new process would have new tensors at new addresses: a second network stands for it.
     Net resumed;
-    {
-      Net first;
-      auto firstOptimiser = optimiserOf(first);
-      steps(first, *firstOptimiser, 3);
-      torch::NoGradGuard noGrad;
-      auto from = first.parameters(), to = resumed.parameters();
-      for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
-    }
+    trainFirstSteps(resumed, 3);
     auto resumedOptimiser = optimiserOf(resumed);
     loadOptimizerState(*resumedOptimiser, file, torch::kCPU);
     steps(resumed, *resumedOptimiser, 2);
@@ -90,14 +87,7 @@ class TestOptimizerState : public QObject {
 
     // Without the state the two runs part: the check above can fail.
     Net fresh;
-    {
-      Net first;
-      auto firstOptimiser = optimiserOf(first);
-      steps(first, *firstOptimiser, 3);
-      torch::NoGradGuard noGrad;
-      auto from = first.parameters(), to = fresh.parameters();
-      for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
-    }
+    trainFirstSteps(fresh, 3);
     auto freshOptimiser = optimiserOf(fresh);
     steps(fresh, *freshOptimiser, 2);
     QVERIFY(!sameParameters(straight, fresh));
