@@ -163,7 +163,7 @@ std::string pairedComparisons(const EvaluationReport& r, const std::string& base
       csv += csvRow({m.method, std::to_string(r.ks[i]), std::to_string(p.difference.count),
                      std::to_string(p.difference.mean), std::to_string(p.difference.standardError),
                      std::to_string(p.higher), std::to_string(p.lower), std::to_string(ties),
-                     std::to_string(p.signTestP)});
+                     QString::number(p.signTestP, 'g', 3).toStdString()});
       QJsonObject row;
       row["method"] = QString::fromStdString(m.method);
       row["k"] = static_cast<qint64>(r.ks[i]);
