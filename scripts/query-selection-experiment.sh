@@ -20,6 +20,9 @@ out=models/builtin/query-selection
 plan=models/builtin/teacher/train.jsonl
 start=1835 count=500
 mkdir -p "$out"
+# One run at a time on this machine (a second one waits, then skips what the first finished).
+exec 9>"${TMPDIR:-/tmp}/fastgda-query-selection.lock"
+flock 9
 log() { echo "[query-selection $(date +%H:%M:%S)] $*"; }
 commit() {  # message, paths...
   [ "${FASTGDA_COMMIT:-0}" = 1 ] || return 0

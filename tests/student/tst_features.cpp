@@ -330,7 +330,7 @@ class FeaturesTest : public QObject {
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QJsonObject methods =
         QJsonDocument::fromJson(r.out.toUtf8()).object()["methods"].toObject();
-    for (const std::string m : {"student:" + space, "raw:" + space, std::string("raw:cnn+text")})
+    for (const std::string& m : {"student:" + space, "raw:" + space, std::string("raw:cnn+text")})
       QVERIFY2(methods.contains(QString::fromStdString(m)), m.c_str());
     r = runCli({"attribute", "--bundle", bundle, "--method",
                 QString::fromStdString("student:" + space), "--prompt", "red apple, google style",
