@@ -6,9 +6,11 @@
 # random draw's. It uses stored teacher results only (no teacher time).
 #
 # Everything lands in models/builtin/query-selection/: the chosen queries' ids (chosen-RULE.txt;
-# the batch files are rebuilt from train.jsonl), each student's scaling.json and loss.csv, and the
-# evaluation (eval.json, paired.csv). Each step is skipped when its output exists and resumes
-# its checkpoint otherwise; with FASTGDA_COMMIT=1 each step is committed as it finishes.
+# the batch files are rebuilt from train.jsonl), each student (student.pt, 6 MB: committed, so the
+# evaluation recomputes from committed files and a new machine needs no retraining), its
+# scaling.json and loss.csv, and the evaluation (eval.json, paired.csv). Each step is skipped when
+# its outputs exist and resumes its checkpoint otherwise; with FASTGDA_COMMIT=1 each step is
+# committed as it finishes.
 #
 # FASTGDA_BIN (default build-torch2/app/fastgda): the program (a copy lets the tree be rebuilt
 # meanwhile); FASTGDA_THREADS (default 2). About 2.5 hours on 2 cores.
@@ -38,12 +40,14 @@ head -n $start "$plan" >"$scratch/start.jsonl"
 tail -n +$((start + 1)) "$plan" >"$scratch/pool.jsonl"
 
 # The scoring student, from the starting set alone.
-if [ ! -f "$out/start/scaling.json" ]; then
+# A student is done when its scaling.json and its student.pt are both there.
+distilled() { [ -f "$1/scaling.json" ] && [ -f "$1/n-$2/student.pt" ]; }
+if ! distilled "$out/start" $start; then
   "$bin" data-scaling --queries "$scratch/start.jsonl" --sizes $start --out "$out/start" \
     --threads "$threads" >"$scratch/start.log"
   log "starting student: $(tail -3 "$scratch/start.log" | tr '\n' ' ')"
   commit "Query selection: the student of the first $start training queries" \
-    "$out/start/scaling.json" "$out/start/n-$start/loss.csv"
+    "$out/start/scaling.json" "$out/start/n-$start/loss.csv" "$out/start/n-$start/student.pt"
 fi
 
 # rule name, rule, seed
@@ -67,12 +71,13 @@ for arm in "${arms[@]}"; do
     echo "chosen-$name.txt: not $count queries of the pool" >&2
     exit 1
   }
-  if [ ! -f "$out/$name/scaling.json" ]; then
+  if ! distilled "$out/$name" $((start + count)); then
     "$bin" data-scaling --queries "$scratch/start.jsonl" --queries "$scratch/chosen-$name.jsonl" \
       --sizes $((start + count)) --out "$out/$name" --threads "$threads" >"$scratch/$name.log"
     log "$name: $(tail -3 "$scratch/$name.log" | tr '\n' ' ')"
     commit "Query selection: the student of the first $start and $count queries by $name" \
-      "$out/$name/scaling.json" "$out/$name/n-$((start + count))/loss.csv"
+      "$out/$name/scaling.json" "$out/$name/n-$((start + count))/loss.csv" \
+      "$out/$name/n-$((start + count))/student.pt"
   fi
 done
 
