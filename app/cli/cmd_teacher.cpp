@@ -323,6 +323,40 @@ int runTeacher(const QStringList& arguments) {
 
 namespace {
 
+// The pool's query images, generated as the teacher generates them (in groups of one setting:
+// steps, guidance), in `space`: [P, dim].
+torch::Tensor poolFeatures(TextToImageModel& model, FeatureSpace& space,
+                           const std::vector<std::string>& prompts,
+                           const std::vector<uint64_t>& seeds,
+                           const std::vector<std::pair<int, double>>& settings,
+                           const JobContext& job) {
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> features(prompts.size());
+  std::map<std::pair<int, double>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < prompts.size(); ++i) groups[settings[i]].push_back(i);
+  size_t done = 0;
+  for (const auto& [setting, members] : groups) {
+    for (size_t begin = 0; begin < members.size(); begin += 64) {
+      job.checkCancelled();
+      std::vector<std::string> p;
+      std::vector<uint64_t> s;
+      for (size_t m = begin; m < std::min(members.size(), begin + 64); ++m) {
+        p.push_back(prompts[members[m]]);
+        s.push_back(seeds[members[m]]);
+      }
+      GenerateOptions g;
+      g.steps = setting.first;
+      g.guidance = setting.second;
+      const torch::Tensor f = space.extract(generate(model, p, s, g).images, p);
+      for (size_t m = 0; m < p.size(); ++m)
+        features[members[begin + m]] = f.narrow(0, static_cast<int64_t>(m), 1);
+      done += p.size();
+      job.progress(0.8 * double(done) / double(prompts.size()), "generating the pool");
+    }
+  }
+  return torch::cat(features);
+}
+
 // teacher-plan --select: the pool's lines, the chosen ones written verbatim (so that a query's
 // teacher result is the same whichever rule chose it) in score order.
 void selectFromPool(const QCommandLineParser& parser, const CommandContext& c) {
@@ -358,43 +392,25 @@ void selectFromPool(const QCommandLineParser& parser, const CommandContext& c) {
   }
   if (lines.empty()) fail(poolPath, ": no queries in the pool");
 
-  // The student and its feature space (the bundle's default student unless --student DIR).
-  const std::string dir = parser.isSet("student")
-                              ? parser.value("student").toStdString()
-                              : studentDir(c.bundle, defaultStudentSpace(c.bundle));
-  auto attributor = StudentAttributor::openFolder(dir, c.bundle, c.model, *c.data, c.job());
-  Student student = Student::load(dir + "/student.pt");
-  student.to(torch::Device(c.device));
+  // Random needs only the pool's size; the other rules score each pool query with the student
+  // (the bundle's default student unless --student DIR) in its feature space.
+  std::string dir;
+  QuerySelection chosen;
+  if (o.rule == SelectionRule::Random) {
+    chosen = selectRandomly(static_cast<int64_t>(lines.size()), o);
+  } else {
+    dir = parser.isSet("student") ? parser.value("student").toStdString()
+                                  : studentDir(c.bundle, defaultStudentSpace(c.bundle));
+    Student student = Student::load(dir + "/student.pt");
+    student.to(torch::Device(c.device));
+    const std::unique_ptr<FeatureSpace> space = openStudentFeatureSpace(
+        student, dir + "/student.pt", {c.model, &c.bundle, c.data.get()}, c.job());
 
-  // The pool's query images, generated as the teacher generates them, in groups of one setting.
-  torch::NoGradGuard noGrad;
-  std::vector<torch::Tensor> features(lines.size());
-  std::map<std::pair<int, double>, std::vector<size_t>> groups;
-  for (size_t i = 0; i < lines.size(); ++i) groups[settings[i]].push_back(i);
-  size_t done = 0;
-  for (const auto& [setting, members] : groups) {
-    for (size_t begin = 0; begin < members.size(); begin += 64) {
-      c.job().checkCancelled();
-      std::vector<std::string> p;
-      std::vector<uint64_t> s;
-      for (size_t m = begin; m < std::min(members.size(), begin + 64); ++m) {
-        p.push_back(prompts[members[m]]);
-        s.push_back(seeds[members[m]]);
-      }
-      GenerateOptions g;
-      g.steps = setting.first;
-      g.guidance = setting.second;
-      const Generated generated = generate(*c.model, p, s, g);
-      const torch::Tensor f = attributor->space().extract(generated.images, p);
-      for (size_t m = 0; m < p.size(); ++m)
-        features[members[begin + m]] = f.narrow(0, static_cast<int64_t>(m), 1);
-      done += p.size();
-      c.job().progress(0.8 * double(done) / double(lines.size()), "generating the pool");
-    }
+    const torch::Tensor pool = poolFeatures(*c.model, *space, prompts, seeds, settings, c.job());
+    const torch::Tensor training =
+        trainingFeatures(*space, *c.data, c.bundle.path("features"), c.job());
+    chosen = selectQueries(student, pool, training, o, c.job());
   }
-  const torch::Tensor training =
-      trainingFeatures(attributor->space(), *c.data, c.bundle.path("features"), c.job());
-  const QuerySelection chosen = selectQueries(student, torch::cat(features), training, o, c.job());
 
   const std::string outPath =
       parser.isSet("out")
@@ -413,10 +429,11 @@ void selectFromPool(const QCommandLineParser& parser, const CommandContext& c) {
   writeFileAtomically(outPath, text);
   char summary[256];
   std::snprintf(summary, sizeof summary,
-                "chose %lld of %zu pool queries by %s (mean score %.3f; pool %.3f) with the "
-                "student in %s\nwrote %s\n",
+                "chose %lld of %zu pool queries by %s (mean score %.3f; pool %.3f)%s%s\n"
+                "wrote %s\n",
                 static_cast<long long>(o.count), lines.size(), selectionRuleName(o.rule).c_str(),
-                chosenMean, poolMean, dir.c_str(), outPath.c_str());
+                chosenMean, poolMean, dir.empty() ? "" : " with the student in ", dir.c_str(),
+                outPath.c_str());
   out(summary);
 }
 

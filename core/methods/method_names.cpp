@@ -3,6 +3,8 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QStringList>
+#include <cstring>
 
 #include "bundle/bundle.h"
 #include "features/feature_space.h"
@@ -17,6 +19,16 @@ bool startsWith(const std::string& name, const std::string& prefix) {
 
 std::string after(const std::string& name, const std::string& prefix) {
   return name.substr(prefix.size());
+}
+
+// A feature space as people read it: a TorchScript encoder by its file's name without the
+// suffix ("cnn+torchscript:encoders/minilm.pt" is "cnn+minilm"); the method's name keeps the path.
+QString spaceTitle(const QString& space) {
+  QStringList parts = space.split(QLatin1Char('+'));
+  for (QString& p : parts)
+    if (p.startsWith(QLatin1String("torchscript:")))
+      p = QFileInfo(p.mid(int(std::strlen("torchscript:")))).completeBaseName();
+  return parts.join(QLatin1Char('+'));
 }
 
 }  // namespace
@@ -36,7 +48,7 @@ std::string methodTitle(const std::string& name) {
     title = QCoreApplication::translate("fastgda::methods", "Student (FastGDA)");
   else if (startsWith(name, "student:"))
     title = QCoreApplication::translate("fastgda::methods", "Student (FastGDA, %1)")
-                .arg(part("student:"));
+                .arg(spaceTitle(part("student:")));
   else if (startsWith(name, "student-dir:"))
     title = QCoreApplication::translate("fastgda::methods", "Student (%1)")
                 .arg(QDir(part("student-dir:")).dirName());
@@ -44,7 +56,8 @@ std::string methodTitle(const std::string& name) {
     title = QCoreApplication::translate("fastgda::methods", "Imported features (%1)")
                 .arg(fileName("raw:npy:"));
   else if (startsWith(name, "raw:"))
-    title = QCoreApplication::translate("fastgda::methods", "Raw features (%1)").arg(part("raw:"));
+    title = QCoreApplication::translate("fastgda::methods", "Raw features (%1)")
+                .arg(spaceTitle(part("raw:")));
   else if (name == "random")
     title = QCoreApplication::translate("fastgda::methods", "Random");
   else if (name == "matched-random")  // a counterfactual arm

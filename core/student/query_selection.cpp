@@ -34,6 +34,21 @@ torch::Tensor unit(const torch::Tensor& x) {
   return F::normalize(x.to(torch::kFloat32), F::NormalizeFuncOptions().dim(1));
 }
 
+void checkCount(int64_t count, int64_t pool) {
+  if (count < 0 || count > pool)
+    fail("query selection: ", count, " queries asked for from a pool of ", pool);
+}
+
+// The `count` highest scores' indices, ties in pool order.
+std::vector<int64_t> highestFirst(const std::vector<double>& scores, int64_t count) {
+  std::vector<int64_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return scores[size_t(a)] > scores[size_t(b)]; });
+  order.resize(static_cast<size_t>(count));
+  return order;
+}
+
 }  // namespace
 
 SelectionRule selectionRuleFromName(const std::string& name) {
@@ -65,6 +80,17 @@ double topOverlap(const std::vector<int64_t>& a, const std::vector<int64_t>& b) 
   return double(both.size()) / double(a.size());
 }
 
+QuerySelection selectRandomly(int64_t poolSize, const QuerySelectionOptions& o) {
+  checkCount(o.count, poolSize);
+  QuerySelection result;
+  result.scores.resize(static_cast<size_t>(poolSize));
+  std::mt19937_64 rng(o.seed);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  for (double& s : result.scores) s = uniform(rng);
+  result.chosen = highestFirst(result.scores, o.count);
+  return result;
+}
+
 QuerySelection selectQueries(Student& student, const torch::Tensor& poolFeatures,
                              const torch::Tensor& trainingFeatures, const QuerySelectionOptions& o,
                              const JobContext& job) {
@@ -75,56 +101,46 @@ QuerySelection selectQueries(Student& student, const torch::Tensor& poolFeatures
       fail("query selection: the ", name, " features have shape ", t.sizes(), ", the student (",
            student.featureSpace, ") takes [B, ", d, "]");
   const int64_t pool = poolFeatures.size(0), n = trainingFeatures.size(0);
-  if (o.count < 0 || o.count > pool)
-    fail("query selection: ", o.count, " queries asked for from a pool of ", pool);
+  checkCount(o.count, pool);
   if (o.k < 1 || o.k > n)
     fail("query selection: top k ", o.k, " out of range for ", n, " training images");
   if (o.rule == SelectionRule::Uncertainty && o.passes < 1)
     fail("query selection: uncertainty needs at least one dropout pass");
 
+  if (o.rule == SelectionRule::Random) return selectRandomly(pool, o);
+
   QuerySelection result;
   result.scores.assign(static_cast<size_t>(pool), 0.0);
   torch::NoGradGuard noGrad;
-  if (o.rule == SelectionRule::Random) {
-    std::mt19937_64 rng(o.seed);
-    std::uniform_real_distribution<double> uniform(0, 1);
-    for (double& s : result.scores) s = uniform(rng);
+  // The student's ranking as it answers (evaluation mode).
+  const std::vector<std::vector<int64_t>> studentTop =
+      topK(student.queryKeys(poolFeatures), student.embed(trainingFeatures), o.k);
+  if (o.rule == SelectionRule::Disagreement) {
+    const auto rawTop = topK(unit(poolFeatures), unit(trainingFeatures), o.k);
+    for (int64_t q = 0; q < pool; ++q)
+      result.scores[size_t(q)] = 1 - topOverlap(studentTop[size_t(q)], rawTop[size_t(q)]);
   } else {
-    // The student's ranking as it answers (evaluation mode).
-    const std::vector<std::vector<int64_t>> studentTop =
-        topK(student.queryKeys(poolFeatures), student.embed(trainingFeatures), o.k);
-    if (o.rule == SelectionRule::Disagreement) {
-      const auto rawTop = topK(unit(poolFeatures), unit(trainingFeatures), o.k);
+    // The same network with its dropout on, for queries and images alike, each pass with its
+    // own seeded masks; the sign of a folded in as queryKeys() does.
+    Student::Net& net = student.net();
+    const torch::Device device = net.scale.device();
+    const double sign = student.scale() > 0 ? -1.0 : 1.0;
+    const bool wasTraining = net.is_training();
+    net.train();
+    for (int pass = 0; pass < o.passes; ++pass) {
+      job.checkCancelled();
+      torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(pass));
+      const torch::Tensor keys = net.embed(trainingFeatures.to(device, torch::kFloat32));
+      const torch::Tensor queries = sign * net.embed(poolFeatures.to(device, torch::kFloat32));
+      const auto passTop = topK(queries, keys, o.k);
       for (int64_t q = 0; q < pool; ++q)
-        result.scores[size_t(q)] = 1 - topOverlap(studentTop[size_t(q)], rawTop[size_t(q)]);
-    } else {
-      // The same network with its dropout on, for queries and images alike, each pass with its
-      // own seeded masks; the sign of a folded in as queryKeys() does.
-      Student::Net& net = student.net();
-      const torch::Device device = net.scale.device();
-      const double sign = student.scale() > 0 ? -1.0 : 1.0;
-      const bool wasTraining = net.is_training();
-      net.train();
-      for (int pass = 0; pass < o.passes; ++pass) {
-        job.checkCancelled();
-        torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(pass));
-        const torch::Tensor keys = net.embed(trainingFeatures.to(device, torch::kFloat32));
-        const torch::Tensor queries = sign * net.embed(poolFeatures.to(device, torch::kFloat32));
-        const auto passTop = topK(queries, keys, o.k);
-        for (int64_t q = 0; q < pool; ++q)
-          result.scores[size_t(q)] +=
-              (1 - topOverlap(studentTop[size_t(q)], passTop[size_t(q)])) / o.passes;
-        job.progress(double(pass + 1) / o.passes, "dropout passes");
-      }
-      net.train(wasTraining);
+        result.scores[size_t(q)] +=
+            (1 - topOverlap(studentTop[size_t(q)], passTop[size_t(q)])) / o.passes;
+      job.progress(double(pass + 1) / o.passes, "dropout passes");
     }
+    net.train(wasTraining);
   }
-  std::vector<int64_t> order(static_cast<size_t>(pool));
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return result.scores[size_t(a)] > result.scores[size_t(b)];
-  });
-  result.chosen.assign(order.begin(), order.begin() + o.count);
+  result.chosen = highestFirst(result.scores, o.count);
   return result;
 }
 

@@ -47,6 +47,10 @@ QuerySelection selectQueries(Student& student, const torch::Tensor& poolFeatures
                              const torch::Tensor& trainingFeatures,
                              const QuerySelectionOptions& options, const JobContext& job = {});
 
+// Random's draw, which needs nothing but the pool's size (selectQueries gives the same for
+// SelectionRule::Random).
+QuerySelection selectRandomly(int64_t poolSize, const QuerySelectionOptions& options);
+
 // |a ∩ b| / |a| of two top-k lists (their order does not matter).
 double topOverlap(const std::vector<int64_t>& a, const std::vector<int64_t>& b);
 

@@ -98,6 +98,21 @@ std::unique_ptr<StudentAttributor> StudentAttributor::open(
                     name);
 }
 
+std::unique_ptr<FeatureSpace> openStudentFeatureSpace(const Student& student,
+                                                      const std::string& file,
+                                                      const FeatureSources& sources,
+                                                      const JobContext& job) {
+  const std::string& name = student.featureSpace;
+  std::unique_ptr<FeatureSpace> space = makeFeatureSpace(name, sources, job);
+  if (space->dim() != student.inputDim())
+    fail(file, ": the student takes ", student.inputDim(), " features, space '", name, "' gives ",
+         space->dim());
+  if (!student.featureFingerprint.empty() && student.featureFingerprint != space->fingerprint())
+    fail(file, ": the student was trained on other '", name,
+         "' features (another model or classifier); distill it again");
+  return space;
+}
+
 std::unique_ptr<StudentAttributor> StudentAttributor::openFolder(
     const std::string& dir, const Bundle& bundle, std::shared_ptr<TextToImageModel> model,
     const Dataset& data, const JobContext& job, const IndexOptions& indexOptions,
@@ -108,14 +123,8 @@ std::unique_ptr<StudentAttributor> StudentAttributor::openFolder(
   if (!expectedSpace.empty() && name != expectedSpace)
     fail(dir, "/student.pt: the student was trained on feature space '", name,
          "', but its folder is for '", expectedSpace, "'");
-  FeatureSources sources{model, &bundle, &data};
-  std::unique_ptr<FeatureSpace> space = makeFeatureSpace(name, sources, job);
-  if (space->dim() != student.inputDim())
-    fail(dir, "/student.pt: the student takes ", student.inputDim(), " features, space '", name,
-         "' gives ", space->dim());
-  if (!student.featureFingerprint.empty() && student.featureFingerprint != space->fingerprint())
-    fail(dir, "/student.pt: the student was trained on other '", name,
-         "' features (another model or classifier); distill it again");
+  std::unique_ptr<FeatureSpace> space =
+      openStudentFeatureSpace(student, dir + "/student.pt", {model, &bundle, &data}, job);
 
   const std::string indexPath = dir + "/index.faiss";
   std::unique_ptr<EmbeddingIndex> index;

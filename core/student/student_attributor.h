@@ -43,6 +43,13 @@ std::string defaultStudentSpace(const Bundle& bundle);
 //  "index": {"type", "vectors", "dim"}}; an empty object when the bundle has no student.
 std::string studentInfoJson(const Bundle& bundle);
 
+// The feature space `student` was distilled in, checked against it: its width and the
+// fingerprint of the features it learned from. Errors name `file` (the student's).
+std::unique_ptr<FeatureSpace> openStudentFeatureSpace(const Student& student,
+                                                      const std::string& file,
+                                                      const FeatureSources& sources,
+                                                      const JobContext& job = {});
+
 class StudentAttributor {
  public:
   // space "" = defaultStudentSpace(bundle). Errors name what is missing (no student, a student

@@ -334,6 +334,11 @@ class TestMethods : public QObject {
     EXPECT_ERROR(session->rank("file:" + file, session->trainingImageQuery(1), 3),
                  "has no ranking for this query");
     QCOMPARE(methodTitle("student:cnn+text"), std::string("Student (FastGDA, cnn+text)"));
+    // An encoder file by its name, without its folder and suffix.
+    QCOMPARE(methodTitle("raw:torchscript:encoders/minilm.pt"),
+             std::string("Raw features (minilm)"));
+    QCOMPARE(methodTitle("student:cnn+torchscript:/x/y.z/dino.v2.pt"),
+             std::string("Student (FastGDA, cnn+dino.v2)"));
     QCOMPARE(methodTitle("file:" + file), std::string("Imported rankings (teacher-copy.npy)"));
   }
 };

@@ -482,6 +482,12 @@ class FeaturesTest : public QObject {
       chosen.seek(0);
       QCOMPARE(chosen.readAll(), first);
     }
+    // Random needs no student: a missing one is not even opened.
+    r = runCli({"teacher-plan", "--bundle", bundle, "--pool", work.filePath("pool.jsonl"),
+                "--student", work.filePath("no-such-student"), "--count", "3", "--select", "random",
+                "--out", work.filePath("chosen-random-2.jsonl")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(!r.out.contains("with the student"), qPrintable(r.out));
     r = runCli(select + QStringList{"--select", "entropy"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("unknown rule 'entropy'"), qPrintable(r.err));

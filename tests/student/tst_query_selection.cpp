@@ -105,6 +105,10 @@ class TestQuerySelection : public QObject {
     const QuerySelection a = selectQueries(student, pool_, training_, o);
     QCOMPARE(std::set<int64_t>(a.chosen.begin(), a.chosen.end()).size(), size_t{10});
     QCOMPARE(selectQueries(student, pool_, training_, o).chosen, a.chosen);
+    // The same draw without a student or features: only the pool's size counts.
+    const QuerySelection b = selectRandomly(pool_.size(0), o);
+    QCOMPARE(b.chosen, a.chosen);
+    QCOMPARE(b.scores, a.scores);
     o.seed = 1;
     QVERIFY(selectQueries(student, pool_, training_, o).chosen != a.chosen);
   }
