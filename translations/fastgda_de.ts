@@ -1163,10 +1163,6 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
         </translation>
     </message>
     <message>
-        <source>Stopping the running jobs…</source>
-        <translation>Laufende Aufträge werden angehalten…</translation>
-    </message>
-    <message>
         <source>C&amp;harts</source>
         <translation>&amp;Diagramme</translation>
     </message>
@@ -1360,6 +1356,10 @@ Stil: %2 · Kategorie: %3 · Familie %4</translation>
             <numerusform>%n zurückgehaltene Testabfrage hat jetzt Lehrer-Ergebnisse (Abfrage › Zurückgehaltene Testabfragen)</numerusform>
             <numerusform>%n zurückgehaltene Testabfragen haben jetzt Lehrer-Ergebnisse (Abfrage › Zurückgehaltene Testabfragen)</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Open %1</source>
+        <translation>%1 öffnen</translation>
     </message>
 </context>
 <context>

@@ -1,5 +1,7 @@
 #include "charts.h"
 
+#include <QFontMetrics>
+
 #include <qcustomplot.h>
 #include <algorithm>
 #include <cmath>
@@ -59,6 +61,7 @@ void reset(QCustomPlot* plot, const QString& title) {
   plot->legend->setFillOrder(QCPLegend::foRowsFirst);
   plot->legend->setVisible(true);
   plot->legend->setBrush(QColor(255, 255, 255, 220));
+  plot->axisRect()->setMinimumMargins(QMargins(15, 15, 15, 15));  // QCustomPlot's default
   if (plot->plotLayout()->rowCount() > 1) {
     plot->plotLayout()->remove(plot->plotLayout()->element(0, 0));
     plot->plotLayout()->simplify();
@@ -326,6 +329,18 @@ QString ablationBars(QCustomPlot* plot, const EvaluationReport& report) {
     error->setSymbolGap(0);  // the default gap hides the whisker where it crosses the bar's top
   }
   plot->xAxis->setRange(0.3, static_cast<double>(methods.size()) + 0.7);
+  // A slanted label ends at its tick and reaches left by its width and height times cos 45°;
+  // QCustomPlot leaves out a label that would cross the widget's edge, so the first one (a
+  // long student name) needs a left margin of its own.
+  if (!methods.empty()) {
+    const QFontMetrics metrics(plot->xAxis->tickLabelFont());
+    const QString first = methodLabel(*methods.front(), report);
+    const int reach =
+        static_cast<int>(std::ceil((metrics.horizontalAdvance(first) + metrics.height()) * 0.7072));
+    QMargins margins = plot->axisRect()->minimumMargins();
+    margins.setLeft(std::max(margins.left(), reach));
+    plot->axisRect()->setMinimumMargins(margins);
+  }
   // The legend is one row along the top, above the tallest whisker (stacked, it covered the bars).
   plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
   plot->yAxis->setRange(0, std::min(1.12, std::max(0.1, top * 1.25)));

@@ -246,28 +246,58 @@ void MainWindow::buildMenus() {
   updateRecentMenu();
 }
 
-bool MainWindow::openBundle(const QString& dir) {
-  std::shared_ptr<AttributionSession> session;
-  // A device that is gone (a GPU removed since it was chosen) falls back to auto, so that the
-  // studio still opens; the status bar says so.
+namespace {
+
+// The settings' device; one that is gone (a GPU removed since it was chosen) falls back to auto,
+// so that the studio still opens, and *note says so.
+std::string settingsDevice(QString* note) {
   std::string device = StudioSettings().device().toStdString();
-  QString deviceNote;
   try {
     resolveDevice(device, "Settings: device");
   } catch (const Error& e) {
-    deviceNote = tr("%1; using the automatic choice").arg(QString::fromStdString(e.what()));
+    *note = QCoreApplication::translate("fastgda::ui::MainWindow", "%1; using the automatic choice")
+                .arg(QString::fromStdString(e.what()));
     device = "auto";
   }
+  return device;
+}
+
+}  // namespace
+
+bool MainWindow::openBundle(const QString& dir) {
+  QString deviceNote;
+  const std::string device = settingsDevice(&deviceNote);
+  std::shared_ptr<AttributionSession> session;
   try {
     session = AttributionSession::open(dir.toStdString(), device);
   } catch (const std::exception& e) {
     showError(tr("Cannot open bundle"), QString::fromStdString(e.what()));
     return false;
   }
+  showSession(std::move(session), deviceNote);
+  return true;
+}
+
+int MainWindow::openBundleInBackground(const QString& dir) {
+  QString deviceNote;
+  const std::string device = settingsDevice(&deviceNote);
+  return jobs_->start(
+      tr("Open %1").arg(QDir(dir).dirName()),
+      [this, dir, device, deviceNote](const JobContext& job) {
+        job.checkCancelled();
+        std::shared_ptr<AttributionSession> session =
+            AttributionSession::open(dir.toStdString(), device);
+        return JobManager::Apply([this, session, deviceNote] { showSession(session, deviceNote); });
+      },
+      QStringLiteral("bundle"));
+}
+
+void MainWindow::showSession(std::shared_ptr<AttributionSession> session,
+                             const QString& deviceNote) {
   // The old bundle's jobs would answer for data that is no longer shown.
   jobs_->cancelAll();
   jobs_->waitAll();
-  session_ = session;
+  session_ = std::move(session);
   queries_->setSession(session_);
   if (distillDialog_) distillDialog_->setSession(session_);
 
@@ -308,7 +338,6 @@ bool MainWindow::openBundle(const QString& dir) {
 
   // Open the student now, so that it answers the first query without waiting.
   if (session_->hasModel() && !session_->studentSpace().empty()) openStudentInBackground();
-  return true;
 }
 
 QString MainWindow::bundleDir() const {
@@ -562,7 +591,7 @@ void MainWindow::exportRanking(const QString& path, bool teacher) const {
 void MainWindow::chooseBundle() {
   const QString dir =
       QFileDialog::getExistingDirectory(this, tr("Open bundle folder"), bundleDir());
-  if (!dir.isEmpty()) openBundle(dir);
+  if (!dir.isEmpty()) openBundleInBackground(dir);
 }
 
 void MainWindow::addRecentBundle(const QString& dir) {
@@ -575,7 +604,7 @@ void MainWindow::updateRecentMenu() {
   recentMenu_->clear();
   const QStringList recent = StudioSettings().recentBundles();
   for (const QString& dir : recent)
-    recentMenu_->addAction(dir, this, [this, dir] { openBundle(dir); });
+    recentMenu_->addAction(dir, this, [this, dir] { openBundleInBackground(dir); });
   recentMenu_->setEnabled(!recent.isEmpty());
 }
 
@@ -636,7 +665,7 @@ void MainWindow::showSettingsDialog() {
   settings.setDevice(device->currentData().toString());
   // The model moves by opening the bundle again (the running jobs are cancelled).
   if (device->currentData().toString() != deviceBefore && session_)
-    openBundle(QString::fromStdString(session_->bundle().dir));
+    openBundleInBackground(QString::fromStdString(session_->bundle().dir));
   if (language->currentData().toString() != settings.language()) {
     settings.setLanguage(language->currentData().toString());
     QMessageBox::information(this, tr("Language"),
@@ -681,6 +710,10 @@ void MainWindow::setTopK(int k) {
 }
 
 void MainWindow::onJobFinished(int id) {
+  if (closing_) {
+    if (jobs_->runningCount() == 0) close();
+    return;
+  }
   if (id == evaluationJob_) {
     evaluationJob_ = 0;
     ablation_->setBusy(false);
@@ -698,6 +731,10 @@ void MainWindow::updateJobIndicator() {
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {
+  if (closing_) {  // no window to show it in any more
+    qWarning("%s: %s", qPrintable(title), qPrintable(message));
+    return;
+  }
   // Not exec(): a worker's error must not block the event loop (or a test) behind a modal loop.
   auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
   box->setAttribute(Qt::WA_DeleteOnClose);
@@ -705,14 +742,20 @@ void MainWindow::showError(const QString& title, const QString& message) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  StudioSettings().setWindow(saveGeometry(), saveState());
-  if (jobs_->runningCount() > 0) {
-    statusBar()->showMessage(tr("Stopping the running jobs…"));
-    QApplication::processEvents();
-  }
+  if (!closing_) StudioSettings().setWindow(saveGeometry(), saveState());
   jobs_->cancelAll();
-  jobs_->waitAll();
-  event->accept();
+  if (jobs_->runningCount() == 0) {
+    event->accept();
+    return;
+  }
+  // A cancelled job stops at its next check, which inside a matrix product or a model load can
+  // be many seconds away: the window goes now and closes when the last job has ended
+  // (onJobFinished). The destructor still waits, so no job outlives what it uses.
+  closing_ = true;
+  for (QWidget* window : findChildren<QWidget*>())
+    if (window->isWindow()) window->hide();  // the Distil dialog, message boxes
+  hide();
+  event->ignore();
 }
 
 // Tools

@@ -54,6 +54,10 @@ class MainWindow : public QMainWindow {
   // Opens the bundle folder; on failure shows the error and keeps the previous bundle. Running
   // jobs of the previous bundle are cancelled first.
   bool openBundle(const QString& dir);
+  // The same as a job (what the menus do: a large model takes many seconds to load), returning
+  // its id; the window keeps showing the previous bundle until the new one is loaded. A failure
+  // is the job's error.
+  int openBundleInBackground(const QString& dir);
   QString summaryText() const { return summary_; }
   QString bundleDir() const;
   // Compute threads, compute device (a change opens the bundle again on it), default bundle and
@@ -127,6 +131,8 @@ class MainWindow : public QMainWindow {
   void addRecentBundle(const QString& dir);
   void updateRecentMenu();
 
+  // Shows a newly opened session; deviceNote says why the settings' device was not used.
+  void showSession(std::shared_ptr<AttributionSession> session, const QString& deviceNote);
   void onQueryChanged();
   void openStudentInBackground();  // so that it answers the next query without waiting
   void onJobFinished(int id);
@@ -159,6 +165,7 @@ class MainWindow : public QMainWindow {
   QueryController* queries_;
   int evaluationJob_ = 0;
   bool evaluated_ = false;  // the ablation view has this bundle's report
+  bool closing_ = false;    // closed while jobs ran: hidden, closes when the last one ends
   int topK_ = 10;
 };
 

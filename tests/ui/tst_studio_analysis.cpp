@@ -5,6 +5,7 @@
 // With FASTGDA_SCREENSHOTS=DIR, also saves DIR/{ablation,tradeoff}.png as exported by the program.
 #include <QDir>
 #include <QFile>
+#include <QFontMetrics>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSettings>
@@ -26,6 +27,7 @@
 #include "figure_export.h"
 #include "job_manager.h"
 #include "main_window.h"
+#include "methods/method_names.h"
 #include "query_charts.h"
 #include "query_controller.h"
 #include "support/cli.h"
@@ -266,6 +268,27 @@ class TestStudioAnalysis : public QObject {
     QCOMPARE(view.table()->rowCount(), 5);
     view.addMethod(added);
     QCOMPARE(view.table()->rowCount(), 5);
+  }
+
+  void theFirstSlantedLabelIsDrawn() {
+    // QCustomPlot leaves out a tick label that would cross the widget's edge: the first bar's
+    // label, slanted to end at its tick, must fit within the left margin.
+    EvaluationReport report = smallReport();
+    report.methods[0].method = "student:cnn+torchscript:encoders/a-long-encoder-name.pt";
+    const QString label = QString::fromStdString(methodTitle(report.methods[0].method));
+    QCOMPARE(label, QStringLiteral("Student (FastGDA, cnn+a-long-encoder-name)"));
+    ChartView chart(QStringLiteral("c"));
+    chart.resize(640, 420);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.finishDrawing(charts::ablationBars(&chart, report));
+    chart.replot();
+    const QFontMetrics metrics(chart.xAxis->tickLabelFont());
+    const double reach = (metrics.horizontalAdvance(label) + metrics.height()) * 0.7071;
+    QVERIFY2(chart.xAxis->coordToPixel(1) >= reach,
+             qPrintable(QStringLiteral("tick at %1 px, label reaches %2 px left")
+                            .arg(chart.xAxis->coordToPixel(1))
+                            .arg(reach)));
   }
 
   void chartExportsAreValidFiles() {
