@@ -4,6 +4,7 @@
 #include <QCommandLineParser>
 
 #include "bundle/bundle.h"
+#include "job_manager.h"
 #include "language.h"
 #include "main_window.h"
 
@@ -29,9 +30,14 @@ int main(int argc, char** argv) {
                              : parser.positionalArguments().front();
   fastgda::ui::MainWindow window;
   window.show();
-  // A default bundle that has moved away since it was chosen: say so, then open the built-in one.
+  // Loaded as a job, so that the window paints and answers while a large model loads. A default
+  // bundle that has moved away since it was chosen: the error says so, then the built-in opens.
   const QString builtin = QString::fromStdString(fastgda::defaultBundleDir());
-  if (!window.openBundle(bundle) && parser.positionalArguments().isEmpty() && bundle != builtin)
-    window.openBundle(builtin);
+  const int opening = window.openBundleInBackground(bundle);
+  if (parser.positionalArguments().isEmpty() && bundle != builtin)
+    QObject::connect(window.jobs(), &fastgda::ui::JobManager::failed, &window,
+                     [&window, opening, builtin](int id) {
+                       if (id == opening) window.openBundleInBackground(builtin);
+                     });
   return app.exec();
 }
