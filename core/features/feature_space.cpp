@@ -293,22 +293,6 @@ class ConcatSpace : public FeatureSpace {
   std::vector<std::unique_ptr<FeatureSpace>> parts_;
 };
 
-// The parts of a '+' concatenation. "torchscript:" paths may hold '+', so only split where the
-// next part is a known name.
-std::vector<std::string> spaceParts(const std::string& name) {
-  std::vector<std::string> parts;
-  for (const QString& piece : QString::fromStdString(name).split('+')) {
-    const std::string p = piece.toStdString();
-    const bool startsPart =
-        p == "text" || p == "latent" || p == "cnn" || p == "hog" || p.rfind("torchscript:", 0) == 0;
-    if (parts.empty() || startsPart)
-      parts.push_back(p);
-    else
-      parts.back() += "+" + p;
-  }
-  return parts;
-}
-
 // Where a "torchscript:" part's file is: a relative path names the bundle's own file when the
 // bundle has it (so a bundle carries its spaces wherever it is opened from), else a file from the
 // current folder; "" when neither exists.
@@ -356,6 +340,20 @@ std::unique_ptr<FeatureSpace> makeSingle(const std::string& name, const FeatureS
 }
 
 }  // namespace
+
+std::vector<std::string> spaceParts(const std::string& name) {
+  std::vector<std::string> parts;
+  for (const QString& piece : QString::fromStdString(name).split('+')) {
+    const std::string p = piece.toStdString();
+    const bool startsPart =
+        p == "text" || p == "latent" || p == "cnn" || p == "hog" || p.rfind("torchscript:", 0) == 0;
+    if (parts.empty() || startsPart)
+      parts.push_back(p);
+    else
+      parts.back() += "+" + p;
+  }
+  return parts;
+}
 
 std::unique_ptr<FeatureSpace> makeFeatureSpace(const std::string& name,
                                                const FeatureSources& sources,

@@ -62,6 +62,10 @@ std::unique_ptr<FeatureSpace> makeFeatureSpace(const std::string& name,
                                                const FeatureSources& sources,
                                                const JobContext& job = {});
 
+// The parts of a '+' concatenation ("cnn+torchscript:a+b.pt" is "cnn", "torchscript:a+b.pt"):
+// "torchscript:" paths may hold '+', so it splits only where the next part is a known name.
+std::vector<std::string> spaceParts(const std::string& space);
+
 // The file of a "torchscript:" part of `space` that is in neither the bundle nor the current
 // folder, "" when none is missing: a space to leave out of a default list, not to fail on.
 std::string missingFeatureFile(const std::string& space, const Bundle* bundle);

@@ -24,10 +24,13 @@ std::string after(const std::string& name, const std::string& prefix) {
 // A feature space as people read it: a TorchScript encoder by its file's name without the
 // suffix ("cnn+torchscript:encoders/minilm.pt" is "cnn+minilm"); the method's name keeps the path.
 QString spaceTitle(const QString& space) {
-  QStringList parts = space.split(QLatin1Char('+'));
-  for (QString& p : parts)
-    if (p.startsWith(QLatin1String("torchscript:")))
-      p = QFileInfo(p.mid(int(std::strlen("torchscript:")))).completeBaseName();
+  QStringList parts;
+  for (const std::string& part : spaceParts(space.toStdString())) {
+    const QString p = QString::fromStdString(part);
+    parts << (part.rfind("torchscript:", 0) == 0
+                  ? QFileInfo(p.mid(int(std::strlen("torchscript:")))).completeBaseName()
+                  : p);
+  }
   return parts.join(QLatin1Char('+'));
 }
 

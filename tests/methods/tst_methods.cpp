@@ -339,6 +339,9 @@ class TestMethods : public QObject {
              std::string("Raw features (minilm)"));
     QCOMPARE(methodTitle("student:cnn+torchscript:/x/y.z/dino.v2.pt"),
              std::string("Student (FastGDA, cnn+dino.v2)"));
+    // A '+' inside an encoder's path does not split the space (as makeFeatureSpace reads it).
+    QCOMPARE(methodTitle("raw:torchscript:enc/a+b.pt+text"),
+             std::string("Raw features (a+b+text)"));
     QCOMPARE(methodTitle("file:" + file), std::string("Imported rankings (teacher-copy.npy)"));
   }
 };
