@@ -247,14 +247,23 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
   if (!checkpointDir.empty() && checkpoint.exists()) {
     const QJsonObject state = readJsonObject(checkpoint.file("state.json"));
     if (state["identity"].toString().toStdString() == identity) {
-      Student saved = Student::load(checkpoint.file("student.pt"));
-      torch::NoGradGuard noGrad;
-      auto to = net.named_parameters();
-      for (const auto& p : saved.net().named_parameters()) to[p.key()].copy_(p.value());
-      loadOptimizerState(optimizer, checkpoint.file("optimizer.pt"), device);
       for (const QJsonValue& e : state["epochs"].toArray())
         result.epochs.push_back(epochFromJson(e.toObject()));
       bestEpoch = state["best_epoch"].toInt(0);
+      if (bestEpoch < 0 || bestEpoch > static_cast<int>(result.epochs.size()))
+        fail(checkpoint.file("state.json"), ": best_epoch is ", bestEpoch, " but there are ",
+             result.epochs.size(), " epochs");
+      // A finished run with a best epoch needs only state.json and best.pt: the last weights
+      // and the optimizer only matter to more epochs (so a finished checkpoint can be committed
+      // at a third of its size).
+      const bool finished = bestEpoch > 0 && static_cast<int>(result.epochs.size()) >= o.epochs;
+      if (!finished) {
+        Student saved = Student::load(checkpoint.file("student.pt"));
+        torch::NoGradGuard noGrad;
+        auto to = net.named_parameters();
+        for (const auto& p : saved.net().named_parameters()) to[p.key()].copy_(p.value());
+        loadOptimizerState(optimizer, checkpoint.file("optimizer.pt"), device);
+      }
       if (bestEpoch > 0) {
         bestMap = result.epochs[static_cast<size_t>(bestEpoch - 1)].validationMap;
         Student best = Student::load(checkpoint.file("best.pt"));

@@ -214,6 +214,26 @@ class StudentTest : public QObject {
     QCOMPARE(distill(other, o, checkpoint).resumedAfterEpoch, 0);
   }
 
+  void aFinishedRunNeedsOnlyItsStateAndBestWeights() {
+    const DistillSet set = syntheticSet(20, 200, 40, 8);
+    const StudentOptions o = smallOptions();
+    QTemporaryDir dir;
+    const std::string checkpoint = dir.filePath("checkpoint").toStdString();
+    DistillResult straight = distill(set, o, checkpoint);
+    QVERIFY(straight.bestEpoch > 0);
+    // What a finished run commits: state.json and best.pt, not the last weights or the optimizer.
+    QVERIFY(QFile::remove(dir.filePath("checkpoint/student.pt")));
+    QVERIFY(QFile::remove(dir.filePath("checkpoint/optimizer.pt")));
+    DistillResult again = distill(set, o, checkpoint);
+    QCOMPARE(again.resumedAfterEpoch, o.epochs);
+    QCOMPARE(again.bestEpoch, straight.bestEpoch);
+    QVERIFY(sameWeights(straight.student, again.student));
+    // More epochs need what was left out, and the error names it.
+    StudentOptions longer = o;
+    longer.epochs = o.epochs + 1;
+    QVERIFY(errorOf([&] { distill(set, longer, checkpoint); }).contains("student.pt"));
+  }
+
   void teacherResultsOfOneQueryMergeOverTheirCandidates() {
     QTemporaryDir dir;
     auto save = [&](const QString& folder, const std::string& id, const std::string& prompt,
