@@ -91,6 +91,28 @@ void JobManager::cancelAll() {
     if (e.job.state == State::Running) e.cancelFlag->store(true);
 }
 
+void JobManager::markCancelled(Entry& e) {
+  e.cancelFlag->store(true);
+  e.job.state = State::Cancelled;
+  e.job.stage = tr("cancelled");
+  e.job.seconds = e.clock.elapsed() / 1000.0;
+  e.job.etaSeconds = -1;
+}
+
+void JobManager::dropAll() {
+  // Its outcome, when the worker posts it, finds the job no longer running and is ignored (end()).
+  std::vector<int> ended;
+  for (auto& [id, e] : entries_)
+    if (e.job.state == State::Running) {
+      markCancelled(e);
+      ended.push_back(id);
+    }
+  for (int id : ended) {
+    emit jobChanged(id);
+    emit jobFinished(id);
+  }
+}
+
 void JobManager::waitAll() {
   std::vector<int> ended;
   for (auto& [id, e] : entries_) {
@@ -101,10 +123,7 @@ void JobManager::waitAll() {
     }
     // Its outcome is still in the event queue: drop it (end() ignores jobs no longer running).
     if (e.job.state == State::Running) {
-      e.job.state = State::Cancelled;
-      e.job.stage = tr("cancelled");
-      e.job.seconds = e.clock.elapsed() / 1000.0;
-      e.job.etaSeconds = -1;
+      markCancelled(e);
       ended.push_back(id);
     }
   }

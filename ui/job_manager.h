@@ -56,6 +56,10 @@ class JobManager : public QObject {
   void cancel(int id);
   void supersede(const QString& key);  // cancels the running jobs started with this key
   void cancelAll();
+  // Cancels every running job and reports it cancelled now, without waiting: its result is
+  // dropped and its worker ends at its next check, on its own (the destructor waits for it). For
+  // a new bundle: the old one's jobs must not answer, and the window must not wait for them.
+  void dropAll();
   // Blocks until every worker has ended; jobs not yet reported end as cancelled, results dropped.
   void waitAll();
 
@@ -79,6 +83,7 @@ class JobManager : public QObject {
     QElapsedTimer clock;
   };
   void progress(int id, double fraction, const QString& stage);
+  void markCancelled(Entry& e);
   void end(int id, State state, const QString& error, const Apply& apply);
 
   std::map<int, Entry> entries_;

@@ -294,9 +294,9 @@ int MainWindow::openBundleInBackground(const QString& dir) {
 
 void MainWindow::showSession(std::shared_ptr<AttributionSession> session,
                              const QString& deviceNote) {
-  // The old bundle's jobs would answer for data that is no longer shown.
-  jobs_->cancelAll();
-  jobs_->waitAll();
+  // The old bundle's jobs would answer for data that is no longer shown: their results are
+  // dropped now, and their workers (which hold the old session) end on their own.
+  jobs_->dropAll();
   session_ = std::move(session);
   queries_->setSession(session_);
   if (distillDialog_) distillDialog_->setSession(session_);

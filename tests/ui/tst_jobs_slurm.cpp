@@ -136,6 +136,30 @@ class TestJobsSlurm : public QObject {
     QCOMPARE(finished.count(), 3);
   }
 
+  // Dropping does not wait: the jobs are reported cancelled at once, while a worker that has not
+  // reached its next check still runs; its result, when it comes, is not applied.
+  void droppedJobsEndWithoutWaitingForTheirWorkers() {
+    std::atomic<bool> release{false}, working{true};  // outlive `jobs`, which waits for the worker
+    bool applied = false;
+    JobManager jobs;
+    QSignalSpy finished(&jobs, &JobManager::jobFinished);
+    const int id = jobs.start("deaf", [&](const fastgda::JobContext&) {
+      for (int i = 0; i < 2000 && !release; ++i) QThread::msleep(5);  // ignores its flag, ≤ 10 s
+      working = false;
+      return JobManager::Apply([&applied] { applied = true; });
+    });
+    jobs.dropAll();
+    QVERIFY2(working, "dropAll waited for the worker");
+    QCOMPARE(jobs.job(id).state, JobManager::State::Cancelled);
+    QCOMPARE(jobs.runningCount(), 0);
+    QCOMPARE(finished.count(), 1);
+    release = true;
+    QTRY_VERIFY_WITH_TIMEOUT(!working, 10000);
+    QTest::qWait(50);  // the worker's outcome reaches the event loop
+    QVERIFY(!applied);
+    QCOMPARE(finished.count(), 1);
+  }
+
   void aSlowSchedulerDoesNotBlockTheWindow() {
     // A teacher batch of 3 queries with one result, submitted as array job 111.
     QVERIFY(QDir().mkpath(path("results")) && QDir().mkpath(path("slurm")) &&

@@ -21,7 +21,9 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTest>
+#include <QThread>
 #include <QTimer>
+#include <atomic>
 
 #include "ablation_view.h"
 #include "attribution_view.h"
@@ -350,6 +352,25 @@ class TestMainWindow : public QObject {
     QCOMPARE(window.jobs()->job(first).state, JobManager::State::Cancelled);
     QVERIFY2(window.windowTitle().contains("FastGDA Studio"), qPrintable(window.windowTitle()));
     QCOMPARE(window.summaryText(), before);
+  }
+
+  // Showing another bundle drops the old one's jobs without waiting for their workers (a
+  // cancelled job stops at its next check, which can be seconds away inside a model call).
+  void anotherBundleDoesNotWaitForTheOldJobs() {
+    using fastgda::ui::JobManager;
+    std::atomic<bool> release{false}, working{true};  // outlive the window, which waits for the job
+    fastgda::ui::MainWindow window;
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    const int deaf = window.jobs()->start("deaf", [&](const fastgda::JobContext&) {
+      for (int i = 0; i < 2000 && !release; ++i) QThread::msleep(5);  // ignores its flag, ≤ 10 s
+      working = false;
+      return JobManager::Apply();
+    });
+    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    QVERIFY2(working, "opening a bundle waited for the old bundle's job");
+    QCOMPARE(window.jobs()->job(deaf).state, JobManager::State::Cancelled);
+    release = true;
+    QTRY_VERIFY_WITH_TIMEOUT(!working, 10000);
   }
 
   // The status bar names the device the model computes on; a device that is gone (a GPU
