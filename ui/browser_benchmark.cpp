@@ -1,23 +1,31 @@
 #include "browser_benchmark.h"
 
 #include <QApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QKeyEvent>
 #include <QLineEdit>
 #include <QListView>
+#include <QTemporaryDir>
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <functional>
 #include <memory>
 
+#include "bundle/bundle.h"
 #include "data/dataset.h"
 #include "data/image_pack.h"
 #include "dataset_model.h"
+#include "job_manager.h"
+#include "main_window.h"
 #include "training_browser.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace fastgda::ui {
 namespace {
@@ -196,6 +204,40 @@ BrowserRun runBrowserSession(const BrowserRunOptions& o) {
   run.thumbnailsDecoded = browser.model()->thumbnailsDecoded();
   run.rssKb = procStatusKb("VmRSS");
   run.hwmKb = procStatusKb("VmHWM");
+  return run;
+}
+
+WindowOpenRun runWindowOpen(const QString& pack, int timeoutSeconds) {
+  QTemporaryDir dir;
+  if (!dir.isValid()) fail("bench studio: cannot make a temporary folder");
+  const QString bundle = dir.filePath("bundle");
+  QDir().mkpath(bundle);
+  QJsonObject manifest;
+  manifest["format"] = QStringLiteral("fastgda-bundle");
+  manifest["version"] = kBundleVersion;
+  manifest["name"] = QStringLiteral("bench");
+  manifest["dataset"] = QFileInfo(pack).absoluteFilePath();
+  writeFileAtomically((bundle + "/bundle.json").toStdString(),
+                      QJsonDocument(manifest).toJson().toStdString());
+
+  MainWindow window;
+  window.resize(1280, 800);
+  window.show();
+  settle();
+  StallProbe probe;
+  QElapsedTimer clock;
+  clock.start();
+  const int id = window.openBundleInBackground(bundle);
+  waitUntil([&] { return !window.jobs()->isRunning(id); }, "open the bundle in the window",
+            timeoutSeconds);
+  const JobManager::Job job = window.jobs()->job(id);
+  if (job.state != JobManager::State::Finished)
+    fail("bench studio: the window did not open ", bundle.toStdString(), ": ",
+         job.error.toStdString());
+  settle();
+  WindowOpenRun run;
+  run.seconds = seconds(clock);
+  run.largestStallMs = probe.largestStallMs();
   return run;
 }
 

@@ -51,6 +51,16 @@ struct BrowserRun {
 
 BrowserRun runBrowserSession(const BrowserRunOptions& options);
 
+// The studio's window showing a bundle of that pack (a bundle without a model, in a temporary
+// folder): opened as File › Open bundle opens one, as a job, until the window shows it. The
+// window reads and writes its settings (the recent bundles) where QSettings points: the caller
+// keeps them from the user's.
+struct WindowOpenRun {
+  double seconds = 0;         // from asking to the window showing the bundle
+  double largestStallMs = 0;  // the GUI thread's, meanwhile
+};
+WindowOpenRun runWindowOpen(const QString& pack, int timeoutSeconds = 300);
+
 // The longest the calling (GUI) thread's event loop went without turning since construction: a
 // timer ticking every 10 ms records the largest gap between its ticks, less the 10 ms.
 class StallProbe {

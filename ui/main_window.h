@@ -29,6 +29,10 @@ class QPushButton;
 class QTabWidget;
 class QTimer;
 
+namespace fastgda {
+struct DatasetSummary;
+}
+
 namespace fastgda::ui {
 
 class AblationView;
@@ -132,7 +136,9 @@ class MainWindow : public QMainWindow {
   void updateRecentMenu();
 
   // Shows a newly opened session; deviceNote says why the settings' device was not used.
-  void showSession(std::shared_ptr<AttributionSession> session, const QString& deviceNote);
+  // `summary`: summarize() of the session's dataset, made where the session was opened.
+  void showSession(std::shared_ptr<AttributionSession> session, const DatasetSummary& summary,
+                   const QString& deviceNote);
   void onQueryChanged();
   void openStudentInBackground();  // so that it answers the next query without waiting
   void onJobFinished(int id);

@@ -7,6 +7,7 @@
 #include <QListView>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -255,6 +256,13 @@ class TestTrainingBrowser : public QObject {
     QVERIFY2(run.framesDecoded > 0 && run.framesDecoded < 200,
              qPrintable(QString::number(run.framesDecoded)));
     QVERIFY2(run.thumbnailsDecoded < 3000, qPrintable(QString::number(run.thumbnailsDecoded)));
+
+    // The studio's window opening a bundle of the pack: its counts are made on the job too.
+    QStandardPaths::setTestModeEnabled(true);  // the window's settings: not the user's
+    const fastgda::ui::WindowOpenRun window = fastgda::ui::runWindowOpen(pack, 60);
+    qInfo("the window shows a bundle of it in %.2f s, largest stall %.0f ms", window.seconds,
+          window.largestStallMs);
+    QVERIFY2(window.largestStallMs < 100, qPrintable(QString::number(window.largestStallMs)));
   }
 };
 
