@@ -114,23 +114,13 @@ void JobManager::dropAll() {
 }
 
 void JobManager::waitAll() {
-  std::vector<int> ended;
-  for (auto& [id, e] : entries_) {
+  for (auto& [id, e] : entries_)
     if (e.thread) {
       e.thread->wait();
       delete e.thread;
       e.thread = nullptr;
     }
-    // Its outcome is still in the event queue: drop it (end() ignores jobs no longer running).
-    if (e.job.state == State::Running) {
-      markCancelled(e);
-      ended.push_back(id);
-    }
-  }
-  for (int id : ended) {
-    emit jobChanged(id);
-    emit jobFinished(id);
-  }
+  dropAll();  // the outcomes still in the event queue
 }
 
 JobManager::Job JobManager::job(int id) const {
