@@ -146,6 +146,12 @@ int JobManager::runningCount() const {
   return n;
 }
 
+bool JobManager::hasWorkers() const {
+  for (const auto& [id, e] : entries_)
+    if (e.thread) return true;
+  return false;
+}
+
 bool JobManager::isRunning(int id) const {
   const auto it = entries_.find(id);
   return it != entries_.end() && it->second.job.state == State::Running;
@@ -169,7 +175,10 @@ void JobManager::end(int id, State state, const QString& error, const Apply& app
     delete e.thread;
     e.thread = nullptr;
   }
-  if (e.job.state != State::Running) return;
+  if (e.job.state != State::Running) {  // dropped: only its worker was left
+    if (!hasWorkers()) emit workersEnded();
+    return;
+  }
   // A job cancelled after its work completed still counts as cancelled: its result is dropped.
   if (state == State::Finished && e.cancelFlag->load()) state = State::Cancelled;
   e.job.state = state;
@@ -184,6 +193,7 @@ void JobManager::end(int id, State state, const QString& error, const Apply& app
   emit jobChanged(id);
   emit jobFinished(id);
   if (state == State::Failed) emit failed(id, e.job.title, error);
+  if (!hasWorkers()) emit workersEnded();
 }
 
 }  // namespace fastgda::ui

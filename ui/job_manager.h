@@ -67,12 +67,15 @@ class JobManager : public QObject {
   QList<int> jobIds() const;  // in start order
   int runningCount() const;
   bool isRunning(int id) const;
+  // True while a worker thread has not ended, a dropped job's included.
+  bool hasWorkers() const;
 
  signals:
   void jobAdded(int id);
   void jobChanged(int id);   // progress or state
   void jobFinished(int id);  // finished, failed or cancelled
   void failed(int id, const QString& title, const QString& message);
+  void workersEnded();  // the last worker thread has ended (hasWorkers() is now false)
 
  private:
   struct Entry {

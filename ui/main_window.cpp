@@ -135,6 +135,9 @@ MainWindow::MainWindow(QWidget* parent)
   statusBar()->addPermanentWidget(deviceLabel_);
   connect(jobs_, &JobManager::jobChanged, this, &MainWindow::updateJobIndicator);
   connect(jobs_, &JobManager::jobFinished, this, &MainWindow::onJobFinished);
+  connect(jobs_, &JobManager::workersEnded, this, [this] {
+    if (closing_) close();
+  });
   connect(jobs_, &JobManager::failed, this,
           [this](int, const QString& title, const QString& message) {
             showError(tr("%1 failed").arg(title), message);
@@ -299,11 +302,13 @@ int MainWindow::openBundleInBackground(const QString& dir) {
 void MainWindow::showSession(std::shared_ptr<AttributionSession> session, const DatasetSummary& s,
                              const QString& deviceNote) {
   // The old bundle's jobs would answer for data that is no longer shown: their results are
-  // dropped now, and their workers (which hold the old session) end on their own.
-  jobs_->dropAll();
+  // dropped, and their workers (which hold the old session) end on their own. The session goes
+  // first, so that what the drop reports finds no one waiting for the old jobs.
   session_ = std::move(session);
   queries_->setSession(session_);
   if (distillDialog_) distillDialog_->setSession(session_);
+  evaluationJob_ = 0;
+  jobs_->dropAll();
 
   std::shared_ptr<const Dataset> data = session_->dataset();
   browser_->setDataset(data);
@@ -314,7 +319,6 @@ void MainWindow::showSession(std::shared_ptr<AttributionSession> session, const 
          "and choose \"Attribute this\", or open or drop an image file."));
   charts_->setDataset(data);
   charts_->clear(tr("No query yet."));
-  evaluationJob_ = 0;
   evaluated_ = false;
   ablation_->setReport({});
   ablation_->setScalingCurve(std::nullopt);
@@ -713,10 +717,7 @@ void MainWindow::setTopK(int k) {
 }
 
 void MainWindow::onJobFinished(int id) {
-  if (closing_) {
-    if (jobs_->runningCount() == 0) close();
-    return;
-  }
+  if (closing_) return;  // closes when the last worker has ended (workersEnded)
   if (id == evaluationJob_) {
     evaluationJob_ = 0;
     ablation_->setBusy(false);
@@ -747,7 +748,7 @@ void MainWindow::showError(const QString& title, const QString& message) {
 void MainWindow::closeEvent(QCloseEvent* event) {
   if (!closing_) StudioSettings().setWindow(saveGeometry(), saveState());
   jobs_->cancelAll();
-  if (jobs_->runningCount() == 0) {
+  if (!jobs_->hasWorkers()) {  // a dropped job's worker counts too: the destructor waits for it
     event->accept();
     return;
   }

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -258,6 +259,11 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       // at a third of its size).
       const bool finished = bestEpoch > 0 && static_cast<int>(result.epochs.size()) >= o.epochs;
       if (!finished) {
+        if (!QFile::exists(QString::fromStdString(checkpoint.file("student.pt"))))
+          fail(checkpointDir,
+               ": this checkpoint keeps only state.json and best.pt (a finished run, ",
+               result.epochs.size(), " epochs, as committed), so it cannot go on to ", o.epochs,
+               " epochs; distil into another folder, or remove it to start afresh");
         Student saved = Student::load(checkpoint.file("student.pt"));
         torch::NoGradGuard noGrad;
         auto to = net.named_parameters();

@@ -231,7 +231,9 @@ class StudentTest : public QObject {
     // More epochs need what was left out, and the error names it.
     StudentOptions longer = o;
     longer.epochs = o.epochs + 1;
-    QVERIFY(errorOf([&] { distill(set, longer, checkpoint); }).contains("student.pt"));
+    QVERIFY(errorOf([&] {
+              distill(set, longer, checkpoint);
+            }).contains("keeps only state.json and best.pt"));
   }
 
   void teacherResultsOfOneQueryMergeOverTheirCandidates() {

@@ -14,6 +14,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPixmap>
+#include <QPointer>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
@@ -24,6 +25,7 @@
 #include <QThread>
 #include <QTimer>
 #include <atomic>
+#include <memory>
 
 #include "ablation_view.h"
 #include "attribution_view.h"
@@ -355,22 +357,31 @@ class TestMainWindow : public QObject {
   }
 
   // Showing another bundle drops the old one's jobs without waiting for their workers (a
-  // cancelled job stops at its next check, which can be seconds away inside a model call).
+  // cancelled job stops at its next check, which can be seconds away inside a model call); and
+  // a window closed meanwhile waits hidden for that worker instead of blocking in its destructor.
   void anotherBundleDoesNotWaitForTheOldJobs() {
     using fastgda::ui::JobManager;
-    std::atomic<bool> release{false}, working{true};  // outlive the window, which waits for the job
-    fastgda::ui::MainWindow window;
-    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
-    const int deaf = window.jobs()->start("deaf", [&](const fastgda::JobContext&) {
-      for (int i = 0; i < 2000 && !release; ++i) QThread::msleep(5);  // ignores its flag, ≤ 10 s
-      working = false;
+    auto* window = new fastgda::ui::MainWindow;
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    const QPointer<fastgda::ui::MainWindow> alive(window);
+    QVERIFY(window->openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    // Shared with the worker, which may outlive this function if a check fails.
+    auto release = std::make_shared<std::atomic<bool>>(false);
+    auto working = std::make_shared<std::atomic<bool>>(true);
+    const int deaf = window->jobs()->start("deaf", [release, working](const fastgda::JobContext&) {
+      for (int i = 0; i < 2000 && !*release; ++i) QThread::msleep(5);  // ignores its flag, ≤ 10 s
+      *working = false;
       return JobManager::Apply();
     });
-    QVERIFY(window.openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
-    QVERIFY2(working, "opening a bundle waited for the old bundle's job");
-    QCOMPARE(window.jobs()->job(deaf).state, JobManager::State::Cancelled);
-    release = true;
-    QTRY_VERIFY_WITH_TIMEOUT(!working, 10000);
+    QVERIFY(window->openBundle(FASTGDA_SOURCE_DIR "/models/builtin"));
+    QVERIFY2(*working, "opening a bundle waited for the old bundle's job");
+    QCOMPARE(window->jobs()->job(deaf).state, JobManager::State::Cancelled);
+    window->show();
+    QVERIFY(!window->close());  // its dropped worker still runs
+    QVERIFY(!window->isVisible());
+    *release = true;
+    QTRY_VERIFY_WITH_TIMEOUT(alive.isNull(), 10000);
+    QVERIFY(!*working);
   }
 
   // The status bar names the device the model computes on; a device that is gone (a GPU

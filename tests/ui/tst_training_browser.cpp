@@ -59,6 +59,7 @@ class TestTrainingBrowser : public QObject {
 
  private slots:
   void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // the studio window's settings: not the user's
     QVERIFY(dir_.isValid());
     fastgda::SynthOptions o;
     o.count = 20000;
@@ -258,7 +259,6 @@ class TestTrainingBrowser : public QObject {
     QVERIFY2(run.thumbnailsDecoded < 3000, qPrintable(QString::number(run.thumbnailsDecoded)));
 
     // The studio's window opening a bundle of the pack: its counts are made on the job too.
-    QStandardPaths::setTestModeEnabled(true);  // the window's settings: not the user's
     const fastgda::ui::WindowOpenRun window = fastgda::ui::runWindowOpen(pack, 60);
     qInfo("the window shows a bundle of it in %.2f s, largest stall %.0f ms", window.seconds,
           window.largestStallMs);
