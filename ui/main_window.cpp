@@ -301,14 +301,10 @@ int MainWindow::openBundleInBackground(const QString& dir) {
 
 void MainWindow::showSession(std::shared_ptr<AttributionSession> session, const DatasetSummary& s,
                              const QString& deviceNote) {
-  // The old bundle's jobs would answer for data that is no longer shown: their results are
-  // dropped, and their workers (which hold the old session) end on their own. The session goes
-  // first, so that what the drop reports finds no one waiting for the old jobs.
   session_ = std::move(session);
   queries_->setSession(session_);
   if (distillDialog_) distillDialog_->setSession(session_);
   evaluationJob_ = 0;
-  jobs_->dropAll();
 
   std::shared_ptr<const Dataset> data = session_->dataset();
   browser_->setDataset(data);
@@ -324,6 +320,10 @@ void MainWindow::showSession(std::shared_ptr<AttributionSession> session, const 
   ablation_->setScalingCurve(std::nullopt);
   ablation_->setMessage(tr("Not evaluated yet."));
   ablation_->setBusy(false);
+  // The old bundle's jobs would answer for data that is no longer shown: their results are
+  // dropped, and their workers (which hold the old session) end on their own. Only now, so that
+  // whoever hears of the drop finds the new session and a window that shows no old query.
+  jobs_->dropAll();
   counterfactual_->load(session_->bundle(), data);
   jobsWidget_->watchSlurm(QString::fromStdString(session_->bundle().dir));
   watchTeacherResults();
