@@ -212,13 +212,8 @@ WindowOpenRun runWindowOpen(const QString& pack, int timeoutSeconds) {
   if (!dir.isValid()) fail("bench studio: cannot make a temporary folder");
   const QString bundle = dir.filePath("bundle");
   QDir().mkpath(bundle);
-  QJsonObject manifest;
-  manifest["format"] = QStringLiteral("fastgda-bundle");
-  manifest["version"] = kBundleVersion;
-  manifest["name"] = QStringLiteral("bench");
-  manifest["dataset"] = QFileInfo(pack).absoluteFilePath();
-  writeFileAtomically((bundle + "/bundle.json").toStdString(),
-                      QJsonDocument(manifest).toJson().toStdString());
+  writeBundleManifest(bundle.toStdString(), "bench",
+                      QFileInfo(pack).absoluteFilePath().toStdString());
 
   MainWindow window;
   window.resize(1280, 800);

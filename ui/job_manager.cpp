@@ -175,24 +175,23 @@ void JobManager::end(int id, State state, const QString& error, const Apply& app
     delete e.thread;
     e.thread = nullptr;
   }
-  if (e.job.state != State::Running) {  // dropped: only its worker was left
-    if (!hasWorkers()) emit workersEnded();
-    return;
+  // A dropped job was reported when it was dropped: only its worker was left to end.
+  if (e.job.state == State::Running) {
+    // A job cancelled after its work completed still counts as cancelled: its result is dropped.
+    if (state == State::Finished && e.cancelFlag->load()) state = State::Cancelled;
+    e.job.state = state;
+    e.job.error = error;
+    e.job.seconds = e.clock.elapsed() / 1000.0;
+    e.job.etaSeconds = -1;
+    if (state == State::Finished) e.job.fraction = 1;
+    e.job.stage = state == State::Finished    ? tr("done")
+                  : state == State::Cancelled ? tr("cancelled")
+                                              : tr("failed");
+    if (state == State::Finished && apply) apply();
+    emit jobChanged(id);
+    emit jobFinished(id);
+    if (state == State::Failed) emit failed(id, e.job.title, error);
   }
-  // A job cancelled after its work completed still counts as cancelled: its result is dropped.
-  if (state == State::Finished && e.cancelFlag->load()) state = State::Cancelled;
-  e.job.state = state;
-  e.job.error = error;
-  e.job.seconds = e.clock.elapsed() / 1000.0;
-  e.job.etaSeconds = -1;
-  if (state == State::Finished) e.job.fraction = 1;
-  e.job.stage = state == State::Finished    ? tr("done")
-                : state == State::Cancelled ? tr("cancelled")
-                                            : tr("failed");
-  if (state == State::Finished && apply) apply();
-  emit jobChanged(id);
-  emit jobFinished(id);
-  if (state == State::Failed) emit failed(id, e.job.title, error);
   if (!hasWorkers()) emit workersEnded();
 }
 

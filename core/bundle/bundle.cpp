@@ -74,6 +74,10 @@ std::string defaultBundleDir() {
   return std::string(FASTGDA_SOURCE_MODELS_DIR) + "/builtin";
 }
 
+std::string studentDir(const Bundle& bundle, const std::string& space) {
+  return bundle.path("student/" + studentFolderName(space));
+}
+
 Bundle openBundle(const std::string& dir) {
   const QDir folder(QString::fromStdString(dir));
   const std::string path = folder.filePath(QStringLiteral("bundle.json")).toStdString();
@@ -189,6 +193,21 @@ std::string bundleInfoJson(const Bundle& bundle) {
     info["counterfactual"] = counterfactual;
   }
   return QJsonDocument(info).toJson(QJsonDocument::Indented).toStdString();
+}
+
+void writeBundleManifest(const std::string& dir, const std::string& name,
+                         const std::string& datasetFile, const std::string& membersJson) {
+  const QJsonDocument members = QJsonDocument::fromJson(QByteArray::fromStdString(membersJson));
+  if (!members.isObject()) fail(dir, "/bundle.json: the members to write are not a JSON object");
+  QJsonObject manifest = members.object();
+  const QDir folder(QString::fromStdString(dir));
+  manifest["format"] = QStringLiteral("fastgda-bundle");
+  manifest["version"] = kBundleVersion;
+  manifest["name"] = QString::fromStdString(name);
+  manifest["dataset"] =
+      folder.relativeFilePath(folder.absoluteFilePath(QString::fromStdString(datasetFile)));
+  writeFileAtomically(folder.filePath(QStringLiteral("bundle.json")).toStdString(),
+                      QJsonDocument(manifest).toJson(QJsonDocument::Indented).toStdString());
 }
 
 void updateBundleMember(const std::string& dir, const std::string& member,

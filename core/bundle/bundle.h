@@ -39,12 +39,20 @@ std::string defaultBundleDir();
 // (the "torchscript:encoders/minilm.pt" student lives in student/torchscript:encoders%2Fminilm.pt).
 std::string studentFolderName(const std::string& space);
 std::string spaceOfStudentFolder(const std::string& folder);  // the inverse
+// <bundle>/student/<studentFolderName(space)>: where a space's student, index and loss live.
+std::string studentDir(const Bundle& bundle, const std::string& space);
 
 // Reads and validates DIR/bundle.json; errors name the file and field.
 Bundle openBundle(const std::string& dir);
 
 // A JSON object describing the bundle; one member per part ("dataset", "model", ...).
 std::string bundleInfoJson(const Bundle& bundle);
+
+// Writes DIR/bundle.json atomically, the format's one writer: `name`, the dataset (a path absolute
+// or relative to DIR, stored relative to DIR) and the members of `membersJson`, a JSON object
+// ("model", "student", ...; its own format, version, name and dataset are replaced).
+void writeBundleManifest(const std::string& dir, const std::string& name,
+                         const std::string& datasetFile, const std::string& membersJson = "{}");
 
 // Replaces (or adds) one top-level member of DIR/bundle.json, atomically.
 void updateBundleMember(const std::string& dir, const std::string& member,

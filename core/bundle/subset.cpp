@@ -78,20 +78,18 @@ void writeSubsetBundle(const Bundle& source, const SubsetOptions& o) {
 
   QJsonObject manifest =
       QJsonDocument::fromJson(QByteArray::fromStdString(source.manifestJson)).object();
-  manifest["name"] =
-      QString::fromStdString(source.name + ", " + std::to_string(o.images) + " images");
-  manifest["dataset"] = QString::fromStdString(packName);
   manifest.remove(QStringLiteral("student"));
   for (const auto& [field, file] : modelFiles(source))
     copyInto(source.path(file), o.outDir + "/" + file);
   if (!o.student.empty()) {
-    const std::string from = source.path("student/" + studentFolderName(o.student) + "/student.pt");
+    const std::string from = studentDir(source, o.student) + "/student.pt";
     if (!QFile::exists(QString::fromStdString(from)))
       fail(from, ": the bundle has no student in space '", o.student, "'");
-    copyInto(from, o.outDir + "/student/" + studentFolderName(o.student) + "/student.pt");
+    copyInto(from, studentDir(Bundle{o.outDir}, o.student) + "/student.pt");
     manifest["student"] = QJsonObject{{"feature_space", QString::fromStdString(o.student)}};
   }
-  writeFileAtomically(o.outDir + "/bundle.json", QJsonDocument(manifest).toJson().toStdString());
+  writeBundleManifest(o.outDir, source.name + ", " + std::to_string(o.images) + " images", packName,
+                      QJsonDocument(manifest).toJson().toStdString());
 }
 
 }  // namespace fastgda

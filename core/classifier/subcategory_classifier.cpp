@@ -13,6 +13,7 @@
 #include "model/image_tensor.h"
 #include "model/model.h"
 #include "model/trainer.h"
+#include "util/archive_file.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fingerprint.h"
@@ -332,17 +333,7 @@ void SubcategoryClassifier::save(const std::string& path) const {
                 c10::IValue(QJsonDocument(meta).toJson(QJsonDocument::Compact).toStdString()));
   for (const auto& p : net_->named_parameters()) archive.write("net." + p.key(), p.value());
   for (const auto& b : net_->named_buffers()) archive.write("net." + b.key(), b.value(), true);
-  const std::string temporary = path + ".tmp";
-  try {
-    archive.save_to(temporary);
-  } catch (const c10::Error& e) {
-    QFile::remove(QString::fromStdString(temporary));
-    fail(path, ": cannot write the classifier: ", e.what_without_backtrace());
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {  // atomic replace on POSIX
-    QFile::remove(QString::fromStdString(temporary));
-    fail(path, ": cannot move the new classifier into place");
-  }
+  saveArchiveAtomically(archive, path, "the classifier");
 }
 
 SubcategoryClassifier SubcategoryClassifier::load(const std::string& path) {

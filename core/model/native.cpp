@@ -7,6 +7,7 @@
 
 #include "model/detail/networks.h"
 #include "model/model.h"
+#include "util/archive_file.h"
 #include "util/error.h"
 
 namespace fastgda {
@@ -87,15 +88,7 @@ void saveWeights(
     for (const auto& b : module->named_buffers())
       archive.write(prefix + "." + b.key(), b.value().cpu(), /*is_buffer=*/true);
   }
-  const std::string temporary = path + ".tmp";
-  try {
-    archive.save_to(temporary);
-  } catch (const c10::Error& e) {
-    fail(path, ": cannot write weights: ", e.what_without_backtrace());
-  }
-  QFile::remove(QString::fromStdString(path));
-  if (!QFile::rename(QString::fromStdString(temporary), QString::fromStdString(path)))
-    fail(path, ": cannot move the new weights into place");
+  saveArchiveAtomically(archive, path, "weights");
 }
 
 void loadWeights(

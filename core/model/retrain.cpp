@@ -263,14 +263,8 @@ RetrainReport retrainDiffusion(const RetrainOptions& o, const JobContext& job) {
   retrained["summary"] = newSummary;
   retrained["weights"] = "model.pt";
   retrained["tokenizer"] = "tokenizer.json";
-  QJsonObject manifest;
-  manifest["format"] = "fastgda-bundle";
-  manifest["version"] = 1;
-  manifest["name"] = QString::fromStdString(o.name.empty() ? "retrained model" : o.name);
-  manifest["dataset"] = QDir(QString::fromStdString(o.outDir))
-                            .relativeFilePath(QString::fromStdString(bundle.datasetFile));
-  manifest["model"] = retrained;
-  writeFileAtomically(o.outDir + "/bundle.json", QJsonDocument(manifest).toJson().toStdString());
+  writeBundleManifest(o.outDir, o.name.empty() ? "retrained model" : o.name, bundle.datasetFile,
+                      QJsonDocument(QJsonObject{{"model", retrained}}).toJson().toStdString());
   report.done = true;
   return report;
 }

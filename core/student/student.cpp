@@ -3,9 +3,9 @@
 
 #include <torch/torch.h>
 #include <QFile>
-#include <cstdio>
 
 #include "model/model.h"
+#include "util/archive_file.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/fingerprint.h"
@@ -86,17 +86,7 @@ void Student::save(const std::string& path) const {
   torch::serialize::OutputArchive archive;
   archive.write("meta", c10::IValue(meta.toJson()));
   for (const auto& p : net_->named_parameters()) archive.write("net." + p.key(), p.value().cpu());
-  const std::string temporary = path + ".tmp";
-  try {
-    archive.save_to(temporary);
-  } catch (const c10::Error& e) {
-    QFile::remove(QString::fromStdString(temporary));
-    fail(path, ": cannot write the student: ", e.what_without_backtrace());
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    QFile::remove(QString::fromStdString(temporary));
-    fail(path, ": cannot move the new student into place");
-  }
+  saveArchiveAtomically(archive, path, "the student");
 }
 
 Student Student::load(const std::string& path) {

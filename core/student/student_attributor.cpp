@@ -18,10 +18,6 @@
 
 namespace fastgda {
 
-std::string studentDir(const Bundle& bundle, const std::string& space) {
-  return bundle.path("student/" + studentFolderName(space));
-}
-
 std::vector<std::string> bundleStudents(const Bundle& bundle) {
   std::vector<std::string> out;
   const QDir dir(QString::fromStdString(bundle.path("student")));

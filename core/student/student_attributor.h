@@ -18,6 +18,7 @@
 #include <torch/types.h>
 
 #include "attribution/ranking.h"
+#include "bundle/bundle.h"
 #include "features/feature_space.h"
 #include "index/embedding_index.h"
 #include "student/student.h"
@@ -26,13 +27,8 @@
 namespace fastgda {
 
 class Dataset;
-struct Bundle;
 struct TextToImageModel;
 
-// <bundle>/student/<space>, the space's name made one folder name: "/" is written "%2F" and "%"
-// "%25" (a "torchscript:encoders/minilm.pt" student lives in "torchscript:encoders%2Fminilm.pt").
-// (studentFolderName in bundle/bundle.h).
-std::string studentDir(const Bundle& bundle, const std::string& space);
 // Feature spaces with a student.pt in the bundle, sorted.
 std::vector<std::string> bundleStudents(const Bundle& bundle);
 // bundle.json's "student"."feature_space", else the only or first student; "" when none.
