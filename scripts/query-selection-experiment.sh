@@ -87,9 +87,8 @@ for arm in "${arms[@]}"; do
   read -r name _ _ <<<"$arm"
   methods+=(--method "student-dir:$out/$name/n-$((start + count))")
 done
-eval_args=(eval --raw cnn+text --students cnn+text "${methods[@]}" --threads "$threads")
-"$bin" "${eval_args[@]}" --json >"$out/eval.json.tmp" && mv "$out/eval.json.tmp" "$out/eval.json"
-"$bin" "${eval_args[@]}" --paired-with "student-dir:$out/random/n-$((start + count))" \
+"$bin" eval --raw cnn+text --students cnn+text "${methods[@]}" --threads "$threads" \
+  --save-report "$out/eval.json" --paired-with "student-dir:$out/random/n-$((start + count))" \
   >"$out/paired.csv.tmp" && mv "$out/paired.csv.tmp" "$out/paired.csv"
 commit "Query selection: the students on the 64 test queries, paired with random's" \
   "$out/eval.json" "$out/paired.csv"

@@ -413,6 +413,10 @@ int runEval(const QStringList& arguments) {
        "method, k, queries, the mean AP difference (method - this) and its standard error, "
        "wins, losses, ties and the two-sided sign test's p (JSON with --json).",
        "METHOD"},
+      {"save-report",
+       "Also write the whole report as JSON (every query's AP included) to FILE, so that one run "
+       "gives both the table or the paired comparisons and the report.",
+       "FILE"},
       {"json", "Print JSON."},
       {"threads", "CPU threads (default: all cores).", "N"},
       deviceCommandLineOption(),
@@ -434,6 +438,8 @@ int runEval(const QStringList& arguments) {
     QDir().mkpath(QString::fromStdString(c.bundle.path("eval")));
     writeFileAtomically(c.bundle.path("eval/report.json"), r.toJson());
   }
+  if (parser.isSet("save-report"))
+    writeFileAtomically(parser.value("save-report").toStdString(), r.toJson());
   if (parser.isSet("paired-with")) {
     out(pairedComparisons(r, parser.value("paired-with").toStdString(), parser.isSet("json")));
     return 0;

@@ -22,6 +22,7 @@
 #include "support/errors.h"
 #include "support/tiny_model.h"
 #include "util/error.h"
+#include "util/files.h"
 
 using namespace fastgda;
 using fastgda::testing::errorOf;
@@ -381,11 +382,17 @@ class FeaturesTest : public QObject {
       ++rows;
     }
     QVERIFY(rows >= 4);  // raw:text and random (and the student) at two ks
-    r = runCli(eval + QStringList{"--paired-with", "raw:latent"});
+    // One run gives the comparisons and, with --save-report, the report itself.
+    const QString saved = dir_.filePath("saved-report.json");
+    r = runCli(eval + QStringList{"--paired-with", "raw:latent", "--save-report", saved});
     QVERIFY2(r.out.startsWith("method,k,queries,difference,difference_se,wins,losses,ties,"
                               "sign_test_p\n") &&
                  r.out.contains("\nraw:text,1,") && !r.out.contains("\nraw:latent,"),
              qPrintable(r.out));
+    const QJsonObject savedMethods = readJsonObject(saved.toStdString())["methods"].toObject();
+    QCOMPARE(savedMethods.keys(), methods.keys());
+    for (const QString& m : methods.keys())
+      QCOMPARE(savedMethods[m].toObject()["map"], methods[m].toObject()["map"]);
     r = runCli(eval + QStringList{"--paired-with", "raw:hog"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("no method 'raw:hog' in the evaluation"), qPrintable(r.err));
