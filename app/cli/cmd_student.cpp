@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
 #include <chrono>
 #include <opencv2/imgproc.hpp>
 
@@ -20,6 +22,7 @@
 #include "data/image_prep.h"
 #include "eval/data_scaling.h"
 #include "eval/evaluation.h"
+#include "eval/tuning.h"
 #include "features/feature_space.h"
 #include "index/embedding_index.h"
 #include "index/flat_search.h"
@@ -304,6 +307,133 @@ int runDataScaling(const QStringList& arguments) {
                 static_cast<long long>(curve.trendK), curve.trend.intercept, curve.trend.slope,
                 curve.trend.r2, curve.trend.at(10000));
   out(text + trend + "saved " + path + "\n");
+  return 0;
+}
+
+namespace {
+
+// A --try's folder: its options as name=value joined by "_" ("hidden=512,512_dropout=0.2").
+std::string tryFolder(const QStringList& tokens) {
+  QString folder;
+  for (const QString& token : tokens) {
+    if (token.startsWith(QLatin1String("--")))
+      folder += (folder.isEmpty() ? QString() : QStringLiteral("_")) + token.mid(2);
+    else
+      folder += QLatin1Char('=') + token;
+  }
+  for (QChar& c : folder)
+    if (!c.isLetterOrNumber() && !QStringLiteral(".,=_+-").contains(c)) c = QLatin1Char('-');
+  return folder.toStdString();
+}
+
+}  // namespace
+
+int runTune(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Tune the student's recipe on held-out queries only: distil the baseline recipe (the "
+      "options below; by default the shipped one) and each --try (the baseline with some options "
+      "changed) from the same teacher queries, and compare them on the queries distillation holds "
+      "out (whole families, the same for every candidate), query by query. The test queries are "
+      "not read: score the chosen recipe on them afterwards (`fastgda eval --method "
+      "student-dir:DIR`). Saves <out>/tuning.json (default <bundle>/tuning/<space>); each "
+      "candidate keeps its checkpoint in <out>/<folder>, so a stopped run resumes. Hours of CPU "
+      "for the built-in bundle (one distill per candidate)."));
+  parser.addHelpOption();
+  parser.addOptions(recipeOptions());
+  parser.addOptions({
+      {"bundle", "Bundle folder (default: built-in).", "DIR"},
+      {"try",
+       "A candidate: recipe options that change the baseline, e.g. \"--hidden 512,512 --dropout "
+       "0.2\" (repeatable). Not --features, --seed, --validation, --teacher-data or --queries, "
+       "which all candidates share.",
+       "OPTIONS"},
+      {"out", "Folder of the tuning (default: <bundle>/tuning/<space>).", "DIR"},
+      {"json", "Print tuning.json."},
+      {"threads", "CPU threads (default: all cores).", "N"},
+      deviceCommandLineOption(),
+  });
+  parser.process(QStringList{QStringLiteral("fastgda tune")} + arguments);
+
+  // The baseline's own options, given again before each --try's so that a --try changes only
+  // what it names (the last value of an option wins).
+  QStringList baseline;
+  for (const QCommandLineOption& option : recipeOptions()) {
+    const QString name = option.names().front();
+    if (name == QLatin1String("teacher-data") || name == QLatin1String("queries") ||
+        !parser.isSet(name))
+      continue;
+    baseline << QStringLiteral("--") + name;
+    if (!option.valueName().isEmpty()) baseline << parser.values(name).back();
+  }
+  TuningOptions o;
+  o.candidates.push_back({"baseline", "baseline", recipeFromOptions(parser, "tune")});
+  for (const QString& text : parser.values("try")) {
+    const QStringList tokens = QProcess::splitCommand(text);
+    QCommandLineParser candidate;
+    candidate.addOptions(recipeOptions());
+    if (tokens.isEmpty() ||
+        !candidate.parse(QStringList{QStringLiteral("fastgda tune")} + baseline + tokens))
+      fail("tune: --try \"", text.toStdString(), "\": ",
+           tokens.isEmpty() ? std::string("no options") : candidate.errorText().toStdString());
+    if (!candidate.positionalArguments().isEmpty())
+      fail("tune: --try \"", text.toStdString(), "\": '",
+           candidate.positionalArguments().front().toStdString(), "' is not an option");
+    for (const char* shared : {"features", "seed", "validation", "teacher-data", "queries"})
+      if (tokens.contains(QStringLiteral("--") + shared) ||
+          tokens.filter(QRegularExpression(QStringLiteral("^--%1=").arg(shared))).size() > 0)
+        fail("tune: --try \"", text.toStdString(), "\" sets --", shared,
+             ", which every candidate shares; give it outside --try");
+    o.candidates.push_back(
+        {text.toStdString(), tryFolder(tokens), recipeFromOptions(candidate, "tune --try")});
+  }
+  o.outDir = parser.value("out").toStdString();
+  o.teacherFolders = repeatedOption(parser, "teacher-data");
+  o.queryFiles = repeatedOption(parser, "queries");
+  const CommandContext c = openCommand(parser, "tune");
+  for (TuningCandidate& candidate : o.candidates) candidate.recipe.device = c.device;
+  const std::string outDir =
+      o.outDir.empty()
+          ? c.bundle.path("tuning/" + studentFolderName(o.candidates.front().recipe.featureSpace))
+          : o.outDir;
+  o.outDir = outDir;
+  const TuningReport r = tuneStudentRecipe(c.bundle, c.model, *c.data, o, c.job());
+  writeFileAtomically(outDir + "/tuning.json", r.toJson());
+  if (parser.isSet("json")) {
+    out(r.toJson());
+    return 0;
+  }
+  std::string text = "held out: " + std::to_string(r.validationQueries) + " of " +
+                     std::to_string(r.queries) + " teacher queries (whole families)\n";
+  char line[400];
+  std::snprintf(line, sizeof line, "%-36s %5s  %-15s  %-17s  %-9s  %-8s  %s\n", "candidate",
+                "epoch", "held-out mAP", "vs baseline", "wins/loss", "sign p", "minutes");
+  text += line;
+  for (const TunedCandidate& t : r.candidates) {
+    const bool first = &t == &r.candidates.front();
+    char vs[64] = "", wins[32] = "", p[32] = "";
+    if (!first) {
+      std::snprintf(vs, sizeof vs, "%+.3f ± %.3f", t.vsFirst.difference.mean,
+                    t.vsFirst.difference.standardError);
+      std::snprintf(wins, sizeof wins, "%lld/%lld", static_cast<long long>(t.vsFirst.higher),
+                    static_cast<long long>(t.vsFirst.lower));
+      std::snprintf(p, sizeof p, "%.2g", t.vsFirst.signTestP);
+    }
+    std::snprintf(line, sizeof line, "%-36s %5d  %.3f ± %.3f    %-17s  %-9s  %-8s  %.1f\n",
+                  t.name.c_str(), t.bestEpoch, t.validationMap.mean, t.validationMap.standardError,
+                  vs, wins, p, t.seconds / 60);
+    text += line;
+  }
+  std::snprintf(line, sizeof line, "raw features on the same held-out candidates: %.3f\n",
+                r.rawValidationMap);
+  text += line;
+  const TunedCandidate& chosen = r.candidates[r.chosen];
+  text += r.chosen == 0
+              ? "chosen: the baseline (no candidate beats it by 2 standard errors)\n"
+              : "chosen: " + chosen.name + " (beats the baseline by 2 standard errors or more)\n";
+  text += "now score it on the test queries: fastgda eval --method student-dir:" + outDir + "/" +
+          chosen.folder + "\nsaved " + outDir + "/tuning.json\n";
+  out(text);
   return 0;
 }
 

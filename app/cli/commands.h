@@ -22,6 +22,7 @@ int runTeacherRepeatability(const QStringList& arguments);
 int runFidelity(const QStringList& arguments);
 int runDistill(const QStringList& arguments);
 int runDataScaling(const QStringList& arguments);
+int runTune(const QStringList& arguments);
 int runAttribute(const QStringList& arguments);
 int runEval(const QStringList& arguments);
 int runRefingerprint(const QStringList& arguments);

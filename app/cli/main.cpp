@@ -40,6 +40,8 @@ const std::map<QString, Command>& commands() {
        {fastgda::cli::runDistill, "train the student on the teacher's rankings; index it"}},
       {QStringLiteral("data-scaling"),
        {fastgda::cli::runDataScaling, "the student's mAP against how much teacher data it had"}},
+      {QStringLiteral("tune"),
+       {fastgda::cli::runTune, "compare student recipes on held-out queries only"}},
       {QStringLiteral("attribute"),
        {fastgda::cli::runAttribute, "influential training images of a query, by the student"}},
       {QStringLiteral("eval"),

@@ -148,6 +148,43 @@ torch::Tensor distillationLoss(Student& student, const torch::Tensor& queries,
   return pairLoss(net, net.embed(queries), net.embed(images), labels);
 }
 
+namespace {
+
+// Per query, the AP@(K/10) of the student's ordering of its candidates against the teacher's;
+// the features on the student's device.
+std::vector<double> orderingAps(Student& student, const std::vector<std::vector<int64_t>>& rankings,
+                                const torch::Tensor& queryFeatures,
+                                const torch::Tensor& trainingFeatures,
+                                const std::vector<int64_t>& queries) {
+  torch::NoGradGuard noGrad;
+  std::vector<double> aps;
+  for (int64_t q : queries) {
+    const auto& ranking = rankings[static_cast<size_t>(q)];
+    const int64_t k = static_cast<int64_t>(ranking.size());
+    const torch::Tensor idx = torch::tensor(ranking, torch::kLong).to(trainingFeatures.device());
+    // Most influential first = ascending student score.
+    const torch::Tensor score = (student.embed(queryFeatures.narrow(0, q, 1)) *
+                                 student.embed(trainingFeatures.index_select(0, idx)))
+                                    .sum(1) *
+                                student.scale();
+    const torch::Tensor order = score.argsort().cpu().contiguous();
+    std::vector<int64_t> predicted;
+    for (int64_t i = 0; i < k; ++i)
+      predicted.push_back(ranking[static_cast<size_t>(order[i].item<int64_t>())]);
+    aps.push_back(averagePrecisionAtK(predicted, ranking, std::max<int64_t>(1, k / 10)));
+  }
+  return aps;
+}
+
+}  // namespace
+
+std::vector<double> candidateOrderingAps(Student& student, const DistillSet& set,
+                                         const std::vector<int64_t>& queries) {
+  // embed() computes on the student's device and answers on the features'.
+  return orderingAps(student, set.rankings, set.queryFeatures.to(torch::kFloat32),
+                     set.trainingFeatures.to(torch::kFloat32), queries);
+}
+
 DistillResult distill(const DistillSet& set, const StudentOptions& o,
                       const std::string& checkpointDir, const JobContext& job,
                       const std::function<void(const EpochReport&)>& onEpoch,
@@ -328,7 +365,7 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
     report.epoch = epoch;
     report.trainLoss = lossSum / double(std::max<int64_t>(1, steps));
     // Validation: loss on every candidate (no outliers) and the mAP of the candidate ordering.
-    std::vector<double> losses, maps;
+    std::vector<double> losses;
     {
       torch::NoGradGuard noGrad;
       for (int64_t q : result.validationQueries) {
@@ -340,18 +377,10 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
         losses.push_back(
             distillationLoss(student, qf, trainingFeatures.index_select(0, idx), labels)
                 .item<double>());
-        // Most influential first = ascending student score.
-        const torch::Tensor score = (student.embed(qf.narrow(0, 0, 1)) *
-                                     student.embed(trainingFeatures.index_select(0, idx)))
-                                        .sum(1) *
-                                    student.scale();
-        const torch::Tensor order = score.argsort().cpu().contiguous();
-        std::vector<int64_t> predicted;
-        for (int64_t i = 0; i < k; ++i)
-          predicted.push_back(ranking[static_cast<size_t>(order[i].item<int64_t>())]);
-        maps.push_back(averagePrecisionAtK(predicted, ranking, std::max<int64_t>(1, k / 10)));
       }
     }
+    const std::vector<double> maps = orderingAps(student, set.rankings, queryFeatures,
+                                                 trainingFeatures, result.validationQueries);
     const double nan = std::numeric_limits<double>::quiet_NaN();
     report.validationLoss = losses.empty() ? nan : meanAndError(losses).mean;
     report.validationMap = maps.empty() ? nan : meanAndError(maps).mean;

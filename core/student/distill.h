@@ -66,6 +66,12 @@ DistillResult distill(const DistillSet& set, const StudentOptions& options,
                       const std::function<void(const EpochReport&)>& onEpoch = {},
                       const DistillStepCallback& onStep = {});
 
+// Per query (indices into the set's queries), the AP@(K/10) of the student's ordering of its
+// candidates against the teacher's: what each epoch's validation mAP averages over the held-out
+// queries (DistillResult::validationQueries), recomputed for any student.
+std::vector<double> candidateOrderingAps(Student& student, const DistillSet& set,
+                                         const std::vector<int64_t>& queries);
+
 // The loss of one batch, exposed for tests: BCE with logits of s = a·cos(g(q), g(x)) + b against
 // labels. queries and images are [B, d] features; labels [B] in [0, 1].
 torch::Tensor distillationLoss(Student& student, const torch::Tensor& queries,

@@ -441,6 +441,71 @@ class FeaturesTest : public QObject {
     QDir(bundle + "/student/latent").removeRecursively();
   }
 
+  // tune: candidates distilled from the same queries, compared on the same held-out queries,
+  // without the test queries; a --try changes only what it names; shared options are refused.
+  void tuneComparesRecipesOnHeldOutQueriesOnly() {
+    const QString bundle = dir_.path();
+    QTemporaryDir work;
+    const QStringList tune = {"tune", "--bundle",     bundle, "--features", "latent",    "--hidden",
+                              "16",   "--out-dim",    "8",    "--epochs",   "2",         "--batch",
+                              "16",   "--validation", "0.3",  "--out",      work.path(), "--json"};
+    const QStringList tries = {"--try", "--dropout 0.3", "--try", "--lr 0.01 --epochs 3"};
+    // The test queries are not read: the tuning runs without them.
+    QVERIFY(QDir(bundle).rename("teacher/test", "teacher/test-away"));
+    CliRun r = runCli(tune + tries);
+    QVERIFY(QDir(bundle).rename("teacher/test-away", "teacher/test"));
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject report = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(report["format"].toString(), QStringLiteral("fastgda-tuning"));
+    QCOMPARE(report["queries"].toInt(), 6);
+    QCOMPARE(report["validation_queries"].toInt(), 2);  // one family of two captions
+    const QJsonArray candidates = report["candidates"].toArray();
+    QCOMPARE(candidates.size(), 3);
+    QStringList folders;
+    for (const QJsonValue& v : candidates) folders << v.toObject()["folder"].toString();
+    QCOMPARE(folders, (QStringList{"baseline", "dropout=0.3", "lr=0.01_epochs=3"}));
+    const QJsonObject dropout = candidates[1].toObject()["recipe"].toObject();
+    QCOMPARE(dropout["dropout"].toDouble(), 0.3);
+    QCOMPARE(dropout["hidden"].toArray().first().toInt(), 16);  // the baseline's, carried over
+    QCOMPARE(candidates[2].toObject()["epoch_validation_map"].toArray().size(), 3);
+    for (const QJsonValue& v : candidates) {
+      const QJsonObject c = v.toObject();
+      // The query-by-query score is the mAP the distillation chose its best epoch by.
+      const int best = c["best_epoch"].toInt();
+      QVERIFY(best >= 1);
+      QVERIFY2(std::abs(c["validation_map"].toDouble() -
+                        c["epoch_validation_map"].toArray()[best - 1].toDouble()) < 1e-9,
+               qPrintable(c["name"].toString()));
+      const QJsonObject vs = c["vs_first"].toObject();
+      QVERIFY(vs["wins"].toInt() + vs["losses"].toInt() <= 2);
+      QVERIFY(QFile::exists(work.filePath(c["folder"].toString() + "/checkpoint/state.json")));
+    }
+    QCOMPARE(candidates[0].toObject()["vs_first"].toObject()["difference"].toDouble(), 0.0);
+    QCOMPARE(readJsonObject(work.filePath("tuning.json").toStdString()), report);
+    // A second run resumes every finished candidate and scores it alike.
+    r = runCli(tune + tries);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonArray again =
+        QJsonDocument::fromJson(r.out.toUtf8()).object()["candidates"].toArray();
+    for (int i = 0; i < 3; ++i)
+      QCOMPARE(again[i].toObject()["validation_map"], candidates[i].toObject()["validation_map"]);
+    r = runCli(tune.mid(0, tune.size() - 1) + tries);  // the table
+    QVERIFY2(r.exitCode == 0 && r.out.startsWith("held out: 2 of 6 teacher queries") &&
+                 r.out.contains("\n--lr 0.01 --epochs 3 ") && r.out.contains("\nchosen: ") &&
+                 r.out.contains("fastgda eval --method student-dir:" + work.path() + "/"),
+             qPrintable(r.out + r.err));
+
+    r = runCli(tune + QStringList{"--try", "--seed 3"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("sets --seed, which every candidate shares"), qPrintable(r.err));
+    r = runCli(tune + QStringList{"--try", "--widths 3"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("--try \"--widths 3\"") && r.err.contains("widths"), qPrintable(r.err));
+    r = runCli(tune + QStringList{"--try", "--dropout 0.3", "--try", "--dropout=0.3"});
+    QCOMPARE(r.exitCode, 1);  // both would be dropout=0.3
+    QVERIFY2(r.err.contains("share the folder 'dropout=0.3'"), qPrintable(r.err));
+  }
+
   // teacher-plan --select: the chosen lines are pool lines as they were, the same on a second
   // run; a bad rule or pool line is named.
   void teacherPlanChoosesFromAPool() {
