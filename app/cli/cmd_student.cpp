@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <algorithm>
 #include <chrono>
 #include <opencv2/imgproc.hpp>
 
@@ -312,15 +313,25 @@ int runDataScaling(const QStringList& arguments) {
 
 namespace {
 
-// A --try's folder: its options as name=value joined by "_" ("hidden=512,512_dropout=0.2").
+// A --try's folder: its options as name=value in name order joined by "_" ("--lr 3e-4 --hidden
+// 2048,2048" is "hidden=2048,2048_lr=3e-4"), so the same change in another order is one folder.
 std::string tryFolder(const QStringList& tokens) {
-  QString folder;
+  std::vector<std::pair<QString, QString>> options;
   for (const QString& token : tokens) {
-    if (token.startsWith(QLatin1String("--")))
-      folder += (folder.isEmpty() ? QString() : QStringLiteral("_")) + token.mid(2);
-    else
-      folder += QLatin1Char('=') + token;
+    if (token.startsWith(QLatin1String("--"))) {
+      const qsizetype equals = token.indexOf(QLatin1Char('='));
+      options.push_back(equals < 0
+                            ? std::make_pair(token.mid(2), QString())
+                            : std::make_pair(token.mid(2, equals - 2), token.mid(equals + 1)));
+    } else if (!options.empty()) {
+      options.back().second = token;
+    }
   }
+  std::sort(options.begin(), options.end());
+  QStringList parts;
+  for (const auto& [name, value] : options)
+    parts << (value.isEmpty() ? name : name + QLatin1Char('=') + value);
+  QString folder = parts.join(QLatin1Char('_'));
   for (QChar& c : folder)
     if (!c.isLetterOrNumber() && !QStringLiteral(".,=_+-").contains(c)) c = QLatin1Char('-');
   return folder.toStdString();
@@ -345,8 +356,9 @@ int runTune(const QStringList& arguments) {
       {"bundle", "Bundle folder (default: built-in).", "DIR"},
       {"try",
        "A candidate: recipe options that change the baseline, e.g. \"--hidden 512,512 --dropout "
-       "0.2\" (repeatable). Not --features, --seed, --validation, --teacher-data or --queries, "
-       "which all candidates share.",
+       "0.2\" (repeatable; double quotes group a value). Not --features, --seed, --validation, "
+       "--epochs, --teacher-data or --queries, which all candidates share; a flag the baseline "
+       "sets (--no-residual, --input-norm) cannot be unset.",
        "OPTIONS"},
       {"out", "Folder of the tuning (default: <bundle>/tuning/<space>).", "DIR"},
       {"json", "Print tuning.json."},
@@ -379,32 +391,32 @@ int runTune(const QStringList& arguments) {
     if (!candidate.positionalArguments().isEmpty())
       fail("tune: --try \"", text.toStdString(), "\": '",
            candidate.positionalArguments().front().toStdString(), "' is not an option");
-    for (const char* shared : {"features", "seed", "validation", "teacher-data", "queries"})
+    for (const char* shared :
+         {"features", "seed", "validation", "epochs", "teacher-data", "queries"})
       if (tokens.contains(QStringLiteral("--") + shared) ||
           tokens.filter(QRegularExpression(QStringLiteral("^--%1=").arg(shared))).size() > 0)
         fail("tune: --try \"", text.toStdString(), "\" sets --", shared,
              ", which every candidate shares; give it outside --try");
+    const std::string command = "tune --try \"" + text.toStdString() + "\"";
     o.candidates.push_back(
-        {text.toStdString(), tryFolder(tokens), recipeFromOptions(candidate, "tune --try")});
+        {text.toStdString(), tryFolder(tokens), recipeFromOptions(candidate, command.c_str())});
   }
   o.outDir = parser.value("out").toStdString();
   o.teacherFolders = repeatedOption(parser, "teacher-data");
   o.queryFiles = repeatedOption(parser, "queries");
   const CommandContext c = openCommand(parser, "tune");
   for (TuningCandidate& candidate : o.candidates) candidate.recipe.device = c.device;
-  const std::string outDir =
-      o.outDir.empty()
-          ? c.bundle.path("tuning/" + studentFolderName(o.candidates.front().recipe.featureSpace))
-          : o.outDir;
-  o.outDir = outDir;
   const TuningReport r = tuneStudentRecipe(c.bundle, c.model, *c.data, o, c.job());
+  const std::string& outDir = r.outDir;
   writeFileAtomically(outDir + "/tuning.json", r.toJson());
   if (parser.isSet("json")) {
     out(r.toJson());
     return 0;
   }
   std::string text = "held out: " + std::to_string(r.validationQueries) + " of " +
-                     std::to_string(r.queries) + " teacher queries (whole families)\n";
+                     std::to_string(r.queries) + " teacher queries, " +
+                     std::to_string(r.validationFamilies) +
+                     " families (standard errors, wins and losses are over families)\n";
   char line[400];
   std::snprintf(line, sizeof line, "%-36s %5s  %-15s  %-17s  %-9s  %-8s  %s\n", "candidate",
                 "epoch", "held-out mAP", "vs baseline", "wins/loss", "sign p", "minutes");
@@ -420,17 +432,20 @@ int runTune(const QStringList& arguments) {
       std::snprintf(p, sizeof p, "%.2g", t.vsFirst.signTestP);
     }
     std::snprintf(line, sizeof line, "%-36s %5d  %.3f ± %.3f    %-17s  %-9s  %-8s  %.1f\n",
-                  t.name.c_str(), t.bestEpoch, t.validationMap.mean, t.validationMap.standardError,
-                  vs, wins, p, t.seconds / 60);
+                  t.name.c_str(), t.bestEpoch, t.validationMap, t.validationMapSe, vs, wins, p,
+                  t.seconds / 60);
     text += line;
   }
   std::snprintf(line, sizeof line, "raw features on the same held-out candidates: %.3f\n",
                 r.rawValidationMap);
   text += line;
   const TunedCandidate& chosen = r.candidates[r.chosen];
-  text += r.chosen == 0
-              ? "chosen: the baseline (no candidate beats it by 2 standard errors)\n"
-              : "chosen: " + chosen.name + " (beats the baseline by 2 standard errors or more)\n";
+  char threshold[32];
+  std::snprintf(threshold, sizeof threshold, "%.2f", r.threshold);
+  text += r.chosen == 0 ? "chosen: the baseline (no candidate beats it by " +
+                              std::string(threshold) + " standard errors)\n"
+                        : "chosen: " + chosen.name + " (beats the baseline by more than " +
+                              threshold + " standard errors)\n";
   text += "now score it on the test queries: fastgda eval --method student-dir:" + outDir + "/" +
           chosen.folder + "\nsaved " + outDir + "/tuning.json\n";
   out(text);

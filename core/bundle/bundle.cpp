@@ -74,8 +74,14 @@ std::string defaultBundleDir() {
   return std::string(FASTGDA_SOURCE_MODELS_DIR) + "/builtin";
 }
 
+std::string studentDir(const std::string& bundleDir, const std::string& space) {
+  return QDir(QString::fromStdString(bundleDir))
+      .absoluteFilePath(QString::fromStdString("student/" + studentFolderName(space)))
+      .toStdString();
+}
+
 std::string studentDir(const Bundle& bundle, const std::string& space) {
-  return bundle.path("student/" + studentFolderName(space));
+  return studentDir(bundle.dir, space);
 }
 
 Bundle openBundle(const std::string& dir) {

@@ -41,6 +41,7 @@ std::string studentFolderName(const std::string& space);
 std::string spaceOfStudentFolder(const std::string& folder);  // the inverse
 // <bundle>/student/<studentFolderName(space)>: where a space's student, index and loss live.
 std::string studentDir(const Bundle& bundle, const std::string& space);
+std::string studentDir(const std::string& bundleDir, const std::string& space);
 
 // Reads and validates DIR/bundle.json; errors name the file and field.
 Bundle openBundle(const std::string& dir);

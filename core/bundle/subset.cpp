@@ -85,7 +85,7 @@ void writeSubsetBundle(const Bundle& source, const SubsetOptions& o) {
     const std::string from = studentDir(source, o.student) + "/student.pt";
     if (!QFile::exists(QString::fromStdString(from)))
       fail(from, ": the bundle has no student in space '", o.student, "'");
-    copyInto(from, studentDir(Bundle{o.outDir}, o.student) + "/student.pt");
+    copyInto(from, studentDir(o.outDir, o.student) + "/student.pt");
     manifest["student"] = QJsonObject{{"feature_space", QString::fromStdString(o.student)}};
   }
   writeBundleManifest(o.outDir, source.name + ", " + std::to_string(o.images) + " images", packName,

@@ -223,14 +223,9 @@ DataScalingCurve distillDataScalingCurve(const Bundle& bundle,
     const int64_t n = sizes[i];
     const std::string name = "n-" + std::to_string(n);
     const std::string dir = outDir + "/" + name;
-    QDir().mkpath(QString::fromStdString(dir));
     job.progress(double(i) / double(sizes.size() + 1),
                  "distilling from " + std::to_string(n) + " teacher queries");
-    const DistillSet set = firstQueries(all, n);
-    const JobContext quiet{{}, job.onLog, job.cancelFlag};  // the curve reports its own progress
-    const DistillResult r = distill(set, recipe, dir + "/checkpoint", quiet);
-    r.student.save(dir + "/student.pt");
-    writeFileAtomically(dir + "/loss.csv", distillLossCsv(r));
+    const DistillResult r = distillIntoFolder(firstQueries(all, n), recipe, dir, job);
     DataScalingPoint p;
     p.queries = n;
     p.validationQueries = static_cast<int64_t>(r.validationQueries.size());

@@ -167,6 +167,16 @@ std::string distillLossCsv(const DistillResult& result) {
   return csv;
 }
 
+DistillResult distillIntoFolder(const DistillSet& set, const StudentOptions& recipe,
+                                const std::string& dir, const JobContext& job) {
+  if (!QDir().mkpath(QString::fromStdString(dir))) fail(dir, ": cannot create the folder");
+  const JobContext quiet{{}, job.onLog, job.cancelFlag};  // the caller reports progress
+  DistillResult r = distill(set, recipe, dir + "/checkpoint", quiet);
+  r.student.save(dir + "/student.pt");
+  writeFileAtomically(dir + "/loss.csv", distillLossCsv(r));
+  return r;
+}
+
 SavedStudent saveDistilledStudent(const Bundle& bundle, const DistillResult& result,
                                   const torch::Tensor& trainingFeatures,
                                   const IndexOptions& indexOptions, bool makeDefault) {

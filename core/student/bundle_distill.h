@@ -56,6 +56,12 @@ DistillSet teacherDistillSet(const Bundle& bundle, std::shared_ptr<TextToImageMo
 // loss.csv: "epoch,train_loss,validation_loss,validation_map,seconds", one line per epoch.
 std::string distillLossCsv(const DistillResult& result);
 
+// Distils into folder `dir` (created; the checkpoint in dir/checkpoint, so a stopped run resumes
+// and a finished one is only loaded) and writes dir/student.pt and dir/loss.csv: one point of the
+// data-scaling curve, one candidate of a tuning. Reports no progress of its own.
+DistillResult distillIntoFolder(const DistillSet& set, const StudentOptions& recipe,
+                                const std::string& dir, const JobContext& job);
+
 struct SavedStudent {
   std::string dir;  // <bundle>/student/<space>
   std::string indexType;

@@ -180,9 +180,10 @@ std::vector<double> orderingAps(Student& student, const std::vector<std::vector<
 
 std::vector<double> candidateOrderingAps(Student& student, const DistillSet& set,
                                          const std::vector<int64_t>& queries) {
-  // embed() computes on the student's device and answers on the features'.
-  return orderingAps(student, set.rankings, set.queryFeatures.to(torch::kFloat32),
-                     set.trainingFeatures.to(torch::kFloat32), queries);
+  // On the student's device, as distillation's validation computes it.
+  const torch::Device device = student.net().scale.device();
+  return orderingAps(student, set.rankings, set.queryFeatures.to(device, torch::kFloat32),
+                     set.trainingFeatures.to(device, torch::kFloat32), queries);
 }
 
 DistillResult distill(const DistillSet& set, const StudentOptions& o,
@@ -284,7 +285,10 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
   };
   if (!checkpointDir.empty() && checkpoint.exists()) {
     const QJsonObject state = readJsonObject(checkpoint.file("state.json"));
-    if (state["identity"].toString().toStdString() == identity) {
+    const bool sameRun = state["identity"].toString().toStdString() == identity;
+    // A run of more epochs than asked would report epochs (and maybe a best one) beyond them.
+    const qsizetype savedEpochs = state["epochs"].toArray().size();
+    if (sameRun && savedEpochs <= o.epochs) {
       for (const QJsonValue& e : state["epochs"].toArray())
         result.epochs.push_back(epochFromJson(e.toObject()));
       bestEpoch = state["best_epoch"].toInt(0);
@@ -315,6 +319,10 @@ DistillResult distill(const DistillSet& set, const StudentOptions& o,
       firstEpoch = static_cast<int>(result.epochs.size()) + 1;
       result.resumedAfterEpoch = firstEpoch - 1;
       job.log("distill: resuming after epoch " + std::to_string(firstEpoch - 1));
+    } else if (sameRun) {
+      job.log("distill: the checkpoint in " + checkpointDir + " has run " +
+              std::to_string(savedEpochs) + " epochs, more than the " + std::to_string(o.epochs) +
+              " asked for; starting afresh");
     } else {
       job.log("distill: the checkpoint in " + checkpointDir +
               " was made with other settings or data; starting afresh");

@@ -2,7 +2,9 @@
 
 #include <torch/serialize/output-archive.h>
 #include <QFile>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "util/error.h"
 
@@ -18,8 +20,9 @@ void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::
     fail(path, ": cannot write ", what, ": ", e.what_without_backtrace());
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {  // an atomic replace on POSIX
+    const int error = errno;
     QFile::remove(QString::fromStdString(temporary));
-    fail(path, ": cannot move the new ", what, " into place");
+    fail(path, ": cannot move the new ", what, " into place: ", std::strerror(error));
   }
 }
 

@@ -15,6 +15,7 @@
 #include "bundle/bundle.h"
 #include "data/dataset.h"
 #include "data/image_codec.h"
+#include "eval/tuning.h"
 #include "features/feature_space.h"
 #include "model/image_tensor.h"
 #include "model/model.h"
@@ -449,7 +450,7 @@ class FeaturesTest : public QObject {
     const QStringList tune = {"tune", "--bundle",     bundle, "--features", "latent",    "--hidden",
                               "16",   "--out-dim",    "8",    "--epochs",   "2",         "--batch",
                               "16",   "--validation", "0.3",  "--out",      work.path(), "--json"};
-    const QStringList tries = {"--try", "--dropout 0.3", "--try", "--lr 0.01 --epochs 3"};
+    const QStringList tries = {"--try", "--dropout 0.3", "--try", "--lr 0.01 --hidden 8"};
     // The test queries are not read: the tuning runs without them.
     QVERIFY(QDir(bundle).rename("teacher/test", "teacher/test-away"));
     CliRun r = runCli(tune + tries);
@@ -459,15 +460,17 @@ class FeaturesTest : public QObject {
     QCOMPARE(report["format"].toString(), QStringLiteral("fastgda-tuning"));
     QCOMPARE(report["queries"].toInt(), 6);
     QCOMPARE(report["validation_queries"].toInt(), 2);  // one family of two captions
+    QCOMPARE(report["validation_families"].toInt(), 1);
+    QCOMPARE(report["threshold"].toDouble(), choiceThreshold(2));
     const QJsonArray candidates = report["candidates"].toArray();
     QCOMPARE(candidates.size(), 3);
     QStringList folders;
     for (const QJsonValue& v : candidates) folders << v.toObject()["folder"].toString();
-    QCOMPARE(folders, (QStringList{"baseline", "dropout=0.3", "lr=0.01_epochs=3"}));
+    QCOMPARE(folders, (QStringList{"baseline", "dropout=0.3", "hidden=8_lr=0.01"}));
     const QJsonObject dropout = candidates[1].toObject()["recipe"].toObject();
     QCOMPARE(dropout["dropout"].toDouble(), 0.3);
     QCOMPARE(dropout["hidden"].toArray().first().toInt(), 16);  // the baseline's, carried over
-    QCOMPARE(candidates[2].toObject()["epoch_validation_map"].toArray().size(), 3);
+    QCOMPARE(candidates[2].toObject()["recipe"].toObject()["hidden"].toArray().first().toInt(), 8);
     for (const QJsonValue& v : candidates) {
       const QJsonObject c = v.toObject();
       // The query-by-query score is the mAP the distillation chose its best epoch by.
@@ -477,33 +480,72 @@ class FeaturesTest : public QObject {
                         c["epoch_validation_map"].toArray()[best - 1].toDouble()) < 1e-9,
                qPrintable(c["name"].toString()));
       const QJsonObject vs = c["vs_first"].toObject();
-      QVERIFY(vs["wins"].toInt() + vs["losses"].toInt() <= 2);
+      QVERIFY(vs["wins"].toInt() + vs["losses"].toInt() <= 1);  // over families
       QVERIFY(QFile::exists(work.filePath(c["folder"].toString() + "/checkpoint/state.json")));
     }
     QCOMPARE(candidates[0].toObject()["vs_first"].toObject()["difference"].toDouble(), 0.0);
     QCOMPARE(readJsonObject(work.filePath("tuning.json").toStdString()), report);
     // A second run resumes every finished candidate and scores it alike.
     r = runCli(tune + tries);
-    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.exitCode == 0 && r.err.count("resuming after epoch 2") == 3, qPrintable(r.err));
     const QJsonArray again =
         QJsonDocument::fromJson(r.out.toUtf8()).object()["candidates"].toArray();
     for (int i = 0; i < 3; ++i)
       QCOMPARE(again[i].toObject()["validation_map"], candidates[i].toObject()["validation_map"]);
     r = runCli(tune.mid(0, tune.size() - 1) + tries);  // the table
     QVERIFY2(r.exitCode == 0 && r.out.startsWith("held out: 2 of 6 teacher queries") &&
-                 r.out.contains("\n--lr 0.01 --epochs 3 ") && r.out.contains("\nchosen: ") &&
+                 r.out.contains("\n--lr 0.01 --hidden 8 ") && r.out.contains("\nchosen: ") &&
                  r.out.contains("fastgda eval --method student-dir:" + work.path() + "/"),
              qPrintable(r.out + r.err));
 
     r = runCli(tune + QStringList{"--try", "--seed 3"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("sets --seed, which every candidate shares"), qPrintable(r.err));
+    r = runCli(tune + QStringList{"--try", "--epochs=3"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("sets --epochs, which every candidate shares"), qPrintable(r.err));
+    r = runCli(tune + QStringList{"--try", "--dropout many"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("tune --try \"--dropout many\"") && r.err.contains("many"),
+             qPrintable(r.err));
     r = runCli(tune + QStringList{"--try", "--widths 3"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("--try \"--widths 3\"") && r.err.contains("widths"), qPrintable(r.err));
-    r = runCli(tune + QStringList{"--try", "--dropout 0.3", "--try", "--dropout=0.3"});
-    QCOMPARE(r.exitCode, 1);  // both would be dropout=0.3
-    QVERIFY2(r.err.contains("share the folder 'dropout=0.3'"), qPrintable(r.err));
+    r = runCli(tune +
+               QStringList{"--try", "--dropout 0.3 --lr 0.01", "--try", "--lr=0.01 --dropout=0.3"});
+    QCOMPARE(r.exitCode, 1);  // one change, in two orders
+    QVERIFY2(r.err.contains("share the folder 'dropout=0.3_lr=0.01'"), qPrintable(r.err));
+    // A checkpoint of more epochs than asked is not taken as finished: one epoch, afresh.
+    r = runCli(tune.mid(0, 10) + QStringList{"1"} + tune.mid(11));
+    QVERIFY2(r.exitCode == 0 &&
+                 r.err.contains("baseline/checkpoint has run 2 epochs, more than the 1 asked for; "
+                                "starting afresh"),
+             qPrintable(r.err));
+    const QJsonObject shorter =
+        QJsonDocument::fromJson(r.out.toUtf8()).object()["candidates"].toArray()[0].toObject();
+    QCOMPARE(shorter["epoch_validation_map"].toArray().size(), 1);
+  }
+
+  // The choice: at least 2 standard errors, more with more tries (Bonferroni); the best of those
+  // that pass; a zero standard error is no evidence.
+  void tuningChoosesOnlyAClearWinner() {
+    QCOMPARE(choiceThreshold(1), 2.0);
+    QVERIFY(std::abs(choiceThreshold(5) - 2.5758) < 1e-3);  // z of 0.005 one-sided
+    QVERIFY(choiceThreshold(20) > choiceThreshold(5));
+    auto candidate = [](double map, double difference, double se) {
+      TunedCandidate c;
+      c.validationMap = map;
+      c.vsFirst.difference = {difference, se, 10};
+      return c;
+    };
+    std::vector<TunedCandidate> c = {candidate(0.5, 0, 0), candidate(0.52, 0.02, 0.011)};
+    QCOMPARE(chooseTunedCandidate(c, 2.0), size_t(0));  // 1.8 standard errors
+    c[1].vsFirst.difference.standardError = 0.0099;
+    QCOMPARE(chooseTunedCandidate(c, 2.0), size_t(1));
+    QCOMPARE(chooseTunedCandidate(c, 2.58), size_t(0));
+    c.push_back(candidate(0.53, 0.03, 0.01));
+    c.push_back(candidate(0.60, 0.10, 0));  // no spread: no evidence
+    QCOMPARE(chooseTunedCandidate(c, 2.0), size_t(2));
   }
 
   // teacher-plan --select: the chosen lines are pool lines as they were, the same on a second
