@@ -408,9 +408,10 @@ int runTune(const QStringList& arguments) {
   for (TuningCandidate& candidate : o.candidates) candidate.recipe.device = c.device;
   const TuningReport r = tuneStudentRecipe(c.bundle, c.model, *c.data, o, c.job());
   const std::string& outDir = r.outDir;
-  writeFileAtomically(outDir + "/tuning.json", r.toJson());
+  const std::string json = r.toJson();
+  writeFileAtomically(outDir + "/tuning.json", json);
   if (parser.isSet("json")) {
-    out(r.toJson());
+    out(json);
     return 0;
   }
   std::string text = "held out: " + std::to_string(r.validationQueries) + " of " +
@@ -577,19 +578,20 @@ int runEval(const QStringList& arguments) {
   for (const QString& m : parser.values("method")) o.extraMethods.push_back(m.toStdString());
   const CommandContext c = openCommand(parser, "eval");
   const EvaluationReport r = evaluateAgainstTeacher(c.bundle, c.model, *c.data, o, c.job());
+  const std::string json = r.toJson();
   const EvaluationOptions defaults;
   if (o.ks == defaults.ks && o.rawSpaces.empty() && o.studentSpaces.empty() && o.seed == 0 &&
       o.extraMethods.empty()) {
     QDir().mkpath(QString::fromStdString(c.bundle.path("eval")));
-    writeFileAtomically(c.bundle.path("eval/report.json"), r.toJson());
+    writeFileAtomically(c.bundle.path("eval/report.json"), json);
   }
   if (parser.isSet("save-report"))
-    writeFileAtomically(parser.value("save-report").toStdString(), r.toJson());
+    writeFileAtomically(parser.value("save-report").toStdString(), json);
   if (parser.isSet("paired-with")) {
     out(pairedComparisons(r, parser.value("paired-with").toStdString(), parser.isSet("json")));
     return 0;
   }
-  out(parser.isSet("json") ? r.toJson() : r.csv());
+  out(parser.isSet("json") ? json : r.csv());
   return 0;
 }
 
